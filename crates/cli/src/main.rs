@@ -1,0 +1,130 @@
+//! `clientele`: the customer registry's command line.
+//!
+//! Exit codes: 0 success; 1 the input has errors; 2 unusable input or usage error;
+//! 3 database or I/O failure. A message on standard error always says what happened.
+
+mod cmd;
+mod report;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use clientele_core::Lang;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Customer registry for French telecom operators: pack import, REST API, call routing.
+#[derive(Parser)]
+#[command(name = "clientele", version, about)]
+pub struct Cli {
+    /// Database: a SQLite file path (created on first use) or a postgres:// URL.
+    #[arg(long, global = true, env = "CLIENTELE_DB", default_value = "clientele.db")]
+    pub db: String,
+    /// Language of messages (default: French when LANG starts with fr, else English).
+    #[arg(long, global = true, value_parser = ["fr", "en"])]
+    pub lang: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output format of commands that print a result.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Output {
+    /// Readable text.
+    Human,
+    /// JSON.
+    Json,
+}
+
+/// Export format.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// CSV (UTF-8 with BOM, `;`), as French Excel opens it.
+    Csv,
+    /// Excel workbook.
+    Xlsx,
+    /// One API customer object per line.
+    Jsonl,
+}
+
+/// Subcommands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Validate a pack against the database; write nothing.
+    Check {
+        /// The pack (.xlsx, .xls, .ods, .csv, .txt).
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Output,
+    },
+    /// Import a pack (all-or-nothing unless --skip-invalid).
+    Import {
+        /// The pack (.xlsx, .xls, .ods, .csv, .txt).
+        file: PathBuf,
+        /// Import the valid rows and write the invalid ones to a rejected-rows file.
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Rejected-rows file (default: <file>.rejected.<ext> in the current folder).
+        #[arg(long)]
+        rejected: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Output,
+    },
+    /// List past imports.
+    Imports {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Output,
+    },
+    /// Undo an import: restore every customer it created or changed.
+    Undo {
+        /// Import id (see `clientele imports`).
+        import_id: i64,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Output,
+    },
+    /// Export the customers in the pack format.
+    Export {
+        /// Format.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+        /// Output file (`-` or none: standard output).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Write a blank pack.
+    Template {
+        /// Output .xlsx file.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Print the documentation of every issue code (Markdown).
+    Codes,
+    /// Show or change the database settings (generated account prefix and width).
+    Settings {
+        /// New prefix of generated accounts.
+        #[arg(long)]
+        account_prefix: Option<String>,
+        /// New zero-padded width of generated account numbers.
+        #[arg(long)]
+        account_width: Option<usize>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CLIENTELE_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let lang = cli.lang.as_deref().map(Lang::parse).unwrap_or_else(Lang::from_env);
+    ExitCode::from(cmd::run(&cli, lang))
+}

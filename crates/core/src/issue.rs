@@ -1,0 +1,226 @@
+//! Issues: every problem found in a file or a request, with a stable code and a message in
+//! French or English.
+
+use crate::catalogue::F;
+use serde::Serialize;
+
+/// Message language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// English (default).
+    #[default]
+    En,
+    /// French.
+    Fr,
+}
+
+impl Lang {
+    /// `fr`/`en` (anything starting with `fr` is French).
+    pub fn parse(s: &str) -> Lang {
+        if s.to_ascii_lowercase().starts_with("fr") {
+            Lang::Fr
+        } else {
+            Lang::En
+        }
+    }
+    /// The default from the environment: French when `LANG` starts with `fr`.
+    pub fn from_env() -> Lang {
+        std::env::var("LANG").map(|l| Lang::parse(&l)).unwrap_or_default()
+    }
+}
+
+/// Error or warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Blocks the row (and, without `--skip-invalid`, the import).
+    Error,
+    /// Reported, never blocks.
+    Warning,
+}
+
+macro_rules! problems {
+    ($( $p:ident = $suffix:literal, $sev:ident, $scope:literal, $en:literal, $fr:literal; )*) => {
+        /// What went wrong: the second half of an issue code.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Problem { $( #[doc = $en] $p, )* }
+
+        impl Problem {
+            /// Code suffix (`checksum` in `registrationNumber.checksum`).
+            pub fn suffix(self) -> &'static str { match self { $( Problem::$p => $suffix, )* } }
+            /// Severity of this problem.
+            pub fn severity(self) -> Severity { match self { $( Problem::$p => Severity::$sev, )* } }
+            fn template(self, lang: Lang) -> &'static str {
+                match (self, lang) { $( (Problem::$p, Lang::En) => $en, (Problem::$p, Lang::Fr) => $fr, )* }
+            }
+            /// Every problem, with the fields or prefixes it applies to (for the documentation).
+            pub fn all() -> &'static [(Problem, &'static str)] {
+                &[ $( (Problem::$p, $scope), )* ]
+            }
+        }
+    };
+}
+
+// `{h}` is the column heading, `{v}` the value, `{d}` a detail.
+problems! {
+    Unreadable = "unreadable", Error, "file", "The file cannot be read: {d}", "Le fichier est illisible : {d}";
+    NoHeader = "no_header", Error, "file", "No header row found in the first 20 rows (at least two known column headings are needed)", "Aucune ligne d'en-tête dans les 20 premières lignes (il faut au moins deux intitulés de colonne connus)";
+    Unknown = "unknown", Warning, "header", "Unknown column \"{v}\", ignored{d}", "Colonne « {v} » inconnue, ignorée{d}";
+    DuplicateHeader = "duplicate", Error, "header", "Two columns are \"{h}\": {d}", "Deux colonnes correspondent à « {h} » : {d}";
+    MissingName = "missing_name", Error, "header", "The file has no \"Raison sociale\" (company name) column", "Le fichier n'a pas de colonne « Raison sociale »";
+    Required = "required", Error, "name", "{h} is required", "{h} est obligatoire";
+    Invalid = "invalid", Error, "any field", "{h}: \"{v}\" is not valid{d}", "{h} : « {v} » n'est pas valide{d}";
+    TooLong = "too_long", Error, "text fields", "{h} is too long ({d})", "{h} est trop long ({d})";
+    Checksum = "checksum", Error, "registrationNumber, taxRegistrationNumber", "{h}: \"{v}\" has wrong check digits", "{h} : « {v} » a une clé de contrôle fausse";
+    SirenOnly = "siren_only", Warning, "registrationNumber", "{h}: \"{v}\" is a SIREN (9 digits), not a SIRET (14 digits)", "{h} : « {v} » est un SIREN (9 chiffres), pas un SIRET (14 chiffres)";
+    Length = "length", Error, "registrationNumber", "{h}: \"{v}\" has {d} digits; a SIRET has 14 (or a SIREN 9)", "{h} : « {v} » a {d} chiffres ; un SIRET en a 14 (ou un SIREN 9)";
+    Scientific = "scientific", Error, "registrationNumber", "{h}: \"{v}\" was written in scientific notation by a spreadsheet and has lost digits; format the column as text and export again", "{h} : « {v} » a été écrit en notation scientifique par le tableur et a perdu des chiffres ; mettez la colonne au format texte et exportez de nouveau";
+    Country = "country", Error, "taxRegistrationNumber", "{h}: \"{v}\" does not start with a known EU country prefix (FR, DE, EL, XI…)", "{h} : « {v} » ne commence pas par un préfixe de pays de l'UE connu (FR, DE, EL, XI…)";
+    SirenMismatch = "siren_mismatch", Error, "taxRegistrationNumber", "{h}: the SIREN in \"{v}\" is not the SIRET's ({d})", "{h} : le SIREN de « {v} » n'est pas celui du SIRET ({d})";
+    Padded = "padded", Warning, "postalCode", "{h}: \"{v}\" lost its leading zero; read as {d}", "{h} : « {v} » avait perdu son zéro initial ; lu comme {d}";
+    Redundant = "redundant", Warning, "accountsReference", "{h} is the same as the customer account; leave it blank", "{h} est identique au compte client ; laissez-le vide";
+    NotReseller = "not_reseller", Warning, "resellerLevel", "{h} is set but the customer is not a reseller", "{h} est renseigné mais le client n'est pas revendeur";
+    EuCustomer = "eu_customer", Warning, "chargeVAT", "VAT is charged to a customer with a VAT number of another EU country ({d}); usually 0", "La TVA est facturée à un client ayant un numéro de TVA d'un autre pays de l'UE ({d}) ; en général 0";
+    NeedsFrVat = "needs_fr_vat", Warning, "applyVATAutoReverseOperators", "Operator reverse charge needs a valid French VAT number", "L'autoliquidation entre opérateurs demande un numéro de TVA français valide";
+    VatNotCharged = "vat_not_charged", Warning, "applyVATAutoReverseOperators", "Operator reverse charge is set but VAT is not charged", "L'autoliquidation entre opérateurs est demandée mais la TVA n'est pas facturée";
+    Short = "short", Warning, "phone, mobilePhone, fax", "{h}: \"{v}\" is a short number, kept as written", "{h} : « {v} » est un numéro court, gardé tel quel";
+    DuplicateInFile = "duplicate_in_file", Error, "customerAccount", "{h} \"{v}\" already appears on row {d}", "{h} « {v} » figure déjà ligne {d}";
+    Duplicate = "duplicate", Warning, "registrationNumber", "{h} \"{v}\" also appears on row {d}", "{h} « {v} » figure aussi ligne {d}";
+    MatchedBySiret = "matched_by_siret", Warning, "customerAccount", "No customer account given: updates customer {d}, found by its SIRET", "Pas de compte client : met à jour le client {d}, trouvé par son SIRET";
+    Taken = "taken", Error, "customerAccount", "{h} \"{v}\" is already used by another customer", "{h} « {v} » est déjà utilisé par un autre client";
+    UnknownClient = "unknown", Error, "client", "Contact linked to \"{v}\", which is neither a row of the Clients tab nor a known customer account", "Contact lié à « {v} », qui n'est ni une ligne de l'onglet Clients ni un compte client connu";
+}
+
+/// One problem, located in a file (row, column) or a request (field).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Issue {
+    /// Sheet name (files only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    /// Row number as the spreadsheet shows it.
+    pub row: Option<u32>,
+    /// Column letter.
+    pub column: Option<String>,
+    /// The header of that column as written in the file.
+    pub header: Option<String>,
+    /// Pack key of the field.
+    pub field: Option<&'static str>,
+    /// The raw value.
+    pub value: Option<String>,
+    /// Error or warning.
+    pub severity: Severity,
+    /// Stable code `<field>.<problem>`.
+    pub code: String,
+    /// Human message (rendered in the requested language).
+    pub message: String,
+    #[serde(skip)]
+    /// The problem, for re-rendering.
+    pub problem: Problem,
+}
+
+/// A problem on one field, before it is placed in a file or a request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldIssue {
+    /// The field.
+    pub field: F,
+    /// What went wrong.
+    pub problem: Problem,
+    /// The raw value, as text.
+    pub value: String,
+    /// A detail for the message (expected format, other row…), may be empty.
+    pub detail: String,
+}
+
+impl FieldIssue {
+    /// Build a field issue.
+    pub fn new(field: F, problem: Problem, value: impl Into<String>, detail: impl Into<String>) -> Self {
+        FieldIssue { field, problem, value: value.into(), detail: detail.into() }
+    }
+    /// Severity.
+    pub fn severity(&self) -> Severity {
+        self.problem.severity()
+    }
+    /// Stable code.
+    pub fn code(&self) -> String {
+        format!("{}.{}", self.field.key(), self.problem.suffix())
+    }
+    /// Message in `lang`, naming the field by its heading (French) or label (English).
+    pub fn message(&self, lang: Lang) -> String {
+        let d = self.field.def();
+        let h = if lang == Lang::Fr { d.heading } else { d.label_en };
+        render(self.problem, lang, h, &self.value, &self.detail)
+    }
+}
+
+/// Render a problem's message.
+pub fn render(problem: Problem, lang: Lang, heading: &str, value: &str, detail: &str) -> String {
+    // Truncate absurd values so one 10,000-character cell does not flood the report.
+    let value: String = if value.chars().count() > 80 {
+        value.chars().take(77).chain("...".chars()).collect()
+    } else {
+        value.to_string()
+    };
+    problem.template(lang).replace("{h}", heading).replace("{v}", &value).replace("{d}", detail)
+}
+
+impl Issue {
+    /// An issue on a whole file (`file.*`) or its headers (`header.*`).
+    pub fn file(prefix: &str, problem: Problem, lang: Lang, value: &str, detail: &str, heading: &str) -> Issue {
+        Issue {
+            sheet: None,
+            row: None,
+            column: None,
+            header: None,
+            field: None,
+            value: if value.is_empty() { None } else { Some(value.to_string()) },
+            severity: problem.severity(),
+            code: format!("{prefix}.{}", problem.suffix()),
+            message: render(problem, lang, heading, value, detail),
+            problem,
+        }
+    }
+    /// Place a field issue in a file.
+    pub fn at(fi: &FieldIssue, lang: Lang, sheet: Option<&str>, row: u32, column: Option<String>, header: Option<String>) -> Issue {
+        Issue {
+            sheet: sheet.map(str::to_string),
+            row: Some(row),
+            column,
+            header,
+            field: Some(fi.field.key()),
+            value: Some(fi.value.clone()),
+            severity: fi.severity(),
+            code: fi.code(),
+            message: fi.message(lang),
+            problem: fi.problem,
+        }
+    }
+}
+
+/// The documentation of every issue code, as Markdown (kept in `docs/issue-codes.md`).
+pub fn codes_markdown() -> String {
+    let mut out = String::from(
+        "# Issue codes\n\nGenerated by `clientele codes`; a test checks this file is up to date.\n\n\
+         Every problem has a stable code `<field>.<problem>`, where `<field>` is a pack key\n\
+         (`registrationNumber`), or `header`, `file` or `client`. Errors block a row; warnings never do.\n\n\
+         | Code | Applies to | Severity | Message (English) | Message (français) |\n|---|---|---|---|---|\n",
+    );
+    for (p, scope) in Problem::all() {
+        let sev = match p.severity() {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let code = if scope.contains(',') || scope.contains(' ') {
+            format!("`<field>.{}`", p.suffix())
+        } else {
+            format!("`{scope}.{}`", p.suffix())
+        };
+        out.push_str(&format!(
+            "| {code} | {scope} | {sev} | {} | {} |\n",
+            p.template(Lang::En).replace('|', "\\|"),
+            p.template(Lang::Fr).replace('|', "\\|")
+        ));
+    }
+    out.push_str("\nIn messages, `{h}` is the column heading, `{v}` the value as written and `{d}` a detail.\n");
+    out
+}

@@ -1,0 +1,14 @@
+//! Clientèle core: the field catalogue, identifier checks, validation rules and issue codes.
+//! No I/O lives here.
+
+pub mod catalogue;
+pub mod contact;
+pub mod ident;
+pub mod issue;
+pub mod model;
+pub mod validate;
+
+pub use catalogue::{Kind, FIELDS, F, N_FIELDS};
+pub use issue::{FieldIssue, Issue, Lang, Problem, Severity};
+pub use model::{Customer, Record, Value, VatRegime};
+pub use validate::Cell;

@@ -1,0 +1,592 @@
+//! Turning raw cells (from a file or a request) into a validated [`Record`] and its issues.
+//!
+//! Two stages: [`parse_cells`] checks each cell on its own; [`check_row`] then runs the rules
+//! that look at several fields (SIREN in the VAT number, French postal codes, VAT warnings),
+//! against the merged view of the customer (the stored one for an update).
+
+use crate::catalogue::{fold, Kind, F, FIELDS, N_FIELDS};
+use crate::ident::{self, phone::Phone, vat::VatError};
+use crate::issue::{FieldIssue, Problem};
+use crate::model::{default_value, Customer, Record, Value};
+
+/// A raw cell as read from a spreadsheet, a CSV file or a JSON request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Blank.
+    Empty,
+    /// Text.
+    Text(String),
+    /// A number cell.
+    Float(f64),
+    /// An integer cell.
+    Int(i64),
+    /// A boolean cell.
+    Bool(bool),
+    /// A spreadsheet error value (`#N/A`…).
+    Error(String),
+}
+
+/// Longest cell accepted; longer is an error on that cell.
+pub const MAX_CELL_CHARS: usize = 10_000;
+
+impl Cell {
+    /// The cell as the user sees it (for reports).
+    pub fn display(&self) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(s) => s.clone(),
+            Cell::Float(f) => float_text(*f),
+            Cell::Int(i) => i.to_string(),
+            Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+            Cell::Error(e) => e.clone(),
+        }
+    }
+    /// Whether the cell is blank (empty or only spaces).
+    pub fn is_blank(&self) -> bool {
+        match self {
+            Cell::Empty => true,
+            Cell::Text(s) => s.trim().is_empty(),
+            _ => false,
+        }
+    }
+}
+
+/// A number as a spreadsheet would show it in a text column: `83210.0` → `83210`.
+pub fn float_text(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    }
+}
+
+/// Trim, and remove the one apostrophe our export puts before a formula-like character.
+fn clean_text(s: &str) -> &str {
+    let t = s.trim_matches(|c: char| c.is_whitespace());
+    match t.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => t,
+    }
+}
+
+/// Raw cells of one row, by field (`None` = the source has no such column).
+pub type Cells = [Option<Cell>; N_FIELDS];
+
+/// Check every present cell on its own. Returns the record (present fields set, blanks at
+/// their default) and the issues found.
+pub fn parse_cells(cells: &Cells) -> (Record, Vec<FieldIssue>) {
+    let mut rec = Record::empty();
+    let mut issues = Vec::new();
+    for d in FIELDS {
+        let Some(cell) = &cells[d.id.idx()] else { continue };
+        rec.present[d.id.idx()] = true;
+        match parse_cell(d.id, d.kind, cell, &mut issues) {
+            Parsed::Value(v) => rec.values[d.id.idx()] = Some(v),
+            Parsed::Phone(raw, e164) => {
+                let i = F::PHONES.iter().position(|p| *p == d.id).unwrap_or(0);
+                rec.e164[i] = e164;
+                rec.values[d.id.idx()] = Some(Value::Text(raw));
+            }
+            Parsed::Blank => rec.values[d.id.idx()] = default_value(d.id),
+            Parsed::Bad => {}
+        }
+    }
+    (rec, issues)
+}
+
+enum Parsed {
+    Value(Value),
+    Phone(String, Option<String>),
+    Blank,
+    Bad,
+}
+
+fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Parsed {
+    let raw = cell.display();
+    let mut bad = |p: Problem, detail: &str| {
+        issues.push(FieldIssue::new(f, p, raw.clone(), detail));
+        Parsed::Bad
+    };
+    if let Cell::Error(_) = cell {
+        return bad(Problem::Invalid, " (spreadsheet error value)");
+    }
+    if raw.chars().count() > MAX_CELL_CHARS {
+        return bad(Problem::TooLong, &format!("more than {MAX_CELL_CHARS} characters"));
+    }
+    if cell.is_blank() {
+        return Parsed::Blank;
+    }
+    let text = clean_text(&raw).to_string();
+    if text.chars().any(char::is_control) {
+        return bad(Problem::Invalid, " (line break or control character)");
+    }
+    match kind {
+        Kind::Account if text.chars().count() > 32 => bad(Problem::TooLong, "32 characters at most"),
+        Kind::Text(max) if text.chars().count() > max => bad(Problem::TooLong, &format!("{max} characters at most")),
+        Kind::Account | Kind::Text(_) => Parsed::Value(Value::Text(text)),
+        Kind::LegalForm => match ident::legal_form::normalise(&text) {
+            Some(n) => Parsed::Value(Value::Text(n.to_string())),
+            None if text.chars().count() <= 64 => Parsed::Value(Value::Text(text)),
+            None => bad(Problem::TooLong, "64 characters at most"),
+        },
+        Kind::Siret => parse_siret(cell, &text).map_or_else(|(p, d)| bad(p, &d), |v| Parsed::Value(Value::Text(v))),
+        Kind::Vat => match ident::vat::validate(&text) {
+            Ok(v) => Parsed::Value(Value::Text(v.number)),
+            Err(VatError::Country) => bad(Problem::Country, ""),
+            Err(VatError::Invalid) => bad(Problem::Invalid, " (wrong format for that country)"),
+            Err(VatError::Checksum) => bad(Problem::Checksum, ""),
+        },
+        Kind::Capital => match parse_capital(cell, &text) {
+            Some(v) => Parsed::Value(Value::Text(v)),
+            None => bad(Problem::Invalid, " (expected an amount ≥ 0, e.g. 10 000 or 10000,50)"),
+        },
+        Kind::Naf => match ident::naf::normalise(&text) {
+            Some(v) => Parsed::Value(Value::Text(v)),
+            None => bad(Problem::Invalid, " (expected a NAF code such as 62.01Z)"),
+        },
+        Kind::Int(min, max) => match parse_int(cell, &text) {
+            Some(i) if i >= min && i <= max => Parsed::Value(Value::Int(i)),
+            _ if max == i64::MAX => bad(Problem::Invalid, &format!(" (expected a whole number ≥ {min})")),
+            _ => bad(Problem::Invalid, &format!(" (expected a whole number from {min} to {max})")),
+        },
+        Kind::PostalCode => {
+            // A numeric cell (or a CSV saved by a spreadsheet) drops the leading zero of
+            // 01000–09999; the French check happens in `check_row`, once the country is known.
+            if text.len() == 4 && text.bytes().all(|b| b.is_ascii_digit()) {
+                let padded = format!("0{text}");
+                issues.push(FieldIssue::new(f, Problem::Padded, raw.clone(), padded.clone()));
+                Parsed::Value(Value::Text(padded))
+            } else {
+                Parsed::Value(Value::Text(text))
+            }
+        }
+        Kind::Country => {
+            if is_france(&text) {
+                Parsed::Value(Value::Text("France".into()))
+            } else if text.chars().count() <= 64 {
+                Parsed::Value(Value::Text(text))
+            } else {
+                bad(Problem::TooLong, "64 characters at most")
+            }
+        }
+        Kind::Url => match parse_url(&text) {
+            Some(u) => Parsed::Value(Value::Text(u)),
+            None => bad(Problem::Invalid, " (expected a web address such as https://www.example.fr)"),
+        },
+        Kind::Email => {
+            if is_email(&text) {
+                Parsed::Value(Value::Text(text))
+            } else {
+                bad(Problem::Invalid, " (expected an e-mail address such as contact@example.fr)")
+            }
+        }
+        Kind::Phone => {
+            // A numeric cell drops the leading 0 of a French national number.
+            let text = match cell {
+                Cell::Float(_) | Cell::Int(_) if text.len() == 9 => format!("0{text}"),
+                _ => text,
+            };
+            match ident::phone::normalise(&text) {
+                Ok(Phone::E164(e)) => Parsed::Phone(text, Some(e)),
+                Ok(Phone::Short(s)) => {
+                    issues.push(FieldIssue::new(f, Problem::Short, raw.clone(), ""));
+                    Parsed::Phone(s, None)
+                }
+                Err(_) => bad(Problem::Invalid, " (not a phone number)"),
+            }
+        }
+        Kind::Bool => match parse_bool(cell, &text) {
+            Some(b) => Parsed::Value(Value::Bool(b)),
+            None => bad(Problem::Invalid, " (expected 1 or 0, oui or non)"),
+        },
+        Kind::Language => match fold(&text).as_str() {
+            "fr" | "francais" | "french" | "fra" => Parsed::Value(Value::Text("fr".into())),
+            "en" | "anglais" | "english" | "eng" => Parsed::Value(Value::Text("en".into())),
+            _ => bad(Problem::Invalid, " (expected fr or en)"),
+        },
+    }
+}
+
+/// Whether a country cell names France.
+pub fn is_france(s: &str) -> bool {
+    matches!(fold(s).as_str(), "" | "france" | "fr" | "fra" | "republiquefrancaise")
+}
+
+/// Parse a boolean cell.
+pub fn parse_bool(cell: &Cell, text: &str) -> Option<bool> {
+    match cell {
+        Cell::Bool(b) => Some(*b),
+        Cell::Float(f) if *f == 1.0 => Some(true),
+        Cell::Float(f) if *f == 0.0 => Some(false),
+        Cell::Int(1) => Some(true),
+        Cell::Int(0) => Some(false),
+        _ => match text.to_lowercase().as_str() {
+            "1" | "1.0" | "1,0" | "oui" | "o" | "vrai" | "true" | "yes" | "y" => Some(true),
+            "0" | "0.0" | "0,0" | "non" | "n" | "faux" | "false" | "no" => Some(false),
+            _ => None,
+        },
+    }
+}
+
+fn parse_int(cell: &Cell, text: &str) -> Option<i64> {
+    match cell {
+        Cell::Int(i) => Some(*i),
+        Cell::Float(f) if f.fract() == 0.0 && f.abs() < 9e15 => Some(*f as i64),
+        Cell::Float(_) | Cell::Bool(_) => None,
+        _ => {
+            let t = text.trim();
+            t.parse::<i64>().ok().or_else(|| {
+                // "2.0" written by a spreadsheet export is still 2; "2.5" is not a whole number.
+                let f: f64 = t.replace(',', ".").parse().ok()?;
+                (f.fract() == 0.0 && f.abs() < 9e15).then_some(f as i64)
+            })
+        }
+    }
+}
+
+fn parse_capital(cell: &Cell, text: &str) -> Option<String> {
+    if let Cell::Float(f) = cell {
+        return (*f >= 0.0 && f.is_finite()).then(|| float_text(*f));
+    }
+    if let Cell::Int(i) = cell {
+        return (*i >= 0).then(|| i.to_string());
+    }
+    let mut t: String = text
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '€' | '\''))
+        .collect();
+    for suffix in ["EUR", "eur", "euros", "Euros"] {
+        if let Some(s) = t.strip_suffix(suffix) {
+            t = s.to_string();
+        }
+    }
+    // "10.000,50": the last separator is the decimal one, the others group thousands.
+    if t.contains(',') && t.contains('.') {
+        let last = t.rfind([',', '.'])?;
+        let (int, frac) = t.split_at(last);
+        t = format!("{}.{}", int.replace([',', '.'], ""), &frac[1..]);
+    } else {
+        t = t.replace(',', ".");
+        if t.matches('.').count() > 1 {
+            t = t.replace('.', "");
+        }
+    }
+    let (int, frac) = t.split_once('.').unwrap_or((&t, ""));
+    let ok = !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+        && !(t.contains('.') && frac.is_empty());
+    ok.then_some(t)
+}
+
+fn parse_siret(cell: &Cell, text: &str) -> Result<String, (Problem, String)> {
+    match cell {
+        // 14 digits fit exactly in a double: rebuild the number with its leading zeros.
+        Cell::Float(f) if f.fract() == 0.0 && *f >= 0.0 && *f < 1e14 => {
+            let n = *f as u64;
+            return Ok(if n < 1_000_000_000 { format!("{n:09}") } else { format!("{n:014}") });
+        }
+        Cell::Int(n) if *n >= 0 && *n < 100_000_000_000_000 => {
+            return Ok(if *n < 1_000_000_000 { format!("{n:09}") } else { format!("{n:014}") });
+        }
+        _ => {}
+    }
+    let t = text.trim();
+    let lower = t.to_ascii_lowercase();
+    if lower.contains('e') && lower.replace(['e', '+', '-', '.', ','], "").bytes().all(|b| b.is_ascii_digit()) {
+        let mantissa_digits = lower.split('e').next().unwrap_or("").bytes().filter(u8::is_ascii_digit).count();
+        if mantissa_digits > 0 && mantissa_digits < 14 {
+            return Err((Problem::Scientific, String::new()));
+        }
+    }
+    let c = ident::compact(t);
+    if c.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(c);
+    }
+    // Letters: a foreign registration number, judged in `check_row` once the country is known.
+    Ok(t.to_string())
+}
+
+fn parse_url(t: &str) -> Option<String> {
+    if t.contains(char::is_whitespace) {
+        return None;
+    }
+    let lower = t.to_ascii_lowercase();
+    let url = if lower.starts_with("http://") || lower.starts_with("https://") {
+        let (scheme, rest) = t.split_once("://")?;
+        format!("{}://{rest}", scheme.to_ascii_lowercase())
+    } else if lower.contains("://") {
+        return None;
+    } else {
+        format!("https://{t}")
+    };
+    let host = url.split_once("://")?.1.split(['/', '?', '#']).next()?;
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let host_no_port = host.split(':').next()?;
+    let valid = host_no_port.contains('.')
+        && !host_no_port.starts_with('.')
+        && !host_no_port.ends_with('.')
+        && host_no_port.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+    valid.then_some(url)
+}
+
+fn is_email(t: &str) -> bool {
+    let Some((local, domain)) = t.split_once('@') else { return false };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !t.contains(char::is_whitespace)
+}
+
+/// Whether a customer is French: country blank or France, and VAT number (if any) `FR…`.
+pub fn is_french(country: Option<&str>, vat: Option<&str>) -> bool {
+    country.is_none_or(is_france) && vat.is_none_or(|v| v.starts_with("FR"))
+}
+
+/// Cross-field rules, on the customer as it will be stored (`merged`), reporting on the
+/// fields the source carried (`rec.present`). Rules that concern one field only were run by
+/// [`parse_cells`]; fields that failed there are absent from `merged` and skipped here.
+pub fn check_row(rec: &Record, merged: &Customer, issues: &mut Vec<FieldIssue>) {
+    let present = |f: F| rec.present[f.idx()];
+    let failed = |f: F, issues: &Vec<FieldIssue>| issues.iter().any(|i| i.field == f && i.severity() == crate::issue::Severity::Error);
+    let vat = merged.text(F::taxRegistrationNumber);
+    let french = is_french(merged.text(F::mainAddressCountry), vat);
+
+    if present(F::name) && merged.text(F::name).is_none() && !failed(F::name, issues) {
+        issues.push(FieldIssue::new(F::name, Problem::Required, "", ""));
+    }
+
+    // SIRET: French rules for French customers; anything else is a foreign number.
+    if let Some(reg) = merged.text(F::registrationNumber) {
+        if present(F::registrationNumber) && french {
+            let digits = reg.bytes().all(|b| b.is_ascii_digit());
+            let p = if !digits {
+                Some((Problem::Invalid, " (a SIRET has 14 digits; letters are only for a foreign customer)".to_string()))
+            } else {
+                match reg.len() {
+                    14 if !ident::siret::is_valid(reg) => Some((Problem::Checksum, String::new())),
+                    14 => None,
+                    9 if !ident::siren::is_valid(reg) => Some((Problem::Checksum, String::new())),
+                    9 => Some((Problem::SirenOnly, String::new())),
+                    n => Some((Problem::Length, n.to_string())),
+                }
+            };
+            if let Some((p, d)) = p {
+                issues.push(FieldIssue::new(F::registrationNumber, p, reg, d));
+            }
+        }
+    }
+
+    // VAT: the SIREN inside a French number is the SIRET's.
+    if let (Some(v), true) = (vat, present(F::taxRegistrationNumber) || present(F::registrationNumber)) {
+        if let Ok(parsed) = ident::vat::validate(v) {
+            if let (Some(siren), Some(reg)) = (parsed.fr_siren(), merged.text(F::registrationNumber)) {
+                if reg.len() >= 9 && reg.bytes().all(|b| b.is_ascii_digit()) && &reg[..9] != siren {
+                    issues.push(FieldIssue::new(F::taxRegistrationNumber, Problem::SirenMismatch, v, format!("{} ≠ {}", siren, &reg[..9])));
+                }
+            }
+        }
+    }
+
+    if present(F::postalCode) {
+        if let Some(pc) = merged.text(F::postalCode) {
+            if french && !ident::postal::is_valid_fr(pc) {
+                issues.push(FieldIssue::new(F::postalCode, Problem::Invalid, pc, " (a French postal code has 5 digits, e.g. 75001)"));
+            } else if !french && pc.chars().count() > 16 {
+                issues.push(FieldIssue::new(F::postalCode, Problem::TooLong, pc, "16 characters at most"));
+            }
+        }
+    }
+
+    if present(F::accountsReference) {
+        if let (Some(a), Some(b)) = (merged.text(F::accountsReference), merged.text(F::customerAccount)) {
+            if a == b {
+                issues.push(FieldIssue::new(F::accountsReference, Problem::Redundant, a, ""));
+            }
+        }
+    }
+
+    if (present(F::resellerLevel) || present(F::isReseller)) && merged.get(F::resellerLevel).is_some() && !merged.flag(F::isReseller) {
+        let v = merged.get(F::resellerLevel).map(Value::to_text).unwrap_or_default();
+        issues.push(FieldIssue::new(F::resellerLevel, Problem::NotReseller, v, ""));
+    }
+
+    let vat_checked = vat.and_then(|v| ident::vat::validate(v).ok());
+    let touches_vat = present(F::chargeVAT) || present(F::taxRegistrationNumber) || present(F::applyVATAutoReverseOperators);
+    if touches_vat {
+        if let Some(v) = &vat_checked {
+            if merged.flag(F::chargeVAT) && !v.is_french() && !merged.flag(F::applyVATAutoReverseOperators) {
+                issues.push(FieldIssue::new(F::chargeVAT, Problem::EuCustomer, "1", v.number.clone()));
+            }
+        }
+        if merged.flag(F::applyVATAutoReverseOperators) {
+            if !vat_checked.as_ref().is_some_and(|v| v.is_french()) {
+                issues.push(FieldIssue::new(F::applyVATAutoReverseOperators, Problem::NeedsFrVat, "1", ""));
+            }
+            if !merged.flag(F::chargeVAT) {
+                issues.push(FieldIssue::new(F::applyVATAutoReverseOperators, Problem::VatNotCharged, "1", ""));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::issue::Severity;
+
+    fn row(pairs: &[(F, Cell)]) -> Cells {
+        let mut c: Cells = std::array::from_fn(|_| None);
+        for (f, v) in pairs {
+            c[f.idx()] = Some(v.clone());
+        }
+        c
+    }
+
+    fn run(pairs: &[(F, Cell)]) -> (Customer, Vec<FieldIssue>) {
+        let (rec, mut issues) = parse_cells(&row(pairs));
+        let merged = rec.merge_into(&Customer::new());
+        check_row(&rec, &merged, &mut issues);
+        (merged, issues)
+    }
+
+    fn codes(issues: &[FieldIssue]) -> Vec<String> {
+        issues.iter().map(FieldIssue::code).collect()
+    }
+
+    fn t(s: &str) -> Cell {
+        Cell::Text(s.into())
+    }
+
+    #[test]
+    fn booleans() {
+        for (c, want) in [
+            (t("1"), Some(true)), (t("Oui"), Some(true)), (t("o"), Some(true)), (t("VRAI"), Some(true)), (t("yes"), Some(true)),
+            (t("0"), Some(false)), (t("non"), Some(false)), (t("Faux"), Some(false)), (t("No"), Some(false)),
+            (Cell::Float(1.0), Some(true)), (Cell::Float(0.0), Some(false)), (Cell::Bool(true), Some(true)),
+            (t("maybe"), None), (Cell::Float(2.0), None),
+        ] {
+            let text = c.display();
+            assert_eq!(parse_bool(&c, &text), want, "{c:?}");
+        }
+        let (cust, issues) = run(&[(F::name, t("A")), (F::vip, t("peut-être"))]);
+        assert_eq!(codes(&issues), vec!["vip.invalid"]);
+        assert!(!cust.flag(F::vip));
+    }
+
+    #[test]
+    fn capital_amounts() {
+        for (input, want) in [
+            ("10000", Some("10000")), ("10 000", Some("10000")), ("10 000 €", Some("10000")), ("10 000,50", Some("10000.50")),
+            ("10000.50", Some("10000.50")), ("10\u{a0}000", Some("10000")), ("10\u{202f}000,5", Some("10000.5")),
+            ("10.000,50", Some("10000.50")), ("-5", None), ("abc", None), ("10,", None),
+        ] {
+            assert_eq!(parse_capital(&t(input), input).as_deref(), want, "{input}");
+        }
+        assert_eq!(parse_capital(&Cell::Float(37000.0), "37000").as_deref(), Some("37000"));
+    }
+
+    #[test]
+    fn numeric_cells_in_text_columns() {
+        let (c, issues) = run(&[(F::name, t("A")), (F::postalCode, Cell::Float(6000.0)), (F::registrationNumber, Cell::Float(73282932000074.0)), (F::mainAddressLine1, Cell::Float(83210.0))]);
+        assert_eq!(c.text(F::postalCode), Some("06000"));
+        assert_eq!(c.text(F::registrationNumber), Some("73282932000074"));
+        assert_eq!(c.text(F::mainAddressLine1), Some("83210"));
+        assert_eq!(codes(&issues), vec!["postalCode.padded"]);
+    }
+
+    #[test]
+    fn siret_rules() {
+        let (_, i) = run(&[(F::name, t("A")), (F::registrationNumber, t("732 829 320 00075"))]);
+        assert_eq!(codes(&i), vec!["registrationNumber.checksum"]);
+        let (_, i) = run(&[(F::name, t("A")), (F::registrationNumber, t("732829320"))]);
+        assert_eq!(codes(&i), vec!["registrationNumber.siren_only"]);
+        let (_, i) = run(&[(F::name, t("A")), (F::registrationNumber, t("1234"))]);
+        assert_eq!(codes(&i), vec!["registrationNumber.length"]);
+        let (_, i) = run(&[(F::name, t("A")), (F::registrationNumber, t("7.3282932E+13"))]);
+        assert_eq!(codes(&i), vec!["registrationNumber.scientific"]);
+        let (_, i) = run(&[(F::name, t("A")), (F::registrationNumber, t("HRB 12345"))]);
+        assert_eq!(codes(&i), vec!["registrationNumber.invalid"]);
+        let (c, i) = run(&[(F::name, t("A")), (F::registrationNumber, t("HRB 12345")), (F::mainAddressCountry, t("Allemagne"))]);
+        assert!(i.is_empty(), "{i:?}");
+        assert_eq!(c.text(F::registrationNumber), Some("HRB 12345"));
+    }
+
+    #[test]
+    fn vat_cross_checks() {
+        let (_, i) = run(&[(F::name, t("A")), (F::registrationNumber, t("73282932000074")), (F::taxRegistrationNumber, t("FR 46 443 121 975"))]);
+        assert_eq!(codes(&i), vec!["taxRegistrationNumber.siren_mismatch"]);
+        let (c, i) = run(&[(F::name, t("A")), (F::registrationNumber, t("44312197500014")), (F::taxRegistrationNumber, t("fr46443121975"))]);
+        assert!(codes(&i).iter().all(|c| c != "taxRegistrationNumber.siren_mismatch"));
+        assert_eq!(c.text(F::taxRegistrationNumber), Some("FR46443121975"));
+        let (_, i) = run(&[(F::name, t("A")), (F::taxRegistrationNumber, t("DE136695976"))]);
+        assert_eq!(codes(&i), vec!["chargeVAT.eu_customer"]);
+        let (c, i) = run(&[(F::name, t("A")), (F::taxRegistrationNumber, t("DE136695976")), (F::chargeVAT, t("0"))]);
+        assert!(i.is_empty());
+        assert_eq!(c.vat_regime().code(), "reverse_charge_eu");
+        let (_, i) = run(&[(F::name, t("A")), (F::applyVATAutoReverseOperators, t("1")), (F::chargeVAT, t("0"))]);
+        assert_eq!(codes(&i), vec!["applyVATAutoReverseOperators.needs_fr_vat", "applyVATAutoReverseOperators.vat_not_charged"]);
+        let (_, i) = run(&[(F::name, t("A")), (F::taxRegistrationNumber, t("XX123"))]);
+        assert_eq!(codes(&i), vec!["taxRegistrationNumber.country"]);
+        let (_, i) = run(&[(F::name, t("A")), (F::taxRegistrationNumber, t("FR47443121975"))]);
+        assert_eq!(codes(&i), vec!["taxRegistrationNumber.checksum"]);
+    }
+
+    #[test]
+    fn other_warnings_and_errors() {
+        let (_, i) = run(&[(F::name, t("A")), (F::customerAccount, t("CL1")), (F::accountsReference, t("CL1"))]);
+        assert_eq!(codes(&i), vec!["accountsReference.redundant"]);
+        let (_, i) = run(&[(F::name, t("A")), (F::resellerLevel, t("2"))]);
+        assert_eq!(codes(&i), vec!["resellerLevel.not_reseller"]);
+        let (_, i) = run(&[(F::name, t("A")), (F::resellerLevel, Cell::Float(2.5)), (F::isReseller, t("1"))]);
+        assert_eq!(codes(&i), vec!["resellerLevel.invalid"]);
+        let (_, i) = run(&[(F::name, t("A")), (F::resellerLevel, t("100")), (F::isReseller, t("1"))]);
+        assert_eq!(codes(&i), vec!["resellerLevel.invalid"]);
+        let (_, i) = run(&[(F::name, t("  "))]);
+        assert_eq!(codes(&i), vec!["name.required"]);
+        let (_, i) = run(&[(F::name, t("A\nB"))]);
+        assert_eq!(codes(&i), vec!["name.invalid"]);
+        let (_, i) = run(&[(F::name, t(&"x".repeat(10_001)))]);
+        assert_eq!(codes(&i), vec!["name.too_long"]);
+        let (_, i) = run(&[(F::name, t("A")), (F::postalCode, t("96000"))]);
+        assert_eq!(codes(&i), vec!["postalCode.invalid"]);
+        let (_, i) = run(&[(F::name, t("A")), (F::postalCode, t("SW1A 1AA")), (F::mainAddressCountry, t("Royaume-Uni"))]);
+        assert!(i.is_empty());
+        assert!(i.iter().all(|x| x.severity() != Severity::Error));
+    }
+
+    #[test]
+    fn text_fields_and_formats() {
+        let (c, i) = run(&[
+            (F::name, t("  Café  de   la Gare ")),
+            (F::website, t("www.example.fr")),
+            (F::emailAddress, t("a@b.fr")),
+            (F::type_, t("s.a.s.")),
+            (F::activityCode, t("6201z")),
+            (F::language, t("Français")),
+            (F::mainAddressLine1, t("'=1+1")),
+        ]);
+        assert!(i.is_empty(), "{i:?}");
+        assert_eq!(c.text(F::name), Some("Café  de   la Gare"));
+        assert_eq!(c.text(F::website), Some("https://www.example.fr"));
+        assert_eq!(c.text(F::type_), Some("SAS"));
+        assert_eq!(c.text(F::activityCode), Some("62.01Z"));
+        assert_eq!(c.text(F::language), Some("fr"));
+        assert_eq!(c.text(F::mainAddressLine1), Some("=1+1"));
+        let (_, i) = run(&[(F::name, t("A")), (F::website, t("ftp://x.fr")), (F::emailAddress, t("a b@c.fr"))]);
+        assert_eq!(codes(&i), vec!["website.invalid", "emailAddress.invalid"]);
+    }
+
+    #[test]
+    fn phones() {
+        let (c, i) = run(&[(F::name, t("A")), (F::phone, t("01 23 45 67 89")), (F::mobilePhone, Cell::Float(612345678.0)), (F::fax, t("3615"))]);
+        assert_eq!(codes(&i), vec!["fax.short"]);
+        assert_eq!(c.e164[0].as_deref(), Some("+33123456789"));
+        assert_eq!(c.e164[1].as_deref(), Some("+33612345678"));
+        assert_eq!(c.e164[2], None);
+        let (_, i) = run(&[(F::name, t("A")), (F::phone, t("n/a"))]);
+        assert_eq!(codes(&i), vec!["phone.invalid"]);
+    }
+}

@@ -1,0 +1,340 @@
+//! The import use case, shared by `clientele check|import` and `POST /api/v1/imports`:
+//! read a pack, validate every row, compare with (and write to) the store, and build the
+//! report of `cli.md`.
+
+use clientele_core::issue::{Issue, Lang, Severity};
+use clientele_core::validate::Cell;
+use clientele_pack::{Opened, PackError, RawRow, Tab};
+use clientele_store::import::{self, ImportOptions, Importer, Parsed, RowOutcome};
+use clientele_store::{Store, StoreError};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+/// At most this many issues are listed in a report (counts stay exact); a file with an error
+/// on every one of a million rows would otherwise need gigabytes.
+pub const MAX_LISTED_ISSUES: usize = 100_000;
+/// At most this many update previews are listed.
+pub const MAX_LISTED_CHANGES: usize = 1_000;
+
+/// A column of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportColumn {
+    /// Letter.
+    pub column: String,
+    /// Header as written.
+    pub header: String,
+    /// Pack key of the field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+}
+
+/// Field changes of one updated customer.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Change {
+    /// Row.
+    pub row: u32,
+    /// Customer id.
+    pub id: i64,
+    /// Customer account.
+    pub customer_account: Option<String>,
+    /// Changed fields (pack keys).
+    pub fields: Vec<&'static str>,
+}
+
+/// The JSON report of `check`, `import` and `POST /api/v1/imports`.
+#[derive(Debug, Clone, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    /// File name.
+    pub file: String,
+    /// Sheet read (workbooks).
+    pub sheet: Option<String>,
+    /// Detected encoding (text files).
+    pub encoding: Option<String>,
+    /// Detected delimiter (text files).
+    pub delimiter: Option<String>,
+    /// Recognised columns.
+    pub columns: Vec<ReportColumn>,
+    /// Ignored columns.
+    pub ignored_columns: Vec<ReportColumn>,
+    /// Non-blank data rows.
+    pub rows: u64,
+    /// Rows without error.
+    pub valid: u64,
+    /// Rows with errors.
+    pub invalid: u64,
+    /// Customers to create.
+    pub create: u64,
+    /// Customers to update.
+    pub update: u64,
+    /// Rows identical to the database.
+    pub unchanged: u64,
+    /// Number of errors.
+    pub errors: u64,
+    /// Number of warnings.
+    pub warnings: u64,
+    /// Issues, sorted by sheet, row, column.
+    pub issues: Vec<Issue>,
+    /// Issues not listed because of [`MAX_LISTED_ISSUES`].
+    #[serde(skip_serializing_if = "is_zero")]
+    pub issues_not_listed: u64,
+    /// Field changes of updated customers (first [`MAX_LISTED_CHANGES`]).
+    pub changes: Vec<Change>,
+    /// Contacts read from the Contacts tab.
+    pub contacts: u64,
+    /// Whether the database was written.
+    pub imported: bool,
+    /// Import id when written.
+    pub import_id: Option<i64>,
+    /// Rejected-rows file, when written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected_file: Option<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// Why a run failed before producing a full report.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The file cannot be used (exit code 2); the report holds the single issue.
+    #[error("{}", .0.issues.first().map(|i| i.message.as_str()).unwrap_or("unusable file"))]
+    Unusable(Box<Report>),
+    /// Database or I/O failure (exit code 3).
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// I/O failure (exit code 3).
+    #[error("{0}")]
+    Io(String),
+}
+
+/// What to run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Check only.
+    pub dry_run: bool,
+    /// Import valid rows, reject the others.
+    pub skip_invalid: bool,
+    /// Where to write the rejected rows (with `skip_invalid`); default `<file>.rejected.<ext>`.
+    pub rejected: Option<PathBuf>,
+    /// Message language.
+    pub lang: Lang,
+}
+
+/// The input: a file on disk, or bytes uploaded over HTTP.
+pub enum Source<'a> {
+    /// A path.
+    Path(&'a Path),
+    /// A name and its bytes.
+    Bytes(&'a str, Vec<u8>),
+}
+
+fn unusable(file: &str, issue: Issue) -> RunError {
+    let mut r = Report { file: file.to_string(), ..Report::default() };
+    r.errors = u64::from(issue.severity == Severity::Error);
+    r.invalid = 0;
+    r.issues.push(issue);
+    RunError::Unusable(Box::new(r))
+}
+
+/// SHA-256 of a file, streamed.
+fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h)?;
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Run a check or an import. `progress` is called with the number of rows done, now and then.
+pub fn run(store: &dyn Store, source: Source<'_>, opts: &RunOptions, progress: &mut dyn FnMut(u64)) -> Result<Report, RunError> {
+    let (name, sha, opened) = match source {
+        Source::Path(p) => {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let opened = clientele_pack::open(p, Tab::Clients, opts.lang);
+            let sha = match &opened {
+                Ok(_) => sha256_file(p).map_err(|e| RunError::Io(format!("{}: {e}", p.display())))?,
+                Err(_) => String::new(),
+            };
+            (name, sha, opened)
+        }
+        Source::Bytes(n, bytes) => {
+            let sha = hex::encode(Sha256::digest(&bytes));
+            (n.to_string(), sha, clientele_pack::open_bytes(n, bytes, Tab::Clients, opts.lang))
+        }
+    };
+    let opened = match opened {
+        Ok(o) => o,
+        Err(PackError::Unusable(issue)) => return Err(unusable(&name, issue)),
+        Err(e) => return Err(RunError::Io(e.to_string())),
+    };
+    run_opened(store, &name, &sha, opened, opts, progress)
+}
+
+fn run_opened(store: &dyn Store, name: &str, sha: &str, opened: Opened, opts: &RunOptions, progress: &mut dyn FnMut(u64)) -> Result<Report, RunError> {
+    let mut report = Report {
+        file: name.to_string(),
+        sheet: opened.sheet.clone(),
+        encoding: opened.encoding.map(str::to_string),
+        delimiter: opened.delimiter.map(|d| if d == '\t' { "tab".to_string() } else { d.to_string() }),
+        ..Report::default()
+    };
+    for c in &opened.columns {
+        let col = ReportColumn { column: c.letter.clone(), header: c.header.clone(), field: c.field.map(|i| clientele_core::FIELDS[i].pack_key) };
+        if col.field.is_some() {
+            report.columns.push(col);
+        } else if !c.header.trim().is_empty() {
+            report.ignored_columns.push(col);
+        }
+    }
+    let mut issues: Vec<Issue> = opened.warnings.clone();
+    let sheet = opened.sheet.clone();
+    // Where each field sits in the file, for placing issues.
+    let mut place: Vec<Option<(String, String)>> = vec![None; clientele_core::N_FIELDS];
+    for c in &opened.columns {
+        if let Some(i) = c.field {
+            place[i] = Some((c.letter.clone(), c.header.clone()));
+        }
+    }
+
+    let mut importer = Importer::new(store, name, sha, ImportOptions { dry_run: opts.dry_run, skip_invalid: opts.skip_invalid })?;
+    let mut rejected: Vec<(RawRow, String)> = Vec::new();
+    let keep_rejected = opts.skip_invalid && !opts.dry_run;
+
+    // Parse cells on a second thread while this one talks to the database.
+    let (tx, rx) = mpsc::sync_channel::<Result<(RawRow, Parsed), PackError>>(1024);
+    let all_columns = opened.columns.clone();
+    let layout: Vec<(usize, usize)> = opened.columns.iter().filter_map(|c| c.field.map(|f| (c.index, f))).collect();
+    let mut rows = opened.rows;
+    let parser = std::thread::spawn(move || {
+        for r in rows.by_ref() {
+            let item = r.map(|raw| {
+                let mut cells: clientele_core::validate::Cells = std::array::from_fn(|_| None);
+                for &(col, field) in &layout {
+                    cells[field] = Some(raw.cells.get(col).cloned().unwrap_or(Cell::Empty));
+                }
+                let parsed = import::parse(&cells);
+                (raw, parsed)
+            });
+            let stop = item.is_err();
+            if tx.send(item).is_err() || stop {
+                break;
+            }
+        }
+    });
+
+    let mut failure: Option<RunError> = None;
+    let mut n = 0u64;
+    for item in rx {
+        let (raw, parsed) = match item {
+            Ok(x) => x,
+            Err(e) => {
+                failure = Some(match e {
+                    PackError::Unusable(i) => unusable(name, i),
+                    other => RunError::Io(other.to_string()),
+                });
+                break;
+            }
+        };
+        let (outcome, field_issues) = match importer.row(raw.number, parsed) {
+            Ok(x) => x,
+            Err(e) => {
+                failure = Some(e.into());
+                break;
+            }
+        };
+        for fi in &field_issues {
+            let (col, head) = place[fi.field.idx()].clone().unzip();
+            issues.push(Issue::at(fi, opts.lang, sheet.as_deref(), raw.number, col, head));
+        }
+        match outcome {
+            RowOutcome::Invalid if keep_rejected => {
+                let msgs = field_issues.iter().filter(|i| i.severity() == Severity::Error).map(|i| i.message(opts.lang)).collect::<Vec<_>>().join(" ; ");
+                rejected.push((raw, msgs));
+            }
+            RowOutcome::Update { id, account, fields } if report.changes.len() < MAX_LISTED_CHANGES => {
+                report.changes.push(Change { row: raw.number, id, customer_account: account, fields });
+            }
+            _ => {}
+        }
+        n += 1;
+        if n % 10_000 == 0 {
+            progress(n);
+        }
+        if issues.len() > MAX_LISTED_ISSUES {
+            report.issues_not_listed += count_and_drop(&mut issues, &mut report);
+        }
+    }
+    let _ = parser.join();
+    if let Some(f) = failure {
+        // Dropping the importer rolls the transaction back.
+        return Err(f);
+    }
+    progress(n);
+    let counts = importer.counts();
+    let outcome = importer.finish()?;
+
+    report.rows = counts.rows;
+    report.valid = counts.valid;
+    report.invalid = counts.invalid;
+    report.create = counts.create;
+    report.update = counts.update;
+    report.unchanged = counts.unchanged;
+    report.issues_not_listed += count_and_drop(&mut issues, &mut report);
+    report.issues.sort_by(|a, b| (&a.sheet, a.row, col_key(&a.column)).cmp(&(&b.sheet, b.row, col_key(&b.column))));
+    report.imported = outcome.imported;
+    report.import_id = outcome.import_id;
+
+    if keep_rejected && !rejected.is_empty() && outcome.imported {
+        let path = opts.rejected.clone().unwrap_or_else(|| default_rejected_path(name, report.delimiter.is_some()));
+        let delim = opened_delimiter(&report);
+        clientele_pack::write_rejected(&path, &all_columns, delim, &rejected).map_err(|e| RunError::Io(e.to_string()))?;
+        report.rejected_file = Some(path.display().to_string());
+    }
+    Ok(report)
+}
+
+/// Move counted issues into the report's list (up to the cap); returns how many were dropped.
+fn count_and_drop(issues: &mut Vec<Issue>, report: &mut Report) -> u64 {
+    let mut dropped = 0;
+    for i in issues.drain(..) {
+        match i.severity {
+            Severity::Error => report.errors += 1,
+            Severity::Warning => report.warnings += 1,
+        }
+        if report.issues.len() < MAX_LISTED_ISSUES {
+            report.issues.push(i);
+        } else {
+            dropped += 1;
+        }
+    }
+    dropped
+}
+
+/// Sort key of a column letter: shorter first, then alphabetical (`B` < `AA`); none first.
+fn col_key(c: &Option<String>) -> (usize, String) {
+    c.as_ref().map_or((0, String::new()), |s| (s.len(), s.clone()))
+}
+
+fn default_rejected_path(name: &str, csv: bool) -> PathBuf {
+    let stem = Path::new(name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "pack".into());
+    PathBuf::from(format!("{stem}.rejected.{}", if csv { "csv" } else { "xlsx" }))
+}
+
+fn opened_delimiter(r: &Report) -> Option<char> {
+    r.delimiter.as_deref().map(|d| if d == "tab" { '\t' } else { d.chars().next().unwrap_or(';') })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_sort_like_a_spreadsheet() {
+        assert!(col_key(&Some("B".into())) < col_key(&Some("AA".into())));
+        assert!(col_key(&None) < col_key(&Some("A".into())));
+    }
+}

@@ -1,0 +1,148 @@
+//! Header matching for both tabs, and the issues a header row can raise.
+
+use clientele_core::catalogue::{fold, match_header, suggest_header, FIELDS};
+use clientele_core::issue::{Issue, Lang, Problem};
+
+/// The Contacts tab columns: (French heading, API key), in pack order.
+pub const CONTACT_FIELDS: &[(&str, &str)] = &[
+    ("Client", "contactable_id"),
+    ("Civilité", "civility"),
+    ("Prénom", "firstName"),
+    ("Nom", "lastName"),
+    ("Adresse email", "emailAddress"),
+    ("Téléphone mobile", "mobilePhone"),
+    ("Téléphone fixe", "landlinePhone"),
+    ("Rôle", "role"),
+    ("Service", "service"),
+    ("Actif", "active"),
+    ("Représentant légal", "legalRepresentative"),
+    ("Destinataire des factures", "invoicesRecipient"),
+    ("Destinataire des newsletters", "newslettersRecipient"),
+    ("Commentaire", "comment"),
+];
+
+/// Other spellings of the `Client` link column: it holds a row number or a customer account.
+const CONTACT_CLIENT_ALIASES: &[&str] = &["Compte client", "customerAccount", "customer", "contactable"];
+
+/// Find the Contacts column a header names (folded heading or API key); the index is into
+/// [`CONTACT_FIELDS`].
+pub fn match_contact_header(header: &str) -> Option<usize> {
+    let f = fold(header);
+    if f.is_empty() {
+        return None;
+    }
+    if CONTACT_CLIENT_ALIASES.iter().any(|a| fold(a) == f) {
+        return Some(0);
+    }
+    CONTACT_FIELDS.iter().position(|(h, k)| fold(h) == f || fold(k) == f)
+}
+
+/// The closest Contacts heading to an unknown header, when reasonably close.
+fn suggest_contact_header(header: &str) -> Option<&'static str> {
+    let f = fold(header);
+    if f.is_empty() {
+        return None;
+    }
+    CONTACT_FIELDS
+        .iter()
+        .map(|(h, _)| (similarity(&f, &fold(h)), *h))
+        .filter(|(score, _)| *score >= 0.5)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, h)| h)
+}
+
+/// Normalised Levenshtein similarity (1.0 = equal), as the Clients suggestion uses.
+fn similarity(a: &str, b: &str) -> f64 {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let longest = a.len().max(b.len());
+    if longest == 0 {
+        return 1.0;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    1.0 - prev[b.len()] as f64 / longest as f64
+}
+
+/// Which schema a header row is matched against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Schema {
+    Clients,
+    Contacts,
+}
+
+impl Schema {
+    /// Index of the field a header names.
+    pub(crate) fn matches(self, header: &str) -> Option<usize> {
+        match self {
+            Schema::Clients => match_header(header).map(|f| f.idx()),
+            Schema::Contacts => match_contact_header(header),
+        }
+    }
+
+    /// The heading of a field, as messages name it.
+    pub(crate) fn heading(self, field: usize, lang: Lang) -> &'static str {
+        match self {
+            Schema::Clients => FIELDS.get(field).map_or("", |d| if lang == Lang::Fr { d.heading } else { d.label_en }),
+            Schema::Contacts => CONTACT_FIELDS.get(field).map_or("", |(h, _)| h),
+        }
+    }
+
+    /// A known heading close to an unknown header.
+    pub(crate) fn suggest(self, header: &str) -> Option<&'static str> {
+        match self {
+            Schema::Clients => suggest_header(header),
+            Schema::Contacts => suggest_contact_header(header),
+        }
+    }
+}
+
+/// `file.unreadable` with a detail in the message language.
+pub(crate) fn unreadable(lang: Lang, en: &str, fr: &str) -> Issue {
+    Issue::file("file", Problem::Unreadable, lang, "", if lang == Lang::Fr { fr } else { en }, "")
+}
+
+/// `header.unknown` for one column, with the closest known heading when there is one.
+pub(crate) fn unknown_header(schema: Schema, lang: Lang, header: &str) -> Issue {
+    let detail = match schema.suggest(header) {
+        Some(s) if lang == Lang::Fr => format!(" (vouliez-vous dire « {s} » ?)"),
+        Some(s) => format!(" (did you mean \"{s}\"?)"),
+        None => String::new(),
+    };
+    Issue::file("header", Problem::Unknown, lang, header, &detail, "")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contact_headers() {
+        assert_eq!(match_contact_header("Prenom"), Some(2));
+        assert_eq!(match_contact_header("firstName"), Some(2));
+        assert_eq!(match_contact_header("CLIENT"), Some(0));
+        assert_eq!(match_contact_header("contactable_id"), Some(0));
+        assert_eq!(match_contact_header("Destinataire des factures"), Some(11));
+        assert_eq!(match_contact_header("Remarques"), None);
+        assert_eq!(match_contact_header(""), None);
+        assert_eq!(suggest_contact_header("Prenon"), Some("Prénom"));
+        assert_eq!(suggest_contact_header("zzzzzzzzzz"), None);
+    }
+
+    #[test]
+    fn unknown_header_suggests() {
+        let i = unknown_header(Schema::Clients, Lang::En, "Cde postal");
+        assert_eq!(i.code, "header.unknown");
+        assert!(i.message.contains("did you mean \"Code Postal\""), "{}", i.message);
+        let i = unknown_header(Schema::Clients, Lang::Fr, "zzzzzzzzzzzzzz");
+        assert!(!i.message.contains('('), "{}", i.message);
+    }
+}

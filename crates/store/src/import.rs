@@ -1,0 +1,232 @@
+//! The import engine: validated rows in, customers created or updated in one transaction.
+//!
+//! It does not know files: the caller parses rows into [`Parsed`] (possibly on other threads,
+//! since parsing is the CPU-heavy part) and feeds them in file order. The engine finds the
+//! customer each row updates, runs the cross-field rules against the merged customer,
+//! detects duplicates within the file, and writes through an [`ImportTx`]. Nothing is
+//! visible to anyone else until [`Importer::finish`] commits.
+
+use crate::{Result, Settings, Store};
+use clientele_core::issue::{FieldIssue, Problem, Severity};
+use clientele_core::model::{Customer, Record};
+use clientele_core::validate::{self, Cells};
+use clientele_core::F;
+use std::collections::HashMap;
+
+/// One import transaction of a backend.
+pub trait ImportTx {
+    /// Number of customers before the import (0 lets the engine skip look-ups).
+    fn existing_count(&mut self) -> Result<u64>;
+    /// The customer with this account, among those that existed before the import.
+    fn find_by_account(&mut self, account: &str) -> Result<Option<Customer>>;
+    /// Up to two customers with this SIRET, among those that existed before the import.
+    fn find_by_siret(&mut self, siret: &str) -> Result<Vec<Customer>>;
+    /// Insert a new customer (a blank account is generated at finish).
+    fn insert(&mut self, c: &Customer) -> Result<i64>;
+    /// Replace a customer, journaling its previous state.
+    fn update(&mut self, before: &Customer, after: &Customer) -> Result<()>;
+    /// Give accounts to the customers inserted without one, record the import and commit
+    /// (or roll everything back when `commit` is false). Returns the import id when committed.
+    fn finish(self: Box<Self>, settings: &Settings, counts: &Counts, commit: bool) -> Result<Option<i64>>;
+}
+
+/// How the import runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImportOptions {
+    /// Validate and compare only; write nothing.
+    pub dry_run: bool,
+    /// Write the valid rows even when others have errors.
+    pub skip_invalid: bool,
+}
+
+/// Row counts of an import.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Non-blank data rows.
+    pub rows: u64,
+    /// Rows without error.
+    pub valid: u64,
+    /// Rows with at least one error.
+    pub invalid: u64,
+    /// Customers to create.
+    pub create: u64,
+    /// Customers to update.
+    pub update: u64,
+    /// Rows identical to the stored customer.
+    pub unchanged: u64,
+    /// Contacts created.
+    pub contacts: u64,
+}
+
+/// What happened to one row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowOutcome {
+    /// A new customer.
+    Create,
+    /// An existing customer changes; the changed fields.
+    Update { id: i64, account: Option<String>, fields: Vec<&'static str> },
+    /// Nothing changes.
+    Unchanged,
+    /// The row has errors.
+    Invalid,
+}
+
+/// The end of an import.
+#[derive(Debug, Clone)]
+pub struct ImportOutcome {
+    /// Counts.
+    pub counts: Counts,
+    /// Whether anything was written.
+    pub imported: bool,
+    /// The import id, when written.
+    pub import_id: Option<i64>,
+}
+
+/// A row after the per-cell stage.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    /// Values of the row.
+    pub record: Record,
+    /// Issues found so far.
+    pub issues: Vec<FieldIssue>,
+}
+
+/// Per-cell stage; safe to run on any thread.
+pub fn parse(cells: &Cells) -> Parsed {
+    let (record, issues) = validate::parse_cells(cells);
+    Parsed { record, issues }
+}
+
+/// The import engine.
+pub struct Importer<'a> {
+    tx: Box<dyn ImportTx + 'a>,
+    settings: Settings,
+    opts: ImportOptions,
+    lookups: bool,
+    accounts: HashMap<Box<str>, u32>,
+    sirets: HashMap<u64, u32>,
+    counts: Counts,
+    writing: bool,
+    now: String,
+}
+
+impl<'a> Importer<'a> {
+    /// Start an import of `file` (its SHA-256 is recorded).
+    pub fn new(store: &'a dyn Store, file: &str, sha256: &str, opts: ImportOptions) -> Result<Importer<'a>> {
+        let settings = store.settings()?;
+        let mut tx = store.begin_import(file, sha256)?;
+        let lookups = tx.existing_count()? > 0;
+        Ok(Importer {
+            tx,
+            settings,
+            opts,
+            lookups,
+            accounts: HashMap::new(),
+            sirets: HashMap::new(),
+            counts: Counts::default(),
+            writing: !opts.dry_run,
+            now: crate::now(),
+        })
+    }
+
+    /// Counts so far.
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    /// Take one row (`row` is its spreadsheet number). Returns its outcome and all its issues.
+    pub fn row(&mut self, row: u32, parsed: Parsed) -> Result<(RowOutcome, Vec<FieldIssue>)> {
+        let Parsed { record, mut issues } = parsed;
+        self.counts.rows += 1;
+        let account = record.text(F::customerAccount).map(str::to_string);
+
+        // The same account twice in one file: the later row is in error.
+        let mut duplicate = false;
+        if let Some(a) = &account {
+            if let Some(first) = self.accounts.get(a.as_str()) {
+                issues.push(FieldIssue::new(F::customerAccount, Problem::DuplicateInFile, a.clone(), first.to_string()));
+                duplicate = true;
+            } else {
+                self.accounts.insert(a.as_str().into(), row);
+            }
+        }
+        if let Some(siret) = record.text(F::registrationNumber) {
+            if let Ok(key) = siret.parse::<u64>() {
+                match self.sirets.get(&key) {
+                    Some(first) => issues.push(FieldIssue::new(F::registrationNumber, Problem::Duplicate, siret, first.to_string())),
+                    None => {
+                        self.sirets.insert(key, row);
+                    }
+                }
+            }
+        }
+
+        // Find the customer this row updates.
+        let mut existing = None;
+        if self.lookups && !duplicate {
+            if let Some(a) = &account {
+                existing = self.tx.find_by_account(a)?;
+            } else if let Some(siret) = record.text(F::registrationNumber) {
+                let found = self.tx.find_by_siret(siret)?;
+                if let [one] = found.as_slice() {
+                    let label = one.text(F::customerAccount).unwrap_or_default().to_string();
+                    issues.push(FieldIssue::new(F::customerAccount, Problem::MatchedBySiret, "", label));
+                    existing = found.into_iter().next();
+                }
+            }
+        }
+        let base = existing.clone().unwrap_or_default();
+        let merged = record.merge_into(&base);
+        validate::check_row(&record, &merged, &mut issues);
+        sort_issues(&mut issues);
+
+        if issues.iter().any(|i| i.severity() == Severity::Error) {
+            self.counts.invalid += 1;
+            if !self.opts.skip_invalid {
+                // All-or-nothing: keep validating to report everything, but stop writing.
+                self.writing = false;
+            }
+            return Ok((RowOutcome::Invalid, issues));
+        }
+        self.counts.valid += 1;
+        let outcome = match existing {
+            None => {
+                self.counts.create += 1;
+                if self.writing {
+                    let mut c = merged;
+                    c.created_at.clone_from(&self.now);
+                    c.updated_at.clone_from(&self.now);
+                    self.tx.insert(&c)?;
+                }
+                RowOutcome::Create
+            }
+            Some(before) if before.same_values(&merged) => {
+                self.counts.unchanged += 1;
+                RowOutcome::Unchanged
+            }
+            Some(before) => {
+                self.counts.update += 1;
+                let fields = merged.changed_fields(&before);
+                if self.writing {
+                    let mut after = merged;
+                    after.updated_at.clone_from(&self.now);
+                    self.tx.update(&before, &after)?;
+                }
+                RowOutcome::Update { id: before.id, account: before.text(F::customerAccount).map(str::to_string), fields }
+            }
+        };
+        Ok((outcome, issues))
+    }
+
+    /// Commit (when allowed) or roll back.
+    pub fn finish(self) -> Result<ImportOutcome> {
+        let commit = self.writing && !self.opts.dry_run && (self.counts.invalid == 0 || self.opts.skip_invalid);
+        let id = self.tx.finish(&self.settings, &self.counts, commit)?;
+        Ok(ImportOutcome { counts: self.counts, imported: id.is_some(), import_id: id })
+    }
+}
+
+/// Order issues by field (column order), errors first.
+pub fn sort_issues(issues: &mut [FieldIssue]) {
+    issues.sort_by_key(|i| (i.field, i.severity()));
+}

@@ -1,0 +1,250 @@
+//! Storage of the customer base behind one [`Store`] trait, with a SQLite backend (the
+//! embedded default) and a PostgreSQL backend (several servers, one database).
+//!
+//! The trait is synchronous: the CLI calls it directly and the server from blocking tasks.
+//! No SQL leaves this crate, and no HTTP or file format enters it.
+
+pub mod import;
+pub mod schema;
+pub mod sqlite;
+
+use clientele_core::model::Customer;
+use serde::Serialize;
+
+pub use import::{ImportOptions, ImportOutcome, RowOutcome};
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule would be broken (e.g. customer account already used).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The request cannot be carried out in the current state (e.g. undo after later changes).
+    #[error("{0}")]
+    Refused(String),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Db(String),
+}
+
+/// Result of the storage layer.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e {
+            rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
+            rusqlite::Error::SqliteFailure(f, msg) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+                StoreError::Conflict(msg.unwrap_or_else(|| "constraint violation".into()))
+            }
+            other => StoreError::Db(other.to_string()),
+        }
+    }
+}
+
+impl From<r2d2::Error> for StoreError {
+    fn from(e: r2d2::Error) -> Self {
+        StoreError::Db(e.to_string())
+    }
+}
+
+/// Settings of a database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Settings {
+    /// Prefix of generated customer accounts (`CL`).
+    pub account_prefix: String,
+    /// Zero-padded width of the number (4 → `CL0001`).
+    pub account_width: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { account_prefix: "CL".into(), account_width: 4 }
+    }
+}
+
+impl Settings {
+    /// The account for number `n`.
+    pub fn account(&self, n: u64) -> String {
+        format!("{}{:0width$}", self.account_prefix, n, width = self.account_width)
+    }
+    /// The number of an account with this prefix, if it is one.
+    pub fn number_of(&self, account: &str) -> Option<u64> {
+        let digits = account.strip_prefix(&self.account_prefix)?;
+        if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse().ok()
+    }
+}
+
+/// Sort order of the customer list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    /// By id.
+    Id,
+    /// By name.
+    Name,
+    /// By customer account.
+    Account,
+    /// By creation time.
+    CreatedAt,
+    /// By last update.
+    UpdatedAt,
+}
+
+/// A customer list request.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// Name contains (accent- and case-insensitive).
+    pub name: Option<String>,
+    /// Account equals.
+    pub account: Option<String>,
+    /// Account, name, SIRET, VAT or phone matches.
+    pub term: Option<String>,
+    /// Boolean filters by field.
+    pub flags: Vec<(clientele_core::F, bool)>,
+    /// Reseller level equals.
+    pub reseller_level: Option<i64>,
+    /// VAT regime equals (a `VatRegime::code`).
+    pub vat_regime: Option<String>,
+    /// Sort key and descending flag.
+    pub sort: Option<(SortKey, bool)>,
+    /// Offset.
+    pub offset: u64,
+    /// Limit.
+    pub limit: u64,
+}
+
+/// A past import.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportRecord {
+    /// Import id.
+    pub id: i64,
+    /// File name.
+    pub file: String,
+    /// SHA-256 of the file.
+    pub sha256: String,
+    /// When it was committed.
+    pub at: String,
+    /// Customers created.
+    pub created: u64,
+    /// Customers updated.
+    pub updated: u64,
+    /// Rows left unchanged.
+    pub unchanged: u64,
+    /// Rows rejected (with skip-invalid).
+    pub rejected: u64,
+    /// Contacts created.
+    pub contacts: u64,
+    /// When it was undone, if it was.
+    pub undone_at: Option<String>,
+}
+
+/// Counts by dimension for the dashboard.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Stats {
+    /// All customers.
+    pub total: u64,
+    /// Active.
+    pub active: u64,
+    /// VIP.
+    pub vip: u64,
+    /// On-call contract.
+    pub on_call: u64,
+    /// Resellers by level (None = reseller without level).
+    pub reseller_levels: Vec<(Option<i64>, u64)>,
+    /// By VAT regime code.
+    pub vat_regimes: Vec<(String, u64)>,
+}
+
+/// The customer storage.
+pub trait Store: Send + Sync {
+    /// The database settings.
+    fn settings(&self) -> Result<Settings>;
+    /// Change the account prefix and width.
+    fn set_settings(&self, s: &Settings) -> Result<()>;
+    /// A customer by id.
+    fn customer(&self, id: i64) -> Result<Customer>;
+    /// A customer by account.
+    fn customer_by_account(&self, account: &str) -> Result<Customer>;
+    /// A page of customers and the total count.
+    fn list_customers(&self, q: &ListQuery) -> Result<(Vec<Customer>, u64)>;
+    /// Create a customer (account generated when absent); returns it as stored.
+    fn create_customer(&self, c: &Customer) -> Result<Customer>;
+    /// Replace a customer's values; returns it as stored.
+    fn update_customer(&self, c: &Customer) -> Result<Customer>;
+    /// Delete a customer (and its contacts).
+    fn delete_customer(&self, id: i64) -> Result<()>;
+    /// Visit every customer in id order (export), with bounded memory.
+    fn for_each_customer(&self, f: &mut dyn FnMut(&Customer) -> std::result::Result<(), String>) -> Result<()>;
+    /// Start an import transaction.
+    fn begin_import(&self, file: &str, sha256: &str) -> Result<Box<dyn import::ImportTx + '_>>;
+    /// Past imports, newest first.
+    fn imports(&self) -> Result<Vec<ImportRecord>>;
+    /// Undo an import: restore every customer it created or changed.
+    fn undo_import(&self, id: i64) -> Result<ImportRecord>;
+    /// Dashboard counts.
+    fn stats(&self) -> Result<Stats>;
+}
+
+/// Open a store from a path or URL: `postgres://…` is PostgreSQL, anything else a SQLite file.
+pub fn open(target: &str) -> Result<Box<dyn Store>> {
+    if target.starts_with("postgres://") || target.starts_with("postgresql://") {
+        return Err(StoreError::Db(format!("PostgreSQL is not available in this build ({})", redact(target))));
+    }
+    Ok(Box::new(sqlite::SqliteStore::open(target)?))
+}
+
+/// A database URL with its password hidden, for logs and messages.
+pub fn redact(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if let Some((cred, host)) = rest.rsplit_once('@') {
+            let user = cred.split(':').next().unwrap_or("");
+            return format!("{scheme}://{user}:***@{host}");
+        }
+    }
+    url.to_string()
+}
+
+/// Current time as the API writes it: `2024-01-02T03:04:05.000000Z`.
+pub fn now() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_numbers() {
+        let s = Settings::default();
+        assert_eq!(s.account(1), "CL0001");
+        assert_eq!(s.account(12345), "CL12345");
+        assert_eq!(s.number_of("CL0042"), Some(42));
+        assert_eq!(s.number_of("CLX"), None);
+        assert_eq!(s.number_of("CL"), None);
+        assert_eq!(s.number_of("AB0001"), None);
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact("clientele.db"), "clientele.db");
+        assert!(now().ends_with('Z') && now().len() == 27);
+    }
+}

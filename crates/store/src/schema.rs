@@ -1,0 +1,182 @@
+//! The database schema, derived from the field catalogue, shared by both backends.
+
+use clientele_core::catalogue::{Kind, FIELDS, F};
+use clientele_core::model::{Customer, Value};
+use serde_json::{Map, Value as Json};
+
+/// SQL dialect differences that matter here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// Whether a field is stored as an integer column (booleans as 0/1).
+pub fn is_int(kind: Kind) -> bool {
+    matches!(kind, Kind::Bool | Kind::Int(..))
+}
+
+/// Column names of the customers table after `id`, in order: every field, the E.164
+/// columns, then bookkeeping. Row readers rely on this order.
+pub fn customer_columns() -> Vec<String> {
+    let mut cols: Vec<String> = FIELDS.iter().map(|d| format!("\"{}\"", d.pack_key)).collect();
+    for f in F::PHONES {
+        cols.push(format!("{}_e164", f.key()));
+    }
+    cols.extend(["search".into(), "created_at".into(), "updated_at".into(), "created_import".into()]);
+    cols
+}
+
+/// Index of `created_at` in [`customer_columns`] (after the values and phones).
+pub const N_VALUE_COLS: usize = clientele_core::N_FIELDS + 3;
+
+/// Statements that create the schema (version 1).
+pub fn create_statements(d: Dialect) -> Vec<String> {
+    let (pk, int, text) = match d {
+        Dialect::Sqlite => ("INTEGER PRIMARY KEY", "INTEGER", "TEXT"),
+        Dialect::Postgres => ("BIGSERIAL PRIMARY KEY", "BIGINT", "TEXT"),
+    };
+    let mut cols = vec![format!("id {pk}")];
+    for def in FIELDS {
+        let ty = if is_int(def.kind) { int } else { text };
+        cols.push(format!("\"{}\" {ty}", def.pack_key));
+    }
+    for f in F::PHONES {
+        cols.push(format!("{}_e164 {text}", f.key()));
+    }
+    cols.push(format!("search {text} NOT NULL DEFAULT ''"));
+    cols.push(format!("created_at {text} NOT NULL"));
+    cols.push(format!("updated_at {text} NOT NULL"));
+    cols.push(format!("created_import {int}"));
+    let contact_bools = CONTACT_BOOLS.iter().map(|(k, def)| format!("\"{k}\" {int} NOT NULL DEFAULT {}", i32::from(*def))).collect::<Vec<_>>().join(", ");
+    let contact_texts = CONTACT_TEXTS.iter().map(|k| format!("\"{k}\" {text}")).collect::<Vec<_>>().join(", ");
+    vec![
+        format!("CREATE TABLE customers ({})", cols.join(", ")),
+        "CREATE UNIQUE INDEX customers_account ON customers (\"customerAccount\")".into(),
+        "CREATE INDEX customers_siret ON customers (\"registrationNumber\")".into(),
+        format!("CREATE TABLE meta (key {text} PRIMARY KEY, value {text} NOT NULL)"),
+        format!(
+            "CREATE TABLE imports (id {pk}, file {text} NOT NULL, sha256 {text} NOT NULL, at {text} NOT NULL, \
+             created {int} NOT NULL DEFAULT 0, updated {int} NOT NULL DEFAULT 0, unchanged {int} NOT NULL DEFAULT 0, \
+             rejected {int} NOT NULL DEFAULT 0, contacts {int} NOT NULL DEFAULT 0, undone_at {text})"
+        ),
+        format!("CREATE TABLE import_changes (import_id {int} NOT NULL, customer_id {int} NOT NULL, before {text} NOT NULL)"),
+        "CREATE INDEX import_changes_import ON import_changes (import_id)".into(),
+        format!(
+            "CREATE TABLE contacts (id {pk}, customer_id {int} NOT NULL REFERENCES customers(id) ON DELETE CASCADE, \
+             civility {int}, {contact_texts}, mobile_e164 {text}, landline_e164 {text}, {contact_bools}, \
+             created_at {text} NOT NULL, updated_at {text} NOT NULL, created_import {int})"
+        ),
+        "CREATE INDEX contacts_customer ON contacts (customer_id)".into(),
+        format!("CREATE TABLE phones (e164 {text} NOT NULL, last9 {text} NOT NULL, customer_id {int} NOT NULL, contact_id {int})"),
+        "CREATE INDEX phones_e164 ON phones (e164)".into(),
+        "CREATE INDEX phones_last9 ON phones (last9)".into(),
+        "CREATE INDEX phones_customer ON phones (customer_id)".into(),
+        format!(
+            "CREATE TABLE users (id {pk}, name {text} NOT NULL, email {text} NOT NULL UNIQUE, password_hash {text} NOT NULL, created_at {text} NOT NULL)"
+        ),
+        format!(
+            "CREATE TABLE tokens (id {pk}, name {text} NOT NULL, hash {text} NOT NULL UNIQUE, scope {text} NOT NULL, \
+             allow {text}, user_id {int}, created_at {text} NOT NULL)"
+        ),
+        format!(
+            "CREATE TABLE changes (rev {}, kind {text} NOT NULL, item {int} NOT NULL)",
+            if d == Dialect::Sqlite { "INTEGER PRIMARY KEY AUTOINCREMENT" } else { "BIGSERIAL PRIMARY KEY" }
+        ),
+    ]
+}
+
+/// Text columns of contacts (API keys).
+pub const CONTACT_TEXTS: &[&str] = &["firstName", "lastName", "emailAddress", "mobilePhone", "landlinePhone", "role", "service", "comment", "source"];
+
+/// Boolean columns of contacts with their defaults.
+pub const CONTACT_BOOLS: &[(&str, bool)] = &[
+    ("active", true),
+    ("legalRepresentative", false),
+    ("invoicesRecipient", true),
+    ("newslettersRecipient", false),
+    ("technicalContact", false),
+    ("is_signer_contract", false),
+    ("is_signer_iban", false),
+    ("myClient", true),
+    ("myClientAdmin", true),
+    ("ticketingDoNotNotify", false),
+    ("ticketingCopyToSales", false),
+    ("api", false),
+];
+
+/// Accent- and case-folded text used for search (account, name, SIRET, VAT).
+pub fn search_text(c: &Customer) -> String {
+    let mut s = String::new();
+    for f in [F::customerAccount, F::name, F::registrationNumber, F::taxRegistrationNumber] {
+        if let Some(t) = c.text(f) {
+            s.push_str(&search_fold(t));
+            s.push(' ');
+        }
+    }
+    s
+}
+
+/// Fold a search term like [`search_text`]: lower-case, no accents, words kept apart.
+pub fn search_fold(t: &str) -> String {
+    t.split_whitespace().map(clientele_core::catalogue::fold).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+/// A customer's values as JSON keyed by pack key (import journal).
+pub fn to_journal(c: &Customer) -> String {
+    let mut m = Map::new();
+    for d in FIELDS {
+        let v = match c.get(d.id) {
+            None => Json::Null,
+            Some(Value::Text(s)) => Json::String(s.clone()),
+            Some(Value::Int(i)) => Json::from(*i),
+            Some(Value::Bool(b)) => Json::from(*b),
+        };
+        m.insert(d.pack_key.into(), v);
+    }
+    for (i, f) in F::PHONES.iter().enumerate() {
+        m.insert(format!("{}_e164", f.key()), c.e164[i].clone().map_or(Json::Null, Json::String));
+    }
+    m.insert("updated_at".into(), Json::String(c.updated_at.clone()));
+    Json::Object(m).to_string()
+}
+
+/// Read a journal entry back onto `c` (id and created_at kept).
+pub fn from_journal(c: &mut Customer, s: &str) -> Option<()> {
+    let j: Json = serde_json::from_str(s).ok()?;
+    for d in FIELDS {
+        c.values[d.id.idx()] = match &j[d.pack_key] {
+            Json::String(s) => Some(Value::Text(s.clone())),
+            Json::Bool(b) => Some(Value::Bool(*b)),
+            Json::Number(n) => n.as_i64().map(Value::Int),
+            _ => None,
+        };
+    }
+    for (i, f) in F::PHONES.iter().enumerate() {
+        c.e164[i] = j[format!("{}_e164", f.key())].as_str().map(str::to_string);
+    }
+    c.updated_at = j["updated_at"].as_str().unwrap_or_default().to_string();
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn journal_round_trip() {
+        let mut c = Customer::new();
+        c.values[F::name.idx()] = Some(Value::Text("Café".into()));
+        c.values[F::resellerLevel.idx()] = Some(Value::Int(3));
+        c.e164[0] = Some("+33123456789".into());
+        c.updated_at = "2024-01-02T03:04:05.000000Z".into();
+        let mut back = Customer::new();
+        from_journal(&mut back, &to_journal(&c)).expect("valid journal");
+        assert_eq!(back.values, c.values);
+        assert_eq!(back.e164, c.e164);
+        assert_eq!(back.updated_at, c.updated_at);
+        assert_eq!(search_fold("Électricité  Noël"), "electricite noel");
+    }
+}

@@ -1,0 +1,540 @@
+//! The SQLite backend: one file, WAL mode, nothing to install.
+
+use crate::import::{Counts, ImportTx};
+use crate::schema::{self, customer_columns, is_int, Dialect};
+use crate::{ImportRecord, ListQuery, Result, Settings, SortKey, Stats, Store, StoreError};
+use clientele_core::catalogue::{FIELDS, F};
+use clientele_core::ident::phone;
+use clientele_core::model::{Customer, Value, VatRegime};
+use r2d2::{Pool, PooledConnection};
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+
+/// Schema version written in `PRAGMA user_version`.
+const SCHEMA_VERSION: i64 = 1;
+
+/// A SQLite database.
+pub struct SqliteStore {
+    pool: Pool<SqliteConnectionManager>,
+    select: String,
+}
+
+fn init_connection(c: &mut Connection) -> rusqlite::Result<()> {
+    // WAL lets readers (API, routing refresh) work while an import writes; a busy timeout
+    // makes concurrent writers wait instead of failing at once.
+    c.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+         PRAGMA busy_timeout = 30000; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+    )
+}
+
+impl SqliteStore {
+    /// Open (and create or migrate) the database file at `path`.
+    pub fn open(path: &str) -> Result<SqliteStore> {
+        let manager = SqliteConnectionManager::file(path).with_init(init_connection);
+        let pool = Pool::builder().max_size(8).build(manager).map_err(|e| StoreError::Db(format!("cannot open {path}: {e}")))?;
+        let store = SqliteStore { pool, select: format!("SELECT id, {} FROM customers", customer_columns().join(", ")) };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn conn(&self) -> Result<PooledConnection<SqliteConnectionManager>> {
+        Ok(self.pool.get()?)
+    }
+
+    fn migrate(&self) -> Result<()> {
+        let mut c = self.conn()?;
+        let version: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::Db(format!("the database was written by a newer Clientèle (schema {version})")));
+        }
+        if version < 1 {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            // Another process may have created it while we waited for the lock.
+            let v: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if v < 1 {
+                for s in schema::create_statements(Dialect::Sqlite) {
+                    tx.execute(&s, [])?;
+                }
+                tx.execute_batch("PRAGMA user_version = 1")?;
+            }
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Direct access for the other modules of this backend (users, tokens, contacts).
+    pub fn pool(&self) -> &Pool<SqliteConnectionManager> {
+        &self.pool
+    }
+}
+
+/// Read a customer from a row selected with `SELECT id, <customer_columns>`.
+fn customer_from_row(r: &Row) -> rusqlite::Result<Customer> {
+    let mut c = Customer::new();
+    c.id = r.get(0)?;
+    for (i, d) in FIELDS.iter().enumerate() {
+        let v = match r.get_ref(i + 1)? {
+            ValueRef::Null => None,
+            ValueRef::Integer(n) if d.kind == clientele_core::Kind::Bool => Some(Value::Bool(n != 0)),
+            ValueRef::Integer(n) => Some(Value::Int(n)),
+            ValueRef::Text(t) => Some(Value::Text(String::from_utf8_lossy(t).into_owned())),
+            ValueRef::Real(f) => Some(Value::Text(f.to_string())),
+            ValueRef::Blob(_) => None,
+        };
+        c.values[i] = v;
+    }
+    let n = FIELDS.len() + 1;
+    for i in 0..3 {
+        c.e164[i] = r.get(n + i)?;
+    }
+    c.created_at = r.get(n + 4)?;
+    c.updated_at = r.get(n + 5)?;
+    Ok(c)
+}
+
+/// Bind values for [`customer_columns`] (without id).
+fn customer_params(c: &Customer, created_import: Option<i64>) -> Vec<SqlValue> {
+    let mut p: Vec<SqlValue> = Vec::with_capacity(FIELDS.len() + 8);
+    for d in FIELDS {
+        p.push(match c.get(d.id) {
+            None => SqlValue::Null,
+            Some(Value::Text(s)) => SqlValue::Text(s.clone()),
+            Some(Value::Int(i)) => SqlValue::Integer(*i),
+            Some(Value::Bool(b)) => SqlValue::Integer(i64::from(*b)),
+        });
+        debug_assert!(c.get(d.id).is_none() || is_int(d.kind) != matches!(c.get(d.id), Some(Value::Text(_))));
+    }
+    for e in &c.e164 {
+        p.push(e.clone().map_or(SqlValue::Null, SqlValue::Text));
+    }
+    p.push(SqlValue::Text(schema::search_text(c)));
+    p.push(SqlValue::Text(c.created_at.clone()));
+    p.push(SqlValue::Text(c.updated_at.clone()));
+    p.push(created_import.map_or(SqlValue::Null, SqlValue::Integer));
+    p
+}
+
+fn insert_sql() -> String {
+    let cols = customer_columns();
+    let marks = (1..=cols.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+    format!("INSERT INTO customers ({}) VALUES ({marks})", cols.join(", "))
+}
+
+fn update_sql() -> String {
+    // created_at and created_import are never rewritten.
+    let cols = customer_columns();
+    let sets = cols
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| *c != "created_at" && *c != "created_import")
+        .map(|(i, c)| format!("{c} = ?{}", i + 1))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("UPDATE customers SET {sets} WHERE id = ?{}", cols.len() + 1)
+}
+
+/// Rewrite the phone index rows of a customer.
+fn write_phones(c: &Connection, id: i64, cust: &Customer, fresh: bool) -> rusqlite::Result<()> {
+    if !fresh {
+        c.prepare_cached("DELETE FROM phones WHERE customer_id = ?1 AND contact_id IS NULL")?.execute([id])?;
+    }
+    for e in cust.e164.iter().flatten() {
+        c.prepare_cached("INSERT INTO phones (e164, last9, customer_id) VALUES (?1, ?2, ?3)")?.execute(params![e, phone::last9(e), id])?;
+    }
+    Ok(())
+}
+
+fn record_change(c: &Connection, kind: &str, item: i64) -> rusqlite::Result<()> {
+    c.prepare_cached("INSERT INTO changes (kind, item) VALUES (?1, ?2)")?.execute(params![kind, item])?;
+    Ok(())
+}
+
+fn settings_of(c: &Connection) -> Result<Settings> {
+    let mut s = Settings::default();
+    let mut st = c.prepare_cached("SELECT key, value FROM meta WHERE key IN ('account_prefix', 'account_width')")?;
+    let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    for row in rows {
+        let (k, v) = row?;
+        match k.as_str() {
+            "account_prefix" => s.account_prefix = v,
+            "account_width" => s.account_width = v.parse().unwrap_or(4),
+            _ => {}
+        }
+    }
+    Ok(s)
+}
+
+/// Highest number used by accounts with the settings' prefix.
+fn max_account_number(c: &Connection, s: &Settings) -> Result<u64> {
+    let mut st = c.prepare_cached("SELECT \"customerAccount\" FROM customers WHERE \"customerAccount\" >= ?1 AND \"customerAccount\" < ?2")?;
+    let hi = format!("{}\u{10ffff}", s.account_prefix);
+    let mut rows = st.query(params![s.account_prefix, hi])?;
+    let mut max = 0;
+    while let Some(r) = rows.next()? {
+        let a: String = r.get(0)?;
+        if let Some(n) = s.number_of(&a) {
+            max = max.max(n);
+        }
+    }
+    Ok(max)
+}
+
+impl Store for SqliteStore {
+    fn settings(&self) -> Result<Settings> {
+        let c = self.conn()?;
+        settings_of(&c)
+    }
+
+    fn set_settings(&self, s: &Settings) -> Result<()> {
+        let c = self.conn()?;
+        c.execute("INSERT INTO meta (key, value) VALUES ('account_prefix', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [&s.account_prefix])?;
+        c.execute("INSERT INTO meta (key, value) VALUES ('account_width', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [s.account_width.to_string()])?;
+        Ok(())
+    }
+
+    fn customer(&self, id: i64) -> Result<Customer> {
+        let c = self.conn()?;
+        let found = c.prepare_cached(&format!("{} WHERE id = ?1", self.select))?.query_row([id], customer_from_row)?;
+        Ok(found)
+    }
+
+    fn customer_by_account(&self, account: &str) -> Result<Customer> {
+        let c = self.conn()?;
+        let found = c.prepare_cached(&format!("{} WHERE \"customerAccount\" = ?1", self.select))?.query_row([account], customer_from_row)?;
+        Ok(found)
+    }
+
+    fn list_customers(&self, q: &ListQuery) -> Result<(Vec<Customer>, u64)> {
+        let mut wh: Vec<String> = Vec::new();
+        let mut p: Vec<SqlValue> = Vec::new();
+        if let Some(n) = &q.name {
+            p.push(SqlValue::Text(format!("%{}%", like_escape(&schema::search_fold(n)))));
+            wh.push(format!("search LIKE ?{} ESCAPE '\\'", p.len()));
+        }
+        if let Some(a) = &q.account {
+            p.push(SqlValue::Text(a.clone()));
+            wh.push(format!("\"customerAccount\" = ?{}", p.len()));
+        }
+        if let Some(t) = &q.term {
+            let folded = schema::search_fold(t);
+            p.push(SqlValue::Text(format!("%{}%", like_escape(&folded))));
+            let n = p.len();
+            let mut alt = format!("search LIKE ?{n} ESCAPE '\\'");
+            if let Some(e) = phone::fast_key(t) {
+                p.push(SqlValue::Text(phone::last9(&e).to_string()));
+                alt.push_str(&format!(" OR id IN (SELECT customer_id FROM phones WHERE last9 = ?{})", p.len()));
+            }
+            wh.push(format!("({alt})"));
+        }
+        for (f, v) in &q.flags {
+            let d = f.def();
+            p.push(SqlValue::Integer(i64::from(*v)));
+            let default = matches!(d.default, clientele_core::catalogue::Default::Bool(true));
+            wh.push(format!("COALESCE(\"{}\", {}) = ?{}", d.pack_key, i64::from(default), p.len()));
+        }
+        if let Some(l) = q.reseller_level {
+            p.push(SqlValue::Integer(l));
+            wh.push(format!("\"resellerLevel\" = ?{}", p.len()));
+        }
+        if let Some(r) = &q.vat_regime {
+            wh.push(regime_sql(r).to_string());
+        }
+        let where_sql = if wh.is_empty() { String::new() } else { format!(" WHERE {}", wh.join(" AND ")) };
+        let c = self.conn()?;
+        let total: i64 = c.query_row(&format!("SELECT COUNT(*) FROM customers{where_sql}"), params_from_iter(p.iter()), |r| r.get(0))?;
+        let order = match q.sort {
+            Some((k, desc)) => format!(
+                "{} {}, id {}",
+                match k {
+                    SortKey::Id => "id",
+                    SortKey::Name => "name COLLATE NOCASE",
+                    SortKey::Account => "\"customerAccount\"",
+                    SortKey::CreatedAt => "created_at",
+                    SortKey::UpdatedAt => "updated_at",
+                },
+                if desc { "DESC" } else { "ASC" },
+                if desc { "DESC" } else { "ASC" }
+            ),
+            None if q.term.is_some() => "CASE WHEN \"customerAccount\" = ?0 THEN 0 ELSE 1 END, name COLLATE NOCASE, id".replace("?0", &format!("?{}", p.len() + 1)),
+            None => "id".into(),
+        };
+        let mut p2 = p.clone();
+        if q.sort.is_none() {
+            if let Some(t) = &q.term {
+                p2.push(SqlValue::Text(t.trim().to_string()));
+            }
+        }
+        p2.push(SqlValue::Integer(q.limit as i64));
+        p2.push(SqlValue::Integer(q.offset as i64));
+        let sql = format!("{}{where_sql} ORDER BY {order} LIMIT ?{} OFFSET ?{}", self.select, p2.len() - 1, p2.len());
+        let mut st = c.prepare(&sql)?;
+        let rows = st.query_map(params_from_iter(p2.iter()), customer_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok((rows, total as u64))
+    }
+
+    fn create_customer(&self, cust: &Customer) -> Result<Customer> {
+        let mut c = self.conn()?;
+        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut cust = cust.clone();
+        let now = crate::now();
+        cust.created_at.clone_from(&now);
+        cust.updated_at = now;
+        if cust.text(F::customerAccount).is_none() {
+            // The write lock is held (BEGIN IMMEDIATE), so no one else can take this number.
+            let s = settings_of(&tx)?;
+            let next = max_account_number(&tx, &s)? + 1;
+            cust.values[F::customerAccount.idx()] = Some(Value::Text(s.account(next)));
+        }
+        tx.prepare_cached(&insert_sql())?.execute(params_from_iter(customer_params(&cust, None)))?;
+        cust.id = tx.last_insert_rowid();
+        write_phones(&tx, cust.id, &cust, true)?;
+        record_change(&tx, "customer", cust.id)?;
+        tx.commit()?;
+        Ok(cust)
+    }
+
+    fn update_customer(&self, cust: &Customer) -> Result<Customer> {
+        let mut c = self.conn()?;
+        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut cust = cust.clone();
+        cust.updated_at = crate::now();
+        let mut p = customer_params(&cust, None);
+        p.push(SqlValue::Integer(cust.id));
+        let n = tx.prepare_cached(&update_sql())?.execute(params_from_iter(p))?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        write_phones(&tx, cust.id, &cust, false)?;
+        record_change(&tx, "customer", cust.id)?;
+        tx.commit()?;
+        Ok(cust)
+    }
+
+    fn delete_customer(&self, id: i64) -> Result<()> {
+        let mut c = self.conn()?;
+        let tx = c.transaction()?;
+        tx.execute("DELETE FROM phones WHERE customer_id = ?1", [id])?;
+        let n = tx.execute("DELETE FROM customers WHERE id = ?1", [id])?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        record_change(&tx, "customer", id)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn for_each_customer(&self, f: &mut dyn FnMut(&Customer) -> std::result::Result<(), String>) -> Result<()> {
+        let c = self.conn()?;
+        let mut st = c.prepare(&format!("{} ORDER BY id", self.select))?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            f(&customer_from_row(r)?).map_err(StoreError::Db)?;
+        }
+        Ok(())
+    }
+
+    fn begin_import(&self, file: &str, sha256: &str) -> Result<Box<dyn ImportTx + '_>> {
+        let conn = self.conn()?;
+        // IMMEDIATE takes the write lock now: two imports never interleave.
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let result = conn.execute("INSERT INTO imports (file, sha256, at) VALUES (?1, ?2, ?3)", params![file, sha256, crate::now()]);
+        if let Err(e) = result {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e.into());
+        }
+        let import_id = conn.last_insert_rowid();
+        Ok(Box::new(SqliteImport { conn, import_id, select: self.select.clone(), insert: insert_sql(), update: update_sql(), done: false }))
+    }
+
+    fn imports(&self) -> Result<Vec<ImportRecord>> {
+        let c = self.conn()?;
+        let mut st = c.prepare("SELECT id, file, sha256, at, created, updated, unchanged, rejected, contacts, undone_at FROM imports ORDER BY id DESC")?;
+        let rows = st.query_map([], import_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn undo_import(&self, id: i64) -> Result<ImportRecord> {
+        let mut c = self.conn()?;
+        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let rec = tx
+            .query_row("SELECT id, file, sha256, at, created, updated, unchanged, rejected, contacts, undone_at FROM imports WHERE id = ?1", [id], import_from_row)
+            .optional()?
+            .ok_or(StoreError::NotFound)?;
+        if rec.undone_at.is_some() {
+            return Err(StoreError::Refused(format!("import {id} was already undone on {}", rec.undone_at.unwrap_or_default())));
+        }
+        // Refuse when a customer it touched has changed since: undoing would lose that change.
+        let changed: Option<String> = tx
+            .query_row(
+                "SELECT \"customerAccount\" FROM customers WHERE updated_at > ?2 AND (created_import = ?1 OR id IN (SELECT customer_id FROM import_changes WHERE import_id = ?1)) LIMIT 1",
+                params![id, rec.at],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(a) = changed {
+            return Err(StoreError::Refused(format!(
+                "customer {a} was changed after import {id}; undo the later imports (or changes) first"
+            )));
+        }
+        let befores: Vec<(i64, String)> = tx
+            .prepare("SELECT customer_id, before FROM import_changes WHERE import_id = ?1")?
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let select = format!("{} WHERE id = ?1", self.select);
+        for (cid, before) in befores {
+            let Some(mut cust) = tx.prepare_cached(&select)?.query_row([cid], customer_from_row).optional()? else { continue };
+            if schema::from_journal(&mut cust, &before).is_none() {
+                return Err(StoreError::Db(format!("corrupt journal entry for customer {cid}")));
+            }
+            let mut p = customer_params(&cust, None);
+            p.push(SqlValue::Integer(cid));
+            tx.prepare_cached(&update_sql())?.execute(params_from_iter(p))?;
+            write_phones(&tx, cid, &cust, false)?;
+        }
+        tx.execute("DELETE FROM phones WHERE customer_id IN (SELECT id FROM customers WHERE created_import = ?1)", [id])?;
+        tx.execute("DELETE FROM contacts WHERE created_import = ?1", [id])?;
+        tx.execute("DELETE FROM customers WHERE created_import = ?1", [id])?;
+        tx.execute("UPDATE imports SET undone_at = ?2 WHERE id = ?1", params![id, crate::now()])?;
+        record_change(&tx, "all", id)?;
+        tx.commit()?;
+        let mut rec = rec;
+        rec.undone_at = Some(crate::now());
+        Ok(rec)
+    }
+
+    fn stats(&self) -> Result<Stats> {
+        let c = self.conn()?;
+        let (total, active, vip, on_call): (i64, i64, i64, i64) = c.query_row(
+            "SELECT COUNT(*), COALESCE(SUM(COALESCE(active, 1)), 0), COALESCE(SUM(COALESCE(vip, 0)), 0), COALESCE(SUM(COALESCE(\"onCallDuty\", 0)), 0) FROM customers",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
+        let mut st = c.prepare("SELECT \"resellerLevel\", COUNT(*) FROM customers WHERE \"isReseller\" = 1 GROUP BY 1 ORDER BY 1")?;
+        let reseller_levels = st.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut vat_regimes = Vec::new();
+        for r in VatRegime::ALL {
+            let n: i64 = c.query_row(&format!("SELECT COUNT(*) FROM customers WHERE {}", regime_sql(r.code())), [], |row| row.get(0))?;
+            vat_regimes.push((r.code().to_string(), n as u64));
+        }
+        Ok(Stats { total: total as u64, active: active as u64, vip: vip as u64, on_call: on_call as u64, reseller_levels, vat_regimes })
+    }
+}
+
+/// SQL condition for a VAT regime (mirrors `clientele_core::model::vat_regime`; the EU case
+/// trusts that stored VAT numbers were validated on write).
+fn regime_sql(code: &str) -> &'static str {
+    match code {
+        "standard" => "COALESCE(\"chargeVAT\", 1) = 1 AND COALESCE(\"applyVATAutoReverseOperators\", 0) = 0",
+        "reverse_charge_operator" => "COALESCE(\"chargeVAT\", 1) = 1 AND \"applyVATAutoReverseOperators\" = 1",
+        "reverse_charge_eu" => "\"chargeVAT\" = 0 AND \"taxRegistrationNumber\" IS NOT NULL AND substr(\"taxRegistrationNumber\", 1, 2) <> 'FR'",
+        "not_charged" => "\"chargeVAT\" = 0 AND (\"taxRegistrationNumber\" IS NULL OR substr(\"taxRegistrationNumber\", 1, 2) = 'FR')",
+        _ => "0 = 1",
+    }
+}
+
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+fn import_from_row(r: &Row) -> rusqlite::Result<ImportRecord> {
+    Ok(ImportRecord {
+        id: r.get(0)?,
+        file: r.get(1)?,
+        sha256: r.get(2)?,
+        at: r.get(3)?,
+        created: r.get::<_, i64>(4)? as u64,
+        updated: r.get::<_, i64>(5)? as u64,
+        unchanged: r.get::<_, i64>(6)? as u64,
+        rejected: r.get::<_, i64>(7)? as u64,
+        contacts: r.get::<_, i64>(8)? as u64,
+        undone_at: r.get(9)?,
+    })
+}
+
+/// An import transaction on one pooled connection.
+struct SqliteImport {
+    conn: PooledConnection<SqliteConnectionManager>,
+    import_id: i64,
+    select: String,
+    insert: String,
+    update: String,
+    done: bool,
+}
+
+impl ImportTx for SqliteImport {
+    fn existing_count(&mut self) -> Result<u64> {
+        let n: i64 = self.conn.query_row("SELECT COUNT(*) FROM (SELECT 1 FROM customers LIMIT 1)", [], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
+    fn find_by_account(&mut self, account: &str) -> Result<Option<Customer>> {
+        let sql = format!("{} WHERE \"customerAccount\" = ?1 AND created_import IS NOT ?2", self.select);
+        Ok(self.conn.prepare_cached(&sql)?.query_row(params![account, self.import_id], customer_from_row).optional()?)
+    }
+
+    fn find_by_siret(&mut self, siret: &str) -> Result<Vec<Customer>> {
+        let sql = format!("{} WHERE \"registrationNumber\" = ?1 AND created_import IS NOT ?2 LIMIT 2", self.select);
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let rows = st.query_map(params![siret, self.import_id], customer_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn insert(&mut self, c: &Customer) -> Result<i64> {
+        self.conn.prepare_cached(&self.insert)?.execute(params_from_iter(customer_params(c, Some(self.import_id))))?;
+        let id = self.conn.last_insert_rowid();
+        write_phones(&self.conn, id, c, true)?;
+        Ok(id)
+    }
+
+    fn update(&mut self, before: &Customer, after: &Customer) -> Result<()> {
+        self.conn
+            .prepare_cached("INSERT INTO import_changes (import_id, customer_id, before) VALUES (?1, ?2, ?3)")?
+            .execute(params![self.import_id, before.id, schema::to_journal(before)])?;
+        let mut p = customer_params(after, None);
+        p.push(SqlValue::Integer(before.id));
+        self.conn.prepare_cached(&self.update)?.execute(params_from_iter(p))?;
+        write_phones(&self.conn, before.id, after, false)?;
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>, settings: &Settings, counts: &Counts, commit: bool) -> Result<Option<i64>> {
+        self.done = true;
+        if !commit {
+            self.conn.execute_batch("ROLLBACK")?;
+            return Ok(None);
+        }
+        // Accounts for rows that had none: numbering continues after the highest number
+        // in the database, including accounts this file brought.
+        let ids: Vec<i64> = self
+            .conn
+            .prepare("SELECT id FROM customers WHERE \"customerAccount\" IS NULL AND created_import = ?1 ORDER BY id")?
+            .query_map([self.import_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if !ids.is_empty() {
+            let mut next = max_account_number(&self.conn, settings)? + 1;
+            let mut st = self.conn.prepare("UPDATE customers SET \"customerAccount\" = ?1, search = lower(?1) || ' ' || search WHERE id = ?2")?;
+            for id in ids {
+                st.execute(params![settings.account(next), id])?;
+                next += 1;
+            }
+        }
+        self.conn.execute(
+            "UPDATE imports SET created = ?2, updated = ?3, unchanged = ?4, rejected = ?5, contacts = ?6, at = ?7 WHERE id = ?1",
+            params![self.import_id, counts.create as i64, counts.update as i64, counts.unchanged as i64, counts.invalid as i64, counts.contacts as i64, crate::now()],
+        )?;
+        record_change(&self.conn, "all", self.import_id)?;
+        self.conn.execute_batch("COMMIT")?;
+        Ok(Some(self.import_id))
+    }
+}
+
+impl Drop for SqliteImport {
+    fn drop(&mut self) {
+        if !self.done {
+            // An error mid-import: leave the pooled connection clean, nothing written.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
