@@ -92,7 +92,16 @@ mod tests {
 
     #[test]
     fn unknown() {
-        for s in ["", "   ", "...", "Ltd", "GmbH", "S.A.S.U.X", "SARLU", "société"] {
+        for s in [
+            "",
+            "   ",
+            "...",
+            "Ltd",
+            "GmbH",
+            "S.A.S.U.X",
+            "SARLU",
+            "société",
+        ] {
             assert_eq!(normalise(s), None, "{s}");
         }
     }

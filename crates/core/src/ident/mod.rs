@@ -34,7 +34,9 @@ pub(crate) fn digit_values(s: &str) -> Option<Vec<u32>> {
     if s.is_empty() {
         return None;
     }
-    s.chars().map(|c| c.to_digit(10).filter(|_| c.is_ascii_digit())).collect()
+    s.chars()
+        .map(|c| c.to_digit(10).filter(|_| c.is_ascii_digit()))
+        .collect()
 }
 
 /// Luhn checksum as python-stdnum computes it: the rightmost digit is not doubled; a valid

@@ -15,7 +15,7 @@ pub(super) fn check(n: &str) -> Result<String, VatError> {
     if d.len() != 10 || super::num(&n) == 0 || d[0] > 1 {
         return Err(Invalid);
     }
-    if (super::num(&n[..8]) + super::num(&n[8..])) % 97 != 0 {
+    if !(super::num(&n[..8]) + super::num(&n[8..])).is_multiple_of(97) {
         return Err(Checksum);
     }
     Ok(n)
@@ -27,7 +27,10 @@ mod tests {
 
     #[test]
     fn known_numbers() {
-        assert_eq!(validate("BE 428759497").map(|v| v.number), Ok("BE0428759497".into()));
+        assert_eq!(
+            validate("BE 428759497").map(|v| v.number),
+            Ok("BE0428759497".into())
+        );
         assert!(validate("BE0403019261").is_ok());
         assert_eq!(validate("BE431150351"), Err(VatError::Checksum));
         assert_eq!(validate("BE0000000000"), Err(VatError::Invalid));

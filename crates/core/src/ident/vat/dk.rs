@@ -8,7 +8,7 @@ pub(super) fn check(n: &str) -> Result<String, VatError> {
     if d.len() != 8 || d[0] == 0 {
         return Err(Invalid);
     }
-    if super::weighted(&d, &[2, 7, 6, 5, 4, 3, 2, 1]) % 11 != 0 {
+    if !super::weighted(&d, &[2, 7, 6, 5, 4, 3, 2, 1]).is_multiple_of(11) {
         return Err(Checksum);
     }
     Ok(n.to_string())

@@ -8,7 +8,7 @@ pub(super) fn check(n: &str) -> Result<String, VatError> {
     if d.len() != 9 {
         return Err(Invalid);
     }
-    if super::weighted(&d, &[3, 7, 1, 3, 7, 1, 3, 7, 1]) % 10 != 0 {
+    if !super::weighted(&d, &[3, 7, 1, 3, 7, 1, 3, 7, 1]).is_multiple_of(10) {
         return Err(Checksum);
     }
     Ok(n.to_string())

@@ -4,7 +4,11 @@ use super::VatError::{self, Checksum, Invalid};
 
 /// Check the national part of a Greek number; returns it with 9 digits.
 pub(super) fn check(n: &str) -> Result<String, VatError> {
-    let n = if n.len() == 8 { format!("0{n}") } else { n.to_string() };
+    let n = if n.len() == 8 {
+        format!("0{n}")
+    } else {
+        n.to_string()
+    };
     let d = super::digits(&n).ok_or(Invalid)?;
     if d.len() != 9 {
         return Err(Invalid);
@@ -23,7 +27,10 @@ mod tests {
     #[test]
     fn known_numbers() {
         assert!(validate("EL 094259216 ").is_ok());
-        assert_eq!(validate("EL 94051189").map(|v| v.number), Ok("EL094051189".into()));
+        assert_eq!(
+            validate("EL 94051189").map(|v| v.number),
+            Ok("EL094051189".into())
+        );
         assert_eq!(validate("EL123456781"), Err(VatError::Checksum));
         assert_eq!(validate("EL1234567"), Err(VatError::Invalid));
     }

@@ -8,7 +8,7 @@ pub(super) fn check(n: &str) -> Result<String, VatError> {
     if d.len() != 8 {
         return Err(Invalid);
     }
-    if super::weighted(&d, &[7, 9, 10, 5, 8, 4, 2, 1]) % 11 != 0 {
+    if !super::weighted(&d, &[7, 9, 10, 5, 8, 4, 2, 1]).is_multiple_of(11) {
         return Err(Checksum);
     }
     Ok(n.to_string())

@@ -26,7 +26,11 @@ pub(super) fn check(n: &str) -> Result<String, VatError> {
         fr_key(siren).is_some_and(|k| k.as_bytes() == &b[..2])
     } else {
         // new-style key, at least one letter (python-stdnum's algorithm)
-        let check = if k0 < 10 { k0 * 24 + k1 - 10 } else { k0 * 34 + k1 - 100 };
+        let check = if k0 < 10 {
+            k0 * 24 + k1 - 10
+        } else {
+            k0 * 34 + k1 - 100
+        };
         (super::num(siren) + 1 + check / 11) % 11 == check % 11
     };
     if !ok {

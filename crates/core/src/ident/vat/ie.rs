@@ -37,7 +37,10 @@ pub(super) fn check(n: &str) -> Result<String, VatError> {
 
 /// Position of a letter in [`ALPHABET`] (0 when absent, as python's `index('')`).
 fn letter_value(c: u8) -> u32 {
-    ALPHABET.iter().position(|&a| a == c).map_or(0, |p| p as u32)
+    ALPHABET
+        .iter()
+        .position(|&a| a == c)
+        .map_or(0, |p| p as u32)
 }
 
 /// The check letter for 7 digits and the value of the optional second letter.

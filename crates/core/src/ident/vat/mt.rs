@@ -8,7 +8,7 @@ pub(super) fn check(n: &str) -> Result<String, VatError> {
     if d.len() != 8 || d[0] == 0 {
         return Err(Invalid);
     }
-    if super::weighted(&d, &[3, 4, 6, 7, 8, 9, 10, 1]) % 37 != 0 {
+    if !super::weighted(&d, &[3, 4, 6, 7, 8, 9, 10, 1]).is_multiple_of(37) {
         return Err(Checksum);
     }
     Ok(n.to_string())

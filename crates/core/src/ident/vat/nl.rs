@@ -35,7 +35,11 @@ fn mod_97_10(s: &str) -> bool {
         let Some(v) = c.to_digit(36) else {
             return false;
         };
-        r = if v >= 10 { (r * 100 + v) % 97 } else { (r * 10 + v) % 97 };
+        r = if v >= 10 {
+            (r * 100 + v) % 97
+        } else {
+            (r * 10 + v) % 97
+        };
     }
     r == 1
 }
@@ -46,7 +50,10 @@ mod tests {
 
     #[test]
     fn known_numbers() {
-        assert_eq!(validate("NL4495445B01").map(|v| v.number), Ok("NL004495445B01".into()));
+        assert_eq!(
+            validate("NL4495445B01").map(|v| v.number),
+            Ok("NL004495445B01".into())
+        );
         assert!(validate("NL002455799B11").is_ok()); // sole trader, mod 97 form
         assert!(super::bsn_ok(&[0, 0, 4, 4, 9, 5, 4, 4, 5]));
         assert!(!super::bsn_ok(&[0, 0, 2, 4, 5, 5, 7, 9, 9]));

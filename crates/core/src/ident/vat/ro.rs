@@ -46,7 +46,10 @@ mod tests {
 
     #[test]
     fn known_numbers() {
-        assert_eq!(validate("RO 185 472 90").map(|v| v.number), Ok("RO18547290".into()));
+        assert_eq!(
+            validate("RO 185 472 90").map(|v| v.number),
+            Ok("RO18547290".into())
+        );
         assert!(validate("RO1630615123457").is_ok()); // CNP
         assert!(validate("RO573768").is_ok());
         assert_eq!(validate("RO18547291"), Err(VatError::Checksum));

@@ -15,7 +15,7 @@ pub(super) fn check(n: &str) -> Result<String, VatError> {
     if d[0] == 0 || !matches!(d[2], 2 | 3 | 4 | 7 | 8 | 9) {
         return Err(Invalid);
     }
-    if super::num(n) % 11 != 0 {
+    if !super::num(n).is_multiple_of(11) {
         return Err(Checksum);
     }
     Ok(n.to_string())

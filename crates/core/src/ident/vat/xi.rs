@@ -7,7 +7,9 @@ pub(super) fn check(n: &str) -> Result<String, VatError> {
     match n.len() {
         // government departments (GD000–GD499) and health authorities (HA500–HA999)
         5 => {
-            let v = super::digits(&n[2..]).map(|_| super::num(&n[2..])).ok_or(Invalid)?;
+            let v = super::digits(&n[2..])
+                .map(|_| super::num(&n[2..]))
+                .ok_or(Invalid)?;
             let ok = (n.starts_with("GD") && v < 500) || (n.starts_with("HA") && v >= 500);
             if !ok {
                 return Err(Invalid);

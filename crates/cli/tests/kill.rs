@@ -1,0 +1,72 @@
+//! An import killed with SIGKILL in the middle leaves the database exactly as before.
+
+mod common;
+
+use common::{row, siret_vat, Backend, TestDb};
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn big_pack(db: &TestDb, n: u64) -> std::path::PathBuf {
+    let path = db.path("big.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+    writeln!(f, "Compte client;Raison sociale;SIRET;Numéro de TVA intracommunautaire;Ville").expect("w");
+    for i in 1..=n {
+        let (siret, vat) = siret_vat(i);
+        writeln!(f, "BIG{i:07};Client {i};{siret};{vat};Lyon").expect("w");
+    }
+    f.flush().expect("flush");
+    path
+}
+
+fn killed_import_changes_nothing(db: &TestDb) {
+    let small = db.path("small.csv");
+    common::write_csv(&small, &[row(&["Compte client", "Raison sociale"]), row(&["CL0001", "Before"]), row(&["CL0002", "Also before"])]);
+    assert!(db.run(&["import", small.to_str().expect("p")]).status.success());
+    let before = db.customers();
+    let (_, imports_before) = db.json(&["imports"]);
+    let big = big_pack(db, 400_000);
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_clientele"))
+        .args(["--db", &db.url, "import", big.to_str().expect("p")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Wait until the import is visibly writing (the SQLite WAL grows), or for a while on
+    // PostgreSQL, then kill it without warning.
+    let wal = std::path::PathBuf::from(format!("{}-wal", db.url));
+    let start = Instant::now();
+    loop {
+        std::thread::sleep(Duration::from_millis(50));
+        let writing = std::fs::metadata(&wal).map(|m| m.len() > 4_000_000).unwrap_or(false);
+        if writing || start.elapsed() > Duration::from_millis(if wal.exists() { 20_000 } else { 1_500 }) {
+            break;
+        }
+    }
+    assert!(child.try_wait().expect("wait").is_none(), "the import finished before it could be killed; make the pack bigger");
+    // SAFETY: plain kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    let _ = child.wait();
+
+    assert_eq!(db.customers(), before);
+    let (_, imports_after) = db.json(&["imports"]);
+    assert_eq!(imports_after, imports_before);
+    // And the database still works.
+    let (code, r) = db.json(&["import", small.to_str().expect("p")]);
+    assert_eq!((code, r["unchanged"].as_u64()), (0, Some(2)));
+}
+
+#[test]
+fn sqlite_killed_import_changes_nothing() {
+    if let Some(db) = TestDb::new(Backend::Sqlite) {
+        killed_import_changes_nothing(&db);
+    }
+}
+
+#[test]
+fn postgres_killed_import_changes_nothing() {
+    if let Some(db) = TestDb::new(Backend::Postgres) {
+        killed_import_changes_nothing(&db);
+    }
+}
