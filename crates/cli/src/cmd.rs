@@ -55,6 +55,10 @@ pub fn run(cli: &Cli, lang: Lang) -> u8 {
             Ok(OK)
         }
         Command::Settings { account_prefix, account_width } => settings(cli, account_prefix.clone(), *account_width),
+        Command::Serve { listen } => crate::serve::serve(cli, lang, listen),
+        Command::User { action } => crate::serve::user(cli, action),
+        Command::Token { action } => crate::serve::token(cli, action),
+        Command::Lookup { number, format } => crate::serve::lookup(cli, number, *format),
     };
     result.unwrap_or_else(|code| code)
 }

@@ -5,6 +5,7 @@
 
 mod cmd;
 mod report;
+mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use clientele_core::Lang;
@@ -109,6 +110,30 @@ pub enum Command {
         /// New zero-padded width of generated account numbers.
         #[arg(long)]
         account_width: Option<usize>,
+    },
+    /// Serve the API and the web pages.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Manage the users of the API.
+    User {
+        #[command(subcommand)]
+        action: serve::UserAction,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        action: serve::TokenAction,
+    },
+    /// What the call-routing routes would answer for a number (or a customer account).
+    Lookup {
+        /// Phone number or customer account.
+        number: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: Output,
     },
 }
 

@@ -21,10 +21,10 @@ pub fn human(out: &mut dyn Write, r: &Report, lang: Lang, color: bool) -> io::Re
     let fr = lang == Lang::Fr;
     let mut source = r.file.clone();
     if let Some(s) = &r.sheet {
-        source.push_str(&format!(if fr { " (onglet {})" } else { " (sheet {})" }, s));
+        source.push_str(&if fr { format!(" (onglet {s})") } else { format!(" (sheet {s})") });
     }
     if let (Some(e), Some(d)) = (&r.encoding, &r.delimiter) {
-        source.push_str(&format!(if fr { " (encodage {}, séparateur {})" } else { " (encoding {}, delimiter {})" }, e, d));
+        source.push_str(&if fr { format!(" (encodage {e}, séparateur {d})") } else { format!(" (encoding {e}, delimiter {d})") });
     }
     writeln!(out, "{}", paint(&source, "1", color))?;
     if !r.columns.is_empty() {

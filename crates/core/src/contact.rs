@@ -38,12 +38,32 @@ pub struct ContactColumn {
     pub kind: ContactKind,
 }
 
-const fn col(key: &'static str, heading: &'static str, label_en: &'static str, kind: ContactKind) -> ContactColumn {
-    ContactColumn { key, heading, label_en, kind }
+const fn col(
+    key: &'static str,
+    heading: &'static str,
+    label_en: &'static str,
+    kind: ContactKind,
+) -> ContactColumn {
+    ContactColumn {
+        key,
+        heading,
+        label_en,
+        kind,
+    }
 }
 
 /// Text columns, in store order (the order of `clientele_store::schema::CONTACT_TEXTS`).
-pub const TEXT_KEYS: [&str; 9] = ["firstName", "lastName", "emailAddress", "mobilePhone", "landlinePhone", "role", "service", "comment", "source"];
+pub const TEXT_KEYS: [&str; 9] = [
+    "firstName",
+    "lastName",
+    "emailAddress",
+    "mobilePhone",
+    "landlinePhone",
+    "role",
+    "service",
+    "comment",
+    "source",
+];
 
 /// Boolean columns with their defaults, in store order (`CONTACT_BOOLS`).
 pub const BOOL_KEYS: [(&str, bool); 12] = [
@@ -66,24 +86,94 @@ pub const COLUMNS: &[ContactColumn] = &[
     col("civility", "Civilité", "Civility", ContactKind::Civility),
     col("firstName", "Prénom", "First name", ContactKind::Text(255)),
     col("lastName", "Nom", "Last name", ContactKind::Text(255)),
-    col("emailAddress", "Adresse email", "E-mail address", ContactKind::Email),
-    col("mobilePhone", "Téléphone mobile", "Mobile phone", ContactKind::Phone),
-    col("landlinePhone", "Téléphone fixe", "Landline phone", ContactKind::Phone),
+    col(
+        "emailAddress",
+        "Adresse email",
+        "E-mail address",
+        ContactKind::Email,
+    ),
+    col(
+        "mobilePhone",
+        "Téléphone mobile",
+        "Mobile phone",
+        ContactKind::Phone,
+    ),
+    col(
+        "landlinePhone",
+        "Téléphone fixe",
+        "Landline phone",
+        ContactKind::Phone,
+    ),
     col("role", "Rôle", "Role", ContactKind::Text(255)),
     col("service", "Service", "Department", ContactKind::Text(255)),
-    col("comment", "Commentaire", "Comment", ContactKind::Text(10_000)),
+    col(
+        "comment",
+        "Commentaire",
+        "Comment",
+        ContactKind::Text(10_000),
+    ),
     col("source", "Source", "Source", ContactKind::Text(64)),
     col("active", "Actif", "Active", ContactKind::Bool(true)),
-    col("legalRepresentative", "Représentant légal", "Legal representative", ContactKind::Bool(false)),
-    col("invoicesRecipient", "Destinataire des factures", "Invoices recipient", ContactKind::Bool(true)),
-    col("newslettersRecipient", "Destinataire des newsletters", "Newsletters recipient", ContactKind::Bool(false)),
-    col("technicalContact", "Contact technique", "Technical contact", ContactKind::Bool(false)),
-    col("is_signer_contract", "Signataire du contrat", "Contract signer", ContactKind::Bool(false)),
-    col("is_signer_iban", "Signataire du mandat", "IBAN signer", ContactKind::Bool(false)),
-    col("myClient", "Accès espace client", "Customer portal", ContactKind::Bool(true)),
-    col("myClientAdmin", "Administrateur espace client", "Customer portal admin", ContactKind::Bool(true)),
-    col("ticketingDoNotNotify", "Ne pas notifier (tickets)", "Ticketing: do not notify", ContactKind::Bool(false)),
-    col("ticketingCopyToSales", "Copie au commercial (tickets)", "Ticketing: copy to sales", ContactKind::Bool(false)),
+    col(
+        "legalRepresentative",
+        "Représentant légal",
+        "Legal representative",
+        ContactKind::Bool(false),
+    ),
+    col(
+        "invoicesRecipient",
+        "Destinataire des factures",
+        "Invoices recipient",
+        ContactKind::Bool(true),
+    ),
+    col(
+        "newslettersRecipient",
+        "Destinataire des newsletters",
+        "Newsletters recipient",
+        ContactKind::Bool(false),
+    ),
+    col(
+        "technicalContact",
+        "Contact technique",
+        "Technical contact",
+        ContactKind::Bool(false),
+    ),
+    col(
+        "is_signer_contract",
+        "Signataire du contrat",
+        "Contract signer",
+        ContactKind::Bool(false),
+    ),
+    col(
+        "is_signer_iban",
+        "Signataire du mandat",
+        "IBAN signer",
+        ContactKind::Bool(false),
+    ),
+    col(
+        "myClient",
+        "Accès espace client",
+        "Customer portal",
+        ContactKind::Bool(true),
+    ),
+    col(
+        "myClientAdmin",
+        "Administrateur espace client",
+        "Customer portal admin",
+        ContactKind::Bool(true),
+    ),
+    col(
+        "ticketingDoNotNotify",
+        "Ne pas notifier (tickets)",
+        "Ticketing: do not notify",
+        ContactKind::Bool(false),
+    ),
+    col(
+        "ticketingCopyToSales",
+        "Copie au commercial (tickets)",
+        "Ticketing: copy to sales",
+        ContactKind::Bool(false),
+    ),
     col("api", "API", "API", ContactKind::Bool(false)),
 ];
 
@@ -94,7 +184,9 @@ pub fn column_by_key(key: &str) -> Option<&'static ContactColumn> {
         return Some(c);
     }
     let f = fold(key);
-    COLUMNS.iter().find(|c| !f.is_empty() && (fold(c.heading) == f || fold(c.key) == f))
+    COLUMNS
+        .iter()
+        .find(|c| !f.is_empty() && (fold(c.heading) == f || fold(c.key) == f))
 }
 
 /// A stored contact.
@@ -143,11 +235,17 @@ impl Contact {
     }
     /// A text column by API key.
     pub fn text(&self, key: &str) -> Option<&str> {
-        TEXT_KEYS.iter().position(|k| *k == key).and_then(|i| self.texts[i].as_deref())
+        TEXT_KEYS
+            .iter()
+            .position(|k| *k == key)
+            .and_then(|i| self.texts[i].as_deref())
     }
     /// A boolean column by API key (false when unknown).
     pub fn flag(&self, key: &str) -> bool {
-        BOOL_KEYS.iter().position(|(k, _)| *k == key).is_some_and(|i| self.flags[i])
+        BOOL_KEYS
+            .iter()
+            .position(|(k, _)| *k == key)
+            .is_some_and(|i| self.flags[i])
     }
     fn set_text(&mut self, key: &str, v: Option<String>) {
         if let Some(i) = TEXT_KEYS.iter().position(|k| *k == key) {
@@ -161,7 +259,10 @@ impl Contact {
     }
     /// The E.164 numbers of this contact (what routing indexes).
     pub fn e164s(&self) -> impl Iterator<Item = &str> {
-        self.mobile_e164.iter().chain(self.landline_e164.iter()).map(String::as_str)
+        self.mobile_e164
+            .iter()
+            .chain(self.landline_e164.iter())
+            .map(String::as_str)
     }
 
     /// The API object (`civility` an integer or null, booleans and `source` never null).
@@ -170,7 +271,10 @@ impl Contact {
         m.insert("id".into(), json!(self.id));
         m.insert("contactable_type".into(), json!("App\\Customer"));
         m.insert("contactable_id".into(), json!(self.customer_id));
-        m.insert("civility".into(), self.civility.map_or(Json::Null, |c| json!(c)));
+        m.insert(
+            "civility".into(),
+            self.civility.map_or(Json::Null, |c| json!(c)),
+        );
         for (i, k) in TEXT_KEYS.iter().enumerate() {
             let v = match (&self.texts[i], *k) {
                 (Some(s), _) => json!(s),
@@ -182,8 +286,14 @@ impl Contact {
         for (i, (k, _)) in BOOL_KEYS.iter().enumerate() {
             m.insert((*k).into(), json!(self.flags[i]));
         }
-        m.insert("mobilePhoneE164".into(), self.mobile_e164.as_ref().map_or(Json::Null, |s| json!(s)));
-        m.insert("landlinePhoneE164".into(), self.landline_e164.as_ref().map_or(Json::Null, |s| json!(s)));
+        m.insert(
+            "mobilePhoneE164".into(),
+            self.mobile_e164.as_ref().map_or(Json::Null, |s| json!(s)),
+        );
+        m.insert(
+            "landlinePhoneE164".into(),
+            self.landline_e164.as_ref().map_or(Json::Null, |s| json!(s)),
+        );
         m.insert("created_at".into(), json!(self.created_at));
         m.insert("updated_at".into(), json!(self.updated_at));
         Json::Object(m)
@@ -205,8 +315,18 @@ pub struct ContactIssue {
 
 impl ContactIssue {
     /// Build an issue.
-    pub fn new(key: &'static str, problem: Problem, value: impl Into<String>, detail: impl Into<String>) -> Self {
-        ContactIssue { key, problem, value: value.into(), detail: detail.into() }
+    pub fn new(
+        key: &'static str,
+        problem: Problem,
+        value: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        ContactIssue {
+            key,
+            problem,
+            value: value.into(),
+            detail: detail.into(),
+        }
     }
     /// Severity.
     pub fn severity(&self) -> Severity {
@@ -244,14 +364,24 @@ pub fn parse_civility(cell: &Cell) -> Option<i64> {
 }
 
 fn is_email(t: &str) -> bool {
-    let Some((local, domain)) = t.split_once('@') else { return false };
-    !local.is_empty() && !domain.contains('@') && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !t.contains(char::is_whitespace)
+    let Some((local, domain)) = t.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !t.contains(char::is_whitespace)
 }
 
 /// Apply input cells (by column) on top of `base` and validate the result. Returns the new
 /// contact and its issues (errors and warnings); the contact is only meaningful without
 /// errors. `lastName` must be set on the result.
-pub fn apply(base: &Contact, input: &[(&'static ContactColumn, Cell)]) -> (Contact, Vec<ContactIssue>) {
+pub fn apply(
+    base: &Contact,
+    input: &[(&'static ContactColumn, Cell)],
+) -> (Contact, Vec<ContactIssue>) {
     let mut c = base.clone();
     let mut issues = Vec::new();
     for (column, cell) in input {
@@ -283,13 +413,23 @@ pub fn apply(base: &Contact, input: &[(&'static ContactColumn, Cell)]) -> (Conta
                     _ => {}
                 }
             }
-            _ if text.chars().any(|ch| ch.is_control() && !(key == "comment" && (ch == '\n' || ch == '\r' || ch == '\t'))) => {
+            _ if text.chars().any(|ch| {
+                ch.is_control() && !(key == "comment" && (ch == '\n' || ch == '\r' || ch == '\t'))
+            }) =>
+            {
                 bad(Problem::Invalid, " (line break or control character)");
             }
-            ContactKind::Text(max) if text.chars().count() > max => bad(Problem::TooLong, &format!("{max} characters at most")),
+            ContactKind::Text(max) if text.chars().count() > max => {
+                bad(Problem::TooLong, &format!("{max} characters at most"))
+            }
             ContactKind::Text(_) => c.set_text(key, Some(text)),
-            ContactKind::Email if text.chars().count() > 255 => bad(Problem::TooLong, "255 characters at most"),
-            ContactKind::Email if !is_email(&text) => bad(Problem::Invalid, " (expected an e-mail address such as contact@example.fr)"),
+            ContactKind::Email if text.chars().count() > 255 => {
+                bad(Problem::TooLong, "255 characters at most")
+            }
+            ContactKind::Email if !is_email(&text) => bad(
+                Problem::Invalid,
+                " (expected an e-mail address such as contact@example.fr)",
+            ),
             ContactKind::Email => c.set_text(key, Some(text)),
             ContactKind::Phone => {
                 // A numeric cell drops the leading 0 of a French national number.
@@ -304,7 +444,12 @@ pub fn apply(base: &Contact, input: &[(&'static ContactColumn, Cell)]) -> (Conta
                         Some(None)
                     }
                     Err(_) => {
-                        issues.push(ContactIssue::new(key, Problem::Invalid, raw.clone(), " (not a phone number)"));
+                        issues.push(ContactIssue::new(
+                            key,
+                            Problem::Invalid,
+                            raw.clone(),
+                            " (not a phone number)",
+                        ));
                         None
                     }
                 };
@@ -331,7 +476,10 @@ mod tests {
     use super::*;
 
     fn input(pairs: &[(&str, Cell)]) -> Vec<(&'static ContactColumn, Cell)> {
-        pairs.iter().map(|(k, v)| (column_by_key(k).expect("known key"), v.clone())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (column_by_key(k).expect("known key"), v.clone()))
+            .collect()
     }
 
     #[test]
@@ -339,29 +487,62 @@ mod tests {
         assert_eq!(column_by_key("lastName").map(|c| c.key), Some("lastName"));
         assert_eq!(column_by_key("last_name").map(|c| c.key), Some("lastName"));
         assert_eq!(column_by_key("Prénom").map(|c| c.key), Some("firstName"));
-        assert_eq!(column_by_key("is_signer_iban").map(|c| c.key), Some("is_signer_iban"));
+        assert_eq!(
+            column_by_key("is_signer_iban").map(|c| c.key),
+            Some("is_signer_iban")
+        );
         assert!(column_by_key("id").is_none());
         assert_eq!(TEXT_KEYS.len() + BOOL_KEYS.len() + 1, COLUMNS.len());
     }
 
     #[test]
     fn last_name_required_and_civility() {
-        let (_, i) = apply(&Contact::new(1), &input(&[("firstName", Cell::Text("Ann".into()))]));
-        assert_eq!(i.iter().map(ContactIssue::code).collect::<Vec<_>>(), vec!["lastName.required"]);
-        let (c, i) = apply(&Contact::new(1), &input(&[("lastName", Cell::Text("Doe".into())), ("civility", Cell::Text("Mme".into()))]));
+        let (_, i) = apply(
+            &Contact::new(1),
+            &input(&[("firstName", Cell::Text("Ann".into()))]),
+        );
+        assert_eq!(
+            i.iter().map(ContactIssue::code).collect::<Vec<_>>(),
+            vec!["lastName.required"]
+        );
+        let (c, i) = apply(
+            &Contact::new(1),
+            &input(&[
+                ("lastName", Cell::Text("Doe".into())),
+                ("civility", Cell::Text("Mme".into())),
+            ]),
+        );
         assert!(i.is_empty(), "{i:?}");
         assert_eq!(c.civility, Some(2));
-        for (v, want) in [(Cell::Int(3), Some(3)), (Cell::Text("M.".into()), Some(3)), (Cell::Text("Mlle".into()), Some(1)), (Cell::Text("3".into()), Some(3))] {
+        for (v, want) in [
+            (Cell::Int(3), Some(3)),
+            (Cell::Text("M.".into()), Some(3)),
+            (Cell::Text("Mlle".into()), Some(1)),
+            (Cell::Text("3".into()), Some(3)),
+        ] {
             assert_eq!(parse_civility(&v), want, "{v:?}");
         }
         assert_eq!(parse_civility(&Cell::Int(4)), None);
-        let (_, i) = apply(&Contact::new(1), &input(&[("lastName", Cell::Text("Doe".into())), ("civility", Cell::Text("Dr".into()))]));
+        let (_, i) = apply(
+            &Contact::new(1),
+            &input(&[
+                ("lastName", Cell::Text("Doe".into())),
+                ("civility", Cell::Text("Dr".into())),
+            ]),
+        );
         assert_eq!(i[0].code(), "civility.invalid");
     }
 
     #[test]
     fn booleans_default_and_json_never_null() {
-        let (c, _) = apply(&Contact::new(4), &input(&[("lastName", Cell::Text("Doe".into())), ("active", Cell::Empty), ("api", Cell::Text("oui".into()))]));
+        let (c, _) = apply(
+            &Contact::new(4),
+            &input(&[
+                ("lastName", Cell::Text("Doe".into())),
+                ("active", Cell::Empty),
+                ("api", Cell::Text("oui".into())),
+            ]),
+        );
         let j = c.to_api_json();
         assert_eq!(j["active"], json!(true));
         assert_eq!(j["api"], json!(true));
@@ -373,7 +554,13 @@ mod tests {
 
     #[test]
     fn email_checked() {
-        let (_, i) = apply(&Contact::new(1), &input(&[("lastName", Cell::Text("Doe".into())), ("emailAddress", Cell::Text("nope".into()))]));
+        let (_, i) = apply(
+            &Contact::new(1),
+            &input(&[
+                ("lastName", Cell::Text("Doe".into())),
+                ("emailAddress", Cell::Text("nope".into())),
+            ]),
+        );
         assert_eq!(i[0].code(), "emailAddress.invalid");
         assert!(i[0].message(Lang::Fr).contains("Adresse email"));
     }

@@ -1,7 +1,6 @@
 //! Customer values, records and the derived VAT regime.
 
 use crate::catalogue::{Default, Kind, FIELDS, F, N_FIELDS};
-use crate::ident;
 use serde_json::{json, Map, Value as Json};
 
 /// A stored field value.
@@ -234,8 +233,9 @@ pub fn vat_regime(charge_vat: bool, reverse_operators: bool, vat_number: Option<
     match (charge_vat, reverse_operators) {
         (true, true) => VatRegime::ReverseChargeOperator,
         (true, false) => VatRegime::Standard,
-        (false, _) => match vat_number.map(ident::vat::validate) {
-            Some(Ok(v)) if !v.is_french() => VatRegime::ReverseChargeEu,
+        // Stored VAT numbers were validated on write: the prefix tells the country.
+        (false, _) => match vat_number {
+            Some(v) if v.len() > 2 && !v.starts_with("FR") => VatRegime::ReverseChargeEu,
             _ => VatRegime::NotCharged,
         },
     }

@@ -102,9 +102,14 @@ enum Parsed {
 }
 
 fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Parsed {
-    let raw = cell.display();
+    // Borrow text cells: copying every cell of a million-row file shows in the profile.
+    let raw: std::borrow::Cow<'_, str> = match cell {
+        Cell::Text(s) => std::borrow::Cow::Borrowed(s),
+        other => std::borrow::Cow::Owned(other.display()),
+    };
+    let raw = raw.as_ref();
     let mut bad = |p: Problem, detail: &str| {
-        issues.push(FieldIssue::new(f, p, raw.clone(), detail));
+        issues.push(FieldIssue::new(f, p, raw, detail));
         Parsed::Bad
     };
     if let Cell::Error(_) = cell {
@@ -116,17 +121,17 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
     if cell.is_blank() {
         return Parsed::Blank;
     }
-    let text = clean_text(&raw).to_string();
+    let text = clean_text(raw);
     if text.chars().any(char::is_control) {
         return bad(Problem::Invalid, " (line break or control character)");
     }
     match kind {
         Kind::Account if text.chars().count() > 32 => bad(Problem::TooLong, "32 characters at most"),
         Kind::Text(max) if text.chars().count() > max => bad(Problem::TooLong, &format!("{max} characters at most")),
-        Kind::Account | Kind::Text(_) => Parsed::Value(Value::Text(text)),
+        Kind::Account | Kind::Text(_) => Parsed::Value(Value::Text(text.to_string())),
         Kind::LegalForm => match ident::legal_form::normalise(&text) {
             Some(n) => Parsed::Value(Value::Text(n.to_string())),
-            None if text.chars().count() <= 64 => Parsed::Value(Value::Text(text)),
+            None if text.chars().count() <= 64 => Parsed::Value(Value::Text(text.to_string())),
             None => bad(Problem::TooLong, "64 characters at most"),
         },
         Kind::Siret => parse_siret(cell, &text).map_or_else(|(p, d)| bad(p, &d), |v| Parsed::Value(Value::Text(v))),
@@ -154,17 +159,17 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
             // 01000–09999; the French check happens in `check_row`, once the country is known.
             if text.len() == 4 && text.bytes().all(|b| b.is_ascii_digit()) {
                 let padded = format!("0{text}");
-                issues.push(FieldIssue::new(f, Problem::Padded, raw.clone(), padded.clone()));
+                issues.push(FieldIssue::new(f, Problem::Padded, raw, padded.clone()));
                 Parsed::Value(Value::Text(padded))
             } else {
-                Parsed::Value(Value::Text(text))
+                Parsed::Value(Value::Text(text.to_string()))
             }
         }
         Kind::Country => {
             if is_france(&text) {
                 Parsed::Value(Value::Text("France".into()))
             } else if text.chars().count() <= 64 {
-                Parsed::Value(Value::Text(text))
+                Parsed::Value(Value::Text(text.to_string()))
             } else {
                 bad(Problem::TooLong, "64 characters at most")
             }
@@ -175,7 +180,7 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
         },
         Kind::Email => {
             if is_email(&text) {
-                Parsed::Value(Value::Text(text))
+                Parsed::Value(Value::Text(text.to_string()))
             } else {
                 bad(Problem::Invalid, " (expected an e-mail address such as contact@example.fr)")
             }
@@ -184,12 +189,12 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
             // A numeric cell drops the leading 0 of a French national number.
             let text = match cell {
                 Cell::Float(_) | Cell::Int(_) if text.len() == 9 => format!("0{text}"),
-                _ => text,
+                _ => text.to_string(),
             };
             match ident::phone::normalise(&text) {
                 Ok(Phone::E164(e)) => Parsed::Phone(text, Some(e)),
                 Ok(Phone::Short(s)) => {
-                    issues.push(FieldIssue::new(f, Problem::Short, raw.clone(), ""));
+                    issues.push(FieldIssue::new(f, Problem::Short, raw, ""));
                     Parsed::Phone(s, None)
                 }
                 Err(_) => bad(Problem::Invalid, " (not a phone number)"),
@@ -220,11 +225,17 @@ pub fn parse_bool(cell: &Cell, text: &str) -> Option<bool> {
         Cell::Float(f) if *f == 0.0 => Some(false),
         Cell::Int(1) => Some(true),
         Cell::Int(0) => Some(false),
-        _ => match text.to_lowercase().as_str() {
-            "1" | "1.0" | "1,0" | "oui" | "o" | "vrai" | "true" | "yes" | "y" => Some(true),
-            "0" | "0.0" | "0,0" | "non" | "n" | "faux" | "false" | "no" => Some(false),
-            _ => None,
-        },
+        _ => {
+            // Compare without allocating: booleans are most of a pack's cells.
+            let is = |words: &[&str]| words.iter().any(|w| text.eq_ignore_ascii_case(w));
+            if is(&["1", "1.0", "1,0", "oui", "o", "vrai", "true", "yes", "y"]) {
+                Some(true)
+            } else if is(&["0", "0.0", "0,0", "non", "n", "faux", "false", "no"]) {
+                Some(false)
+            } else {
+                None
+            }
+        }
     }
 }
 
@@ -340,6 +351,13 @@ fn is_email(t: &str) -> bool {
         && !t.contains(char::is_whitespace)
 }
 
+/// The SIREN inside an already validated, compact French VAT number (None for Monaco's
+/// `FRkk000…` numbers and other countries).
+pub fn fr_siren_of_valid(vat: &str) -> Option<&str> {
+    let siren = vat.strip_prefix("FR")?.get(2..11)?;
+    (!siren.starts_with("000")).then_some(siren)
+}
+
 /// Whether a customer is French: country blank or France, and VAT number (if any) `FR…`.
 pub fn is_french(country: Option<&str>, vat: Option<&str>) -> bool {
     country.is_none_or(is_france) && vat.is_none_or(|v| v.starts_with("FR"))
@@ -379,13 +397,12 @@ pub fn check_row(rec: &Record, merged: &Customer, issues: &mut Vec<FieldIssue>) 
         }
     }
 
-    // VAT: the SIREN inside a French number is the SIRET's.
+    // VAT: the SIREN inside a French number is the SIRET's. Stored and parsed VAT numbers
+    // are already validated and compact, so their parts are read without checking again.
     if let (Some(v), true) = (vat, present(F::taxRegistrationNumber) || present(F::registrationNumber)) {
-        if let Ok(parsed) = ident::vat::validate(v) {
-            if let (Some(siren), Some(reg)) = (parsed.fr_siren(), merged.text(F::registrationNumber)) {
-                if reg.len() >= 9 && reg.bytes().all(|b| b.is_ascii_digit()) && &reg[..9] != siren {
-                    issues.push(FieldIssue::new(F::taxRegistrationNumber, Problem::SirenMismatch, v, format!("{} ≠ {}", siren, &reg[..9])));
-                }
+        if let (Some(siren), Some(reg)) = (fr_siren_of_valid(v), merged.text(F::registrationNumber)) {
+            if reg.len() >= 9 && reg.bytes().all(|b| b.is_ascii_digit()) && &reg[..9] != siren {
+                issues.push(FieldIssue::new(F::taxRegistrationNumber, Problem::SirenMismatch, v, format!("{} ≠ {}", siren, &reg[..9])));
             }
         }
     }
@@ -413,16 +430,15 @@ pub fn check_row(rec: &Record, merged: &Customer, issues: &mut Vec<FieldIssue>) 
         issues.push(FieldIssue::new(F::resellerLevel, Problem::NotReseller, v, ""));
     }
 
-    let vat_checked = vat.and_then(|v| ident::vat::validate(v).ok());
     let touches_vat = present(F::chargeVAT) || present(F::taxRegistrationNumber) || present(F::applyVATAutoReverseOperators);
     if touches_vat {
-        if let Some(v) = &vat_checked {
-            if merged.flag(F::chargeVAT) && !v.is_french() && !merged.flag(F::applyVATAutoReverseOperators) {
-                issues.push(FieldIssue::new(F::chargeVAT, Problem::EuCustomer, "1", v.number.clone()));
+        if let Some(v) = vat {
+            if merged.flag(F::chargeVAT) && !v.starts_with("FR") && !merged.flag(F::applyVATAutoReverseOperators) {
+                issues.push(FieldIssue::new(F::chargeVAT, Problem::EuCustomer, "1", v));
             }
         }
         if merged.flag(F::applyVATAutoReverseOperators) {
-            if !vat_checked.as_ref().is_some_and(|v| v.is_french()) {
+            if !vat.is_some_and(|v| v.starts_with("FR")) {
                 issues.push(FieldIssue::new(F::applyVATAutoReverseOperators, Problem::NeedsFrVat, "1", ""));
             }
             if !merged.flag(F::chargeVAT) {

@@ -211,10 +211,17 @@ fn run_opened(store: &dyn Store, name: &str, sha: &str, opened: Opened, opts: &R
     let mut rows = opened.rows;
     let parser = std::thread::spawn(move || {
         for r in rows.by_ref() {
-            let item = r.map(|raw| {
+            let item = r.map(|mut raw| {
                 let mut cells: clientele_core::validate::Cells = std::array::from_fn(|_| None);
                 for &(col, field) in &layout {
-                    cells[field] = Some(raw.cells.get(col).cloned().unwrap_or(Cell::Empty));
+                    // The raw row is only needed again for a rejected-rows file; otherwise
+                    // move the cells instead of copying them.
+                    let cell = match raw.cells.get_mut(col) {
+                        Some(c) if keep_rejected => c.clone(),
+                        Some(c) => std::mem::replace(c, Cell::Empty),
+                        None => Cell::Empty,
+                    };
+                    cells[field] = Some(cell);
                 }
                 let parsed = import::parse(&cells);
                 (raw, parsed)

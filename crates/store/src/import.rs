@@ -21,8 +21,9 @@ pub trait ImportTx {
     fn find_by_account(&mut self, account: &str) -> Result<Option<Customer>>;
     /// Up to two customers with this SIRET, among those that existed before the import.
     fn find_by_siret(&mut self, siret: &str) -> Result<Vec<Customer>>;
-    /// Insert a new customer (a blank account is generated at finish).
-    fn insert(&mut self, c: &Customer) -> Result<i64>;
+    /// Insert a new customer (a blank account is generated at finish). Backends may buffer
+    /// inserts until [`ImportTx::finish`].
+    fn insert(&mut self, c: Customer) -> Result<()>;
     /// Replace a customer, journaling its previous state.
     fn update(&mut self, before: &Customer, after: &Customer) -> Result<()>;
     /// Give accounts to the customers inserted without one, record the import and commit
@@ -87,14 +88,22 @@ pub struct ImportOutcome {
 pub struct Parsed {
     /// Values of the row.
     pub record: Record,
-    /// Issues found so far.
+    /// Issues of the cells.
     pub issues: Vec<FieldIssue>,
+    /// The row as a new customer, and the cross-field issues it would have as one: computed
+    /// ahead on the parsing thread, since most rows create customers.
+    fresh: (Customer, Vec<FieldIssue>),
 }
 
-/// Per-cell stage; safe to run on any thread.
+/// Per-cell stage (and the cross-field rules as if the row were a new customer); safe to
+/// run on any thread.
 pub fn parse(cells: &Cells) -> Parsed {
-    let (record, issues) = validate::parse_cells(cells);
-    Parsed { record, issues }
+    let (record, mut issues) = validate::parse_cells(cells);
+    let merged = record.merge_into(&Customer::new());
+    let n = issues.len();
+    validate::check_row(&record, &merged, &mut issues);
+    let cross = issues.split_off(n);
+    Parsed { record, issues, fresh: (merged, cross) }
 }
 
 /// The import engine.
@@ -136,7 +145,7 @@ impl<'a> Importer<'a> {
 
     /// Take one row (`row` is its spreadsheet number). Returns its outcome and all its issues.
     pub fn row(&mut self, row: u32, parsed: Parsed) -> Result<(RowOutcome, Vec<FieldIssue>)> {
-        let Parsed { record, mut issues } = parsed;
+        let Parsed { record, mut issues, fresh } = parsed;
         self.counts.rows += 1;
         let account = record.text(F::customerAccount).map(str::to_string);
 
@@ -175,9 +184,17 @@ impl<'a> Importer<'a> {
                 }
             }
         }
-        let base = existing.clone().unwrap_or_default();
-        let merged = record.merge_into(&base);
-        validate::check_row(&record, &merged, &mut issues);
+        let merged = match &existing {
+            Some(base) => {
+                let merged = record.merge_into(base);
+                validate::check_row(&record, &merged, &mut issues);
+                merged
+            }
+            None => {
+                issues.extend(fresh.1);
+                fresh.0
+            }
+        };
         sort_issues(&mut issues);
 
         if issues.iter().any(|i| i.severity() == Severity::Error) {
@@ -196,7 +213,7 @@ impl<'a> Importer<'a> {
                     let mut c = merged;
                     c.created_at.clone_from(&self.now);
                     c.updated_at.clone_from(&self.now);
-                    self.tx.insert(&c)?;
+                    self.tx.insert(c)?;
                 }
                 RowOutcome::Create
             }

@@ -107,13 +107,13 @@ pub const CONTACT_BOOLS: &[(&str, bool)] = &[
     ("api", false),
 ];
 
-/// Accent- and case-folded text used for search (account, name, SIRET, VAT).
+/// Accent- and case-folded text used for search (account, name, SIRET, VAT), words
+/// separated by one space.
 pub fn search_text(c: &Customer) -> String {
-    let mut s = String::new();
+    let mut s = String::with_capacity(64);
     for f in [F::customerAccount, F::name, F::registrationNumber, F::taxRegistrationNumber] {
         if let Some(t) = c.text(f) {
-            s.push_str(&search_fold(t));
-            s.push(' ');
+            push_folded(&mut s, t);
         }
     }
     s
@@ -121,7 +121,21 @@ pub fn search_text(c: &Customer) -> String {
 
 /// Fold a search term like [`search_text`]: lower-case, no accents, words kept apart.
 pub fn search_fold(t: &str) -> String {
-    t.split_whitespace().map(clientele_core::catalogue::fold).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+    let mut s = String::with_capacity(t.len());
+    push_folded(&mut s, t);
+    s
+}
+
+fn push_folded(out: &mut String, t: &str) {
+    for word in t.split_whitespace() {
+        let folded = clientele_core::catalogue::fold(word);
+        if !folded.is_empty() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(&folded);
+        }
+    }
 }
 
 /// A customer's values as JSON keyed by pack key (import journal).

@@ -23,10 +23,26 @@ pub fn compact(s: &str) -> String {
 
 /// True when `digits` is non-empty, all ASCII digits, and passes the Luhn check.
 pub fn luhn(digits: &str) -> bool {
-    match digit_values(digits) {
-        Some(d) => luhn_checksum(&d) == 0,
-        None => false,
+    // Allocation-free: this runs for every SIRET and VAT number of an import.
+    let b = digits.as_bytes();
+    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
+        return false;
     }
+    let sum: u32 = b
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &c)| {
+            let x = u32::from(c - b'0');
+            if i % 2 == 1 {
+                let y = x * 2;
+                y / 10 + y % 10
+            } else {
+                x
+            }
+        })
+        .sum();
+    sum % 10 == 0
 }
 
 /// The values of an all-ASCII-digit string; `None` if empty or any other character.

@@ -15,7 +15,7 @@ pub(super) fn check(n: &str) -> Result<String, VatError> {
         return Err(Invalid);
     };
     let siren = &n[2..];
-    if super::digits(siren).is_none() {
+    if !siren.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Invalid);
     }
     // Monaco companies have FR numbers with no SIREN behind them
@@ -23,7 +23,7 @@ pub(super) fn check(n: &str) -> Result<String, VatError> {
         return Err(Checksum);
     }
     let ok = if k0 < 10 && k1 < 10 {
-        fr_key(siren).is_some_and(|k| k.as_bytes() == &b[..2])
+        (12 + 3 * (super::num(siren) % 97)) % 97 == k0 * 10 + k1
     } else {
         // new-style key, at least one letter (python-stdnum's algorithm)
         let check = if k0 < 10 {

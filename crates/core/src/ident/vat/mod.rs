@@ -102,10 +102,8 @@ const CHECKS: &[(&str, Check)] = &[
 pub fn validate(s: &str) -> Result<Vat, VatError> {
     // Besides the common separators, ':' ',' and '/' appear in real numbers copied from
     // letterheads ("DK: 21599336", "CZ 640229/4448") and are never part of a VAT number.
-    let c: String = super::compact(s)
-        .chars()
-        .filter(|c| !matches!(c, ':' | ',' | '/'))
-        .collect();
+    let mut c = super::compact(s);
+    c.retain(|c| !matches!(c, ':' | ',' | '/'));
     // Greece is deliberately not accepted as "GR": VIES and invoices use "EL", and GB is no
     // longer in the EU (only Northern Ireland's XI is), so both are country errors.
     let (prefix, check) = c

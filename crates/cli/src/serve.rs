@@ -1,0 +1,252 @@
+//! `clientele serve`, `user add`, `token create` and `lookup`: the commands of the API.
+
+use crate::cmd::{FAILURE, OK, UNUSABLE};
+use crate::{Cli, Output};
+use clap::{Subcommand, ValueEnum};
+use clientele_core::Lang;
+use clientele_server::auth;
+use clientele_server::index::{Answer, Index};
+use clientele_store::{ApiStore, RoutingScope, StoreError};
+use serde_json::{json, Value as Json};
+use std::io::Read;
+use std::sync::Arc;
+
+/// `clientele user …`
+#[derive(Subcommand)]
+pub enum UserAction {
+    /// Create a user; the password is read from standard input.
+    Add {
+        /// E-mail (the login).
+        email: String,
+        /// Display name (default: the part of the e-mail before `@`).
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+/// Scope of a token.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ScopeArg {
+    /// Read customers and contacts.
+    Read,
+    /// Read and write.
+    Write,
+    /// Only the call-routing routes (may be passed as `?api_token=`).
+    Lookup,
+}
+
+/// `clientele token …`
+#[derive(Subcommand)]
+pub enum TokenAction {
+    /// Create a token and print it (only its hash is stored).
+    Create {
+        /// A name to recognise it by.
+        name: String,
+        /// What it may do.
+        #[arg(long, value_enum)]
+        scope: ScopeArg,
+        /// Client networks allowed to use it (CIDR or address; repeatable).
+        #[arg(long)]
+        allow: Vec<String>,
+    },
+}
+
+fn open(cli: &Cli) -> Result<Arc<dyn ApiStore>, u8> {
+    clientele_store::open_api(&cli.db).map_err(|e| {
+        eprintln!(
+            "clientele: cannot open the database {}: {e}",
+            clientele_store::redact(&cli.db)
+        );
+        FAILURE
+    })
+}
+
+fn failure(e: &StoreError) -> u8 {
+    eprintln!("clientele: {e}");
+    match e {
+        StoreError::Db(_) => FAILURE,
+        _ => UNUSABLE,
+    }
+}
+
+/// `clientele serve`.
+pub fn serve(cli: &Cli, lang: Lang, listen: &str) -> Result<u8, u8> {
+    let addr: std::net::SocketAddr = listen.parse().map_err(|_| {
+        eprintln!("clientele: --listen {listen}: expected an address such as 127.0.0.1:8080");
+        UNUSABLE
+    })?;
+    let store = open(cli)?;
+    let rt = tokio::runtime::Runtime::new().map_err(|e| {
+        eprintln!("clientele: cannot start: {e}");
+        FAILURE
+    })?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            eprintln!("clientele: cannot listen on {addr}: {e}");
+            FAILURE
+        })?;
+        eprintln!(
+            "Clientèle listening on http://{addr} (database {})",
+            clientele_store::redact(&cli.db)
+        );
+        let opts = clientele_server::Options {
+            lang,
+            ..clientele_server::Options::default()
+        };
+        clientele_server::serve(store, listener, opts)
+            .await
+            .map_err(|e| {
+                eprintln!("clientele: server error: {e}");
+                FAILURE
+            })?;
+        Ok(OK)
+    })
+}
+
+/// `clientele user add`.
+pub fn user(cli: &Cli, action: &UserAction) -> Result<u8, u8> {
+    let UserAction::Add { email, name } = action;
+    let email = email.trim();
+    if !email.contains('@') || email.contains(char::is_whitespace) {
+        eprintln!("clientele: {email}: not an e-mail address");
+        return Err(UNUSABLE);
+    }
+    let mut input = String::new();
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        eprintln!("Password (then Enter):");
+    }
+    std::io::stdin().read_to_string(&mut input).map_err(|e| {
+        eprintln!("clientele: cannot read the password: {e}");
+        FAILURE
+    })?;
+    let password = input
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('\r')
+        .to_string();
+    if password.chars().count() < 8 {
+        eprintln!(
+            "clientele: the password must have at least 8 characters (read from standard input)"
+        );
+        return Err(UNUSABLE);
+    }
+    let hash = auth::hash_password(&password).map_err(|e| {
+        eprintln!("clientele: cannot hash the password: {e}");
+        FAILURE
+    })?;
+    let name = name
+        .clone()
+        .unwrap_or_else(|| email.split('@').next().unwrap_or(email).to_string());
+    let store = open(cli)?;
+    let u = store
+        .create_user(&name, email, &hash)
+        .map_err(|e| failure(&e))?;
+    eprintln!("User #{} {} <{}> created.", u.id, u.name, u.email);
+    Ok(OK)
+}
+
+/// `clientele token create`.
+pub fn token(cli: &Cli, action: &TokenAction) -> Result<u8, u8> {
+    let TokenAction::Create { name, scope, allow } = action;
+    let allow = auth::allow_list(allow).map_err(|e| {
+        eprintln!("clientele: --allow: {e}");
+        UNUSABLE
+    })?;
+    let scope = match scope {
+        ScopeArg::Read => auth::Scope::Read,
+        ScopeArg::Write => auth::Scope::Write,
+        ScopeArg::Lookup => auth::Scope::Lookup,
+    };
+    let store = open(cli)?;
+    let (token, hash) = auth::new_token();
+    store
+        .create_token(name, &hash, scope.as_str(), allow.as_deref(), None)
+        .map_err(|e| failure(&e))?;
+    println!("{token}");
+    eprintln!(
+        "Token \"{name}\" ({}) created; keep it now: only its hash is stored.",
+        scope.as_str()
+    );
+    Ok(OK)
+}
+
+fn flag(found: Option<&Answer>, f: fn(&Answer) -> bool) -> Json {
+    found.map_or(
+        json!({"status": 404, "body": {"message": "not found"}}),
+        |a| json!(f(a)),
+    )
+}
+
+/// `clientele lookup`: the answers of the routing routes, from the same index as the server.
+pub fn lookup(cli: &Cli, number: &str, format: Output) -> Result<u8, u8> {
+    let store = open(cli)?;
+    let data = store
+        .routing_data(&RoutingScope::All)
+        .map_err(|e| failure(&e))?;
+    let settings = store.settings().map_err(|e| failure(&e))?;
+    let index = Index::build(data, settings);
+    let by_phone = index.by_phone(number);
+    let by_account = index.by_account(number);
+    let e164 = clientele_core::ident::phone::fast_key(number);
+    let out = json!({
+        "input": number,
+        "e164": e164,
+        "phone": {
+            "isKnownPhoneNumber": by_phone.is_some(),
+            "isVipByPhoneNumber": flag(by_phone.as_ref(), |a| a.vip),
+            "hasOnCallDutyContractByPhoneNumber": flag(by_phone.as_ref(), |a| a.on_call),
+            "callerId": by_phone.as_ref().map(Answer::caller_id),
+            "details": by_phone.as_ref().map_or(json!({"known": false}), Answer::details),
+        },
+        "account": {
+            "isKnownCustomerAccount": by_account.is_some(),
+            "isVipByCustomerAccount": flag(by_account.as_ref(), |a| a.vip),
+            "hasOnCallDutyContractByCustomerAccount": flag(by_account.as_ref(), |a| a.on_call),
+            "details": by_account.as_ref().map_or(json!({"known": false}), Answer::details),
+        },
+    });
+    match format {
+        Output::Json => println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default()),
+        Output::Human => {
+            let describe = |a: &Answer| {
+                let contact = a.contact.as_ref().map_or(String::new(), |(id, f, l)| {
+                    format!(
+                        ", contact #{id} {}",
+                        [f.as_deref(), l.as_deref()]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    )
+                });
+                format!(
+                    "{} {} (VIP: {}, on-call: {}{contact})",
+                    a.account,
+                    a.name,
+                    yes(a.vip),
+                    yes(a.on_call)
+                )
+            };
+            match &by_phone {
+                Some(a) => {
+                    println!("Number {}: {}", e164.as_deref().unwrap_or(number), describe(a));
+                    println!("  callerId: {}", a.caller_id());
+                }
+                None => println!("Number {}: unknown (isKnownPhoneNumber false; VIP and on-call routes answer 404)", e164.as_deref().unwrap_or(number)),
+            }
+            if let Some(a) = &by_account {
+                println!("Account {number}: {}", describe(a));
+            }
+        }
+    }
+    Ok(OK)
+}
+
+fn yes(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
