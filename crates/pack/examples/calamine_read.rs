@@ -25,6 +25,10 @@ fn main() {
         }
     };
     // Touch every cell so nothing is optimised away.
-    let cells = range.rows().flatten().filter(|c| !matches!(c, Data::Empty)).count();
+    let cells = range
+        .rows()
+        .flatten()
+        .filter(|c| !matches!(c, Data::Empty))
+        .count();
     println!("{} rows, {cells} cells", range.height());
 }

@@ -1,6 +1,6 @@
 //! CSV and text files: encoding and delimiter detection, and a streaming row producer.
 
-use crate::headers::{unreadable, Schema};
+use crate::headers::{unreadable, unreadable_io, Schema};
 use crate::read::RawRow;
 use crate::source::{spawn, RowStream, Source};
 use crate::PackError;
@@ -70,7 +70,11 @@ pub(crate) fn detect_encoding(src: &Source, head: &[u8]) -> io::Result<TextEncod
         Source::Bytes(b) => std::str::from_utf8(&b.0).is_ok(),
         Source::Path(_) => is_utf8(src.reader()?)?,
     };
-    Ok(if valid { TextEncoding::Utf8 } else { TextEncoding::Windows1252 })
+    Ok(if valid {
+        TextEncoding::Utf8
+    } else {
+        TextEncoding::Windows1252
+    })
 }
 
 /// Whether a stream is valid UTF-8, without holding it in memory.
@@ -106,17 +110,27 @@ fn is_utf8(mut r: impl Read) -> io::Result<bool> {
 pub(crate) fn detect_delimiter(sample: &str, schema: Schema) -> u8 {
     const CANDIDATES: [u8; 3] = [b';', b',', b'\t'];
     for d in CANDIDATES {
-        let mut rdr = csv::ReaderBuilder::new().delimiter(d).has_headers(false).flexible(true).from_reader(sample.as_bytes());
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(d)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(sample.as_bytes());
         for rec in rdr.byte_records().take(20) {
             let Ok(rec) = rec else { break };
-            let known = rec.iter().filter(|h| schema.matches(&String::from_utf8_lossy(h)).is_some()).count();
+            let known = rec
+                .iter()
+                .filter(|h| schema.matches(&String::from_utf8_lossy(h)).is_some())
+                .count();
             if known >= 2 {
                 return d;
             }
         }
     }
     let first = sample.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    CANDIDATES.into_iter().find(|d| first.as_bytes().contains(d)).unwrap_or(b';')
+    CANDIDATES
+        .into_iter()
+        .find(|d| first.as_bytes().contains(d))
+        .unwrap_or(b';')
 }
 
 /// Encoding and delimiter used for a text file.
@@ -126,21 +140,36 @@ pub(crate) struct TextInfo {
 }
 
 /// Detect the encoding and delimiter, and start streaming the rows.
-pub(crate) fn open_text(src: Source, head: &[u8], schema: Schema, lang: Lang) -> Result<(TextInfo, RowStream), PackError> {
-    let encoding = detect_encoding(&src, head)?;
+pub(crate) fn open_text(
+    src: Source,
+    head: &[u8],
+    schema: Schema,
+    lang: Lang,
+) -> Result<(TextInfo, RowStream), PackError> {
+    let encoding = detect_encoding(&src, head).map_err(|e| unreadable_io(lang, &e))?;
     let body = &head[encoding.bom_len().min(head.len())..];
     let sample = match encoding.encoding() {
         None => String::from_utf8_lossy(&body[..body.len().min(SAMPLE_BYTES)]).into_owned(),
-        Some(enc) => enc.decode_without_bom_handling(&body[..body.len().min(SAMPLE_BYTES)]).0.into_owned(),
+        Some(enc) => enc
+            .decode_without_bom_handling(&body[..body.len().min(SAMPLE_BYTES)])
+            .0
+            .into_owned(),
     };
     let delimiter = detect_delimiter(&sample, schema);
     let stream = spawn(lang, move |mut sink| {
         let mut produce = || -> Result<(), PackError> {
-            let mut raw = src.reader()?;
-            io::copy(&mut (&mut raw).take(encoding.bom_len() as u64), &mut io::sink())?;
+            let mut raw = src.reader().map_err(|e| unreadable_io(lang, &e))?;
+            io::copy(
+                &mut (&mut raw).take(encoding.bom_len() as u64),
+                &mut io::sink(),
+            )
+            .map_err(|e| unreadable_io(lang, &e))?;
             let input: Box<dyn Read + Send> = match encoding.encoding() {
                 None => raw,
-                Some(enc) => Box::new(DecodeReader::new(raw, enc.new_decoder_without_bom_handling())),
+                Some(enc) => Box::new(DecodeReader::new(
+                    raw,
+                    enc.new_decoder_without_bom_handling(),
+                )),
             };
             let mut rdr = csv::ReaderBuilder::new()
                 .delimiter(delimiter)
@@ -162,14 +191,35 @@ pub(crate) fn open_text(src: Source, head: &[u8], schema: Schema, lang: Lang) ->
                     }
                 }
                 // The csv parser drops empty lines, which a spreadsheet shows as rows: count
-                // them back from the line numbers so row numbers match what the user sees.
+                // them back from the lines consumed so row numbers match what the user sees.
+                // A record's position is where parsing started, before the empty lines.
                 let start = rec.position().map_or(next_line, csv::Position::line);
-                let skipped = u32::try_from(start.saturating_sub(next_line)).unwrap_or(u32::MAX);
-                number = number.saturating_add(1).saturating_add(skipped);
                 next_line = rdr.position().line();
+                let consumed = next_line.saturating_sub(start);
+                let skipped = if consumed > 1 {
+                    let inner = rec
+                        .iter()
+                        .map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64)
+                        .sum::<u64>();
+                    u32::try_from(consumed - 1 - inner.min(consumed - 1)).unwrap_or(u32::MAX)
+                } else {
+                    0
+                };
+                number = number.saturating_add(1).saturating_add(skipped);
                 let cells = rec
                     .iter()
-                    .map(|f| if f.is_empty() { Cell::Empty } else { Cell::Text(String::from_utf8_lossy(f).into_owned()) })
+                    .map(|f| {
+                        if f.is_empty() {
+                            Cell::Empty
+                        } else {
+                            // The input is valid UTF-8 (checked or decoded); the lossy path
+                            // is only a guard, and a slower one.
+                            Cell::Text(match std::str::from_utf8(f) {
+                                Ok(t) => t.to_owned(),
+                                Err(_) => String::from_utf8_lossy(f).into_owned(),
+                            })
+                        }
+                    })
                     .collect();
                 if !sink.push(RawRow { number, cells }) {
                     return Ok(());
@@ -180,7 +230,13 @@ pub(crate) fn open_text(src: Source, head: &[u8], schema: Schema, lang: Lang) ->
             sink.fail(e);
         }
     })?;
-    Ok((TextInfo { encoding, delimiter }, stream))
+    Ok((
+        TextInfo {
+            encoding,
+            delimiter,
+        },
+        stream,
+    ))
 }
 
 /// Decodes a byte stream to UTF-8 on the fly, so a Windows-1252 or UTF-16 file is never
@@ -238,8 +294,11 @@ impl<R: Read> Read for DecodeReader<R> {
                 self.in_end = n;
                 self.eof = n == 0;
             }
-            let (result, read, written, _) =
-                self.decoder.decode_to_utf8(&self.input[self.in_start..self.in_end], &mut self.output, self.eof);
+            let (result, read, written, _) = self.decoder.decode_to_utf8(
+                &self.input[self.in_start..self.in_end],
+                &mut self.output,
+                self.eof,
+            );
             self.in_start += read;
             self.out_start = 0;
             self.out_end = written;
@@ -266,7 +325,10 @@ mod tests {
         while let Ok(n @ 1..) = r.read(&mut chunk) {
             out.extend_from_slice(&chunk[..n]);
         }
-        assert_eq!(String::from_utf8(out).ok(), Some("café;naïve\n".repeat(10_000)));
+        assert_eq!(
+            String::from_utf8(out).ok(),
+            Some("café;naïve\n".repeat(10_000))
+        );
         let mut r = DecodeReader::new(&bytes[..], WINDOWS_1252.new_decoder_without_bom_handling());
         let mut all = String::new();
         r.read_to_string(&mut all).expect("valid UTF-8 out");
@@ -284,10 +346,28 @@ mod tests {
 
     #[test]
     fn delimiters() {
-        assert_eq!(detect_delimiter("Raison sociale;SIRET\nA;1\n", Schema::Clients), b';');
-        assert_eq!(detect_delimiter("Raison sociale,SIRET\nA,1\n", Schema::Clients), b',');
-        assert_eq!(detect_delimiter("Raison sociale\tCapital social, en €\tSIRET\n", Schema::Clients), b'\t');
-        assert_eq!(detect_delimiter("Liste, mars; avril\nRaison sociale,SIRET\n", Schema::Clients), b',');
+        assert_eq!(
+            detect_delimiter("Raison sociale;SIRET\nA;1\n", Schema::Clients),
+            b';'
+        );
+        assert_eq!(
+            detect_delimiter("Raison sociale,SIRET\nA,1\n", Schema::Clients),
+            b','
+        );
+        assert_eq!(
+            detect_delimiter(
+                "Raison sociale\tCapital social, en €\tSIRET\n",
+                Schema::Clients
+            ),
+            b'\t'
+        );
+        assert_eq!(
+            detect_delimiter(
+                "Liste, mars; avril\nRaison sociale,SIRET\n",
+                Schema::Clients
+            ),
+            b','
+        );
         assert_eq!(detect_delimiter("a,b\n", Schema::Clients), b',');
         assert_eq!(detect_delimiter("", Schema::Clients), b';');
     }

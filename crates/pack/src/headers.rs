@@ -22,7 +22,12 @@ pub const CONTACT_FIELDS: &[(&str, &str)] = &[
 ];
 
 /// Other spellings of the `Client` link column: it holds a row number or a customer account.
-const CONTACT_CLIENT_ALIASES: &[&str] = &["Compte client", "customerAccount", "customer", "contactable"];
+const CONTACT_CLIENT_ALIASES: &[&str] = &[
+    "Compte client",
+    "customerAccount",
+    "customer",
+    "contactable",
+];
 
 /// Find the Contacts column a header names (folded heading or API key); the index is into
 /// [`CONTACT_FIELDS`].
@@ -34,7 +39,9 @@ pub fn match_contact_header(header: &str) -> Option<usize> {
     if CONTACT_CLIENT_ALIASES.iter().any(|a| fold(a) == f) {
         return Some(0);
     }
-    CONTACT_FIELDS.iter().position(|(h, k)| fold(h) == f || fold(k) == f)
+    CONTACT_FIELDS
+        .iter()
+        .position(|(h, k)| fold(h) == f || fold(k) == f)
 }
 
 /// The closest Contacts heading to an unknown header, when reasonably close.
@@ -91,7 +98,13 @@ impl Schema {
     /// The heading of a field, as messages name it.
     pub(crate) fn heading(self, field: usize, lang: Lang) -> &'static str {
         match self {
-            Schema::Clients => FIELDS.get(field).map_or("", |d| if lang == Lang::Fr { d.heading } else { d.label_en }),
+            Schema::Clients => FIELDS.get(field).map_or("", |d| {
+                if lang == Lang::Fr {
+                    d.heading
+                } else {
+                    d.label_en
+                }
+            }),
             Schema::Contacts => CONTACT_FIELDS.get(field).map_or("", |(h, _)| h),
         }
     }
@@ -107,7 +120,21 @@ impl Schema {
 
 /// `file.unreadable` with a detail in the message language.
 pub(crate) fn unreadable(lang: Lang, en: &str, fr: &str) -> Issue {
-    Issue::file("file", Problem::Unreadable, lang, "", if lang == Lang::Fr { fr } else { en }, "")
+    Issue::file(
+        "file",
+        Problem::Unreadable,
+        lang,
+        "",
+        if lang == Lang::Fr { fr } else { en },
+        "",
+    )
+}
+
+/// An input file that cannot be opened or read: `file.unreadable` with the system's reason
+/// (a missing file is bad input, not an I/O failure of ours).
+pub(crate) fn unreadable_io(lang: Lang, e: &std::io::Error) -> crate::PackError {
+    let detail = e.to_string();
+    crate::PackError::Unusable(unreadable(lang, &detail, &detail))
 }
 
 /// `header.unknown` for one column, with the closest known heading when there is one.
@@ -141,7 +168,11 @@ mod tests {
     fn unknown_header_suggests() {
         let i = unknown_header(Schema::Clients, Lang::En, "Cde postal");
         assert_eq!(i.code, "header.unknown");
-        assert!(i.message.contains("did you mean \"Code Postal\""), "{}", i.message);
+        assert!(
+            i.message.contains("did you mean \"Code Postal\""),
+            "{}",
+            i.message
+        );
         let i = unknown_header(Schema::Clients, Lang::Fr, "zzzzzzzzzzzzzz");
         assert!(!i.message.contains('('), "{}", i.message);
     }

@@ -8,6 +8,7 @@
 // `PackError::Unusable` carries a whole `Issue` (the published API); it is built once per
 // file, so the size of the `Err` side does not matter.
 #![allow(clippy::result_large_err)]
+#![warn(missing_docs)]
 
 mod csvread;
 mod headers;
@@ -17,8 +18,12 @@ mod workbook;
 mod write;
 
 pub use headers::{match_contact_header, CONTACT_FIELDS};
-pub use read::{column_letter, has_contacts, has_contacts_bytes, open, open_bytes, Column, Opened, RawRow, Tab};
-pub use write::{annotate, write_rejected, write_template, CsvExporter, RejectedWriter, XlsxExporter};
+pub use read::{
+    column_letter, has_contacts, has_contacts_bytes, open, open_bytes, Column, Opened, RawRow, Tab,
+};
+pub use write::{
+    annotate, write_rejected, write_template, CsvExporter, RejectedWriter, XlsxExporter,
+};
 
 use clientele_core::issue::Issue;
 

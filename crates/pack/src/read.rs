@@ -1,7 +1,7 @@
 //! Opening a pack: format and sheet choice, header row detection and column matching.
 
 use crate::csvread::{open_text, TextEncoding};
-use crate::headers::{unknown_header, Schema, CONTACT_FIELDS};
+use crate::headers::{unknown_header, unreadable_io, Schema, CONTACT_FIELDS};
 use crate::source::{sniff, Format, RowStream, Shared, Source};
 use crate::workbook::Book;
 use crate::PackError;
@@ -120,7 +120,12 @@ impl Opened {
         }
         for c in &self.columns {
             if let Some(slot) = c.field.and_then(|f| out.get_mut(f)) {
-                *slot = Some(row.cells.get_mut(c.index).map(|c| std::mem::replace(c, Cell::Empty)).unwrap_or(Cell::Empty));
+                *slot = Some(
+                    row.cells
+                        .get_mut(c.index)
+                        .map(|c| std::mem::replace(c, Cell::Empty))
+                        .unwrap_or(Cell::Empty),
+                );
             }
         }
         out
@@ -162,19 +167,30 @@ pub fn column_letter(index: usize) -> String {
 /// Open a pack file. The format is judged from the content (zip → XLSX or ODS, OLE → XLS,
 /// else text) and then the extension.
 pub fn open(path: &Path, tab: Tab, lang: Lang) -> Result<Opened, PackError> {
-    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     open_source(name, Source::Path(path.to_path_buf()), tab, lang)
 }
 
 /// Open a pack from its bytes (an HTTP upload); `name` gives the extension and the report's
 /// file name.
 pub fn open_bytes(name: &str, bytes: Vec<u8>, tab: Tab, lang: Lang) -> Result<Opened, PackError> {
-    open_source(name.to_string(), Source::Bytes(Shared(Arc::new(bytes))), tab, lang)
+    open_source(
+        name.to_string(),
+        Source::Bytes(Shared(Arc::new(bytes))),
+        tab,
+        lang,
+    )
 }
 
 /// Whether a workbook has a Contacts sheet (false for CSV and unreadable files).
 pub fn has_contacts(path: &Path) -> bool {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     source_has_contacts(&name, &Source::Path(path.to_path_buf()))
 }
 
@@ -184,7 +200,9 @@ pub fn has_contacts_bytes(name: &str, bytes: &[u8]) -> bool {
 }
 
 fn source_has_contacts(name: &str, src: &Source) -> bool {
-    let Ok(head) = src.head(HEAD_BYTES) else { return false };
+    let Ok(head) = src.head(HEAD_BYTES) else {
+        return false;
+    };
     match sniff(name, &head, Lang::En) {
         Ok(Format::Text) | Err(_) => false,
         Ok(format) => Book::load(src, format, Lang::En)
@@ -203,24 +221,39 @@ pub(crate) struct RawTab {
 }
 
 pub(crate) fn raw_tab(name: &str, src: Source, tab: Tab, lang: Lang) -> Result<RawTab, PackError> {
-    let head = src.head(HEAD_BYTES)?;
+    let head = src.head(HEAD_BYTES).map_err(|e| unreadable_io(lang, &e))?;
     match sniff(name, &head, lang)? {
         Format::Text => {
             let (info, rows) = open_text(src, &head, tab.schema(), lang)?;
-            Ok(RawTab { sheet: None, encoding: Some(info.encoding), delimiter: Some(info.delimiter), rows })
+            Ok(RawTab {
+                sheet: None,
+                encoding: Some(info.encoding),
+                delimiter: Some(info.delimiter),
+                rows,
+            })
         }
         format => {
             let book = Book::load(&src, format, lang)?;
             let sheet = book.choose_sheet(tab, lang)?;
             let rows = book.rows(sheet.clone(), lang)?;
-            Ok(RawTab { sheet: Some(sheet), encoding: None, delimiter: None, rows })
+            Ok(RawTab {
+                sheet: Some(sheet),
+                encoding: None,
+                delimiter: None,
+                rows,
+            })
         }
     }
 }
 
 fn open_source(file_name: String, src: Source, tab: Tab, lang: Lang) -> Result<Opened, PackError> {
     let schema = tab.schema();
-    let RawTab { sheet, encoding, delimiter, mut rows } = raw_tab(&file_name, src, tab, lang)?;
+    let RawTab {
+        sheet,
+        encoding,
+        delimiter,
+        mut rows,
+    } = raw_tab(&file_name, src, tab, lang)?;
     let located = |mut issue: Issue, row: Option<u32>| {
         issue.sheet = sheet.clone();
         issue.row = row;
@@ -233,7 +266,11 @@ fn open_source(file_name: String, src: Source, tab: Tab, lang: Lang) -> Result<O
             None => break,
             Some(Err(e)) => return Err(e),
             Some(Ok(row)) => {
-                let known = row.cells.iter().filter(|c| schema.matches(c.display().trim()).is_some()).count();
+                let known = row
+                    .cells
+                    .iter()
+                    .filter(|c| schema.matches(c.display().trim()).is_some())
+                    .count();
                 if known >= 2 {
                     header = Some(row);
                     break;
@@ -242,7 +279,10 @@ fn open_source(file_name: String, src: Source, tab: Tab, lang: Lang) -> Result<O
         }
     }
     let Some(header) = header else {
-        return Err(PackError::Unusable(located(Issue::file("file", Problem::NoHeader, lang, "", "", ""), None)));
+        return Err(PackError::Unusable(located(
+            Issue::file("file", Problem::NoHeader, lang, "", "", ""),
+            None,
+        )));
     };
     let header_row = header.number;
 
@@ -261,7 +301,14 @@ fn open_source(file_name: String, src: Source, tab: Tab, lang: Lang) -> Result<O
                     Lang::Fr => format!("colonnes {} et {letter}", first.letter),
                     Lang::En => format!("columns {} and {letter}", first.letter),
                 };
-                let mut issue = Issue::file("header", Problem::DuplicateHeader, lang, &text, &detail, schema.heading(f, lang));
+                let mut issue = Issue::file(
+                    "header",
+                    Problem::DuplicateHeader,
+                    lang,
+                    &text,
+                    &detail,
+                    schema.heading(f, lang),
+                );
                 issue.column = Some(letter);
                 issue.header = Some(text);
                 return Err(PackError::Unusable(located(issue, Some(header_row))));
@@ -272,9 +319,18 @@ fn open_source(file_name: String, src: Source, tab: Tab, lang: Lang) -> Result<O
             issue.header = Some(text.clone());
             warnings.push(located(issue, Some(header_row)));
         }
-        columns.push(Column { index, letter, header: text, field });
+        columns.push(Column {
+            index,
+            letter,
+            header: text,
+            field,
+        });
     }
-    if tab == Tab::Clients && !columns.iter().any(|c| c.field == Some(clientele_core::F::name.idx())) {
+    if tab == Tab::Clients
+        && !columns
+            .iter()
+            .any(|c| c.field == Some(clientele_core::F::name.idx()))
+    {
         let issue = Issue::file("header", Problem::MissingName, lang, "", "", "");
         return Err(PackError::Unusable(located(issue, Some(header_row))));
     }

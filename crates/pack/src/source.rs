@@ -77,9 +77,16 @@ const OLE_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 /// Decide the format from the first bytes and the file name.
 pub(crate) fn sniff(name: &str, head: &[u8], lang: Lang) -> Result<Format, PackError> {
     if head.is_empty() {
-        return Err(PackError::Unusable(unreadable(lang, "the file is empty", "le fichier est vide")));
+        return Err(PackError::Unusable(unreadable(
+            lang,
+            "the file is empty",
+            "le fichier est vide",
+        )));
     }
-    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
     let zip = head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06");
     // An ODS zip stores its `mimetype` entry first and uncompressed, so its name is in clear.
     let ods = zip && contains(&head[..head.len().min(256)], b"opendocument.spreadsheet");
@@ -97,9 +104,18 @@ pub(crate) fn sniff(name: &str, head: &[u8], lang: Lang) -> Result<Format, PackE
     match ext.as_str() {
         "xlsx" | "xlsm" | "xls" | "ods" | "xlsb" => {
             let (en, fr) = match ext.as_str() {
-                "ods" => ("it is not an OpenDocument spreadsheet (damaged or renamed file?)", "ce n'est pas un classeur OpenDocument (fichier abîmé ou renommé ?)"),
-                "xls" => ("it is not an Excel 97-2003 workbook (damaged or renamed file?)", "ce n'est pas un classeur Excel 97-2003 (fichier abîmé ou renommé ?)"),
-                _ => ("it is not an Excel workbook (damaged or renamed file?)", "ce n'est pas un classeur Excel (fichier abîmé ou renommé ?)"),
+                "ods" => (
+                    "it is not an OpenDocument spreadsheet (damaged or renamed file?)",
+                    "ce n'est pas un classeur OpenDocument (fichier abîmé ou renommé ?)",
+                ),
+                "xls" => (
+                    "it is not an Excel 97-2003 workbook (damaged or renamed file?)",
+                    "ce n'est pas un classeur Excel 97-2003 (fichier abîmé ou renommé ?)",
+                ),
+                _ => (
+                    "it is not an Excel workbook (damaged or renamed file?)",
+                    "ce n'est pas un classeur Excel (fichier abîmé ou renommé ?)",
+                ),
             };
             Err(PackError::Unusable(unreadable(lang, en, fr)))
         }
@@ -115,8 +131,8 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 const BATCH_ROWS: usize = 256;
 /// A batch is also cut by its number of cells, so very wide rows keep memory bounded.
 const BATCH_CELLS: usize = 1 << 16;
-/// Batches waiting in the channel; with the two limits above, at most ~1M cells in flight.
-const CHANNEL_BATCHES: usize = 16;
+/// Batches waiting in the channel; with the two limits above, at most ~500k cells in flight.
+const CHANNEL_BATCHES: usize = 8;
 
 type Batch = Result<Vec<RawRow>, PackError>;
 
@@ -172,9 +188,21 @@ where
     F: FnOnce(Sink) + Send + 'static,
 {
     let (tx, rx) = sync_channel(CHANNEL_BATCHES);
-    let sink = Sink { tx, batch: Vec::with_capacity(BATCH_ROWS), cells: 0 };
-    let handle = std::thread::Builder::new().name("clientele-pack-reader".into()).spawn(move || produce(sink))?;
-    Ok(RowStream { pending: Vec::new().into_iter(), rx, handle: Some(handle), done: false, lang })
+    let sink = Sink {
+        tx,
+        batch: Vec::with_capacity(BATCH_ROWS),
+        cells: 0,
+    };
+    let handle = std::thread::Builder::new()
+        .name("clientele-pack-reader".into())
+        .spawn(move || produce(sink))?;
+    Ok(RowStream {
+        pending: Vec::new().into_iter(),
+        rx,
+        handle: Some(handle),
+        done: false,
+        lang,
+    })
 }
 
 /// The consumer side: rows in file order, then `None`, or one error and then `None`.

@@ -1,6 +1,6 @@
 //! Workbooks (XLSX, XLS, ODS) through calamine: sheet choice and row producers.
 
-use crate::headers::unreadable;
+use crate::headers::{unreadable, unreadable_io};
 use crate::read::{RawRow, Tab};
 use crate::source::{spawn, Format, ReadSeek, RowStream, Sink, Source};
 use crate::PackError;
@@ -28,11 +28,17 @@ impl Book {
         if format == Format::Xls {
             guard_xls_dimensions(src, lang)?;
         }
-        let rs = src.seekable()?;
+        let rs = src.seekable().map_err(|e| unreadable_io(lang, &e))?;
         let opened = catch_unwind(AssertUnwindSafe(|| match format {
-            Format::Xls => open_workbook_from_rs::<Xls<Rs>, Rs>(rs).map(Book::Xls).map_err(|e| e.to_string()),
-            Format::Ods => open_workbook_from_rs::<Ods<Rs>, Rs>(rs).map(Book::Ods).map_err(|e| e.to_string()),
-            _ => open_workbook_from_rs::<Xlsx<Rs>, Rs>(rs).map(Book::Xlsx).map_err(|e| e.to_string()),
+            Format::Xls => open_workbook_from_rs::<Xls<Rs>, Rs>(rs)
+                .map(Book::Xls)
+                .map_err(|e| e.to_string()),
+            Format::Ods => open_workbook_from_rs::<Ods<Rs>, Rs>(rs)
+                .map(Book::Ods)
+                .map_err(|e| e.to_string()),
+            _ => open_workbook_from_rs::<Xlsx<Rs>, Rs>(rs)
+                .map(Book::Xlsx)
+                .map_err(|e| e.to_string()),
         }));
         match opened {
             Ok(Ok(book)) => Ok(book),
@@ -52,7 +58,10 @@ impl Book {
             Book::Xls(b) => b.sheets_metadata(),
             Book::Ods(b) => b.sheets_metadata(),
         };
-        meta.iter().filter(|s| s.typ == SheetType::WorkSheet).map(|s| s.name.clone()).collect()
+        meta.iter()
+            .filter(|s| s.typ == SheetType::WorkSheet)
+            .map(|s| s.name.clone())
+            .collect()
     }
 
     /// The sheet holding a tab: `Clients` (else the first sheet) or `Contacts`.
@@ -67,7 +76,11 @@ impl Book {
         }
         match (tab, names.first()) {
             (Tab::Clients, Some(first)) => Ok(first.clone()),
-            (Tab::Clients, None) => Err(PackError::Unusable(unreadable(lang, "the workbook has no sheet", "le classeur n'a aucune feuille"))),
+            (Tab::Clients, None) => Err(PackError::Unusable(unreadable(
+                lang,
+                "the workbook has no sheet",
+                "le classeur n'a aucune feuille",
+            ))),
             (Tab::Contacts, _) => Err(PackError::Unusable(unreadable(
                 lang,
                 "the workbook has no \"Contacts\" sheet",
@@ -80,8 +93,16 @@ impl Book {
     pub(crate) fn rows(self, sheet: String, lang: Lang) -> Result<RowStream, PackError> {
         spawn(lang, move |sink| match self {
             Book::Xlsx(mut b) => xlsx_rows(&mut b, &sheet, sink, lang),
-            Book::Xls(mut b) => range_rows(b.worksheet_range(&sheet).map_err(|e| e.to_string()), sink, lang),
-            Book::Ods(mut b) => range_rows(b.worksheet_range(&sheet).map_err(|e| e.to_string()), sink, lang),
+            Book::Xls(mut b) => range_rows(
+                b.worksheet_range(&sheet).map_err(|e| e.to_string()),
+                sink,
+                lang,
+            ),
+            Book::Ods(mut b) => range_rows(
+                b.worksheet_range(&sheet).map_err(|e| e.to_string()),
+                sink,
+                lang,
+            ),
         })
     }
 }
@@ -91,7 +112,13 @@ impl Book {
 fn xlsx_rows(book: &mut Xlsx<Rs>, sheet: &str, mut sink: Sink, lang: Lang) {
     let mut reader = match book.worksheet_cells_reader(sheet) {
         Ok(r) => r,
-        Err(e) => return sink.fail(PackError::Unusable(unreadable(lang, &e.to_string(), &e.to_string()))),
+        Err(e) => {
+            return sink.fail(PackError::Unusable(unreadable(
+                lang,
+                &e.to_string(),
+                &e.to_string(),
+            )))
+        }
     };
     let mut current: Option<u32> = None;
     let mut cells: Vec<Cell> = Vec::new();
@@ -106,7 +133,10 @@ fn xlsx_rows(book: &mut Xlsx<Rs>, sheet: &str, mut sink: Sink, lang: Lang) {
                 }
                 if current != Some(row) {
                     if let Some(r) = current {
-                        if !sink.push(RawRow { number: r.saturating_add(1), cells: std::mem::take(&mut cells) }) {
+                        if !sink.push(RawRow {
+                            number: r.saturating_add(1),
+                            cells: std::mem::take(&mut cells),
+                        }) {
                             return;
                         }
                     }
@@ -124,7 +154,10 @@ fn xlsx_rows(book: &mut Xlsx<Rs>, sheet: &str, mut sink: Sink, lang: Lang) {
             Ok(None) => break,
             Err(e) => {
                 if let Some(r) = current {
-                    sink.push(RawRow { number: r.saturating_add(1), cells });
+                    sink.push(RawRow {
+                        number: r.saturating_add(1),
+                        cells,
+                    });
                 }
                 let mut issue = unreadable(lang, &e.to_string(), &e.to_string());
                 issue.row = current.map(|r| r.saturating_add(2));
@@ -133,7 +166,10 @@ fn xlsx_rows(book: &mut Xlsx<Rs>, sheet: &str, mut sink: Sink, lang: Lang) {
         }
     }
     if let Some(r) = current {
-        sink.push(RawRow { number: r.saturating_add(1), cells });
+        sink.push(RawRow {
+            number: r.saturating_add(1),
+            cells,
+        });
     }
 }
 
@@ -143,12 +179,16 @@ fn range_rows(range: Result<calamine::Range<Data>, String>, mut sink: Sink, lang
         Ok(r) => r,
         Err(msg) => return sink.fail(PackError::Unusable(unreadable(lang, &msg, &msg))),
     };
-    let Some((row0, col0)) = range.start() else { return };
+    let Some((row0, col0)) = range.start() else {
+        return;
+    };
     let col0 = (col0 as usize).min(MAX_COLUMNS);
     for (i, row) in range.rows().enumerate() {
         let mut cells = vec![Cell::Empty; col0];
         cells.extend(row.iter().take(MAX_COLUMNS - col0).map(from_data));
-        let number = row0.saturating_add(u32::try_from(i).unwrap_or(u32::MAX)).saturating_add(1);
+        let number = row0
+            .saturating_add(u32::try_from(i).unwrap_or(u32::MAX))
+            .saturating_add(1);
         if !sink.push(RawRow { number, cells }) {
             return;
         }
@@ -160,7 +200,9 @@ fn from_ref(d: &DataRef<'_>) -> Cell {
     match d {
         DataRef::Int(i) => Cell::Int(*i),
         DataRef::Float(f) => Cell::Float(*f),
-        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Cell::Text(s.clone()),
+        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => {
+            Cell::Text(s.clone())
+        }
         DataRef::SharedString(s) => Cell::Text((*s).to_string()),
         DataRef::Bool(b) => Cell::Bool(*b),
         DataRef::DateTime(dt) => Cell::Float(dt.as_f64()),
@@ -188,7 +230,9 @@ fn from_data(d: &Data) -> Cell {
 fn guard_xls_dimensions(src: &Source, lang: Lang) -> Result<(), PackError> {
     let bytes = match src {
         Source::Bytes(b) => std::borrow::Cow::Borrowed(b.0.as_slice()),
-        Source::Path(p) => std::borrow::Cow::Owned(std::fs::read(p)?),
+        Source::Path(p) => {
+            std::borrow::Cow::Owned(std::fs::read(p).map_err(|e| unreadable_io(lang, &e))?)
+        }
     };
     if absurd_xls_dimensions(&bytes) {
         return Err(PackError::Unusable(unreadable(
@@ -201,20 +245,33 @@ fn guard_xls_dimensions(src: &Source, lang: Lang) -> Result<(), PackError> {
 }
 
 fn absurd_xls_dimensions(bytes: &[u8]) -> bool {
-    let u16_at = |i: usize| bytes.get(i..i + 2).map_or(0, |b| u32::from(u16::from_le_bytes([b[0], b[1]])));
-    let u32_at = |i: usize| bytes.get(i..i + 4).map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    let u16_at = |i: usize| {
+        bytes
+            .get(i..i + 2)
+            .map_or(0, |b| u32::from(u16::from_le_bytes([b[0], b[1]])))
+    };
+    let u32_at = |i: usize| {
+        bytes
+            .get(i..i + 4)
+            .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
     let mut i = 0;
     while i + 4 <= bytes.len() {
         if bytes[i] == 0x00 && bytes[i + 1] == 0x02 && bytes[i + 3] == 0x00 {
             let d = i + 4;
             let dims = match bytes[i + 2] {
-                0x0E | 0x10 if d + 12 <= bytes.len() => Some((u32_at(d), u32_at(d + 4), u16_at(d + 10))),
+                0x0E | 0x10 if d + 12 <= bytes.len() => {
+                    Some((u32_at(d), u32_at(d + 4), u16_at(d + 10)))
+                }
                 0x0A if d + 8 <= bytes.len() => Some((u16_at(d), u16_at(d + 2), u16_at(d + 6))),
                 _ => None,
             };
             if let Some((first_row, row_end, col_end)) = dims {
                 // calamine computes `row_end - 1 - first_row` (cells are row_end > 0).
-                if row_end >= 1 && col_end >= 1 && (row_end > 65_536 || first_row >= row_end || col_end > 256) {
+                if row_end >= 1
+                    && col_end >= 1
+                    && (row_end > 65_536 || first_row >= row_end || col_end > 256)
+                {
                     return true;
                 }
             }

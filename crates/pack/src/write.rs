@@ -4,7 +4,7 @@ use crate::headers::CONTACT_FIELDS;
 use crate::read::{has_contacts_bytes, raw_tab, Column, RawRow, Tab};
 use crate::source::{Shared, Source};
 use crate::PackError;
-use clientele_core::catalogue::{Kind, FIELDS, F};
+use clientele_core::catalogue::{Kind, F, FIELDS};
 use clientele_core::issue::{Issue, Lang, Severity};
 use clientele_core::model::{Customer, Value};
 use clientele_core::validate::{float_text, Cell};
@@ -33,7 +33,12 @@ const CODE_FIELDS: [F; 9] = [
     F::fax,
 ];
 /// Contacts columns that are booleans, and those holding phone numbers.
-const CONTACT_BOOLS: [&str; 4] = ["Actif", "Représentant légal", "Destinataire des factures", "Destinataire des newsletters"];
+const CONTACT_BOOLS: [&str; 4] = [
+    "Actif",
+    "Représentant légal",
+    "Destinataire des factures",
+    "Destinataire des newsletters",
+];
 const CONTACT_CODES: [&str; 3] = ["Client", "Téléphone mobile", "Téléphone fixe"];
 /// Fill of a cell with an error, and with only warnings.
 const ERROR_FILL: u32 = 0xFFC7CE;
@@ -71,7 +76,14 @@ pub fn write_template(path: &Path) -> Result<(), PackError> {
             ws.set_column_format(col, &text)?;
         }
         ws.write_string_with_format(0, col, d.heading, &bold)?;
-        ws.insert_note(0, col, &Note::new(d.help).add_author_prefix(false).set_width(300).set_height(100))?;
+        ws.insert_note(
+            0,
+            col,
+            &Note::new(d.help)
+                .add_author_prefix(false)
+                .set_width(300)
+                .set_height(100),
+        )?;
         if d.kind == Kind::Bool {
             ws.add_data_validation(1, col, TEMPLATE_ROWS - 1, col, &yes_no)?;
         }
@@ -94,7 +106,8 @@ pub fn write_template(path: &Path) -> Result<(), PackError> {
     ws.insert_note(
         0,
         0,
-        &Note::new("Numéro de ligne du client dans l'onglet Clients, ou son compte client.").add_author_prefix(false),
+        &Note::new("Numéro de ligne du client dans l'onglet Clients, ou son compte client.")
+            .add_author_prefix(false),
     )?;
     ws.set_freeze_panes(1, 0)?;
     wb.save(path)?;
@@ -105,18 +118,16 @@ fn col_num(i: usize) -> Result<u16, PackError> {
     u16::try_from(i).map_err(|_| PackError::Io(io::Error::other("too many columns")))
 }
 
-/// Whether a text is a plain number (`-12`, `+3,5`, `1 000.25`): safe in a CSV cell even
-/// when it starts with a sign.
+/// Whether a text is a plain number (`-12`, `+3,5`): safe in a CSV cell even when it
+/// starts with a sign. Spaces are refused: a spreadsheet reads `+1 2` as a formula.
 fn is_number(s: &str) -> bool {
-    let t = s.trim();
-    let t = t.strip_prefix(['+', '-']).unwrap_or(t);
+    let t = s.strip_prefix(['+', '-']).unwrap_or(s);
     let mut digits = 0;
     let mut seps = 0;
     for c in t.chars() {
         match c {
             '0'..='9' => digits += 1,
             '.' | ',' => seps += 1,
-            ' ' | '\u{a0}' | '\u{202f}' => {}
             _ => return false,
         }
     }
@@ -130,7 +141,11 @@ pub(crate) fn csv_safe(field: Option<F>, s: &str) -> Cow<'_, str> {
         return Cow::Borrowed(s);
     }
     let is_phone = field.is_some_and(|f| F::PHONES.contains(&f));
-    if is_phone && s.starts_with('+') && s[1..].chars().all(|c| c.is_ascii_digit() || c == ' ') && s.len() > 1 {
+    if is_phone
+        && s.starts_with('+')
+        && s[1..].chars().all(|c| c.is_ascii_digit() || c == ' ')
+        && s.len() > 1
+    {
         return Cow::Borrowed(s);
     }
     Cow::Owned(format!("'{s}"))
@@ -163,8 +178,12 @@ impl<W: Write> CsvExporter<W> {
     /// Start the export: writes the BOM and the header row.
     pub fn new(mut w: W) -> Result<Self, PackError> {
         w.write_all(UTF8_BOM)?;
-        let mut w = csv::WriterBuilder::new().delimiter(b';').terminator(csv::Terminator::CRLF).from_writer(w);
-        w.write_record(FIELDS.iter().map(|d| d.heading)).map_err(io::Error::from)?;
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(b';')
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(w);
+        w.write_record(FIELDS.iter().map(|d| d.heading))
+            .map_err(io::Error::from)?;
         Ok(CsvExporter { w })
     }
 
@@ -177,13 +196,17 @@ impl<W: Write> CsvExporter<W> {
                 v => value_text(v),
             })
             .collect();
-        self.w.write_record(record.iter().map(|s| s.as_bytes())).map_err(io::Error::from)?;
+        self.w
+            .write_record(record.iter().map(|s| s.as_bytes()))
+            .map_err(io::Error::from)?;
         Ok(())
     }
 
     /// Flush and give the writer back.
     pub fn finish(self) -> Result<W, PackError> {
-        self.w.into_inner().map_err(|e| PackError::Io(e.into_error()))
+        self.w
+            .into_inner()
+            .map_err(|e| PackError::Io(e.into_error()))
     }
 }
 
@@ -266,7 +289,13 @@ impl XlsxExporter {
 }
 
 /// Write one raw cell into a sheet, keeping its type; text is always a string.
-fn write_cell(ws: &mut Worksheet, row: u32, col: u16, cell: &Cell, format: Option<&Format>) -> Result<(), PackError> {
+fn write_cell(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    cell: &Cell,
+    format: Option<&Format>,
+) -> Result<(), PackError> {
     match (cell, format) {
         (Cell::Empty, None) => {}
         (Cell::Empty, Some(f)) => {
@@ -278,7 +307,9 @@ fn write_cell(ws: &mut Worksheet, row: u32, col: u16, cell: &Cell, format: Optio
         (Cell::Text(s) | Cell::Error(s), Some(f)) => {
             ws.write_string_with_format(row, col, truncate_for_xlsx(s), f)?;
         }
-        (Cell::Float(x), f) if !x.is_finite() => write_cell(ws, row, col, &Cell::Text(float_text(*x)), f)?,
+        (Cell::Float(x), f) if !x.is_finite() => {
+            write_cell(ws, row, col, &Cell::Text(float_text(*x)), f)?
+        }
         (Cell::Float(x), None) => {
             ws.write_number(row, col, *x)?;
         }
@@ -297,8 +328,12 @@ fn write_cell(ws: &mut Worksheet, row: u32, col: u16, cell: &Cell, format: Optio
 }
 
 enum RejectedSink {
-    Csv(csv::Writer<BufWriter<File>>),
-    Xlsx { wb: Box<Workbook>, path: std::path::PathBuf, row: u32 },
+    Csv(Box<csv::Writer<BufWriter<File>>>),
+    Xlsx {
+        wb: Box<Workbook>,
+        path: std::path::PathBuf,
+        row: u32,
+    },
 }
 
 /// Rejected rows, written as they come: the input's format (CSV with its delimiter, UTF-8
@@ -312,15 +347,21 @@ impl RejectedWriter {
     /// Create the file and write the header row. `as_csv`: `Some(delimiter)` for a CSV
     /// input, `None` for XLSX.
     pub fn new(path: &Path, columns: &[Column], as_csv: Option<char>) -> Result<Self, PackError> {
-        let headers = columns.iter().map(|c| c.header.as_str()).chain([ERRORS_HEADING]);
+        let headers = columns
+            .iter()
+            .map(|c| c.header.as_str())
+            .chain([ERRORS_HEADING]);
         let sink = match as_csv {
             Some(d) => {
                 let mut f = BufWriter::new(File::create(path)?);
                 f.write_all(UTF8_BOM)?;
                 let delimiter = u8::try_from(d).ok().filter(u8::is_ascii).unwrap_or(b';');
-                let mut w = csv::WriterBuilder::new().delimiter(delimiter).flexible(true).from_writer(f);
+                let mut w = csv::WriterBuilder::new()
+                    .delimiter(delimiter)
+                    .flexible(true)
+                    .from_writer(f);
                 w.write_record(headers).map_err(io::Error::from)?;
-                RejectedSink::Csv(w)
+                RejectedSink::Csv(Box::new(w))
             }
             None => {
                 let mut wb = Box::new(Workbook::new());
@@ -336,16 +377,26 @@ impl RejectedWriter {
                     ws.write_string_with_format(0, col, truncate_for_xlsx(h), &bold)?;
                 }
                 ws.set_freeze_panes(1, 0)?;
-                RejectedSink::Xlsx { wb, path: path.to_path_buf(), row: 1 }
+                RejectedSink::Xlsx {
+                    wb,
+                    path: path.to_path_buf(),
+                    row: 1,
+                }
             }
         };
-        Ok(RejectedWriter { sink, columns: columns.to_vec() })
+        Ok(RejectedWriter {
+            sink,
+            columns: columns.to_vec(),
+        })
     }
 
     /// Write one rejected row with its error messages.
     pub fn write(&mut self, row: &RawRow, errors: &str) -> Result<(), PackError> {
         let empty = Cell::Empty;
-        let cells = self.columns.iter().map(|c| row.cells.get(c.index).unwrap_or(&empty));
+        let cells = self
+            .columns
+            .iter()
+            .map(|c| row.cells.get(c.index).unwrap_or(&empty));
         match &mut self.sink {
             RejectedSink::Csv(w) => {
                 let texts: Vec<String> = cells
@@ -365,7 +416,11 @@ impl RejectedWriter {
                     write_cell(ws, *r, col_num(i)?, cell, None)?;
                     last = i + 1;
                 }
-                ws.write_string(*r, col_num(last.max(self.columns.len()))?, truncate_for_xlsx(errors))?;
+                ws.write_string(
+                    *r,
+                    col_num(last.max(self.columns.len()))?,
+                    truncate_for_xlsx(errors),
+                )?;
                 *r += 1;
             }
         }
@@ -387,7 +442,12 @@ impl RejectedWriter {
 
 /// Rejected rows in one call (see [`RejectedWriter`]): each row with its messages joined
 /// by ` ; `.
-pub fn write_rejected(path: &Path, opened_columns: &[Column], as_csv: Option<char>, rows: &[(RawRow, String)]) -> Result<(), PackError> {
+pub fn write_rejected(
+    path: &Path,
+    opened_columns: &[Column],
+    as_csv: Option<char>,
+    rows: &[(RawRow, String)],
+) -> Result<(), PackError> {
     let mut w = RejectedWriter::new(path, opened_columns, as_csv)?;
     for (row, errors) in rows {
         w.write(row, errors)?;
@@ -400,7 +460,13 @@ fn letter_index(letter: &str) -> Option<usize> {
     if letter.is_empty() || letter.len() > 3 {
         return None;
     }
-    letter.bytes().try_fold(0usize, |acc, b| b.is_ascii_uppercase().then(|| acc * 26 + usize::from(b - b'A') + 1)).map(|n| n - 1)
+    letter
+        .bytes()
+        .try_fold(0usize, |acc, b| {
+            b.is_ascii_uppercase()
+                .then(|| acc * 26 + usize::from(b - b'A') + 1)
+        })
+        .map(|n| n - 1)
 }
 
 /// Issues falling on one cell of the annotated copy.
@@ -435,17 +501,36 @@ pub fn annotate(name: &str, bytes: &[u8], issues: &[Issue]) -> Result<Vec<u8>, P
         let mut marks: BTreeMap<(u32, u16), Mark> = BTreeMap::new();
         for i in issues.iter().filter(mine) {
             let row = i.row.unwrap_or(1).saturating_sub(1);
-            let col = i.column.as_deref().and_then(letter_index).and_then(|c| u16::try_from(c).ok()).unwrap_or(0);
-            let m = marks.entry((row, col)).or_insert(Mark { severity: i.severity, messages: Vec::new(), written: false });
+            let col = i
+                .column
+                .as_deref()
+                .and_then(letter_index)
+                .and_then(|c| u16::try_from(c).ok())
+                .unwrap_or(0);
+            let m = marks.entry((row, col)).or_insert(Mark {
+                severity: i.severity,
+                messages: Vec::new(),
+                written: false,
+            });
             m.severity = m.severity.min(i.severity);
             m.messages.push(&i.message);
         }
         let ws = wb.add_worksheet();
-        let fallback = if tab == Tab::Clients { "Clients" } else { "Contacts" };
+        let fallback = if tab == Tab::Clients {
+            "Clients"
+        } else {
+            "Contacts"
+        };
         if ws.set_name(sheet.as_deref().unwrap_or(fallback)).is_err() {
             ws.set_name(fallback)?;
         }
-        let fill = |sev: Severity| if sev == Severity::Error { &error_fill } else { &warning_fill };
+        let fill = |sev: Severity| {
+            if sev == Severity::Error {
+                &error_fill
+            } else {
+                &warning_fill
+            }
+        };
         for row in raw.rows {
             let row = row?;
             let r = row.number.saturating_sub(1);
@@ -467,7 +552,14 @@ pub fn annotate(name: &str, bytes: &[u8], issues: &[Issue]) -> Result<Vec<u8>, P
                 continue;
             }
             let text = m.messages.join("\n");
-            ws.insert_note(r, c, &Note::new(truncate_for_xlsx(&text)).add_author_prefix(false).set_width(320).set_height(120))?;
+            ws.insert_note(
+                r,
+                c,
+                &Note::new(truncate_for_xlsx(&text))
+                    .add_author_prefix(false)
+                    .set_width(320)
+                    .set_height(120),
+            )?;
         }
     }
     Ok(wb.save_to_buffer()?)
@@ -486,8 +578,14 @@ mod tests {
         assert_eq!(csv_safe(None, "+3"), "+3");
         assert_eq!(csv_safe(None, "-inf"), "'-inf");
         assert_eq!(csv_safe(Some(F::phone), "+33123456789"), "+33123456789");
-        assert_eq!(csv_safe(Some(F::phone), "+33 1 23 45 67 89"), "+33 1 23 45 67 89");
-        assert_eq!(csv_safe(Some(F::name), "+33 1 23 45 67 89"), "'+33 1 23 45 67 89");
+        assert_eq!(
+            csv_safe(Some(F::phone), "+33 1 23 45 67 89"),
+            "+33 1 23 45 67 89"
+        );
+        assert_eq!(
+            csv_safe(Some(F::name), "+33 1 23 45 67 89"),
+            "'+33 1 23 45 67 89"
+        );
         assert_eq!(csv_safe(Some(F::phone), "+33+1"), "'+33+1");
         assert_eq!(csv_safe(None, "Café"), "Café");
     }
