@@ -20,7 +20,10 @@ pub const FAILURE: u8 = 3;
 
 fn open_store(db: &str) -> Result<Box<dyn Store>, u8> {
     clientele_store::open(db).map_err(|e| {
-        eprintln!("clientele: cannot open the database {}: {e}", clientele_store::redact(db));
+        eprintln!(
+            "clientele: cannot open the database {}: {e}",
+            clientele_store::redact(db)
+        );
         FAILURE
     })
 }
@@ -36,25 +39,54 @@ fn store_failure(e: &StoreError) -> u8 {
 /// Run the command; returns the exit code.
 pub fn run(cli: &Cli, lang: Lang) -> u8 {
     let result = match &cli.command {
-        Command::Check { file, format } => import(cli, lang, file, *format, RunOptions { dry_run: true, lang, ..RunOptions::default() }),
-        Command::Import { file, skip_invalid, rejected, format } => {
-            import(cli, lang, file, *format, RunOptions { dry_run: false, skip_invalid: *skip_invalid, rejected: rejected.clone(), lang })
-        }
+        Command::Check { file, format } => import(
+            cli,
+            lang,
+            file,
+            *format,
+            RunOptions {
+                dry_run: true,
+                lang,
+                ..RunOptions::default()
+            },
+        ),
+        Command::Import {
+            file,
+            skip_invalid,
+            rejected,
+            format,
+        } => import(
+            cli,
+            lang,
+            file,
+            *format,
+            RunOptions {
+                dry_run: false,
+                skip_invalid: *skip_invalid,
+                rejected: rejected.clone(),
+                lang,
+            },
+        ),
         Command::Imports { format } => imports(cli, *format),
         Command::Undo { import_id, format } => undo(cli, *import_id, *format),
         Command::Export { format, output } => export(cli, *format, output.as_deref()),
-        Command::Template { output } => clientele_pack::write_template(output).map(|()| {
-            eprintln!("Blank pack written to {}", output.display());
-            OK
-        }).map_err(|e| {
-            eprintln!("clientele: cannot write {}: {e}", output.display());
-            FAILURE
-        }),
+        Command::Template { output } => clientele_pack::write_template(output)
+            .map(|()| {
+                eprintln!("Blank pack written to {}", output.display());
+                OK
+            })
+            .map_err(|e| {
+                eprintln!("clientele: cannot write {}: {e}", output.display());
+                FAILURE
+            }),
         Command::Codes => {
             print!("{}", clientele_core::issue::codes_markdown());
             Ok(OK)
         }
-        Command::Settings { account_prefix, account_width } => settings(cli, account_prefix.clone(), *account_width),
+        Command::Settings {
+            account_prefix,
+            account_width,
+        } => settings(cli, account_prefix.clone(), *account_width),
         Command::Serve { listen } => crate::serve::serve(cli, lang, listen),
         Command::User { action } => crate::serve::user(cli, action),
         Command::Token { action } => crate::serve::token(cli, action),
@@ -71,7 +103,10 @@ fn import(cli: &Cli, lang: Lang, file: &Path, format: Output, opts: RunOptions) 
     let store = open_store(&cli.db)?;
     let bar = if std::io::stderr().is_terminal() {
         let b = ProgressBar::new_spinner();
-        b.set_style(ProgressStyle::with_template("{spinner} {pos} rows  {per_sec}  {elapsed}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+        b.set_style(
+            ProgressStyle::with_template("{spinner} {pos} rows  {per_sec}  {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
         Some(b)
     } else {
         None
@@ -90,9 +125,15 @@ fn import(cli: &Cli, lang: Lang, file: &Path, format: Output, opts: RunOptions) 
             print_report(&r, format, lang);
             if r.errors > 0 {
                 if r.imported {
-                    eprintln!("clientele: {} rows had errors and were not imported", r.invalid);
+                    eprintln!(
+                        "clientele: {} rows had errors and were not imported",
+                        r.invalid
+                    );
                 } else if !opts.dry_run {
-                    eprintln!("clientele: the file has {} errors; nothing was imported", r.errors);
+                    eprintln!(
+                        "clientele: the file has {} errors; nothing was imported",
+                        r.errors
+                    );
                 } else {
                     eprintln!("clientele: the file has {} errors", r.errors);
                 }
@@ -103,7 +144,14 @@ fn import(cli: &Cli, lang: Lang, file: &Path, format: Output, opts: RunOptions) 
         }
         Err(RunError::Unusable(r)) => {
             print_report(&r, format, lang);
-            eprintln!("clientele: {}: {}", file.display(), r.issues.first().map(|i| i.message.as_str()).unwrap_or("unusable file"));
+            eprintln!(
+                "clientele: {}: {}",
+                file.display(),
+                r.issues
+                    .first()
+                    .map(|i| i.message.as_str())
+                    .unwrap_or("unusable file")
+            );
             Err(UNUSABLE)
         }
         Err(RunError::Store(e)) => Err(store_failure(&e)),
@@ -117,8 +165,15 @@ fn import(cli: &Cli, lang: Lang, file: &Path, format: Output, opts: RunOptions) 
 fn print_report(r: &clientele_import::Report, format: Output, lang: Lang) {
     let mut out = std::io::stdout().lock();
     let res = match format {
-        Output::Json => serde_json::to_writer_pretty(&mut out, r).map_err(std::io::Error::other).and_then(|()| writeln!(out)),
-        Output::Human => report::human(&mut out, r, lang, std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()),
+        Output::Json => serde_json::to_writer_pretty(&mut out, r)
+            .map_err(std::io::Error::other)
+            .and_then(|()| writeln!(out)),
+        Output::Human => report::human(
+            &mut out,
+            r,
+            lang,
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        ),
     };
     if let Err(e) = res {
         eprintln!("clientele: cannot print the report: {e}");
@@ -129,7 +184,10 @@ fn imports(cli: &Cli, format: Output) -> Result<u8, u8> {
     let store = open_store(&cli.db)?;
     let list = store.imports().map_err(|e| store_failure(&e))?;
     match format {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&list).unwrap_or_default()),
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&list).unwrap_or_default()
+        ),
         Output::Human => {
             if list.is_empty() {
                 println!("No imports yet.");
@@ -144,7 +202,10 @@ fn imports(cli: &Cli, format: Output) -> Result<u8, u8> {
                     i.updated,
                     i.unchanged,
                     i.rejected,
-                    i.undone_at.as_ref().map(|u| format!("  (undone {u})")).unwrap_or_default()
+                    i.undone_at
+                        .as_ref()
+                        .map(|u| format!("  (undone {u})"))
+                        .unwrap_or_default()
                 );
             }
         }
@@ -157,7 +218,9 @@ fn undo(cli: &Cli, id: i64, format: Output) -> Result<u8, u8> {
     match store.undo_import(id) {
         Ok(rec) => {
             match format {
-                Output::Json => println!("{}", serde_json::to_string_pretty(&rec).unwrap_or_default()),
+                Output::Json => {
+                    println!("{}", serde_json::to_string_pretty(&rec).unwrap_or_default())
+                }
                 Output::Human => println!(
                     "Import #{id} ({}) undone: {} customers removed, {} restored.",
                     rec.file, rec.created, rec.updated
@@ -183,28 +246,40 @@ fn export(cli: &Cli, format: ExportFormat, output: Option<&Path>) -> Result<u8, 
     match format {
         ExportFormat::Xlsx => {
             let mut x = clientele_pack::XlsxExporter::new();
-            store.for_each_customer(&mut |c| x.write(c).map_err(|e| e.to_string())).map_err(|e| fail(e.to_string()))?;
+            store
+                .for_each_customer(&mut |c| x.write(c).map_err(|e| e.to_string()))
+                .map_err(|e| fail(e.to_string()))?;
             if to_stdout {
                 let bytes = x.save_to_buffer().map_err(|e| fail(e.to_string()))?;
-                std::io::stdout().lock().write_all(&bytes).map_err(|e| fail(e.to_string()))?;
+                std::io::stdout()
+                    .lock()
+                    .write_all(&bytes)
+                    .map_err(|e| fail(e.to_string()))?;
             } else if let Some(p) = output {
                 x.save(p).map_err(|e| fail(e.to_string()))?;
             }
         }
         ExportFormat::Csv | ExportFormat::Jsonl => {
             let sink: Box<dyn Write> = match output {
-                Some(p) if !to_stdout => Box::new(std::fs::File::create(p).map_err(|e| fail(format!("{}: {e}", p.display())))?),
+                Some(p) if !to_stdout => Box::new(
+                    std::fs::File::create(p).map_err(|e| fail(format!("{}: {e}", p.display())))?,
+                ),
                 _ => Box::new(std::io::stdout().lock()),
             };
             let mut sink = std::io::BufWriter::new(sink);
             if format == ExportFormat::Csv {
-                let mut w = clientele_pack::CsvExporter::new(sink).map_err(|e| fail(e.to_string()))?;
-                store.for_each_customer(&mut |c| w.write(c).map_err(|e| e.to_string())).map_err(|e| fail(e.to_string()))?;
+                let mut w =
+                    clientele_pack::CsvExporter::new(sink).map_err(|e| fail(e.to_string()))?;
+                store
+                    .for_each_customer(&mut |c| w.write(c).map_err(|e| e.to_string()))
+                    .map_err(|e| fail(e.to_string()))?;
                 let mut inner = w.finish().map_err(|e| fail(e.to_string()))?;
                 inner.flush().map_err(|e| fail(e.to_string()))?;
             } else {
                 store
-                    .for_each_customer(&mut |c| writeln!(sink, "{}", c.to_api_json()).map_err(|e| e.to_string()))
+                    .for_each_customer(&mut |c| {
+                        writeln!(sink, "{}", c.to_api_json()).map_err(|e| e.to_string())
+                    })
                     .map_err(|e| fail(e.to_string()))?;
                 sink.flush().map_err(|e| fail(e.to_string()))?;
             }
@@ -218,7 +293,10 @@ fn settings(cli: &Cli, prefix: Option<String>, width: Option<usize>) -> Result<u
     let mut s = store.settings().map_err(|e| store_failure(&e))?;
     if prefix.is_some() || width.is_some() {
         if let Some(p) = prefix {
-            if p.is_empty() || p.len() > 16 || p.chars().any(|c| c.is_ascii_digit() || c.is_whitespace()) {
+            if p.is_empty()
+                || p.len() > 16
+                || p.chars().any(|c| c.is_ascii_digit() || c.is_whitespace())
+            {
                 eprintln!("clientele: the account prefix must be 1 to 16 characters, without digits or spaces");
                 return Err(UNUSABLE);
             }
@@ -233,6 +311,11 @@ fn settings(cli: &Cli, prefix: Option<String>, width: Option<usize>) -> Result<u
         }
         store.set_settings(&s).map_err(|e| store_failure(&e))?;
     }
-    println!("account prefix: {}\naccount width: {}\nnext account looks like: {}", s.account_prefix, s.account_width, s.account(1));
+    println!(
+        "account prefix: {}\naccount width: {}\nnext account looks like: {}",
+        s.account_prefix,
+        s.account_width,
+        s.account(1)
+    );
     Ok(OK)
 }

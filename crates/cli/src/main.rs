@@ -5,6 +5,11 @@
 
 mod cmd;
 mod report;
+
+// The import moves millions of small strings from the parsing thread to the writing one;
+// glibc's allocator spends a fifth of the import in cross-thread frees, mimalloc does not.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -17,7 +22,12 @@ use std::process::ExitCode;
 #[command(name = "clientele", version, about)]
 pub struct Cli {
     /// Database: a SQLite file path (created on first use) or a postgres:// URL.
-    #[arg(long, global = true, env = "CLIENTELE_DB", default_value = "clientele.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "CLIENTELE_DB",
+        default_value = "clientele.db"
+    )]
     pub db: String,
     /// Language of messages (default: French when LANG starts with fr, else English).
     #[arg(long, global = true, value_parser = ["fr", "en"])]
@@ -147,9 +157,16 @@ fn main() -> ExitCode {
         }
     };
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("CLIENTELE_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CLIENTELE_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
-    let lang = cli.lang.as_deref().map(Lang::parse).unwrap_or_else(Lang::from_env);
+    let lang = cli
+        .lang
+        .as_deref()
+        .map(Lang::parse)
+        .unwrap_or_else(Lang::from_env);
     ExitCode::from(cmd::run(&cli, lang))
 }

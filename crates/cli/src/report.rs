@@ -21,26 +21,87 @@ pub fn human(out: &mut dyn Write, r: &Report, lang: Lang, color: bool) -> io::Re
     let fr = lang == Lang::Fr;
     let mut source = r.file.clone();
     if let Some(s) = &r.sheet {
-        source.push_str(&if fr { format!(" (onglet {s})") } else { format!(" (sheet {s})") });
+        source.push_str(&if fr {
+            format!(" (onglet {s})")
+        } else {
+            format!(" (sheet {s})")
+        });
     }
     if let (Some(e), Some(d)) = (&r.encoding, &r.delimiter) {
-        source.push_str(&if fr { format!(" (encodage {e}, séparateur {d})") } else { format!(" (encoding {e}, delimiter {d})") });
+        source.push_str(&if fr {
+            format!(" (encodage {e}, séparateur {d})")
+        } else {
+            format!(" (encoding {e}, delimiter {d})")
+        });
     }
     writeln!(out, "{}", paint(&source, "1", color))?;
     if !r.columns.is_empty() {
-        writeln!(out, "{} {}", if fr { "Colonnes reconnues :" } else { "Columns recognised:" }, r.columns.len())?;
+        writeln!(
+            out,
+            "{} {}",
+            if fr {
+                "Colonnes reconnues :"
+            } else {
+                "Columns recognised:"
+            },
+            r.columns.len()
+        )?;
     }
     if !r.ignored_columns.is_empty() {
-        let names: Vec<String> = r.ignored_columns.iter().map(|c| format!("{} \"{}\"", c.column, c.header)).collect();
-        writeln!(out, "{} {}", if fr { "Colonnes ignorées :" } else { "Columns ignored:" }, names.join(", "))?;
+        let names: Vec<String> = r
+            .ignored_columns
+            .iter()
+            .map(|c| format!("{} \"{}\"", c.column, c.header))
+            .collect();
+        writeln!(
+            out,
+            "{} {}",
+            if fr {
+                "Colonnes ignorées :"
+            } else {
+                "Columns ignored:"
+            },
+            names.join(", ")
+        )?;
     }
     let labels = if fr {
-        ["lignes", "valides", "en erreur", "à créer", "à mettre à jour", "inchangées", "erreurs", "avertissements"]
+        [
+            "lignes",
+            "valides",
+            "en erreur",
+            "à créer",
+            "à mettre à jour",
+            "inchangées",
+            "erreurs",
+            "avertissements",
+        ]
     } else {
-        ["rows", "valid", "invalid", "create", "update", "unchanged", "errors", "warnings"]
+        [
+            "rows",
+            "valid",
+            "invalid",
+            "create",
+            "update",
+            "unchanged",
+            "errors",
+            "warnings",
+        ]
     };
-    let values = [r.rows, r.valid, r.invalid, r.create, r.update, r.unchanged, r.errors, r.warnings];
-    let summary: Vec<String> = labels.iter().zip(values).map(|(l, v)| format!("{v} {l}")).collect();
+    let values = [
+        r.rows,
+        r.valid,
+        r.invalid,
+        r.create,
+        r.update,
+        r.unchanged,
+        r.errors,
+        r.warnings,
+    ];
+    let summary: Vec<String> = labels
+        .iter()
+        .zip(values)
+        .map(|(l, v)| format!("{v} {l}"))
+        .collect();
     writeln!(out, "{}", summary.join(" · "))?;
 
     let mut last_row = None;
@@ -50,14 +111,30 @@ pub fn human(out: &mut dyn Write, r: &Report, lang: Lang, color: bool) -> io::Re
                 out,
                 "… {} {}",
                 r.issues.len() - MAX_PRINTED + r.issues_not_listed as usize,
-                if fr { "autres problèmes : --format json les donne tous" } else { "more issues: --format json lists them all" }
+                if fr {
+                    "autres problèmes : --format json les donne tous"
+                } else {
+                    "more issues: --format json lists them all"
+                }
             )?;
             break;
         }
         if i.row != last_row {
             match i.row {
-                Some(row) => writeln!(out, "{}", paint(&format!("{} {row}", if fr { "Ligne" } else { "Row" }), "1", color))?,
-                None => writeln!(out, "{}", paint(if fr { "Fichier" } else { "File" }, "1", color))?,
+                Some(row) => writeln!(
+                    out,
+                    "{}",
+                    paint(
+                        &format!("{} {row}", if fr { "Ligne" } else { "Row" }),
+                        "1",
+                        color
+                    )
+                )?,
+                None => writeln!(
+                    out,
+                    "{}",
+                    paint(if fr { "Fichier" } else { "File" }, "1", color)
+                )?,
             }
             last_row = i.row;
         }
@@ -70,19 +147,58 @@ pub fn human(out: &mut dyn Write, r: &Report, lang: Lang, color: bool) -> io::Re
             (Some(c), None) => c.clone(),
             _ => String::new(),
         };
-        writeln!(out, "  {:<8} {:<28} {}  [{}]", paint(tag, c, color), truncate(&place, 28), i.message, i.code)?;
+        writeln!(
+            out,
+            "  {:<8} {:<28} {}  [{}]",
+            paint(tag, c, color),
+            truncate(&place, 28),
+            i.message,
+            i.code
+        )?;
     }
     let status = if r.imported {
         let id = r.import_id.map(|i| format!(" #{i}")).unwrap_or_default();
-        paint(&if fr { format!("Import{id} enregistré.") } else { format!("Imported (import{id}).") }, "32", color)
+        paint(
+            &if fr {
+                format!("Import{id} enregistré.")
+            } else {
+                format!("Imported (import{id}).")
+            },
+            "32",
+            color,
+        )
     } else if r.errors > 0 {
-        paint(if fr { "Rien n'a été importé." } else { "Nothing was imported." }, "31", color)
+        paint(
+            if fr {
+                "Rien n'a été importé."
+            } else {
+                "Nothing was imported."
+            },
+            "31",
+            color,
+        )
     } else {
-        paint(if fr { "Vérification terminée, rien n'a été écrit." } else { "Check complete; nothing was written." }, "32", color)
+        paint(
+            if fr {
+                "Vérification terminée, rien n'a été écrit."
+            } else {
+                "Check complete; nothing was written."
+            },
+            "32",
+            color,
+        )
     };
     writeln!(out, "{status}")?;
     if let Some(f) = &r.rejected_file {
-        writeln!(out, "{} {f}", if fr { "Lignes rejetées :" } else { "Rejected rows:" })?;
+        writeln!(
+            out,
+            "{} {f}",
+            if fr {
+                "Lignes rejetées :"
+            } else {
+                "Rejected rows:"
+            }
+        )?;
     }
     Ok(())
 }

@@ -29,7 +29,12 @@ on_both!(
 );
 
 fn issues_by_code<'a>(report: &'a Value, code: &str) -> Vec<&'a Value> {
-    report["issues"].as_array().expect("issues").iter().filter(|i| i["code"] == code).collect()
+    report["issues"]
+        .as_array()
+        .expect("issues")
+        .iter()
+        .filter(|i| i["code"] == code)
+        .collect()
 }
 
 fn windows_1252_csv_with_loose_headers(db: &TestDb) {
@@ -65,12 +70,26 @@ fn xlsx_numeric_cells_and_booleans(db: &TestDb) {
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name("Clients").expect("name");
-    for (i, h) in ["Compte client", "Raison sociale", "SIRET", "Code Postal", "Actif", "Client VIP", "Client sous contrat d'astreinte", "Niveau de revendeur", "Revendeur"].iter().enumerate() {
+    for (i, h) in [
+        "Compte client",
+        "Raison sociale",
+        "SIRET",
+        "Code Postal",
+        "Actif",
+        "Client VIP",
+        "Client sous contrat d'astreinte",
+        "Niveau de revendeur",
+        "Revendeur",
+    ]
+    .iter()
+    .enumerate()
+    {
         ws.write_string(0, i as u16, *h).expect("write");
     }
     ws.write_string(1, 0, "CL0001").expect("w");
     ws.write_string(1, 1, "Garage Martin").expect("w");
-    ws.write_number(1, 2, siret.parse::<f64>().expect("digits")).expect("w");
+    ws.write_number(1, 2, siret.parse::<f64>().expect("digits"))
+        .expect("w");
     ws.write_number(1, 3, 6000.0).expect("w");
     ws.write_boolean(1, 4, true).expect("w");
     ws.write_string(1, 5, "Oui").expect("w");
@@ -105,7 +124,17 @@ fn one_error_per_row_is_located(db: &TestDb) {
     write_csv(
         &path,
         &[
-            row(&["Compte client", "Raison sociale", "SIRET", "Numéro de TVA intracommunautaire", "Code Postal", "Client VIP", "Niveau de revendeur", "Revendeur", "Site Web"]),
+            row(&[
+                "Compte client",
+                "Raison sociale",
+                "SIRET",
+                "Numéro de TVA intracommunautaire",
+                "Code Postal",
+                "Client VIP",
+                "Niveau de revendeur",
+                "Revendeur",
+                "Site Web",
+            ]),
             row(&["CL1", "Ok", "", "", "75001", "1", "", "", ""]),
             row(&["CL2", "", "", "", "", "", "", "", ""]),
             row(&["CL3", "Bad siret", "1234", "", "", "", "", "", ""]),
@@ -126,15 +155,43 @@ fn one_error_per_row_is_located(db: &TestDb) {
     let expect = [
         (3, "B", "Raison sociale", "name.required", ""),
         (4, "C", "SIRET", "registrationNumber.length", "1234"),
-        (5, "D", "Numéro de TVA intracommunautaire", "taxRegistrationNumber.checksum", "FR47443121975"),
+        (
+            5,
+            "D",
+            "Numéro de TVA intracommunautaire",
+            "taxRegistrationNumber.checksum",
+            "FR47443121975",
+        ),
         (6, "E", "Code Postal", "postalCode.invalid", "96000"),
         (7, "F", "Client VIP", "vip.invalid", "peut-être"),
-        (8, "G", "Niveau de revendeur", "resellerLevel.invalid", "2.5"),
+        (
+            8,
+            "G",
+            "Niveau de revendeur",
+            "resellerLevel.invalid",
+            "2.5",
+        ),
         (9, "I", "Site Web", "website.invalid", "ftp://x.fr"),
-        (10, "A", "Compte client", "customerAccount.duplicate_in_file", "CL3"),
+        (
+            10,
+            "A",
+            "Compte client",
+            "customerAccount.duplicate_in_file",
+            "CL3",
+        ),
     ];
-    let errors: Vec<&Value> = r["issues"].as_array().expect("issues").iter().filter(|i| i["severity"] == "error").collect();
-    assert_eq!(errors.len(), expect.len(), "{}", serde_json::to_string_pretty(&r["issues"]).unwrap_or_default());
+    let errors: Vec<&Value> = r["issues"]
+        .as_array()
+        .expect("issues")
+        .iter()
+        .filter(|i| i["severity"] == "error")
+        .collect();
+    assert_eq!(
+        errors.len(),
+        expect.len(),
+        "{}",
+        serde_json::to_string_pretty(&r["issues"]).unwrap_or_default()
+    );
     for (issue, (row, col, header, code, value)) in errors.iter().zip(expect) {
         assert_eq!(issue["row"], row, "{issue}");
         assert_eq!(issue["column"], col, "{issue}");
@@ -149,12 +206,21 @@ fn one_error_per_row_is_located(db: &TestDb) {
     let out = db.run(&["check", path.to_str().expect("path")]);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("Row 4") && text.contains("registrationNumber.length"), "{text}");
+    assert!(
+        text.contains("Row 4") && text.contains("registrationNumber.length"),
+        "{text}"
+    );
 }
 
 fn missing_name_column_is_unusable(db: &TestDb) {
     let path = db.path("noname.csv");
-    write_csv(&path, &[row(&["Compte client", "SIRET", "Ville"]), row(&["CL1", "", "Paris"])]);
+    write_csv(
+        &path,
+        &[
+            row(&["Compte client", "SIRET", "Ville"]),
+            row(&["CL1", "", "Paris"]),
+        ],
+    );
     let (code, r) = db.json(&["import", path.to_str().expect("path")]);
     assert_eq!(code, 2);
     assert_eq!(r["issues"][0]["code"], "header.missing_name");
@@ -167,10 +233,24 @@ fn missing_name_column_is_unusable(db: &TestDb) {
 
 fn sample(db: &TestDb, n: u64) -> std::path::PathBuf {
     let path = db.path(&format!("sample{n}.csv"));
-    let mut rows = vec![row(&["Compte client", "Raison sociale", "SIRET", "Numéro de TVA intracommunautaire", "Ville", "Client VIP"])];
+    let mut rows = vec![row(&[
+        "Compte client",
+        "Raison sociale",
+        "SIRET",
+        "Numéro de TVA intracommunautaire",
+        "Ville",
+        "Client VIP",
+    ])];
     for i in 1..=n {
         let (siret, vat) = siret_vat(i);
-        rows.push(vec![format!("CL{i:04}"), format!("Client {i}"), siret, vat, "Lyon".into(), (i % 2).to_string()]);
+        rows.push(vec![
+            format!("CL{i:04}"),
+            format!("Client {i}"),
+            siret,
+            vat,
+            "Lyon".into(),
+            (i % 2).to_string(),
+        ]);
     }
     write_csv(&path, &rows);
     path
@@ -182,10 +262,23 @@ fn reimport_is_unchanged_and_absent_columns_are_kept(db: &TestDb) {
     assert_eq!((code, r["create"].as_u64()), (0, Some(5)));
     let (code, r) = db.json(&["import", path.to_str().expect("p")]);
     assert_eq!(code, 0);
-    assert_eq!((r["create"].as_u64(), r["update"].as_u64(), r["unchanged"].as_u64()), (Some(0), Some(0), Some(5)));
+    assert_eq!(
+        (
+            r["create"].as_u64(),
+            r["update"].as_u64(),
+            r["unchanged"].as_u64()
+        ),
+        (Some(0), Some(0), Some(5))
+    );
     // An update file without the Ville column: the city stays, the name changes.
     let upd = db.path("update.csv");
-    write_csv(&upd, &[row(&["Compte client", "Raison sociale"]), row(&["CL0002", "Client deux"])]);
+    write_csv(
+        &upd,
+        &[
+            row(&["Compte client", "Raison sociale"]),
+            row(&["CL0002", "Client deux"]),
+        ],
+    );
     let (code, r) = db.json(&["import", upd.to_str().expect("p")]);
     assert_eq!(code, 0, "{r}");
     assert_eq!(r["update"], 1);
@@ -202,18 +295,41 @@ fn undo_restores_the_previous_state(db: &TestDb) {
     let (_, r1) = db.json(&["import", path.to_str().expect("p")]);
     let before = db.customers();
     let upd = db.path("update.csv");
-    write_csv(&upd, &[row(&["Compte client", "Raison sociale", "Ville"]), row(&["CL0001", "Renamed", "Paris"]), row(&["", "Brand new", "Nantes"])]);
+    write_csv(
+        &upd,
+        &[
+            row(&["Compte client", "Raison sociale", "Ville"]),
+            row(&["CL0001", "Renamed", "Paris"]),
+            row(&["", "Brand new", "Nantes"]),
+        ],
+    );
     let (code, r2) = db.json(&["import", upd.to_str().expect("p")]);
     assert_eq!(code, 0, "{r2}");
-    assert_eq!((r2["update"].as_u64(), r2["create"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (r2["update"].as_u64(), r2["create"].as_u64()),
+        (Some(1), Some(1))
+    );
     assert_eq!(db.customers().len(), 4);
-    assert_eq!(db.customer("CL0004")["name"], "Brand new", "generated account continues numbering");
+    assert_eq!(
+        db.customer("CL0004")["name"],
+        "Brand new",
+        "generated account continues numbering"
+    );
     // Undoing the first import is refused while the second changed one of its customers.
     let out = db.run(&["undo", &r1["importId"].to_string()]);
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("CL0001"));
     let out = db.run(&["undo", &r2["importId"].to_string()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(db.customers(), before);
     let (_, list) = db.json(&["imports"]);
     assert_eq!(list.as_array().map(Vec::len), Some(2));
@@ -231,9 +347,57 @@ fn export_then_reimport_is_unchanged(db: &TestDb) {
     write_csv(
         &path,
         &[
-            row(&["Compte client", "Raison sociale", "SIRET", "Numéro de TVA intracommunautaire", "Type de société", "Capital social", "Code Postal", "Ville", "Site Web", "Téléphone", "Revendeur", "Niveau de revendeur", "Facturer la TVA", "Première ligne d'adresse", "Pays"]),
-            vec!["CL0001".into(), "Société =Générale".into(), siret, vat, "s.a.s.".into(), "10 000,50".into(), "06000".into(), "Nice".into(), "www.example.fr".into(), "01 23 45 67 89".into(), "1".into(), "2".into(), "1".into(), "-3 rue du Port".into(), "".into()],
-            row(&["CL0002", "Müller GmbH", "HRB 1234", "DE136695976", "GmbH", "", "10115", "Berlin", "", "+49 30 1234567", "0", "", "0", "@home", "Allemagne"]),
+            row(&[
+                "Compte client",
+                "Raison sociale",
+                "SIRET",
+                "Numéro de TVA intracommunautaire",
+                "Type de société",
+                "Capital social",
+                "Code Postal",
+                "Ville",
+                "Site Web",
+                "Téléphone",
+                "Revendeur",
+                "Niveau de revendeur",
+                "Facturer la TVA",
+                "Première ligne d'adresse",
+                "Pays",
+            ]),
+            vec![
+                "CL0001".into(),
+                "Société =Générale".into(),
+                siret,
+                vat,
+                "s.a.s.".into(),
+                "10 000,50".into(),
+                "06000".into(),
+                "Nice".into(),
+                "www.example.fr".into(),
+                "01 23 45 67 89".into(),
+                "1".into(),
+                "2".into(),
+                "1".into(),
+                "-3 rue du Port".into(),
+                "".into(),
+            ],
+            row(&[
+                "CL0002",
+                "Müller GmbH",
+                "HRB 1234",
+                "DE136695976",
+                "GmbH",
+                "",
+                "10115",
+                "Berlin",
+                "",
+                "+49 30 1234567",
+                "0",
+                "",
+                "0",
+                "@home",
+                "Allemagne",
+            ]),
         ],
     );
     let (code, r) = db.json(&["import", path.to_str().expect("p")]);
@@ -246,26 +410,64 @@ fn export_then_reimport_is_unchanged(db: &TestDb) {
     assert_eq!(db.customer("CL0002")["vatRegime"], "reverse_charge_eu");
     for (fmt, name) in [("csv", "export.csv"), ("xlsx", "export.xlsx")] {
         let out_path = db.path(name);
-        let out = db.run(&["export", "--format", fmt, "-o", out_path.to_str().expect("p")]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = db.run(&[
+            "export",
+            "--format",
+            fmt,
+            "-o",
+            out_path.to_str().expect("p"),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         if fmt == "csv" {
             let text = std::fs::read_to_string(&out_path).expect("read");
-            assert!(text.contains("'-3 rue du Port"), "formula-like values are neutralised: {text}");
+            assert!(
+                text.contains("'-3 rue du Port"),
+                "formula-like values are neutralised: {text}"
+            );
         }
         let (code, r) = db.json(&["import", out_path.to_str().expect("p")]);
         assert_eq!(code, 0, "{r}");
-        assert_eq!((r["unchanged"].as_u64(), r["update"].as_u64(), r["create"].as_u64()), (Some(2), Some(0), Some(0)), "{fmt}: {r}");
+        assert_eq!(
+            (
+                r["unchanged"].as_u64(),
+                r["update"].as_u64(),
+                r["create"].as_u64()
+            ),
+            (Some(2), Some(0), Some(0)),
+            "{fmt}: {r}"
+        );
     }
 }
 
 fn skip_invalid_writes_valid_rows_and_rejects_the_others(db: &TestDb) {
     let path = db.path("mixed.csv");
-    write_csv(&path, &[row(&["Compte client", "Raison sociale", "Code Postal"]), row(&["CL1", "Good", "75001"]), row(&["CL2", "Bad", "7500"]), row(&["CL3", "", "75002"])]);
+    write_csv(
+        &path,
+        &[
+            row(&["Compte client", "Raison sociale", "Code Postal"]),
+            row(&["CL1", "Good", "75001"]),
+            row(&["CL2", "Bad", "7500"]),
+            row(&["CL3", "", "75002"]),
+        ],
+    );
     let rejected = db.path("rejected.csv");
-    let (code, r) = db.json(&["import", path.to_str().expect("p"), "--skip-invalid", "--rejected", rejected.to_str().expect("p")]);
+    let (code, r) = db.json(&[
+        "import",
+        path.to_str().expect("p"),
+        "--skip-invalid",
+        "--rejected",
+        rejected.to_str().expect("p"),
+    ]);
     assert_eq!(code, 1, "{r}");
     assert_eq!(r["imported"], true);
-    assert_eq!((r["valid"].as_u64(), r["invalid"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(
+        (r["valid"].as_u64(), r["invalid"].as_u64()),
+        (Some(2), Some(1))
+    );
     assert_eq!(db.customers().len(), 2);
     let text = std::fs::read_to_string(&rejected).expect("rejected file");
     assert!(text.contains("Erreurs"), "{text}");
@@ -276,26 +478,52 @@ fn skip_invalid_writes_valid_rows_and_rejects_the_others(db: &TestDb) {
 fn generated_accounts_continue_numbering(db: &TestDb) {
     let path = db.path("gen.csv");
     // The blank row must not take CL0007, which a later row of the same file uses.
-    write_csv(&path, &[row(&["Compte client", "Raison sociale"]), row(&["", "Blank one"]), row(&["CL0007", "Seven"]), row(&["", "Blank two"])]);
+    write_csv(
+        &path,
+        &[
+            row(&["Compte client", "Raison sociale"]),
+            row(&["", "Blank one"]),
+            row(&["CL0007", "Seven"]),
+            row(&["", "Blank two"]),
+        ],
+    );
     let (code, r) = db.json(&["import", path.to_str().expect("p")]);
     assert_eq!(code, 0, "{r}");
     let names: Vec<(String, String)> = db
         .customers()
         .iter()
-        .map(|c| (c["customerAccount"].as_str().unwrap_or_default().to_string(), c["name"].as_str().unwrap_or_default().to_string()))
+        .map(|c| {
+            (
+                c["customerAccount"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                c["name"].as_str().unwrap_or_default().to_string(),
+            )
+        })
         .collect();
-    assert!(names.contains(&("CL0008".into(), "Blank one".into())), "{names:?}");
-    assert!(names.contains(&("CL0009".into(), "Blank two".into())), "{names:?}");
+    assert!(
+        names.contains(&("CL0008".into(), "Blank one".into())),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&("CL0009".into(), "Blank two".into())),
+        "{names:?}"
+    );
 }
 
 fn ods_file_is_read(db: &TestDb) {
-    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../pack/tests/fixtures/clients.ods");
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../pack/tests/fixtures/clients.ods");
     assert!(fixture.exists(), "fixture {} missing", fixture.display());
     let (code, r) = db.json(&["import", fixture.to_str().expect("p")]);
     assert_eq!(code, 0, "{r}");
     assert!(r["rows"].as_u64().unwrap_or(0) >= 1);
     assert_eq!(r["imported"], true);
-    assert_eq!(db.customers().len() as u64, r["create"].as_u64().unwrap_or(0));
+    assert_eq!(
+        db.customers().len() as u64,
+        r["create"].as_u64().unwrap_or(0)
+    );
 }
 
 #[test]
@@ -318,7 +546,10 @@ fn template_is_a_readable_blank_pack() {
     let (code, r) = db.json(&["check", t.to_str().expect("p")]);
     assert_eq!(code, 0, "{r}");
     assert_eq!(r["rows"], 0);
-    assert_eq!(r["columns"].as_array().map(Vec::len), Some(clientele_core_fields()));
+    assert_eq!(
+        r["columns"].as_array().map(Vec::len),
+        Some(clientele_core_fields())
+    );
 }
 
 fn clientele_core_fields() -> usize {
@@ -330,6 +561,13 @@ fn clientele_core_fields() -> usize {
 fn issue_codes_doc_is_up_to_date() {
     let db = TestDb::new(Backend::Sqlite).expect("sqlite");
     let out = db.run(&["codes"]);
-    let doc = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/issue-codes.md")).expect("docs/issue-codes.md");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), doc, "run `clientele codes > docs/issue-codes.md`");
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/issue-codes.md"),
+    )
+    .expect("docs/issue-codes.md");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        doc,
+        "run `clientele codes > docs/issue-codes.md`"
+    );
 }

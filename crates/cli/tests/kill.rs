@@ -10,7 +10,11 @@ use std::time::{Duration, Instant};
 fn big_pack(db: &TestDb, n: u64) -> std::path::PathBuf {
     let path = db.path("big.csv");
     let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
-    writeln!(f, "Compte client;Raison sociale;SIRET;Numéro de TVA intracommunautaire;Ville").expect("w");
+    writeln!(
+        f,
+        "Compte client;Raison sociale;SIRET;Numéro de TVA intracommunautaire;Ville"
+    )
+    .expect("w");
     for i in 1..=n {
         let (siret, vat) = siret_vat(i);
         writeln!(f, "BIG{i:07};Client {i};{siret};{vat};Lyon").expect("w");
@@ -21,8 +25,18 @@ fn big_pack(db: &TestDb, n: u64) -> std::path::PathBuf {
 
 fn killed_import_changes_nothing(db: &TestDb) {
     let small = db.path("small.csv");
-    common::write_csv(&small, &[row(&["Compte client", "Raison sociale"]), row(&["CL0001", "Before"]), row(&["CL0002", "Also before"])]);
-    assert!(db.run(&["import", small.to_str().expect("p")]).status.success());
+    common::write_csv(
+        &small,
+        &[
+            row(&["Compte client", "Raison sociale"]),
+            row(&["CL0001", "Before"]),
+            row(&["CL0002", "Also before"]),
+        ],
+    );
+    assert!(db
+        .run(&["import", small.to_str().expect("p")])
+        .status
+        .success());
     let before = db.customers();
     let (_, imports_before) = db.json(&["imports"]);
     let big = big_pack(db, 400_000);
@@ -39,12 +53,19 @@ fn killed_import_changes_nothing(db: &TestDb) {
     let start = Instant::now();
     loop {
         std::thread::sleep(Duration::from_millis(50));
-        let writing = std::fs::metadata(&wal).map(|m| m.len() > 4_000_000).unwrap_or(false);
-        if writing || start.elapsed() > Duration::from_millis(if wal.exists() { 20_000 } else { 1_500 }) {
+        let writing = std::fs::metadata(&wal)
+            .map(|m| m.len() > 4_000_000)
+            .unwrap_or(false);
+        if writing
+            || start.elapsed() > Duration::from_millis(if wal.exists() { 20_000 } else { 1_500 })
+        {
             break;
         }
     }
-    assert!(child.try_wait().expect("wait").is_none(), "the import finished before it could be killed; make the pack bigger");
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "the import finished before it could be killed; make the pack bigger"
+    );
     // SAFETY: plain kill(2) on our own child's pid.
     unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
     let _ = child.wait();

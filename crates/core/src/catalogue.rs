@@ -226,7 +226,8 @@ pub fn snake(key: &str) -> String {
     let chars: Vec<char> = key.chars().collect();
     for (i, &c) in chars.iter().enumerate() {
         if c.is_ascii_uppercase() {
-            let prev_lower = i > 0 && (chars[i - 1].is_ascii_lowercase() || chars[i - 1].is_ascii_digit());
+            let prev_lower =
+                i > 0 && (chars[i - 1].is_ascii_lowercase() || chars[i - 1].is_ascii_digit());
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
             let prev_upper = i > 0 && chars[i - 1].is_ascii_uppercase();
             if i > 0 && (prev_lower || (prev_upper && next_lower)) {
@@ -260,7 +261,12 @@ pub fn suggest_header(header: &str) -> Option<&'static str> {
     }
     FIELDS
         .iter()
-        .map(|d| (strsim::normalized_levenshtein(&f, &fold(d.heading)), d.heading))
+        .map(|d| {
+            (
+                strsim::normalized_levenshtein(&f, &fold(d.heading)),
+                d.heading,
+            )
+        })
         .filter(|(score, _)| *score >= 0.5)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, h)| h)
@@ -270,7 +276,12 @@ pub fn suggest_header(header: &str) -> Option<&'static str> {
 pub fn field_by_api_key(key: &str) -> Option<F> {
     FIELDS
         .iter()
-        .find(|d| d.api_key == key || d.pack_key == key || snake(d.api_key) == key || snake(d.pack_key) == key)
+        .find(|d| {
+            d.api_key == key
+                || d.pack_key == key
+                || snake(d.api_key) == key
+                || snake(d.pack_key) == key
+        })
         .map(|d| d.id)
 }
 
@@ -284,7 +295,10 @@ mod tests {
         assert_eq!(match_header("CODE POSTAL"), Some(F::postalCode));
         assert_eq!(match_header("postalCode"), Some(F::postalCode));
         assert_eq!(match_header("mainAddressPostalCode"), Some(F::postalCode));
-        assert_eq!(match_header("Numero de TVA intracommunautaire"), Some(F::taxRegistrationNumber));
+        assert_eq!(
+            match_header("Numero de TVA intracommunautaire"),
+            Some(F::taxRegistrationNumber)
+        );
         assert_eq!(match_header("  Raison   sociale "), Some(F::name));
         assert_eq!(match_header("Téléphone"), Some(F::phone));
         assert_eq!(match_header("Telephone mobile"), Some(F::mobilePhone));
@@ -312,11 +326,17 @@ mod tests {
     fn snake_case_keys() {
         assert_eq!(snake("customerAccount"), "customer_account");
         assert_eq!(snake("chargeVAT"), "charge_vat");
-        assert_eq!(snake("applyVATAutoReverseOperators"), "apply_vat_auto_reverse_operators");
+        assert_eq!(
+            snake("applyVATAutoReverseOperators"),
+            "apply_vat_auto_reverse_operators"
+        );
         assert_eq!(snake("mainAddressLine1"), "main_address_line1");
         assert_eq!(snake("brand_id"), "brand_id");
         assert_eq!(field_by_api_key("charge_vat"), Some(F::chargeVAT));
         assert_eq!(field_by_api_key("is_payer"), Some(F::payer));
-        assert_eq!(field_by_api_key("main_address_postal_code"), Some(F::postalCode));
+        assert_eq!(
+            field_by_api_key("main_address_postal_code"),
+            Some(F::postalCode)
+        );
     }
 }

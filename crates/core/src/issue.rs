@@ -25,7 +25,9 @@ impl Lang {
     }
     /// The default from the environment: French when `LANG` starts with `fr`.
     pub fn from_env() -> Lang {
-        std::env::var("LANG").map(|l| Lang::parse(&l)).unwrap_or_default()
+        std::env::var("LANG")
+            .map(|l| Lang::parse(&l))
+            .unwrap_or_default()
     }
 }
 
@@ -134,8 +136,18 @@ pub struct FieldIssue {
 
 impl FieldIssue {
     /// Build a field issue.
-    pub fn new(field: F, problem: Problem, value: impl Into<String>, detail: impl Into<String>) -> Self {
-        FieldIssue { field, problem, value: value.into(), detail: detail.into() }
+    pub fn new(
+        field: F,
+        problem: Problem,
+        value: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        FieldIssue {
+            field,
+            problem,
+            value: value.into(),
+            detail: detail.into(),
+        }
     }
     /// Severity.
     pub fn severity(&self) -> Severity {
@@ -148,7 +160,11 @@ impl FieldIssue {
     /// Message in `lang`, naming the field by its heading (French) or label (English).
     pub fn message(&self, lang: Lang) -> String {
         let d = self.field.def();
-        let h = if lang == Lang::Fr { d.heading } else { d.label_en };
+        let h = if lang == Lang::Fr {
+            d.heading
+        } else {
+            d.label_en
+        };
         render(self.problem, lang, h, &self.value, &self.detail)
     }
 }
@@ -161,19 +177,34 @@ pub fn render(problem: Problem, lang: Lang, heading: &str, value: &str, detail: 
     } else {
         value.to_string()
     };
-    problem.template(lang).replace("{h}", heading).replace("{v}", &value).replace("{d}", detail)
+    problem
+        .template(lang)
+        .replace("{h}", heading)
+        .replace("{v}", &value)
+        .replace("{d}", detail)
 }
 
 impl Issue {
     /// An issue on a whole file (`file.*`) or its headers (`header.*`).
-    pub fn file(prefix: &str, problem: Problem, lang: Lang, value: &str, detail: &str, heading: &str) -> Issue {
+    pub fn file(
+        prefix: &str,
+        problem: Problem,
+        lang: Lang,
+        value: &str,
+        detail: &str,
+        heading: &str,
+    ) -> Issue {
         Issue {
             sheet: None,
             row: None,
             column: None,
             header: None,
             field: None,
-            value: if value.is_empty() { None } else { Some(value.to_string()) },
+            value: if value.is_empty() {
+                None
+            } else {
+                Some(value.to_string())
+            },
             severity: problem.severity(),
             code: format!("{prefix}.{}", problem.suffix()),
             message: render(problem, lang, heading, value, detail),
@@ -181,7 +212,14 @@ impl Issue {
         }
     }
     /// Place a field issue in a file.
-    pub fn at(fi: &FieldIssue, lang: Lang, sheet: Option<&str>, row: u32, column: Option<String>, header: Option<String>) -> Issue {
+    pub fn at(
+        fi: &FieldIssue,
+        lang: Lang,
+        sheet: Option<&str>,
+        row: u32,
+        column: Option<String>,
+        header: Option<String>,
+    ) -> Issue {
         Issue {
             sheet: sheet.map(str::to_string),
             row: Some(row),

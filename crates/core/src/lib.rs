@@ -8,7 +8,7 @@ pub mod issue;
 pub mod model;
 pub mod validate;
 
-pub use catalogue::{Kind, FIELDS, F, N_FIELDS};
+pub use catalogue::{Kind, F, FIELDS, N_FIELDS};
 pub use issue::{FieldIssue, Issue, Lang, Problem, Severity};
 pub use model::{Customer, Record, Value, VatRegime};
 pub use validate::Cell;

@@ -1,6 +1,6 @@
 //! Customer values, records and the derived VAT regime.
 
-use crate::catalogue::{Default, Kind, FIELDS, F, N_FIELDS};
+use crate::catalogue::{Default, Kind, F, FIELDS, N_FIELDS};
 use serde_json::{json, Map, Value as Json};
 
 /// A stored field value.
@@ -64,7 +64,11 @@ pub struct Record {
 impl Record {
     /// An empty record (no field present).
     pub fn empty() -> Record {
-        Record { values: std::array::from_fn(|_| None), present: [false; N_FIELDS], e164: [None, None, None] }
+        Record {
+            values: std::array::from_fn(|_| None),
+            present: [false; N_FIELDS],
+            e164: [None, None, None],
+        }
     }
     /// Value of a field.
     pub fn get(&self, f: F) -> Option<&Value> {
@@ -109,7 +113,13 @@ pub struct Customer {
 impl Customer {
     /// A new customer with every field at its default.
     pub fn new() -> Customer {
-        Customer { id: 0, values: defaults(), e164: [None, None, None], created_at: String::new(), updated_at: String::new() }
+        Customer {
+            id: 0,
+            values: defaults(),
+            e164: [None, None, None],
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
     }
     /// Value of a field.
     pub fn get(&self, f: F) -> Option<&Value> {
@@ -132,11 +142,18 @@ impl Customer {
     }
     /// Field keys whose values differ from `other`'s.
     pub fn changed_fields(&self, other: &Customer) -> Vec<&'static str> {
-        F::all().filter(|f| self.values[f.idx()] != other.values[f.idx()]).map(|f| f.key()).collect()
+        F::all()
+            .filter(|f| self.values[f.idx()] != other.values[f.idx()])
+            .map(|f| f.key())
+            .collect()
     }
     /// The derived VAT regime.
     pub fn vat_regime(&self) -> VatRegime {
-        vat_regime(self.flag(F::chargeVAT), self.flag(F::applyVATAutoReverseOperators), self.text(F::taxRegistrationNumber))
+        vat_regime(
+            self.flag(F::chargeVAT),
+            self.flag(F::applyVATAutoReverseOperators),
+            self.text(F::taxRegistrationNumber),
+        )
     }
 
     /// The API object (camelCase keys, never-null compatibility keys filled).
@@ -154,14 +171,25 @@ impl Customer {
             m.insert(d.api_key.to_string(), v);
         }
         // The pack key of the postal code differs from its API key; old clients read both.
-        m.insert("postalCode".into(), m.get("mainAddressPostalCode").cloned().unwrap_or(Json::Null));
+        m.insert(
+            "postalCode".into(),
+            m.get("mainAddressPostalCode")
+                .cloned()
+                .unwrap_or(Json::Null),
+        );
         m.insert("payer".into(), json!(self.flag(F::payer)));
         for (i, f) in F::PHONES.iter().enumerate() {
-            m.insert(format!("{}E164", f.key()), self.e164[i].as_ref().map_or(Json::Null, |s| json!(s)));
+            m.insert(
+                format!("{}E164", f.key()),
+                self.e164[i].as_ref().map_or(Json::Null, |s| json!(s)),
+            );
         }
         let regime = self.vat_regime();
         m.insert("vatRegime".into(), json!(regime.code()));
-        m.insert("vatMention".into(), regime.mention().map_or(Json::Null, |s| json!(s)));
+        m.insert(
+            "vatMention".into(),
+            regime.mention().map_or(Json::Null, |s| json!(s)),
+        );
         if m.get("brand_id").is_none_or(Json::is_null) {
             m.insert("brand_id".into(), json!(1));
         }
@@ -172,7 +200,14 @@ impl Customer {
             ("prospection_code_id", json!(1)),
             ("acceptEmails", json!(true)),
             ("acceptCalls", json!(true)),
-            ("language_id", json!(if self.text(F::language) == Some("en") { 2 } else { 1 })),
+            (
+                "language_id",
+                json!(if self.text(F::language) == Some("en") {
+                    2
+                } else {
+                    1
+                }),
+            ),
             ("isGroupingAccount", json!(false)),
             ("suppliers", json!("")),
             ("canSendSms", json!(false)),
@@ -209,7 +244,12 @@ pub enum VatRegime {
 
 impl VatRegime {
     /// Every regime.
-    pub const ALL: [VatRegime; 4] = [VatRegime::Standard, VatRegime::ReverseChargeOperator, VatRegime::ReverseChargeEu, VatRegime::NotCharged];
+    pub const ALL: [VatRegime; 4] = [
+        VatRegime::Standard,
+        VatRegime::ReverseChargeOperator,
+        VatRegime::ReverseChargeEu,
+        VatRegime::NotCharged,
+    ];
     /// API code.
     pub fn code(self) -> &'static str {
         match self {
@@ -222,14 +262,20 @@ impl VatRegime {
     /// Mention on invoices.
     pub fn mention(self) -> Option<&'static str> {
         match self {
-            VatRegime::ReverseChargeOperator | VatRegime::ReverseChargeEu => Some("Autoliquidation"),
+            VatRegime::ReverseChargeOperator | VatRegime::ReverseChargeEu => {
+                Some("Autoliquidation")
+            }
             _ => None,
         }
     }
 }
 
 /// Compute the VAT regime from its three inputs.
-pub fn vat_regime(charge_vat: bool, reverse_operators: bool, vat_number: Option<&str>) -> VatRegime {
+pub fn vat_regime(
+    charge_vat: bool,
+    reverse_operators: bool,
+    vat_number: Option<&str>,
+) -> VatRegime {
     match (charge_vat, reverse_operators) {
         (true, true) => VatRegime::ReverseChargeOperator,
         (true, false) => VatRegime::Standard,
@@ -248,9 +294,18 @@ mod tests {
     #[test]
     fn regimes() {
         assert_eq!(vat_regime(true, false, None), VatRegime::Standard);
-        assert_eq!(vat_regime(true, true, Some("FR46443121975")), VatRegime::ReverseChargeOperator);
-        assert_eq!(vat_regime(false, false, Some("DE136695976")), VatRegime::ReverseChargeEu);
-        assert_eq!(vat_regime(false, false, Some("FR46443121975")), VatRegime::NotCharged);
+        assert_eq!(
+            vat_regime(true, true, Some("FR46443121975")),
+            VatRegime::ReverseChargeOperator
+        );
+        assert_eq!(
+            vat_regime(false, false, Some("DE136695976")),
+            VatRegime::ReverseChargeEu
+        );
+        assert_eq!(
+            vat_regime(false, false, Some("FR46443121975")),
+            VatRegime::NotCharged
+        );
         assert_eq!(vat_regime(false, false, None), VatRegime::NotCharged);
     }
 
@@ -259,9 +314,27 @@ mod tests {
         let c = Customer::new();
         let j = c.to_api_json();
         for k in [
-            "brand_id", "abroad", "zone", "prospection_code_id", "acceptEmails", "acceptCalls", "language_id",
-            "isGroupingAccount", "suppliers", "canSendSms", "ftp", "telco_exceptions_grid_to_redis", "quickSearchIndex",
-            "active", "isReseller", "chargeVAT", "applyVATAutoReverseOperators", "mergeInvoices", "isPayer", "onCallDuty", "vip",
+            "brand_id",
+            "abroad",
+            "zone",
+            "prospection_code_id",
+            "acceptEmails",
+            "acceptCalls",
+            "language_id",
+            "isGroupingAccount",
+            "suppliers",
+            "canSendSms",
+            "ftp",
+            "telco_exceptions_grid_to_redis",
+            "quickSearchIndex",
+            "active",
+            "isReseller",
+            "chargeVAT",
+            "applyVATAutoReverseOperators",
+            "mergeInvoices",
+            "isPayer",
+            "onCallDuty",
+            "vip",
         ] {
             assert!(!j[k].is_null(), "{k} is null");
         }

@@ -78,7 +78,9 @@ pub fn parse_cells(cells: &Cells) -> (Record, Vec<FieldIssue>) {
     let mut rec = Record::empty();
     let mut issues = Vec::new();
     for d in FIELDS {
-        let Some(cell) = &cells[d.id.idx()] else { continue };
+        let Some(cell) = &cells[d.id.idx()] else {
+            continue;
+        };
         rec.present[d.id.idx()] = true;
         match parse_cell(d.id, d.kind, cell, &mut issues) {
             Parsed::Value(v) => rec.values[d.id.idx()] = Some(v),
@@ -115,8 +117,12 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
     if let Cell::Error(_) = cell {
         return bad(Problem::Invalid, " (spreadsheet error value)");
     }
-    if raw.chars().count() > MAX_CELL_CHARS {
-        return bad(Problem::TooLong, &format!("more than {MAX_CELL_CHARS} characters"));
+    // Bytes bound characters from above: count characters only for long cells.
+    if raw.len() > MAX_CELL_CHARS && raw.chars().count() > MAX_CELL_CHARS {
+        return bad(
+            Problem::TooLong,
+            &format!("more than {MAX_CELL_CHARS} characters"),
+        );
     }
     if cell.is_blank() {
         return Parsed::Blank;
@@ -126,33 +132,47 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
         return bad(Problem::Invalid, " (line break or control character)");
     }
     match kind {
-        Kind::Account if text.chars().count() > 32 => bad(Problem::TooLong, "32 characters at most"),
-        Kind::Text(max) if text.chars().count() > max => bad(Problem::TooLong, &format!("{max} characters at most")),
+        Kind::Account if text.len() > 32 && text.chars().count() > 32 => {
+            bad(Problem::TooLong, "32 characters at most")
+        }
+        Kind::Text(max) if text.len() > max && text.chars().count() > max => {
+            bad(Problem::TooLong, &format!("{max} characters at most"))
+        }
         Kind::Account | Kind::Text(_) => Parsed::Value(Value::Text(text.to_string())),
-        Kind::LegalForm => match ident::legal_form::normalise(&text) {
+        Kind::LegalForm => match ident::legal_form::normalise(text) {
             Some(n) => Parsed::Value(Value::Text(n.to_string())),
             None if text.chars().count() <= 64 => Parsed::Value(Value::Text(text.to_string())),
             None => bad(Problem::TooLong, "64 characters at most"),
         },
-        Kind::Siret => parse_siret(cell, &text).map_or_else(|(p, d)| bad(p, &d), |v| Parsed::Value(Value::Text(v))),
-        Kind::Vat => match ident::vat::validate(&text) {
+        Kind::Siret => parse_siret(cell, text)
+            .map_or_else(|(p, d)| bad(p, &d), |v| Parsed::Value(Value::Text(v))),
+        Kind::Vat => match ident::vat::validate(text) {
             Ok(v) => Parsed::Value(Value::Text(v.number)),
             Err(VatError::Country) => bad(Problem::Country, ""),
             Err(VatError::Invalid) => bad(Problem::Invalid, " (wrong format for that country)"),
             Err(VatError::Checksum) => bad(Problem::Checksum, ""),
         },
-        Kind::Capital => match parse_capital(cell, &text) {
+        Kind::Capital => match parse_capital(cell, text) {
             Some(v) => Parsed::Value(Value::Text(v)),
-            None => bad(Problem::Invalid, " (expected an amount ≥ 0, e.g. 10 000 or 10000,50)"),
+            None => bad(
+                Problem::Invalid,
+                " (expected an amount ≥ 0, e.g. 10 000 or 10000,50)",
+            ),
         },
-        Kind::Naf => match ident::naf::normalise(&text) {
+        Kind::Naf => match ident::naf::normalise(text) {
             Some(v) => Parsed::Value(Value::Text(v)),
             None => bad(Problem::Invalid, " (expected a NAF code such as 62.01Z)"),
         },
-        Kind::Int(min, max) => match parse_int(cell, &text) {
+        Kind::Int(min, max) => match parse_int(cell, text) {
             Some(i) if i >= min && i <= max => Parsed::Value(Value::Int(i)),
-            _ if max == i64::MAX => bad(Problem::Invalid, &format!(" (expected a whole number ≥ {min})")),
-            _ => bad(Problem::Invalid, &format!(" (expected a whole number from {min} to {max})")),
+            _ if max == i64::MAX => bad(
+                Problem::Invalid,
+                &format!(" (expected a whole number ≥ {min})"),
+            ),
+            _ => bad(
+                Problem::Invalid,
+                &format!(" (expected a whole number from {min} to {max})"),
+            ),
         },
         Kind::PostalCode => {
             // A numeric cell (or a CSV saved by a spreadsheet) drops the leading zero of
@@ -166,7 +186,7 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
             }
         }
         Kind::Country => {
-            if is_france(&text) {
+            if is_france(text) {
                 Parsed::Value(Value::Text("France".into()))
             } else if text.chars().count() <= 64 {
                 Parsed::Value(Value::Text(text.to_string()))
@@ -174,15 +194,21 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
                 bad(Problem::TooLong, "64 characters at most")
             }
         }
-        Kind::Url => match parse_url(&text) {
+        Kind::Url => match parse_url(text) {
             Some(u) => Parsed::Value(Value::Text(u)),
-            None => bad(Problem::Invalid, " (expected a web address such as https://www.example.fr)"),
+            None => bad(
+                Problem::Invalid,
+                " (expected a web address such as https://www.example.fr)",
+            ),
         },
         Kind::Email => {
-            if is_email(&text) {
+            if is_email(text) {
                 Parsed::Value(Value::Text(text.to_string()))
             } else {
-                bad(Problem::Invalid, " (expected an e-mail address such as contact@example.fr)")
+                bad(
+                    Problem::Invalid,
+                    " (expected an e-mail address such as contact@example.fr)",
+                )
             }
         }
         Kind::Phone => {
@@ -200,11 +226,11 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
                 Err(_) => bad(Problem::Invalid, " (not a phone number)"),
             }
         }
-        Kind::Bool => match parse_bool(cell, &text) {
+        Kind::Bool => match parse_bool(cell, text) {
             Some(b) => Parsed::Value(Value::Bool(b)),
             None => bad(Problem::Invalid, " (expected 1 or 0, oui or non)"),
         },
-        Kind::Language => match fold(&text).as_str() {
+        Kind::Language => match fold(text).as_str() {
             "fr" | "francais" | "french" | "fra" => Parsed::Value(Value::Text("fr".into())),
             "en" | "anglais" | "english" | "eng" => Parsed::Value(Value::Text("en".into())),
             _ => bad(Problem::Invalid, " (expected fr or en)"),
@@ -214,7 +240,10 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
 
 /// Whether a country cell names France.
 pub fn is_france(s: &str) -> bool {
-    matches!(fold(s).as_str(), "" | "france" | "fr" | "fra" | "republiquefrancaise")
+    matches!(
+        fold(s).as_str(),
+        "" | "france" | "fr" | "fra" | "republiquefrancaise"
+    )
 }
 
 /// Parse a boolean cell.
@@ -295,17 +324,36 @@ fn parse_siret(cell: &Cell, text: &str) -> Result<String, (Problem, String)> {
         // 14 digits fit exactly in a double: rebuild the number with its leading zeros.
         Cell::Float(f) if f.fract() == 0.0 && *f >= 0.0 && *f < 1e14 => {
             let n = *f as u64;
-            return Ok(if n < 1_000_000_000 { format!("{n:09}") } else { format!("{n:014}") });
+            return Ok(if n < 1_000_000_000 {
+                format!("{n:09}")
+            } else {
+                format!("{n:014}")
+            });
         }
         Cell::Int(n) if *n >= 0 && *n < 100_000_000_000_000 => {
-            return Ok(if *n < 1_000_000_000 { format!("{n:09}") } else { format!("{n:014}") });
+            return Ok(if *n < 1_000_000_000 {
+                format!("{n:09}")
+            } else {
+                format!("{n:014}")
+            });
         }
         _ => {}
     }
     let t = text.trim();
     let lower = t.to_ascii_lowercase();
-    if lower.contains('e') && lower.replace(['e', '+', '-', '.', ','], "").bytes().all(|b| b.is_ascii_digit()) {
-        let mantissa_digits = lower.split('e').next().unwrap_or("").bytes().filter(u8::is_ascii_digit).count();
+    if lower.contains('e')
+        && lower
+            .replace(['e', '+', '-', '.', ','], "")
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+    {
+        let mantissa_digits = lower
+            .split('e')
+            .next()
+            .unwrap_or("")
+            .bytes()
+            .filter(u8::is_ascii_digit)
+            .count();
         if mantissa_digits > 0 && mantissa_digits < 14 {
             return Err((Problem::Scientific, String::new()));
         }
@@ -337,12 +385,16 @@ fn parse_url(t: &str) -> Option<String> {
     let valid = host_no_port.contains('.')
         && !host_no_port.starts_with('.')
         && !host_no_port.ends_with('.')
-        && host_no_port.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+        && host_no_port
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
     valid.then_some(url)
 }
 
 fn is_email(t: &str) -> bool {
-    let Some((local, domain)) = t.split_once('@') else { return false };
+    let Some((local, domain)) = t.split_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && !domain.contains('@')
         && domain.contains('.')
@@ -368,7 +420,11 @@ pub fn is_french(country: Option<&str>, vat: Option<&str>) -> bool {
 /// [`parse_cells`]; fields that failed there are absent from `merged` and skipped here.
 pub fn check_row(rec: &Record, merged: &Customer, issues: &mut Vec<FieldIssue>) {
     let present = |f: F| rec.present[f.idx()];
-    let failed = |f: F, issues: &Vec<FieldIssue>| issues.iter().any(|i| i.field == f && i.severity() == crate::issue::Severity::Error);
+    let failed = |f: F, issues: &Vec<FieldIssue>| {
+        issues
+            .iter()
+            .any(|i| i.field == f && i.severity() == crate::issue::Severity::Error)
+    };
     let vat = merged.text(F::taxRegistrationNumber);
     let french = is_french(merged.text(F::mainAddressCountry), vat);
 
@@ -381,7 +437,10 @@ pub fn check_row(rec: &Record, merged: &Customer, issues: &mut Vec<FieldIssue>) 
         if present(F::registrationNumber) && french {
             let digits = reg.bytes().all(|b| b.is_ascii_digit());
             let p = if !digits {
-                Some((Problem::Invalid, " (a SIRET has 14 digits; letters are only for a foreign customer)".to_string()))
+                Some((
+                    Problem::Invalid,
+                    " (a SIRET has 14 digits; letters are only for a foreign customer)".to_string(),
+                ))
             } else {
                 match reg.len() {
                     14 if !ident::siret::is_valid(reg) => Some((Problem::Checksum, String::new())),
@@ -399,10 +458,19 @@ pub fn check_row(rec: &Record, merged: &Customer, issues: &mut Vec<FieldIssue>) 
 
     // VAT: the SIREN inside a French number is the SIRET's. Stored and parsed VAT numbers
     // are already validated and compact, so their parts are read without checking again.
-    if let (Some(v), true) = (vat, present(F::taxRegistrationNumber) || present(F::registrationNumber)) {
-        if let (Some(siren), Some(reg)) = (fr_siren_of_valid(v), merged.text(F::registrationNumber)) {
+    if let (Some(v), true) = (
+        vat,
+        present(F::taxRegistrationNumber) || present(F::registrationNumber),
+    ) {
+        if let (Some(siren), Some(reg)) = (fr_siren_of_valid(v), merged.text(F::registrationNumber))
+        {
             if reg.len() >= 9 && reg.bytes().all(|b| b.is_ascii_digit()) && &reg[..9] != siren {
-                issues.push(FieldIssue::new(F::taxRegistrationNumber, Problem::SirenMismatch, v, format!("{} ≠ {}", siren, &reg[..9])));
+                issues.push(FieldIssue::new(
+                    F::taxRegistrationNumber,
+                    Problem::SirenMismatch,
+                    v,
+                    format!("{} ≠ {}", siren, &reg[..9]),
+                ));
             }
         }
     }
@@ -410,39 +478,83 @@ pub fn check_row(rec: &Record, merged: &Customer, issues: &mut Vec<FieldIssue>) 
     if present(F::postalCode) {
         if let Some(pc) = merged.text(F::postalCode) {
             if french && !ident::postal::is_valid_fr(pc) {
-                issues.push(FieldIssue::new(F::postalCode, Problem::Invalid, pc, " (a French postal code has 5 digits, e.g. 75001)"));
+                issues.push(FieldIssue::new(
+                    F::postalCode,
+                    Problem::Invalid,
+                    pc,
+                    " (a French postal code has 5 digits, e.g. 75001)",
+                ));
             } else if !french && pc.chars().count() > 16 {
-                issues.push(FieldIssue::new(F::postalCode, Problem::TooLong, pc, "16 characters at most"));
+                issues.push(FieldIssue::new(
+                    F::postalCode,
+                    Problem::TooLong,
+                    pc,
+                    "16 characters at most",
+                ));
             }
         }
     }
 
     if present(F::accountsReference) {
-        if let (Some(a), Some(b)) = (merged.text(F::accountsReference), merged.text(F::customerAccount)) {
+        if let (Some(a), Some(b)) = (
+            merged.text(F::accountsReference),
+            merged.text(F::customerAccount),
+        ) {
             if a == b {
-                issues.push(FieldIssue::new(F::accountsReference, Problem::Redundant, a, ""));
+                issues.push(FieldIssue::new(
+                    F::accountsReference,
+                    Problem::Redundant,
+                    a,
+                    "",
+                ));
             }
         }
     }
 
-    if (present(F::resellerLevel) || present(F::isReseller)) && merged.get(F::resellerLevel).is_some() && !merged.flag(F::isReseller) {
-        let v = merged.get(F::resellerLevel).map(Value::to_text).unwrap_or_default();
-        issues.push(FieldIssue::new(F::resellerLevel, Problem::NotReseller, v, ""));
+    if (present(F::resellerLevel) || present(F::isReseller))
+        && merged.get(F::resellerLevel).is_some()
+        && !merged.flag(F::isReseller)
+    {
+        let v = merged
+            .get(F::resellerLevel)
+            .map(Value::to_text)
+            .unwrap_or_default();
+        issues.push(FieldIssue::new(
+            F::resellerLevel,
+            Problem::NotReseller,
+            v,
+            "",
+        ));
     }
 
-    let touches_vat = present(F::chargeVAT) || present(F::taxRegistrationNumber) || present(F::applyVATAutoReverseOperators);
+    let touches_vat = present(F::chargeVAT)
+        || present(F::taxRegistrationNumber)
+        || present(F::applyVATAutoReverseOperators);
     if touches_vat {
         if let Some(v) = vat {
-            if merged.flag(F::chargeVAT) && !v.starts_with("FR") && !merged.flag(F::applyVATAutoReverseOperators) {
+            if merged.flag(F::chargeVAT)
+                && !v.starts_with("FR")
+                && !merged.flag(F::applyVATAutoReverseOperators)
+            {
                 issues.push(FieldIssue::new(F::chargeVAT, Problem::EuCustomer, "1", v));
             }
         }
         if merged.flag(F::applyVATAutoReverseOperators) {
             if !vat.is_some_and(|v| v.starts_with("FR")) {
-                issues.push(FieldIssue::new(F::applyVATAutoReverseOperators, Problem::NeedsFrVat, "1", ""));
+                issues.push(FieldIssue::new(
+                    F::applyVATAutoReverseOperators,
+                    Problem::NeedsFrVat,
+                    "1",
+                    "",
+                ));
             }
             if !merged.flag(F::chargeVAT) {
-                issues.push(FieldIssue::new(F::applyVATAutoReverseOperators, Problem::VatNotCharged, "1", ""));
+                issues.push(FieldIssue::new(
+                    F::applyVATAutoReverseOperators,
+                    Problem::VatNotCharged,
+                    "1",
+                    "",
+                ));
             }
         }
     }
@@ -479,10 +591,20 @@ mod tests {
     #[test]
     fn booleans() {
         for (c, want) in [
-            (t("1"), Some(true)), (t("Oui"), Some(true)), (t("o"), Some(true)), (t("VRAI"), Some(true)), (t("yes"), Some(true)),
-            (t("0"), Some(false)), (t("non"), Some(false)), (t("Faux"), Some(false)), (t("No"), Some(false)),
-            (Cell::Float(1.0), Some(true)), (Cell::Float(0.0), Some(false)), (Cell::Bool(true), Some(true)),
-            (t("maybe"), None), (Cell::Float(2.0), None),
+            (t("1"), Some(true)),
+            (t("Oui"), Some(true)),
+            (t("o"), Some(true)),
+            (t("VRAI"), Some(true)),
+            (t("yes"), Some(true)),
+            (t("0"), Some(false)),
+            (t("non"), Some(false)),
+            (t("Faux"), Some(false)),
+            (t("No"), Some(false)),
+            (Cell::Float(1.0), Some(true)),
+            (Cell::Float(0.0), Some(false)),
+            (Cell::Bool(true), Some(true)),
+            (t("maybe"), None),
+            (Cell::Float(2.0), None),
         ] {
             let text = c.display();
             assert_eq!(parse_bool(&c, &text), want, "{c:?}");
@@ -495,18 +617,34 @@ mod tests {
     #[test]
     fn capital_amounts() {
         for (input, want) in [
-            ("10000", Some("10000")), ("10 000", Some("10000")), ("10 000 €", Some("10000")), ("10 000,50", Some("10000.50")),
-            ("10000.50", Some("10000.50")), ("10\u{a0}000", Some("10000")), ("10\u{202f}000,5", Some("10000.5")),
-            ("10.000,50", Some("10000.50")), ("-5", None), ("abc", None), ("10,", None),
+            ("10000", Some("10000")),
+            ("10 000", Some("10000")),
+            ("10 000 €", Some("10000")),
+            ("10 000,50", Some("10000.50")),
+            ("10000.50", Some("10000.50")),
+            ("10\u{a0}000", Some("10000")),
+            ("10\u{202f}000,5", Some("10000.5")),
+            ("10.000,50", Some("10000.50")),
+            ("-5", None),
+            ("abc", None),
+            ("10,", None),
         ] {
             assert_eq!(parse_capital(&t(input), input).as_deref(), want, "{input}");
         }
-        assert_eq!(parse_capital(&Cell::Float(37000.0), "37000").as_deref(), Some("37000"));
+        assert_eq!(
+            parse_capital(&Cell::Float(37000.0), "37000").as_deref(),
+            Some("37000")
+        );
     }
 
     #[test]
     fn numeric_cells_in_text_columns() {
-        let (c, issues) = run(&[(F::name, t("A")), (F::postalCode, Cell::Float(6000.0)), (F::registrationNumber, Cell::Float(73282932000074.0)), (F::mainAddressLine1, Cell::Float(83210.0))]);
+        let (c, issues) = run(&[
+            (F::name, t("A")),
+            (F::postalCode, Cell::Float(6000.0)),
+            (F::registrationNumber, Cell::Float(73282932000074.0)),
+            (F::mainAddressLine1, Cell::Float(83210.0)),
+        ]);
         assert_eq!(c.text(F::postalCode), Some("06000"));
         assert_eq!(c.text(F::registrationNumber), Some("73282932000074"));
         assert_eq!(c.text(F::mainAddressLine1), Some("83210"));
@@ -515,50 +653,102 @@ mod tests {
 
     #[test]
     fn siret_rules() {
-        let (_, i) = run(&[(F::name, t("A")), (F::registrationNumber, t("732 829 320 00075"))]);
+        let (_, i) = run(&[
+            (F::name, t("A")),
+            (F::registrationNumber, t("732 829 320 00075")),
+        ]);
         assert_eq!(codes(&i), vec!["registrationNumber.checksum"]);
         let (_, i) = run(&[(F::name, t("A")), (F::registrationNumber, t("732829320"))]);
         assert_eq!(codes(&i), vec!["registrationNumber.siren_only"]);
         let (_, i) = run(&[(F::name, t("A")), (F::registrationNumber, t("1234"))]);
         assert_eq!(codes(&i), vec!["registrationNumber.length"]);
-        let (_, i) = run(&[(F::name, t("A")), (F::registrationNumber, t("7.3282932E+13"))]);
+        let (_, i) = run(&[
+            (F::name, t("A")),
+            (F::registrationNumber, t("7.3282932E+13")),
+        ]);
         assert_eq!(codes(&i), vec!["registrationNumber.scientific"]);
         let (_, i) = run(&[(F::name, t("A")), (F::registrationNumber, t("HRB 12345"))]);
         assert_eq!(codes(&i), vec!["registrationNumber.invalid"]);
-        let (c, i) = run(&[(F::name, t("A")), (F::registrationNumber, t("HRB 12345")), (F::mainAddressCountry, t("Allemagne"))]);
+        let (c, i) = run(&[
+            (F::name, t("A")),
+            (F::registrationNumber, t("HRB 12345")),
+            (F::mainAddressCountry, t("Allemagne")),
+        ]);
         assert!(i.is_empty(), "{i:?}");
         assert_eq!(c.text(F::registrationNumber), Some("HRB 12345"));
     }
 
     #[test]
     fn vat_cross_checks() {
-        let (_, i) = run(&[(F::name, t("A")), (F::registrationNumber, t("73282932000074")), (F::taxRegistrationNumber, t("FR 46 443 121 975"))]);
+        let (_, i) = run(&[
+            (F::name, t("A")),
+            (F::registrationNumber, t("73282932000074")),
+            (F::taxRegistrationNumber, t("FR 46 443 121 975")),
+        ]);
         assert_eq!(codes(&i), vec!["taxRegistrationNumber.siren_mismatch"]);
-        let (c, i) = run(&[(F::name, t("A")), (F::registrationNumber, t("44312197500014")), (F::taxRegistrationNumber, t("fr46443121975"))]);
-        assert!(codes(&i).iter().all(|c| c != "taxRegistrationNumber.siren_mismatch"));
+        let (c, i) = run(&[
+            (F::name, t("A")),
+            (F::registrationNumber, t("44312197500014")),
+            (F::taxRegistrationNumber, t("fr46443121975")),
+        ]);
+        assert!(codes(&i)
+            .iter()
+            .all(|c| c != "taxRegistrationNumber.siren_mismatch"));
         assert_eq!(c.text(F::taxRegistrationNumber), Some("FR46443121975"));
-        let (_, i) = run(&[(F::name, t("A")), (F::taxRegistrationNumber, t("DE136695976"))]);
+        let (_, i) = run(&[
+            (F::name, t("A")),
+            (F::taxRegistrationNumber, t("DE136695976")),
+        ]);
         assert_eq!(codes(&i), vec!["chargeVAT.eu_customer"]);
-        let (c, i) = run(&[(F::name, t("A")), (F::taxRegistrationNumber, t("DE136695976")), (F::chargeVAT, t("0"))]);
+        let (c, i) = run(&[
+            (F::name, t("A")),
+            (F::taxRegistrationNumber, t("DE136695976")),
+            (F::chargeVAT, t("0")),
+        ]);
         assert!(i.is_empty());
         assert_eq!(c.vat_regime().code(), "reverse_charge_eu");
-        let (_, i) = run(&[(F::name, t("A")), (F::applyVATAutoReverseOperators, t("1")), (F::chargeVAT, t("0"))]);
-        assert_eq!(codes(&i), vec!["applyVATAutoReverseOperators.needs_fr_vat", "applyVATAutoReverseOperators.vat_not_charged"]);
+        let (_, i) = run(&[
+            (F::name, t("A")),
+            (F::applyVATAutoReverseOperators, t("1")),
+            (F::chargeVAT, t("0")),
+        ]);
+        assert_eq!(
+            codes(&i),
+            vec![
+                "applyVATAutoReverseOperators.needs_fr_vat",
+                "applyVATAutoReverseOperators.vat_not_charged"
+            ]
+        );
         let (_, i) = run(&[(F::name, t("A")), (F::taxRegistrationNumber, t("XX123"))]);
         assert_eq!(codes(&i), vec!["taxRegistrationNumber.country"]);
-        let (_, i) = run(&[(F::name, t("A")), (F::taxRegistrationNumber, t("FR47443121975"))]);
+        let (_, i) = run(&[
+            (F::name, t("A")),
+            (F::taxRegistrationNumber, t("FR47443121975")),
+        ]);
         assert_eq!(codes(&i), vec!["taxRegistrationNumber.checksum"]);
     }
 
     #[test]
     fn other_warnings_and_errors() {
-        let (_, i) = run(&[(F::name, t("A")), (F::customerAccount, t("CL1")), (F::accountsReference, t("CL1"))]);
+        let (_, i) = run(&[
+            (F::name, t("A")),
+            (F::customerAccount, t("CL1")),
+            (F::accountsReference, t("CL1")),
+        ]);
         assert_eq!(codes(&i), vec!["accountsReference.redundant"]);
         let (_, i) = run(&[(F::name, t("A")), (F::resellerLevel, t("2"))]);
         assert_eq!(codes(&i), vec!["resellerLevel.not_reseller"]);
-        let (_, i) = run(&[(F::name, t("A")), (F::resellerLevel, Cell::Float(2.5)), (F::isReseller, t("1"))]);
+        let (_, i) = run(&[
+            (F::name, t("A")),
+            (F::resellerLevel, Cell::Float(2.5)),
+            (F::isReseller, t("1")),
+        ]);
         assert_eq!(codes(&i), vec!["resellerLevel.invalid"]);
-        let (_, i) = run(&[(F::name, t("A")), (F::resellerLevel, t("100")), (F::isReseller, t("1"))]);
+        let (_, i) = run(&[
+            (F::name, t("A")),
+            (F::resellerLevel, t("100")),
+            (F::isReseller, t("1")),
+        ]);
         assert_eq!(codes(&i), vec!["resellerLevel.invalid"]);
         let (_, i) = run(&[(F::name, t("  "))]);
         assert_eq!(codes(&i), vec!["name.required"]);
@@ -568,7 +758,11 @@ mod tests {
         assert_eq!(codes(&i), vec!["name.too_long"]);
         let (_, i) = run(&[(F::name, t("A")), (F::postalCode, t("96000"))]);
         assert_eq!(codes(&i), vec!["postalCode.invalid"]);
-        let (_, i) = run(&[(F::name, t("A")), (F::postalCode, t("SW1A 1AA")), (F::mainAddressCountry, t("Royaume-Uni"))]);
+        let (_, i) = run(&[
+            (F::name, t("A")),
+            (F::postalCode, t("SW1A 1AA")),
+            (F::mainAddressCountry, t("Royaume-Uni")),
+        ]);
         assert!(i.is_empty());
         assert!(i.iter().all(|x| x.severity() != Severity::Error));
     }
@@ -591,13 +785,22 @@ mod tests {
         assert_eq!(c.text(F::activityCode), Some("62.01Z"));
         assert_eq!(c.text(F::language), Some("fr"));
         assert_eq!(c.text(F::mainAddressLine1), Some("=1+1"));
-        let (_, i) = run(&[(F::name, t("A")), (F::website, t("ftp://x.fr")), (F::emailAddress, t("a b@c.fr"))]);
+        let (_, i) = run(&[
+            (F::name, t("A")),
+            (F::website, t("ftp://x.fr")),
+            (F::emailAddress, t("a b@c.fr")),
+        ]);
         assert_eq!(codes(&i), vec!["website.invalid", "emailAddress.invalid"]);
     }
 
     #[test]
     fn phones() {
-        let (c, i) = run(&[(F::name, t("A")), (F::phone, t("01 23 45 67 89")), (F::mobilePhone, Cell::Float(612345678.0)), (F::fax, t("3615"))]);
+        let (c, i) = run(&[
+            (F::name, t("A")),
+            (F::phone, t("01 23 45 67 89")),
+            (F::mobilePhone, Cell::Float(612345678.0)),
+            (F::fax, t("3615")),
+        ]);
         assert_eq!(codes(&i), vec!["fax.short"]);
         assert_eq!(c.e164[0].as_deref(), Some("+33123456789"));
         assert_eq!(c.e164[1].as_deref(), Some("+33612345678"));

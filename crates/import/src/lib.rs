@@ -134,7 +134,10 @@ pub enum Source<'a> {
 }
 
 fn unusable(file: &str, issue: Issue) -> RunError {
-    let mut r = Report { file: file.to_string(), ..Report::default() };
+    let mut r = Report {
+        file: file.to_string(),
+        ..Report::default()
+    };
     r.errors = u64::from(issue.severity == Severity::Error);
     r.invalid = 0;
     r.issues.push(issue);
@@ -150,20 +153,34 @@ fn sha256_file(path: &Path) -> std::io::Result<String> {
 }
 
 /// Run a check or an import. `progress` is called with the number of rows done, now and then.
-pub fn run(store: &dyn Store, source: Source<'_>, opts: &RunOptions, progress: &mut dyn FnMut(u64)) -> Result<Report, RunError> {
+pub fn run(
+    store: &dyn Store,
+    source: Source<'_>,
+    opts: &RunOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Report, RunError> {
     let (name, sha, opened) = match source {
         Source::Path(p) => {
-            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let opened = clientele_pack::open(p, Tab::Clients, opts.lang);
             let sha = match &opened {
-                Ok(_) => sha256_file(p).map_err(|e| RunError::Io(format!("{}: {e}", p.display())))?,
+                Ok(_) => {
+                    sha256_file(p).map_err(|e| RunError::Io(format!("{}: {e}", p.display())))?
+                }
                 Err(_) => String::new(),
             };
             (name, sha, opened)
         }
         Source::Bytes(n, bytes) => {
             let sha = hex::encode(Sha256::digest(&bytes));
-            (n.to_string(), sha, clientele_pack::open_bytes(n, bytes, Tab::Clients, opts.lang))
+            (
+                n.to_string(),
+                sha,
+                clientele_pack::open_bytes(n, bytes, Tab::Clients, opts.lang),
+            )
         }
     };
     let opened = match opened {
@@ -174,16 +191,33 @@ pub fn run(store: &dyn Store, source: Source<'_>, opts: &RunOptions, progress: &
     run_opened(store, &name, &sha, opened, opts, progress)
 }
 
-fn run_opened(store: &dyn Store, name: &str, sha: &str, opened: Opened, opts: &RunOptions, progress: &mut dyn FnMut(u64)) -> Result<Report, RunError> {
+fn run_opened(
+    store: &dyn Store,
+    name: &str,
+    sha: &str,
+    opened: Opened,
+    opts: &RunOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Report, RunError> {
     let mut report = Report {
         file: name.to_string(),
         sheet: opened.sheet.clone(),
         encoding: opened.encoding.map(str::to_string),
-        delimiter: opened.delimiter.map(|d| if d == '\t' { "tab".to_string() } else { d.to_string() }),
+        delimiter: opened.delimiter.map(|d| {
+            if d == '\t' {
+                "tab".to_string()
+            } else {
+                d.to_string()
+            }
+        }),
         ..Report::default()
     };
     for c in &opened.columns {
-        let col = ReportColumn { column: c.letter.clone(), header: c.header.clone(), field: c.field.map(|i| clientele_core::FIELDS[i].pack_key) };
+        let col = ReportColumn {
+            column: c.letter.clone(),
+            header: c.header.clone(),
+            field: c.field.map(|i| clientele_core::FIELDS[i].pack_key),
+        };
         if col.field.is_some() {
             report.columns.push(col);
         } else if !c.header.trim().is_empty() {
@@ -200,14 +234,27 @@ fn run_opened(store: &dyn Store, name: &str, sha: &str, opened: Opened, opts: &R
         }
     }
 
-    let mut importer = Importer::new(store, name, sha, ImportOptions { dry_run: opts.dry_run, skip_invalid: opts.skip_invalid })?;
+    let mut importer = Importer::new(
+        store,
+        name,
+        sha,
+        ImportOptions {
+            dry_run: opts.dry_run,
+            skip_invalid: opts.skip_invalid,
+        },
+    )?;
     let mut rejected: Vec<(RawRow, String)> = Vec::new();
     let keep_rejected = opts.skip_invalid && !opts.dry_run;
 
     // Parse cells on a second thread while this one talks to the database.
-    let (tx, rx) = mpsc::sync_channel::<Result<(RawRow, Parsed), PackError>>(1024);
+    // Boxed: a parsed row is a few kilobytes, moved through the channel once per row.
+    let (tx, rx) = mpsc::sync_channel::<Result<Box<(RawRow, Parsed)>, PackError>>(1024);
     let all_columns = opened.columns.clone();
-    let layout: Vec<(usize, usize)> = opened.columns.iter().filter_map(|c| c.field.map(|f| (c.index, f))).collect();
+    let layout: Vec<(usize, usize)> = opened
+        .columns
+        .iter()
+        .filter_map(|c| c.field.map(|f| (c.index, f)))
+        .collect();
     let mut rows = opened.rows;
     let parser = std::thread::spawn(move || {
         for r in rows.by_ref() {
@@ -224,7 +271,7 @@ fn run_opened(store: &dyn Store, name: &str, sha: &str, opened: Opened, opts: &R
                     cells[field] = Some(cell);
                 }
                 let parsed = import::parse(&cells);
-                (raw, parsed)
+                Box::new((raw, parsed))
             });
             let stop = item.is_err();
             if tx.send(item).is_err() || stop {
@@ -237,7 +284,7 @@ fn run_opened(store: &dyn Store, name: &str, sha: &str, opened: Opened, opts: &R
     let mut n = 0u64;
     for item in rx {
         let (raw, parsed) = match item {
-            Ok(x) => x,
+            Ok(x) => *x,
             Err(e) => {
                 failure = Some(match e {
                     PackError::Unusable(i) => unusable(name, i),
@@ -255,20 +302,41 @@ fn run_opened(store: &dyn Store, name: &str, sha: &str, opened: Opened, opts: &R
         };
         for fi in &field_issues {
             let (col, head) = place[fi.field.idx()].clone().unzip();
-            issues.push(Issue::at(fi, opts.lang, sheet.as_deref(), raw.number, col, head));
+            issues.push(Issue::at(
+                fi,
+                opts.lang,
+                sheet.as_deref(),
+                raw.number,
+                col,
+                head,
+            ));
         }
         match outcome {
             RowOutcome::Invalid if keep_rejected => {
-                let msgs = field_issues.iter().filter(|i| i.severity() == Severity::Error).map(|i| i.message(opts.lang)).collect::<Vec<_>>().join(" ; ");
+                let msgs = field_issues
+                    .iter()
+                    .filter(|i| i.severity() == Severity::Error)
+                    .map(|i| i.message(opts.lang))
+                    .collect::<Vec<_>>()
+                    .join(" ; ");
                 rejected.push((raw, msgs));
             }
-            RowOutcome::Update { id, account, fields } if report.changes.len() < MAX_LISTED_CHANGES => {
-                report.changes.push(Change { row: raw.number, id, customer_account: account, fields });
+            RowOutcome::Update {
+                id,
+                account,
+                fields,
+            } if report.changes.len() < MAX_LISTED_CHANGES => {
+                report.changes.push(Change {
+                    row: raw.number,
+                    id,
+                    customer_account: account,
+                    fields,
+                });
             }
             _ => {}
         }
         n += 1;
-        if n % 10_000 == 0 {
+        if n.is_multiple_of(10_000) {
             progress(n);
         }
         if issues.len() > MAX_LISTED_ISSUES {
@@ -291,14 +359,20 @@ fn run_opened(store: &dyn Store, name: &str, sha: &str, opened: Opened, opts: &R
     report.update = counts.update;
     report.unchanged = counts.unchanged;
     report.issues_not_listed += count_and_drop(&mut issues, &mut report);
-    report.issues.sort_by(|a, b| (&a.sheet, a.row, col_key(&a.column)).cmp(&(&b.sheet, b.row, col_key(&b.column))));
+    report.issues.sort_by(|a, b| {
+        (&a.sheet, a.row, col_key(&a.column)).cmp(&(&b.sheet, b.row, col_key(&b.column)))
+    });
     report.imported = outcome.imported;
     report.import_id = outcome.import_id;
 
     if keep_rejected && !rejected.is_empty() && outcome.imported {
-        let path = opts.rejected.clone().unwrap_or_else(|| default_rejected_path(name, report.delimiter.is_some()));
+        let path = opts
+            .rejected
+            .clone()
+            .unwrap_or_else(|| default_rejected_path(name, report.delimiter.is_some()));
         let delim = opened_delimiter(&report);
-        clientele_pack::write_rejected(&path, &all_columns, delim, &rejected).map_err(|e| RunError::Io(e.to_string()))?;
+        clientele_pack::write_rejected(&path, &all_columns, delim, &rejected)
+            .map_err(|e| RunError::Io(e.to_string()))?;
         report.rejected_file = Some(path.display().to_string());
     }
     Ok(report)
@@ -323,16 +397,29 @@ fn count_and_drop(issues: &mut Vec<Issue>, report: &mut Report) -> u64 {
 
 /// Sort key of a column letter: shorter first, then alphabetical (`B` < `AA`); none first.
 fn col_key(c: &Option<String>) -> (usize, String) {
-    c.as_ref().map_or((0, String::new()), |s| (s.len(), s.clone()))
+    c.as_ref()
+        .map_or((0, String::new()), |s| (s.len(), s.clone()))
 }
 
 fn default_rejected_path(name: &str, csv: bool) -> PathBuf {
-    let stem = Path::new(name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "pack".into());
-    PathBuf::from(format!("{stem}.rejected.{}", if csv { "csv" } else { "xlsx" }))
+    let stem = Path::new(name)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "pack".into());
+    PathBuf::from(format!(
+        "{stem}.rejected.{}",
+        if csv { "csv" } else { "xlsx" }
+    ))
 }
 
 fn opened_delimiter(r: &Report) -> Option<char> {
-    r.delimiter.as_deref().map(|d| if d == "tab" { '\t' } else { d.chars().next().unwrap_or(';') })
+    r.delimiter.as_deref().map(|d| {
+        if d == "tab" {
+            '\t'
+        } else {
+            d.chars().next().unwrap_or(';')
+        }
+    })
 }
 
 #[cfg(test)]

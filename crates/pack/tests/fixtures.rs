@@ -7,8 +7,24 @@ mod common;
 #[test]
 fn ods_fixture_is_current() {
     let rows: &[&[&str]] = &[
-        &["Compte client", "Raison sociale", "SIRET", "Code Postal", "Ville", "Client VIP", "Actif"],
-        &["CL0501", "Librairie Dupont", "73282932000074", "06000", "Nice", "Oui", "1"],
+        &[
+            "Compte client",
+            "Raison sociale",
+            "SIRET",
+            "Code Postal",
+            "Ville",
+            "Client VIP",
+            "Actif",
+        ],
+        &[
+            "CL0501",
+            "Librairie Dupont",
+            "73282932000074",
+            "06000",
+            "Nice",
+            "Oui",
+            "1",
+        ],
         &["CL0502", "Garage Müller", "", "75001", "Paris", "non", "0"],
     ];
     let bytes = common::ods(&[("Clients", rows)]);
@@ -16,8 +32,17 @@ fn ods_fixture_is_current() {
     if std::env::var_os("REGENERATE_FIXTURES").is_some() {
         std::fs::write(&path, &bytes).expect("write fixture");
     }
-    let committed = std::fs::read(&path).expect("tests/fixtures/clients.ods (REGENERATE_FIXTURES=1 to create)");
-    assert_eq!(committed, bytes, "fixture out of date: run with REGENERATE_FIXTURES=1");
-    let opened = clientele_pack::open(&path, clientele_pack::Tab::Clients, clientele_core::Lang::En).expect("open");
+    let committed =
+        std::fs::read(&path).expect("tests/fixtures/clients.ods (REGENERATE_FIXTURES=1 to create)");
+    assert_eq!(
+        committed, bytes,
+        "fixture out of date: run with REGENERATE_FIXTURES=1"
+    );
+    let opened = clientele_pack::open(
+        &path,
+        clientele_pack::Tab::Clients,
+        clientele_core::Lang::En,
+    )
+    .expect("open");
     assert_eq!(opened.rows.count(), 2);
 }

@@ -1,1 +1,227 @@
-//! placeholder
+//! Clientèle's HTTP server: the REST API wire-compatible with the BlueRockTEL admin API
+//! (customers, contacts, login), the call-routing routes for PBX call flows, pack uploads,
+//! and the OpenAPI description generated from the handlers.
+//!
+//! One module per resource; one [`error::Error`] that renders the Laravel shapes; the
+//! handlers share an [`ApiContext`]. The router is built from the handlers' OpenAPI
+//! annotations (`utoipa-axum`), so a route cannot exist without being described.
+
+pub mod auth;
+pub mod contacts;
+pub mod customers;
+pub mod error;
+pub mod imports;
+pub mod index;
+pub mod input;
+pub mod routing;
+pub mod state;
+
+pub use state::{ApiContext, Options};
+
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::{Json, Router};
+use clientele_core::Lang;
+use clientele_store::ApiStore;
+use serde_json::json;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// The scheme and host the client used (`http://127.0.0.1:8080`), for paginator URLs.
+pub struct BaseUrl(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let h = |n: &str| parts.headers.get(n).and_then(|v| v.to_str().ok());
+        let host = h("x-forwarded-host")
+            .or_else(|| h(header::HOST.as_str()))
+            .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+            .unwrap_or("localhost");
+        let scheme = match h("x-forwarded-proto") {
+            Some("https") => "https",
+            _ => "http",
+        };
+        Ok(BaseUrl(format!("{scheme}://{host}")))
+    }
+}
+
+/// The message language of a request: French when `Accept-Language` starts with `fr`.
+pub struct ReqLang(pub Lang);
+
+impl FromRequestParts<ApiContext> for ReqLang {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &ApiContext,
+    ) -> Result<Self, Self::Rejection> {
+        let lang = parts
+            .headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map_or(state.0.opts.lang, Lang::parse);
+        Ok(ReqLang(lang))
+    }
+}
+
+/// Service status (no authentication).
+#[utoipa::path(get, path = "/api/version", tag = "meta",
+    responses((status = 200, description = "`{\"version\":\"1.0\",\"status\":\"ok\",\"vendor\":…,\"url\":…}`", body = serde_json::Value)))]
+pub async fn version(BaseUrl(base): BaseUrl) -> impl IntoResponse {
+    Json(
+        json!({"version": "1.0", "status": "ok", "vendor": "Clientèle", "url": base, "build": env!("CARGO_PKG_VERSION")}),
+    )
+}
+
+/// This OpenAPI 3 description.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "meta", responses((status = 200, description = "OpenAPI 3 document", body = serde_json::Value)))]
+pub async fn openapi_json() -> impl IntoResponse {
+    static DOC: OnceLock<String> = OnceLock::new();
+    let doc = DOC.get_or_init(|| openapi().to_json().unwrap_or_else(|_| "{}".into()));
+    ([(header::CONTENT_TYPE, "application/json")], doc.as_str())
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Clientèle API", description = "Customer registry for French telecom operators, wire-compatible with the BlueRockTEL admin API, with call routing for PBXs."),
+    modifiers(&Security),
+    tags((name = "auth"), (name = "customers"), (name = "contacts"), (name = "routing", description = "For PBX call flows; answered from memory"), (name = "imports"), (name = "meta"))
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let c = openapi.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        c.add_security_scheme(
+            "api_token",
+            SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::new("api_token"))),
+        );
+    }
+}
+
+fn api_router(opts: &Options) -> OpenApiRouter<ApiContext> {
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(imports::upload))
+        .layer(DefaultBodyLimit::max(opts.upload_limit));
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(version))
+        .routes(routes!(openapi_json))
+        .routes(routes!(auth::login))
+        .routes(routes!(customers::list, customers::create))
+        .routes(routes!(customers::search))
+        .routes(routes!(
+            customers::show,
+            customers::update,
+            customers::delete
+        ))
+        .routes(routes!(customers::by_account))
+        .routes(routes!(contacts::list, contacts::create))
+        .routes(routes!(contacts::by_number))
+        .routes(routes!(contacts::show, contacts::update, contacts::delete))
+        .routes(routes!(routing::is_known_phone_number))
+        .routes(routes!(routing::is_known_customer_account))
+        .routes(routes!(routing::is_vip_by_phone_number))
+        .routes(routes!(routing::is_vip_by_customer_account))
+        .routes(routes!(routing::has_on_call_duty_by_phone_number))
+        .routes(routes!(routing::has_on_call_duty_by_customer_account))
+        .routes(routes!(routing::caller_id))
+        .routes(routes!(imports::list))
+        .routes(routes!(imports::undo))
+        .merge(uploads)
+}
+
+/// The OpenAPI 3 description of every route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router(&Options::default()).split_for_parts().1
+}
+
+async fn not_found() -> impl IntoResponse {
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({"message": "Not found."})),
+    )
+}
+
+async fn method_not_allowed() -> impl IntoResponse {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        Json(json!({"message": "The method is not supported for this route."})),
+    )
+}
+
+/// The application: every API route with its layers (tracing, body limits), ready to
+/// serve or to extend (web pages).
+pub fn router(state: ApiContext) -> Router {
+    let (r, _) = api_router(&state.0.opts).split_for_parts();
+    r.fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.0.opts.json_limit))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serve until SIGINT or SIGTERM.
+pub async fn serve(
+    store: Arc<dyn ApiStore>,
+    listener: tokio::net::TcpListener,
+    opts: Options,
+) -> std::io::Result<()> {
+    serve_until(store, listener, opts, shutdown_signal()).await
+}
+
+/// Serve until `shutdown` completes, then finish the requests in flight.
+pub async fn serve_until(
+    store: Arc<dyn ApiStore>,
+    listener: tokio::net::TcpListener,
+    opts: Options,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let state = ApiContext::new(store, opts)
+        .await
+        .map_err(std::io::Error::other)?;
+    let poller = tokio::spawn(state.clone().poll_forever());
+    let app = router(state);
+    let result = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    poller.abort();
+    result
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

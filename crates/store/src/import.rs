@@ -28,7 +28,12 @@ pub trait ImportTx {
     fn update(&mut self, before: &Customer, after: &Customer) -> Result<()>;
     /// Give accounts to the customers inserted without one, record the import and commit
     /// (or roll everything back when `commit` is false). Returns the import id when committed.
-    fn finish(self: Box<Self>, settings: &Settings, counts: &Counts, commit: bool) -> Result<Option<i64>>;
+    fn finish(
+        self: Box<Self>,
+        settings: &Settings,
+        counts: &Counts,
+        commit: bool,
+    ) -> Result<Option<i64>>;
 }
 
 /// How the import runs.
@@ -65,7 +70,11 @@ pub enum RowOutcome {
     /// A new customer.
     Create,
     /// An existing customer changes; the changed fields.
-    Update { id: i64, account: Option<String>, fields: Vec<&'static str> },
+    Update {
+        id: i64,
+        account: Option<String>,
+        fields: Vec<&'static str>,
+    },
     /// Nothing changes.
     Unchanged,
     /// The row has errors.
@@ -103,7 +112,11 @@ pub fn parse(cells: &Cells) -> Parsed {
     let n = issues.len();
     validate::check_row(&record, &merged, &mut issues);
     let cross = issues.split_off(n);
-    Parsed { record, issues, fresh: (merged, cross) }
+    Parsed {
+        record,
+        issues,
+        fresh: (merged, cross),
+    }
 }
 
 /// The import engine.
@@ -121,7 +134,12 @@ pub struct Importer<'a> {
 
 impl<'a> Importer<'a> {
     /// Start an import of `file` (its SHA-256 is recorded).
-    pub fn new(store: &'a dyn Store, file: &str, sha256: &str, opts: ImportOptions) -> Result<Importer<'a>> {
+    pub fn new(
+        store: &'a dyn Store,
+        file: &str,
+        sha256: &str,
+        opts: ImportOptions,
+    ) -> Result<Importer<'a>> {
         let settings = store.settings()?;
         let mut tx = store.begin_import(file, sha256)?;
         let lookups = tx.existing_count()? > 0;
@@ -145,7 +163,11 @@ impl<'a> Importer<'a> {
 
     /// Take one row (`row` is its spreadsheet number). Returns its outcome and all its issues.
     pub fn row(&mut self, row: u32, parsed: Parsed) -> Result<(RowOutcome, Vec<FieldIssue>)> {
-        let Parsed { record, mut issues, fresh } = parsed;
+        let Parsed {
+            mut record,
+            mut issues,
+            fresh,
+        } = parsed;
         self.counts.rows += 1;
         let account = record.text(F::customerAccount).map(str::to_string);
 
@@ -153,7 +175,12 @@ impl<'a> Importer<'a> {
         let mut duplicate = false;
         if let Some(a) = &account {
             if let Some(first) = self.accounts.get(a.as_str()) {
-                issues.push(FieldIssue::new(F::customerAccount, Problem::DuplicateInFile, a.clone(), first.to_string()));
+                issues.push(FieldIssue::new(
+                    F::customerAccount,
+                    Problem::DuplicateInFile,
+                    a.clone(),
+                    first.to_string(),
+                ));
                 duplicate = true;
             } else {
                 self.accounts.insert(a.as_str().into(), row);
@@ -162,7 +189,12 @@ impl<'a> Importer<'a> {
         if let Some(siret) = record.text(F::registrationNumber) {
             if let Ok(key) = siret.parse::<u64>() {
                 match self.sirets.get(&key) {
-                    Some(first) => issues.push(FieldIssue::new(F::registrationNumber, Problem::Duplicate, siret, first.to_string())),
+                    Some(first) => issues.push(FieldIssue::new(
+                        F::registrationNumber,
+                        Problem::Duplicate,
+                        siret,
+                        first.to_string(),
+                    )),
                     None => {
                         self.sirets.insert(key, row);
                     }
@@ -179,7 +211,14 @@ impl<'a> Importer<'a> {
                 let found = self.tx.find_by_siret(siret)?;
                 if let [one] = found.as_slice() {
                     let label = one.text(F::customerAccount).unwrap_or_default().to_string();
-                    issues.push(FieldIssue::new(F::customerAccount, Problem::MatchedBySiret, "", label));
+                    issues.push(FieldIssue::new(
+                        F::customerAccount,
+                        Problem::MatchedBySiret,
+                        "",
+                        label,
+                    ));
+                    // The blank account cell must not erase the account of the customer found.
+                    record.present[F::customerAccount.idx()] = false;
                     existing = found.into_iter().next();
                 }
             }
@@ -229,7 +268,11 @@ impl<'a> Importer<'a> {
                     after.updated_at.clone_from(&self.now);
                     self.tx.update(&before, &after)?;
                 }
-                RowOutcome::Update { id: before.id, account: before.text(F::customerAccount).map(str::to_string), fields }
+                RowOutcome::Update {
+                    id: before.id,
+                    account: before.text(F::customerAccount).map(str::to_string),
+                    fields,
+                }
             }
         };
         Ok((outcome, issues))
@@ -237,9 +280,15 @@ impl<'a> Importer<'a> {
 
     /// Commit (when allowed) or roll back.
     pub fn finish(self) -> Result<ImportOutcome> {
-        let commit = self.writing && !self.opts.dry_run && (self.counts.invalid == 0 || self.opts.skip_invalid);
+        let commit = self.writing
+            && !self.opts.dry_run
+            && (self.counts.invalid == 0 || self.opts.skip_invalid);
         let id = self.tx.finish(&self.settings, &self.counts, commit)?;
-        Ok(ImportOutcome { counts: self.counts, imported: id.is_some(), import_id: id })
+        Ok(ImportOutcome {
+            counts: self.counts,
+            imported: id.is_some(),
+            import_id: id,
+        })
     }
 }
 

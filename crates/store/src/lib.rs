@@ -5,8 +5,11 @@
 //! No SQL leaves this crate, and no HTTP or file format enters it.
 
 pub mod import;
+pub mod postgres;
+pub mod postgres_api;
 pub mod schema;
 pub mod sqlite;
+pub mod sqlite_api;
 
 use clientele_core::model::Customer;
 use serde::Serialize;
@@ -37,7 +40,9 @@ impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         match e {
             rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
-            rusqlite::Error::SqliteFailure(f, msg) if f.code == rusqlite::ErrorCode::ConstraintViolation => {
+            rusqlite::Error::SqliteFailure(f, msg)
+                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
                 StoreError::Conflict(msg.unwrap_or_else(|| "constraint violation".into()))
             }
             other => StoreError::Db(other.to_string()),
@@ -62,14 +67,22 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { account_prefix: "CL".into(), account_width: 4 }
+        Settings {
+            account_prefix: "CL".into(),
+            account_width: 4,
+        }
     }
 }
 
 impl Settings {
     /// The account for number `n`.
     pub fn account(&self, n: u64) -> String {
-        format!("{}{:0width$}", self.account_prefix, n, width = self.account_width)
+        format!(
+            "{}{:0width$}",
+            self.account_prefix,
+            n,
+            width = self.account_width
+        )
     }
     /// The number of an account with this prefix, if it is one.
     pub fn number_of(&self, account: &str) -> Option<u64> {
@@ -181,7 +194,10 @@ pub trait Store: Send + Sync {
     /// Delete a customer (and its contacts).
     fn delete_customer(&self, id: i64) -> Result<()>;
     /// Visit every customer in id order (export), with bounded memory.
-    fn for_each_customer(&self, f: &mut dyn FnMut(&Customer) -> std::result::Result<(), String>) -> Result<()>;
+    fn for_each_customer(
+        &self,
+        f: &mut dyn FnMut(&Customer) -> std::result::Result<(), String>,
+    ) -> Result<()>;
     /// Start an import transaction.
     fn begin_import(&self, file: &str, sha256: &str) -> Result<Box<dyn import::ImportTx + '_>>;
     /// Past imports, newest first.
@@ -194,10 +210,15 @@ pub trait Store: Send + Sync {
 
 /// Open a store from a path or URL: `postgres://…` is PostgreSQL, anything else a SQLite file.
 pub fn open(target: &str) -> Result<Box<dyn Store>> {
-    if target.starts_with("postgres://") || target.starts_with("postgresql://") {
-        return Err(StoreError::Db(format!("PostgreSQL is not available in this build ({})", redact(target))));
+    if is_postgres(target) {
+        return Ok(Box::new(postgres::PgStore::open(target)?));
     }
     Ok(Box::new(sqlite::SqliteStore::open(target)?))
+}
+
+/// Whether `target` names a PostgreSQL database (by its URL scheme).
+pub fn is_postgres(target: &str) -> bool {
+    target.starts_with("postgres://") || target.starts_with("postgresql://")
 }
 
 /// A database URL with its password hidden, for logs and messages.
@@ -243,8 +264,173 @@ mod tests {
 
     #[test]
     fn redacts_passwords() {
-        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
         assert_eq!(redact("clientele.db"), "clientele.db");
         assert!(now().ends_with('Z') && now().len() == 27);
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// API, users, tokens, contacts and call routing (issue 3). Implemented for SQLite in
+// `sqlite_api.rs`.
+// ---------------------------------------------------------------------------------------
+
+pub use clientele_core::contact::Contact;
+
+/// A user of the API (created from the command line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Id.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+    /// E-mail (login).
+    pub email: String,
+    /// Argon2 PHC string.
+    pub password_hash: String,
+}
+
+/// An API token as stored: only the SHA-256 of the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// Id.
+    pub id: i64,
+    /// Name given at creation.
+    pub name: String,
+    /// Hex SHA-256 of the token.
+    pub hash: String,
+    /// `read`, `write` or `lookup`.
+    pub scope: String,
+    /// Allowed client networks, comma-separated CIDRs (none: any).
+    pub allow: Option<String>,
+    /// The user it was issued to (login), if any.
+    pub user_id: Option<i64>,
+}
+
+/// One entry of the change feed (`changes` table): every write appends one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeRecord {
+    /// Increasing revision.
+    pub rev: i64,
+    /// `customer`, `contact`, `token` or `all` (imports, undo: reload everything).
+    pub kind: String,
+    /// Id of the changed item (import id for `all`).
+    pub item: i64,
+}
+
+/// What call routing needs of a customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoutingCustomer {
+    /// Id.
+    pub id: i64,
+    /// Customer account.
+    pub account: String,
+    /// Name.
+    pub name: String,
+    /// Active (inactive customers are unknown to routing).
+    pub active: bool,
+    /// VIP.
+    pub vip: bool,
+    /// On-call contract.
+    pub on_call: bool,
+    /// Last update (RFC 3339; the most recent wins a shared number).
+    pub updated_at: String,
+}
+
+/// What call routing needs of a contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoutingContact {
+    /// Id.
+    pub id: i64,
+    /// Its customer.
+    pub customer_id: i64,
+    /// First name.
+    pub first_name: Option<String>,
+    /// Last name.
+    pub last_name: Option<String>,
+}
+
+/// One indexed phone number (`phones` table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoutingPhone {
+    /// E.164 number.
+    pub e164: String,
+    /// Customer it belongs to (directly or through a contact).
+    pub customer_id: i64,
+    /// The contact, when it is a contact's number.
+    pub contact_id: Option<i64>,
+}
+
+/// Which rows [`ApiStore::routing_data`] returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoutingScope {
+    /// Everything (start, or after an import).
+    All,
+    /// These customers (absent from the answer: deleted) and their own numbers.
+    Customers(Vec<i64>),
+    /// These contacts (absent: deleted) and their numbers.
+    Contacts(Vec<i64>),
+}
+
+/// Rows for the routing index.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoutingData {
+    /// Customers.
+    pub customers: Vec<RoutingCustomer>,
+    /// Contacts.
+    pub contacts: Vec<RoutingContact>,
+    /// Phone numbers.
+    pub phones: Vec<RoutingPhone>,
+}
+
+/// The storage needed by the REST API beyond customers: users, tokens, contacts, the change
+/// feed and the routing rows. Every backend implements it with [`Store`].
+pub trait ApiStore: Store {
+    /// Create a user; `Conflict` when the e-mail is taken.
+    fn create_user(&self, name: &str, email: &str, password_hash: &str) -> Result<User>;
+    /// A user by e-mail (case-insensitive).
+    fn user_by_email(&self, email: &str) -> Result<User>;
+    /// Store a token (its hash only); returns its id. Appends a `token` change.
+    fn create_token(
+        &self,
+        name: &str,
+        hash: &str,
+        scope: &str,
+        allow: Option<&str>,
+        user_id: Option<i64>,
+    ) -> Result<i64>;
+    /// Every token.
+    fn tokens(&self) -> Result<Vec<TokenRecord>>;
+    /// A contact by id.
+    fn contact(&self, id: i64) -> Result<Contact>;
+    /// The contacts of a customer, in id order.
+    fn contacts_of(&self, customer_id: i64) -> Result<Vec<Contact>>;
+    /// Create a contact (its phones indexed); returns it as stored.
+    fn create_contact(&self, c: &Contact) -> Result<Contact>;
+    /// Replace a contact; returns it as stored.
+    fn update_contact(&self, c: &Contact) -> Result<Contact>;
+    /// Delete a contact.
+    fn delete_contact(&self, id: i64) -> Result<()>;
+    /// The contact owning a number: exact E.164 first, else the last 9 digits; the most
+    /// recently updated when several.
+    fn contact_by_phone(&self, e164: &str) -> Result<Option<Contact>>;
+    /// Number of contacts.
+    fn count_contacts(&self) -> Result<u64>;
+    /// Latest revision of the change feed (0 when empty).
+    fn last_change(&self) -> Result<i64>;
+    /// Changes after `rev`, oldest first, at most `limit`.
+    fn changes_since(&self, rev: i64, limit: u64) -> Result<Vec<ChangeRecord>>;
+    /// Rows for the routing index.
+    fn routing_data(&self, scope: &RoutingScope) -> Result<RoutingData>;
+}
+
+/// Open a store with the API methods (see [`open`]).
+pub fn open_api(target: &str) -> Result<std::sync::Arc<dyn ApiStore>> {
+    if is_postgres(target) {
+        return Ok(std::sync::Arc::new(postgres::PgStore::open(target)?));
+    }
+    Ok(std::sync::Arc::new(sqlite::SqliteStore::open(target)?))
 }

@@ -1,6 +1,6 @@
 //! The database schema, derived from the field catalogue, shared by both backends.
 
-use clientele_core::catalogue::{Kind, FIELDS, F};
+use clientele_core::catalogue::{Kind, F, FIELDS};
 use clientele_core::model::{Customer, Value};
 use serde_json::{Map, Value as Json};
 
@@ -21,11 +21,19 @@ pub fn is_int(kind: Kind) -> bool {
 /// Column names of the customers table after `id`, in order: every field, the E.164
 /// columns, then bookkeeping. Row readers rely on this order.
 pub fn customer_columns() -> Vec<String> {
-    let mut cols: Vec<String> = FIELDS.iter().map(|d| format!("\"{}\"", d.pack_key)).collect();
+    let mut cols: Vec<String> = FIELDS
+        .iter()
+        .map(|d| format!("\"{}\"", d.pack_key))
+        .collect();
     for f in F::PHONES {
         cols.push(format!("{}_e164", f.key()));
     }
-    cols.extend(["search".into(), "created_at".into(), "updated_at".into(), "created_import".into()]);
+    cols.extend([
+        "search".into(),
+        "created_at".into(),
+        "updated_at".into(),
+        "created_import".into(),
+    ]);
     cols
 }
 
@@ -50,8 +58,16 @@ pub fn create_statements(d: Dialect) -> Vec<String> {
     cols.push(format!("created_at {text} NOT NULL"));
     cols.push(format!("updated_at {text} NOT NULL"));
     cols.push(format!("created_import {int}"));
-    let contact_bools = CONTACT_BOOLS.iter().map(|(k, def)| format!("\"{k}\" {int} NOT NULL DEFAULT {}", i32::from(*def))).collect::<Vec<_>>().join(", ");
-    let contact_texts = CONTACT_TEXTS.iter().map(|k| format!("\"{k}\" {text}")).collect::<Vec<_>>().join(", ");
+    let contact_bools = CONTACT_BOOLS
+        .iter()
+        .map(|(k, def)| format!("\"{k}\" {int} NOT NULL DEFAULT {}", i32::from(*def)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let contact_texts = CONTACT_TEXTS
+        .iter()
+        .map(|k| format!("\"{k}\" {text}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     vec![
         format!("CREATE TABLE customers ({})", cols.join(", ")),
         "CREATE UNIQUE INDEX customers_account ON customers (\"customerAccount\")".into(),
@@ -89,7 +105,17 @@ pub fn create_statements(d: Dialect) -> Vec<String> {
 }
 
 /// Text columns of contacts (API keys).
-pub const CONTACT_TEXTS: &[&str] = &["firstName", "lastName", "emailAddress", "mobilePhone", "landlinePhone", "role", "service", "comment", "source"];
+pub const CONTACT_TEXTS: &[&str] = &[
+    "firstName",
+    "lastName",
+    "emailAddress",
+    "mobilePhone",
+    "landlinePhone",
+    "role",
+    "service",
+    "comment",
+    "source",
+];
 
 /// Boolean columns of contacts with their defaults.
 pub const CONTACT_BOOLS: &[(&str, bool)] = &[
@@ -111,7 +137,12 @@ pub const CONTACT_BOOLS: &[(&str, bool)] = &[
 /// separated by one space.
 pub fn search_text(c: &Customer) -> String {
     let mut s = String::with_capacity(64);
-    for f in [F::customerAccount, F::name, F::registrationNumber, F::taxRegistrationNumber] {
+    for f in [
+        F::customerAccount,
+        F::name,
+        F::registrationNumber,
+        F::taxRegistrationNumber,
+    ] {
         if let Some(t) = c.text(f) {
             push_folded(&mut s, t);
         }
@@ -151,7 +182,10 @@ pub fn to_journal(c: &Customer) -> String {
         m.insert(d.pack_key.into(), v);
     }
     for (i, f) in F::PHONES.iter().enumerate() {
-        m.insert(format!("{}_e164", f.key()), c.e164[i].clone().map_or(Json::Null, Json::String));
+        m.insert(
+            format!("{}_e164", f.key()),
+            c.e164[i].clone().map_or(Json::Null, Json::String),
+        );
     }
     m.insert("updated_at".into(), Json::String(c.updated_at.clone()));
     Json::Object(m).to_string()

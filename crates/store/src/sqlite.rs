@@ -3,7 +3,7 @@
 use crate::import::{Counts, ImportTx};
 use crate::schema::{self, customer_columns, is_int, Dialect};
 use crate::{ImportRecord, ListQuery, Result, Settings, SortKey, Stats, Store, StoreError};
-use clientele_core::catalogue::{FIELDS, F};
+use clientele_core::catalogue::{F, FIELDS};
 use clientele_core::ident::phone;
 use clientele_core::model::{Customer, Value, VatRegime};
 use r2d2::{Pool, PooledConnection};
@@ -24,8 +24,8 @@ fn init_connection(c: &mut Connection) -> rusqlite::Result<()> {
     // WAL lets readers (API, routing refresh) work while an import writes; a busy timeout
     // makes concurrent writers wait instead of failing at once.
     c.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-         PRAGMA busy_timeout = 30000; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+        "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+         PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;",
     )
 }
 
@@ -33,8 +33,18 @@ impl SqliteStore {
     /// Open (and create or migrate) the database file at `path`.
     pub fn open(path: &str) -> Result<SqliteStore> {
         let manager = SqliteConnectionManager::file(path).with_init(init_connection);
-        let pool = Pool::builder().max_size(8).build(manager).map_err(|e| StoreError::Db(format!("cannot open {path}: {e}")))?;
-        let store = SqliteStore { pool, select: format!("SELECT id, {} FROM customers", customer_columns().join(", ")) };
+        let pool = Pool::builder()
+            .max_size(8)
+            .min_idle(Some(1))
+            .build(manager)
+            .map_err(|e| StoreError::Db(format!("cannot open {path}: {e}")))?;
+        let store = SqliteStore {
+            pool,
+            select: format!(
+                "SELECT id, {} FROM customers",
+                customer_columns().join(", ")
+            ),
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -47,7 +57,9 @@ impl SqliteStore {
         let mut c = self.conn()?;
         let version: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if version > SCHEMA_VERSION {
-            return Err(StoreError::Db(format!("the database was written by a newer Clientèle (schema {version})")));
+            return Err(StoreError::Db(format!(
+                "the database was written by a newer Clientèle (schema {version})"
+            )));
         }
         if version < 1 {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -77,7 +89,9 @@ fn customer_from_row(r: &Row) -> rusqlite::Result<Customer> {
     for (i, d) in FIELDS.iter().enumerate() {
         let v = match r.get_ref(i + 1)? {
             ValueRef::Null => None,
-            ValueRef::Integer(n) if d.kind == clientele_core::Kind::Bool => Some(Value::Bool(n != 0)),
+            ValueRef::Integer(n) if d.kind == clientele_core::Kind::Bool => {
+                Some(Value::Bool(n != 0))
+            }
             ValueRef::Integer(n) => Some(Value::Int(n)),
             ValueRef::Text(t) => Some(Value::Text(String::from_utf8_lossy(t).into_owned())),
             ValueRef::Real(f) => Some(Value::Text(f.to_string())),
@@ -105,22 +119,41 @@ fn customer_params(c: &Customer, created_import: Option<i64>) -> Vec<ToSqlOutput
             Some(Value::Int(i)) => ToSqlOutput::Owned(SqlValue::Integer(*i)),
             Some(Value::Bool(b)) => ToSqlOutput::Owned(SqlValue::Integer(i64::from(*b))),
         });
-        debug_assert!(c.get(d.id).is_none() || is_int(d.kind) != matches!(c.get(d.id), Some(Value::Text(_))));
+        debug_assert!(
+            c.get(d.id).is_none() || is_int(d.kind) != matches!(c.get(d.id), Some(Value::Text(_)))
+        );
     }
     for e in &c.e164 {
-        p.push(e.as_deref().map_or(ToSqlOutput::Owned(SqlValue::Null), |t| ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes()))));
+        p.push(
+            e.as_deref()
+                .map_or(ToSqlOutput::Owned(SqlValue::Null), |t| {
+                    ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes()))
+                }),
+        );
     }
     p.push(ToSqlOutput::Owned(SqlValue::Text(schema::search_text(c))));
-    p.push(ToSqlOutput::Borrowed(ValueRef::Text(c.created_at.as_bytes())));
-    p.push(ToSqlOutput::Borrowed(ValueRef::Text(c.updated_at.as_bytes())));
-    p.push(ToSqlOutput::Owned(created_import.map_or(SqlValue::Null, SqlValue::Integer)));
+    p.push(ToSqlOutput::Borrowed(ValueRef::Text(
+        c.created_at.as_bytes(),
+    )));
+    p.push(ToSqlOutput::Borrowed(ValueRef::Text(
+        c.updated_at.as_bytes(),
+    )));
+    p.push(ToSqlOutput::Owned(
+        created_import.map_or(SqlValue::Null, SqlValue::Integer),
+    ));
     p
 }
 
 fn insert_sql() -> String {
     let cols = customer_columns();
-    let marks = (1..=cols.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
-    format!("INSERT INTO customers ({}) VALUES ({marks})", cols.join(", "))
+    let marks = (1..=cols.len())
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "INSERT INTO customers ({}) VALUES ({marks})",
+        cols.join(", ")
+    )
 }
 
 /// Rows per multi-row INSERT: one statement step per batch instead of per row (40 columns
@@ -131,10 +164,21 @@ fn insert_batch_sql(rows: usize) -> String {
     let cols = customer_columns();
     let n = cols.len();
     let tuples = (0..rows)
-        .map(|r| format!("({})", (1..=n).map(|i| format!("?{}", r * n + i)).collect::<Vec<_>>().join(", ")))
+        .map(|r| {
+            format!(
+                "({})",
+                (1..=n)
+                    .map(|i| format!("?{}", r * n + i))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ");
-    format!("INSERT INTO customers ({}) VALUES {tuples}", cols.join(", "))
+    format!(
+        "INSERT INTO customers ({}) VALUES {tuples}",
+        cols.join(", ")
+    )
 }
 
 fn update_sql() -> String {
@@ -153,22 +197,27 @@ fn update_sql() -> String {
 /// Rewrite the phone index rows of a customer.
 fn write_phones(c: &Connection, id: i64, cust: &Customer, fresh: bool) -> rusqlite::Result<()> {
     if !fresh {
-        c.prepare_cached("DELETE FROM phones WHERE customer_id = ?1 AND contact_id IS NULL")?.execute([id])?;
+        c.prepare_cached("DELETE FROM phones WHERE customer_id = ?1 AND contact_id IS NULL")?
+            .execute([id])?;
     }
     for e in cust.e164.iter().flatten() {
-        c.prepare_cached("INSERT INTO phones (e164, last9, customer_id) VALUES (?1, ?2, ?3)")?.execute(params![e, phone::last9(e), id])?;
+        c.prepare_cached("INSERT INTO phones (e164, last9, customer_id) VALUES (?1, ?2, ?3)")?
+            .execute(params![e, phone::last9(e), id])?;
     }
     Ok(())
 }
 
 fn record_change(c: &Connection, kind: &str, item: i64) -> rusqlite::Result<()> {
-    c.prepare_cached("INSERT INTO changes (kind, item) VALUES (?1, ?2)")?.execute(params![kind, item])?;
+    c.prepare_cached("INSERT INTO changes (kind, item) VALUES (?1, ?2)")?
+        .execute(params![kind, item])?;
     Ok(())
 }
 
 fn settings_of(c: &Connection) -> Result<Settings> {
     let mut s = Settings::default();
-    let mut st = c.prepare_cached("SELECT key, value FROM meta WHERE key IN ('account_prefix', 'account_width')")?;
+    let mut st = c.prepare_cached(
+        "SELECT key, value FROM meta WHERE key IN ('account_prefix', 'account_width')",
+    )?;
     let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
     for row in rows {
         let (k, v) = row?;
@@ -211,13 +260,17 @@ impl Store for SqliteStore {
 
     fn customer(&self, id: i64) -> Result<Customer> {
         let c = self.conn()?;
-        let found = c.prepare_cached(&format!("{} WHERE id = ?1", self.select))?.query_row([id], customer_from_row)?;
+        let found = c
+            .prepare_cached(&format!("{} WHERE id = ?1", self.select))?
+            .query_row([id], customer_from_row)?;
         Ok(found)
     }
 
     fn customer_by_account(&self, account: &str) -> Result<Customer> {
         let c = self.conn()?;
-        let found = c.prepare_cached(&format!("{} WHERE \"customerAccount\" = ?1", self.select))?.query_row([account], customer_from_row)?;
+        let found = c
+            .prepare_cached(&format!("{} WHERE \"customerAccount\" = ?1", self.select))?
+            .query_row([account], customer_from_row)?;
         Ok(found)
     }
 
@@ -225,7 +278,10 @@ impl Store for SqliteStore {
         let mut wh: Vec<String> = Vec::new();
         let mut p: Vec<SqlValue> = Vec::new();
         if let Some(n) = &q.name {
-            p.push(SqlValue::Text(format!("%{}%", like_escape(&schema::search_fold(n)))));
+            p.push(SqlValue::Text(format!(
+                "%{}%",
+                like_escape(&schema::search_fold(n))
+            )));
             wh.push(format!("search LIKE ?{} ESCAPE '\\'", p.len()));
         }
         if let Some(a) = &q.account {
@@ -239,7 +295,10 @@ impl Store for SqliteStore {
             let mut alt = format!("search LIKE ?{n} ESCAPE '\\'");
             if let Some(e) = phone::fast_key(t) {
                 p.push(SqlValue::Text(phone::last9(&e).to_string()));
-                alt.push_str(&format!(" OR id IN (SELECT customer_id FROM phones WHERE last9 = ?{})", p.len()));
+                alt.push_str(&format!(
+                    " OR id IN (SELECT customer_id FROM phones WHERE last9 = ?{})",
+                    p.len()
+                ));
             }
             wh.push(format!("({alt})"));
         }
@@ -247,7 +306,12 @@ impl Store for SqliteStore {
             let d = f.def();
             p.push(SqlValue::Integer(i64::from(*v)));
             let default = matches!(d.default, clientele_core::catalogue::Default::Bool(true));
-            wh.push(format!("COALESCE(\"{}\", {}) = ?{}", d.pack_key, i64::from(default), p.len()));
+            wh.push(format!(
+                "COALESCE(\"{}\", {}) = ?{}",
+                d.pack_key,
+                i64::from(default),
+                p.len()
+            ));
         }
         if let Some(l) = q.reseller_level {
             p.push(SqlValue::Integer(l));
@@ -256,9 +320,17 @@ impl Store for SqliteStore {
         if let Some(r) = &q.vat_regime {
             wh.push(regime_sql(r).to_string());
         }
-        let where_sql = if wh.is_empty() { String::new() } else { format!(" WHERE {}", wh.join(" AND ")) };
+        let where_sql = if wh.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", wh.join(" AND "))
+        };
         let c = self.conn()?;
-        let total: i64 = c.query_row(&format!("SELECT COUNT(*) FROM customers{where_sql}"), params_from_iter(p.iter()), |r| r.get(0))?;
+        let total: i64 = c.query_row(
+            &format!("SELECT COUNT(*) FROM customers{where_sql}"),
+            params_from_iter(p.iter()),
+            |r| r.get(0),
+        )?;
         let order = match q.sort {
             Some((k, desc)) => format!(
                 "{} {}, id {}",
@@ -272,7 +344,10 @@ impl Store for SqliteStore {
                 if desc { "DESC" } else { "ASC" },
                 if desc { "DESC" } else { "ASC" }
             ),
-            None if q.term.is_some() => "CASE WHEN \"customerAccount\" = ?0 THEN 0 ELSE 1 END, name COLLATE NOCASE, id".replace("?0", &format!("?{}", p.len() + 1)),
+            None if q.term.is_some() => {
+                "CASE WHEN \"customerAccount\" = ?0 THEN 0 ELSE 1 END, name COLLATE NOCASE, id"
+                    .replace("?0", &format!("?{}", p.len() + 1))
+            }
             None => "id".into(),
         };
         let mut p2 = p.clone();
@@ -283,9 +358,16 @@ impl Store for SqliteStore {
         }
         p2.push(SqlValue::Integer(q.limit as i64));
         p2.push(SqlValue::Integer(q.offset as i64));
-        let sql = format!("{}{where_sql} ORDER BY {order} LIMIT ?{} OFFSET ?{}", self.select, p2.len() - 1, p2.len());
+        let sql = format!(
+            "{}{where_sql} ORDER BY {order} LIMIT ?{} OFFSET ?{}",
+            self.select,
+            p2.len() - 1,
+            p2.len()
+        );
         let mut st = c.prepare(&sql)?;
-        let rows = st.query_map(params_from_iter(p2.iter()), customer_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = st
+            .query_map(params_from_iter(p2.iter()), customer_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok((rows, total as u64))
     }
 
@@ -302,7 +384,8 @@ impl Store for SqliteStore {
             let next = max_account_number(&tx, &s)? + 1;
             cust.values[F::customerAccount.idx()] = Some(Value::Text(s.account(next)));
         }
-        tx.prepare_cached(&insert_sql())?.execute(params_from_iter(customer_params(&cust, None)))?;
+        tx.prepare_cached(&insert_sql())?
+            .execute(params_from_iter(customer_params(&cust, None)))?;
         cust.id = tx.last_insert_rowid();
         write_phones(&tx, cust.id, &cust, true)?;
         record_change(&tx, "customer", cust.id)?;
@@ -317,7 +400,9 @@ impl Store for SqliteStore {
         cust.updated_at = crate::now();
         let mut p = customer_params(&cust, None);
         p.push(ToSqlOutput::Owned(SqlValue::Integer(cust.id)));
-        let n = tx.prepare_cached(&update_sql())?.execute(params_from_iter(p))?;
+        let n = tx
+            .prepare_cached(&update_sql())?
+            .execute(params_from_iter(p))?;
         if n == 0 {
             return Err(StoreError::NotFound);
         }
@@ -340,7 +425,10 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn for_each_customer(&self, f: &mut dyn FnMut(&Customer) -> std::result::Result<(), String>) -> Result<()> {
+    fn for_each_customer(
+        &self,
+        f: &mut dyn FnMut(&Customer) -> std::result::Result<(), String>,
+    ) -> Result<()> {
         let c = self.conn()?;
         let mut st = c.prepare(&format!("{} ORDER BY id", self.select))?;
         let mut rows = st.query([])?;
@@ -354,7 +442,10 @@ impl Store for SqliteStore {
         let conn = self.conn()?;
         // IMMEDIATE takes the write lock now: two imports never interleave.
         conn.execute_batch("BEGIN IMMEDIATE")?;
-        let result = conn.execute("INSERT INTO imports (file, sha256, at) VALUES (?1, ?2, ?3)", params![file, sha256, crate::now()]);
+        let result = conn.execute(
+            "INSERT INTO imports (file, sha256, at) VALUES (?1, ?2, ?3)",
+            params![file, sha256, crate::now()],
+        );
         if let Err(e) = result {
             let _ = conn.execute_batch("ROLLBACK");
             return Err(e.into());
@@ -376,7 +467,9 @@ impl Store for SqliteStore {
     fn imports(&self) -> Result<Vec<ImportRecord>> {
         let c = self.conn()?;
         let mut st = c.prepare("SELECT id, file, sha256, at, created, updated, unchanged, rejected, contacts, undone_at FROM imports ORDER BY id DESC")?;
-        let rows = st.query_map([], import_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = st
+            .query_map([], import_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
@@ -388,7 +481,10 @@ impl Store for SqliteStore {
             .optional()?
             .ok_or(StoreError::NotFound)?;
         if rec.undone_at.is_some() {
-            return Err(StoreError::Refused(format!("import {id} was already undone on {}", rec.undone_at.unwrap_or_default())));
+            return Err(StoreError::Refused(format!(
+                "import {id} was already undone on {}",
+                rec.undone_at.unwrap_or_default()
+            )));
         }
         // Refuse when a customer it touched has changed since: undoing would lose that change.
         let changed: Option<String> = tx
@@ -409,19 +505,31 @@ impl Store for SqliteStore {
             .collect::<rusqlite::Result<_>>()?;
         let select = format!("{} WHERE id = ?1", self.select);
         for (cid, before) in befores {
-            let Some(mut cust) = tx.prepare_cached(&select)?.query_row([cid], customer_from_row).optional()? else { continue };
+            let Some(mut cust) = tx
+                .prepare_cached(&select)?
+                .query_row([cid], customer_from_row)
+                .optional()?
+            else {
+                continue;
+            };
             if schema::from_journal(&mut cust, &before).is_none() {
-                return Err(StoreError::Db(format!("corrupt journal entry for customer {cid}")));
+                return Err(StoreError::Db(format!(
+                    "corrupt journal entry for customer {cid}"
+                )));
             }
             let mut p = customer_params(&cust, None);
             p.push(ToSqlOutput::Owned(SqlValue::Integer(cid)));
-            tx.prepare_cached(&update_sql())?.execute(params_from_iter(p))?;
+            tx.prepare_cached(&update_sql())?
+                .execute(params_from_iter(p))?;
             write_phones(&tx, cid, &cust, false)?;
         }
         tx.execute("DELETE FROM phones WHERE customer_id IN (SELECT id FROM customers WHERE created_import = ?1)", [id])?;
         tx.execute("DELETE FROM contacts WHERE created_import = ?1", [id])?;
         tx.execute("DELETE FROM customers WHERE created_import = ?1", [id])?;
-        tx.execute("UPDATE imports SET undone_at = ?2 WHERE id = ?1", params![id, crate::now()])?;
+        tx.execute(
+            "UPDATE imports SET undone_at = ?2 WHERE id = ?1",
+            params![id, crate::now()],
+        )?;
         record_change(&tx, "all", id)?;
         tx.commit()?;
         let mut rec = rec;
@@ -437,13 +545,29 @@ impl Store for SqliteStore {
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )?;
         let mut st = c.prepare("SELECT \"resellerLevel\", COUNT(*) FROM customers WHERE \"isReseller\" = 1 GROUP BY 1 ORDER BY 1")?;
-        let reseller_levels = st.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let reseller_levels = st
+            .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         let mut vat_regimes = Vec::new();
         for r in VatRegime::ALL {
-            let n: i64 = c.query_row(&format!("SELECT COUNT(*) FROM customers WHERE {}", regime_sql(r.code())), [], |row| row.get(0))?;
+            let n: i64 = c.query_row(
+                &format!(
+                    "SELECT COUNT(*) FROM customers WHERE {}",
+                    regime_sql(r.code())
+                ),
+                [],
+                |row| row.get(0),
+            )?;
             vat_regimes.push((r.code().to_string(), n as u64));
         }
-        Ok(Stats { total: total as u64, active: active as u64, vip: vip as u64, on_call: on_call as u64, reseller_levels, vat_regimes })
+        Ok(Stats {
+            total: total as u64,
+            active: active as u64,
+            vip: vip as u64,
+            on_call: on_call as u64,
+            reseller_levels,
+            vat_regimes,
+        })
     }
 }
 
@@ -460,7 +584,9 @@ fn regime_sql(code: &str) -> &'static str {
 }
 
 fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 fn import_from_row(r: &Row) -> rusqlite::Result<ImportRecord> {
@@ -498,11 +624,19 @@ impl SqliteImport {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let params: Vec<ToSqlOutput<'_>> = self.pending.iter().flat_map(|c| customer_params(c, Some(self.import_id))).collect();
+        let params: Vec<ToSqlOutput<'_>> = self
+            .pending
+            .iter()
+            .flat_map(|c| customer_params(c, Some(self.import_id)))
+            .collect();
         if self.pending.len() == BATCH {
-            self.conn.prepare_cached(&self.insert_batch)?.execute(params_from_iter(params))?;
+            self.conn
+                .prepare_cached(&self.insert_batch)?
+                .execute(params_from_iter(params))?;
         } else {
-            self.conn.prepare(&insert_batch_sql(self.pending.len()))?.execute(params_from_iter(params))?;
+            self.conn
+                .prepare(&insert_batch_sql(self.pending.len()))?
+                .execute(params_from_iter(params))?;
         }
         self.pending.clear();
         Ok(())
@@ -511,26 +645,43 @@ impl SqliteImport {
 
 impl ImportTx for SqliteImport {
     fn existing_count(&mut self) -> Result<u64> {
-        let n: i64 = self.conn.query_row("SELECT COUNT(*) FROM (SELECT 1 FROM customers LIMIT 1)", [], |r| r.get(0))?;
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM customers LIMIT 1)",
+            [],
+            |r| r.get(0),
+        )?;
         if n == 0 {
             // Into an empty table, building the indexes once at the end is much cheaper than
             // maintaining them row by row; the engine checks accounts within the file itself,
             // and the DDL is part of the transaction (rolled back with it).
-            self.conn.execute_batch("DROP INDEX customers_account; DROP INDEX customers_siret;")?;
+            self.conn
+                .execute_batch("DROP INDEX customers_account; DROP INDEX customers_siret;")?;
             self.rebuild_indexes = true;
         }
         Ok(n as u64)
     }
 
     fn find_by_account(&mut self, account: &str) -> Result<Option<Customer>> {
-        let sql = format!("{} WHERE \"customerAccount\" = ?1 AND created_import IS NOT ?2", self.select);
-        Ok(self.conn.prepare_cached(&sql)?.query_row(params![account, self.import_id], customer_from_row).optional()?)
+        let sql = format!(
+            "{} WHERE \"customerAccount\" = ?1 AND created_import IS NOT ?2",
+            self.select
+        );
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row(params![account, self.import_id], customer_from_row)
+            .optional()?)
     }
 
     fn find_by_siret(&mut self, siret: &str) -> Result<Vec<Customer>> {
-        let sql = format!("{} WHERE \"registrationNumber\" = ?1 AND created_import IS NOT ?2 LIMIT 2", self.select);
+        let sql = format!(
+            "{} WHERE \"registrationNumber\" = ?1 AND created_import IS NOT ?2 LIMIT 2",
+            self.select
+        );
         let mut st = self.conn.prepare_cached(&sql)?;
-        let rows = st.query_map(params![siret, self.import_id], customer_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = st
+            .query_map(params![siret, self.import_id], customer_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
@@ -543,7 +694,9 @@ impl ImportTx for SqliteImport {
             return Ok(());
         }
         // With phone numbers the new id is needed for the phone index: insert it alone.
-        self.conn.prepare_cached(&self.insert)?.execute(params_from_iter(customer_params(&c, Some(self.import_id))))?;
+        self.conn
+            .prepare_cached(&self.insert)?
+            .execute(params_from_iter(customer_params(&c, Some(self.import_id))))?;
         let id = self.conn.last_insert_rowid();
         write_phones(&self.conn, id, &c, true)?;
         Ok(())
@@ -551,16 +704,29 @@ impl ImportTx for SqliteImport {
 
     fn update(&mut self, before: &Customer, after: &Customer) -> Result<()> {
         self.conn
-            .prepare_cached("INSERT INTO import_changes (import_id, customer_id, before) VALUES (?1, ?2, ?3)")?
-            .execute(params![self.import_id, before.id, schema::to_journal(before)])?;
+            .prepare_cached(
+                "INSERT INTO import_changes (import_id, customer_id, before) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![
+                self.import_id,
+                before.id,
+                schema::to_journal(before)
+            ])?;
         let mut p = customer_params(after, None);
         p.push(ToSqlOutput::Owned(SqlValue::Integer(before.id)));
-        self.conn.prepare_cached(&self.update)?.execute(params_from_iter(p))?;
+        self.conn
+            .prepare_cached(&self.update)?
+            .execute(params_from_iter(p))?;
         write_phones(&self.conn, before.id, after, false)?;
         Ok(())
     }
 
-    fn finish(mut self: Box<Self>, settings: &Settings, counts: &Counts, commit: bool) -> Result<Option<i64>> {
+    fn finish(
+        mut self: Box<Self>,
+        settings: &Settings,
+        counts: &Counts,
+        commit: bool,
+    ) -> Result<Option<i64>> {
         self.done = true;
         if !commit {
             self.conn.execute_batch("ROLLBACK")?;
@@ -569,7 +735,9 @@ impl ImportTx for SqliteImport {
         self.flush()?;
         if self.rebuild_indexes {
             for st in schema::create_statements(Dialect::Sqlite) {
-                if st.starts_with("CREATE UNIQUE INDEX customers_account") || st.starts_with("CREATE INDEX customers_siret") {
+                if st.starts_with("CREATE UNIQUE INDEX customers_account")
+                    || st.starts_with("CREATE INDEX customers_siret")
+                {
                     self.conn.execute(&st, [])?;
                 }
             }
@@ -582,11 +750,10 @@ impl ImportTx for SqliteImport {
             .query_map([self.import_id], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         if !ids.is_empty() {
-            let mut next = max_account_number(&self.conn, settings)? + 1;
+            let first = max_account_number(&self.conn, settings)? + 1;
             let mut st = self.conn.prepare("UPDATE customers SET \"customerAccount\" = ?1, search = lower(?1) || ' ' || search WHERE id = ?2")?;
-            for id in ids {
-                st.execute(params![settings.account(next), id])?;
-                next += 1;
+            for (n, id) in (first..).zip(ids) {
+                st.execute(params![settings.account(n), id])?;
             }
         }
         self.conn.execute(

@@ -7,7 +7,8 @@ use std::process::{Command, Output};
 
 /// Where the PostgreSQL tests connect (a fresh database is created per test).
 pub fn pg_admin_url() -> String {
-    std::env::var("CLIENTELE_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("CLIENTELE_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 /// A test database: a SQLite file in a temporary folder, or a fresh PostgreSQL database.
@@ -34,11 +35,25 @@ impl TestDb {
     pub fn new(backend: Backend) -> Option<TestDb> {
         let dir = tempfile::tempdir().expect("temp dir");
         match backend {
-            Backend::Sqlite => Some(TestDb { url: dir.path().join("test.db").display().to_string(), dir, pg_name: None }),
+            Backend::Sqlite => Some(TestDb {
+                url: dir.path().join("test.db").display().to_string(),
+                dir,
+                pg_name: None,
+            }),
             Backend::Postgres => {
                 let admin = pg_admin_url();
-                let name = format!("clientele_t_{}_{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst));
-                let ok = Command::new("psql").arg(&admin).arg("-qc").arg(format!("CREATE DATABASE {name}")).output().map(|o| o.status.success()).unwrap_or(false);
+                let name = format!(
+                    "clientele_t_{}_{}",
+                    std::process::id(),
+                    NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                );
+                let ok = Command::new("psql")
+                    .arg(&admin)
+                    .arg("-qc")
+                    .arg(format!("CREATE DATABASE {name}"))
+                    .output()
+                    .map(|o| o.status.success())
+                    .unwrap_or(false);
                 if !ok {
                     if std::env::var_os("CLIENTELE_TEST_PG_REQUIRED").is_some() {
                         panic!("PostgreSQL required (CLIENTELE_TEST_PG_REQUIRED) but {admin} is not reachable");
@@ -46,8 +61,15 @@ impl TestDb {
                     eprintln!("SKIPPED: PostgreSQL not reachable at {admin}; set CLIENTELE_TEST_PG to run the PostgreSQL tests");
                     return None;
                 }
-                let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin.clone());
-                Some(TestDb { url: format!("{base}/{name}"), dir, pg_name: Some(name) })
+                let base = admin
+                    .rsplit_once('/')
+                    .map(|(b, _)| b.to_string())
+                    .unwrap_or(admin.clone());
+                Some(TestDb {
+                    url: format!("{base}/{name}"),
+                    dir,
+                    pg_name: Some(name),
+                })
             }
         }
     }
@@ -76,7 +98,11 @@ impl TestDb {
         let out = self.run(&a);
         let code = out.status.code().unwrap_or(-1);
         let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!("not JSON ({e}): stdout={} stderr={}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+            panic!(
+                "not JSON ({e}): stdout={} stderr={}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
         });
         (code, v)
     }
@@ -84,20 +110,34 @@ impl TestDb {
     /// All customers as API objects (through `export --format jsonl`).
     pub fn customers(&self) -> Vec<Value> {
         let out = self.run(&["export", "--format", "jsonl"]);
-        assert!(out.status.success(), "export failed: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("jsonl line")).collect()
+        assert!(
+            out.status.success(),
+            "export failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("jsonl line"))
+            .collect()
     }
 
     /// One customer by account.
     pub fn customer(&self, account: &str) -> Value {
-        self.customers().into_iter().find(|c| c["customerAccount"] == account).unwrap_or_else(|| panic!("no customer {account}"))
+        self.customers()
+            .into_iter()
+            .find(|c| c["customerAccount"] == account)
+            .unwrap_or_else(|| panic!("no customer {account}"))
     }
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some(name) = &self.pg_name {
-            let _ = Command::new("psql").arg(pg_admin_url()).arg("-qc").arg(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).output();
+            let _ = Command::new("psql")
+                .arg(pg_admin_url())
+                .arg("-qc")
+                .arg(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .output();
         }
     }
 }
@@ -116,13 +156,17 @@ pub fn luhn_complete(prefix: &str) -> String {
                 let n = u32::from(b - b'0');
                 if i % 2 == 1 {
                     let m = n * 2;
-                    if m > 9 { m - 9 } else { m }
+                    if m > 9 {
+                        m - 9
+                    } else {
+                        m
+                    }
                 } else {
                     n
                 }
             })
             .sum();
-        if sum % 10 == 0 {
+        if sum.is_multiple_of(10) {
             return s;
         }
     }

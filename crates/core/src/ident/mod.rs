@@ -42,7 +42,7 @@ pub fn luhn(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// The values of an all-ASCII-digit string; `None` if empty or any other character.

@@ -1,0 +1,420 @@
+//! `/api/v1/customers`: list (Laravel paginator), show, by account, search, create, update,
+//! delete. Input goes through the same rules as the pack import (`parse_cells` and
+//! `check_row`), so a 422 carries the same codes as an import report.
+
+use crate::auth::{Reader, Writer};
+use crate::error::{ApiResult, Error, Invalid};
+use crate::input::{cell_of, Input};
+use crate::state::ApiContext;
+use crate::{BaseUrl, ReqLang};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json as Body;
+use clientele_core::catalogue::{field_by_api_key, F};
+use clientele_core::issue::{FieldIssue, Problem};
+use clientele_core::model::{Customer, Record};
+use clientele_core::validate::{check_row, parse_bool, parse_cells, Cell, Cells};
+use clientele_core::Lang;
+use clientele_store::{ListQuery, SortKey, StoreError};
+use serde_json::{json, Value as Json};
+
+/// Largest page.
+pub const MAX_PER_PAGE: u64 = 500;
+/// Largest page number (beyond, offsets stop making sense).
+const MAX_PAGE: u64 = 1_000_000_000;
+
+/// Raw cells from the input, by field: the API key wins over other spellings of the same
+/// field; unknown and read-only keys are ignored.
+fn cells_of(input: &Input, inv: &mut Invalid) -> Cells {
+    let mut cells: Cells = std::array::from_fn(|_| None);
+    let mut prio = [0u8; clientele_core::N_FIELDS];
+    for (k, v) in &input.map {
+        let Some(f) = field_by_api_key(k) else {
+            continue;
+        };
+        let p = if f.def().api_key == k { 2 } else { 1 };
+        if p < prio[f.idx()] {
+            continue;
+        }
+        match cell_of(v) {
+            Some(c) => {
+                cells[f.idx()] = Some(c);
+                prio[f.idx()] = p;
+            }
+            None => {
+                let key = f.def().api_key;
+                inv.push(
+                    key,
+                    &format!("{}.invalid", f.key()),
+                    &format!("{key}: a single value is expected, not a list or an object"),
+                );
+            }
+        }
+    }
+    cells
+}
+
+fn id_of(raw: &str) -> ApiResult<i64> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|i| *i > 0)
+        .ok_or(Error::NotFound)
+}
+
+/// Validate the input on top of `base` (a new customer or the stored one).
+async fn validated(
+    state: &ApiContext,
+    input: &Input,
+    base: &Customer,
+    creating: bool,
+    lang: Lang,
+) -> ApiResult<Customer> {
+    let mut inv = Invalid::new();
+    let mut cells = cells_of(input, &mut inv);
+    // A blank account on update keeps the stored one (on create, one is generated).
+    if !creating
+        && cells[F::customerAccount.idx()]
+            .as_ref()
+            .is_some_and(Cell::is_blank)
+    {
+        cells[F::customerAccount.idx()] = None;
+    }
+    let (rec, mut issues): (Record, Vec<FieldIssue>) = parse_cells(&cells);
+    if creating && !rec.present[F::name.idx()] {
+        issues.push(FieldIssue::new(F::name, Problem::Required, "", ""));
+    }
+    let mut merged = rec.merge_into(base);
+    check_row(&rec, &merged, &mut issues);
+    inv.field_issues(&issues, lang);
+    if let Some(account) = merged.text(F::customerAccount).map(str::to_string) {
+        if base.text(F::customerAccount) != Some(account.as_str()) && inv.is_empty() {
+            let a = account.clone();
+            let taken = state
+                .db(move |s| Ok(s.customer_by_account(&a).ok().map(|c| c.id)))
+                .await?;
+            if taken.is_some_and(|id| id != base.id) {
+                inv.field_issues(
+                    &[FieldIssue::new(
+                        F::customerAccount,
+                        Problem::Taken,
+                        account,
+                        "",
+                    )],
+                    lang,
+                );
+            }
+        }
+    }
+    inv.check()?;
+    merged.id = base.id;
+    Ok(merged)
+}
+
+fn taken(e: StoreError, c: &Customer, lang: Lang) -> Error {
+    match e {
+        StoreError::Conflict(_) => {
+            let mut inv = Invalid::new();
+            inv.field_issues(
+                &[FieldIssue::new(
+                    F::customerAccount,
+                    Problem::Taken,
+                    c.text(F::customerAccount).unwrap_or_default(),
+                    "",
+                )],
+                lang,
+            );
+            Error::Invalid(Box::new(inv))
+        }
+        other => other.into(),
+    }
+}
+
+fn parse_whole(input: &Input, key: &str, default: u64, max: u64, inv: &mut Invalid) -> u64 {
+    match input.text(key).map(|s| s.trim().to_string()) {
+        None => default,
+        Some(s) if s.is_empty() => default,
+        Some(s) => match s.parse::<u64>() {
+            Ok(n) if (1..=max).contains(&n) => n,
+            _ => {
+                inv.push(
+                    key,
+                    &format!("{key}.invalid"),
+                    &format!("The {key} must be a whole number between 1 and {max}."),
+                );
+                default
+            }
+        },
+    }
+}
+
+const FILTERS: &str = "name, customerAccount, term_match, active, vip, onCallDuty, isReseller, resellerLevel, vatRegime";
+const SORTS: &str = "id, name, customerAccount, created_at, updated_at";
+
+/// Read filters, sort and page of a list request.
+fn list_query(input: &Input) -> ApiResult<(ListQuery, u64, u64)> {
+    let mut inv = Invalid::new();
+    let page = parse_whole(input, "page", 1, MAX_PAGE, &mut inv);
+    let per_page = parse_whole(input, "per_page", 15, MAX_PER_PAGE, &mut inv);
+    let mut q = ListQuery::default();
+    let mut unknown = Vec::new();
+    for (k, v) in &input.map {
+        let Some(name) = k.strip_prefix("filter[").and_then(|r| r.strip_suffix(']')) else {
+            continue;
+        };
+        let text = match v {
+            Json::String(s) => s.trim().to_string(),
+            Json::Null => continue,
+            other => other.to_string(),
+        };
+        if text.is_empty() {
+            continue;
+        }
+        let key = format!("filter[{name}]");
+        match name {
+            "name" => q.name = Some(text),
+            "customerAccount" | "customer_account" => q.account = Some(text),
+            "term_match" | "term" => q.term = Some(text),
+            "active" | "vip" | "onCallDuty" | "on_call_duty" | "isReseller" | "is_reseller" => {
+                let f = field_by_api_key(name).unwrap_or(F::active);
+                match parse_bool(&Cell::Text(text.clone()), &text) {
+                    Some(b) => q.flags.push((f, b)),
+                    None => inv.push(&key, &format!("{key}.invalid"), &format!("The {key} filter must be 1 or 0 (true or false).")),
+                }
+            }
+            "resellerLevel" | "reseller_level" => match text.parse::<i64>() {
+                Ok(n) if (1..=99).contains(&n) => q.reseller_level = Some(n),
+                _ => inv.push(&key, &format!("{key}.invalid"), &format!("The {key} filter must be a whole number from 1 to 99.")),
+            },
+            "vatRegime" | "vat_regime" => match clientele_core::VatRegime::ALL.iter().find(|r| r.code() == text) {
+                Some(r) => q.vat_regime = Some(r.code().to_string()),
+                None => inv.push(&key, &format!("{key}.invalid"), &format!("The {key} filter must be one of standard, reverse_charge_operator, reverse_charge_eu, not_charged.")),
+            },
+            other => unknown.push(other.to_string()),
+        }
+    }
+    if !unknown.is_empty() {
+        unknown.sort();
+        return Err(Error::BadRequest(format!(
+            "Requested filter(s) `{}` are not allowed. Allowed filter(s) are `{FILTERS}`.",
+            unknown.join(", ")
+        )));
+    }
+    if let Some(sort) = input.text("sort").filter(|s| !s.trim().is_empty()) {
+        let first = sort.split(',').next().unwrap_or("").trim();
+        let (desc, key) = first
+            .strip_prefix('-')
+            .map_or((false, first), |k| (true, k));
+        let k = match key {
+            "id" => SortKey::Id,
+            "name" => SortKey::Name,
+            "customerAccount" | "customer_account" => SortKey::Account,
+            "created_at" | "createdAt" => SortKey::CreatedAt,
+            "updated_at" | "updatedAt" => SortKey::UpdatedAt,
+            _ => {
+                return Err(Error::BadRequest(format!(
+                    "Requested sort(s) `{first}` is not allowed. Allowed sort(s) are `{SORTS}`."
+                )))
+            }
+        };
+        q.sort = Some((k, desc));
+    }
+    inv.check()?;
+    q.limit = per_page;
+    q.offset = (page - 1).saturating_mul(per_page);
+    Ok((q, page, per_page))
+}
+
+/// The Laravel paginator body.
+pub fn paginator(path: &str, page: u64, per_page: u64, total: u64, data: Vec<Json>) -> Json {
+    let last_page = total.div_ceil(per_page).max(1);
+    let offset = (page - 1) * per_page;
+    let url = |n: u64| format!("{path}?page={n}");
+    let n = data.len() as u64;
+    json!({
+        "current_page": page,
+        "data": data,
+        "first_page_url": url(1),
+        "from": if n == 0 { Json::Null } else { json!(offset + 1) },
+        "last_page": last_page,
+        "last_page_url": url(last_page),
+        "next_page_url": if page < last_page { json!(url(page + 1)) } else { Json::Null },
+        "path": path,
+        "per_page": per_page,
+        "prev_page_url": if page > 1 { json!(url(page - 1)) } else { Json::Null },
+        "to": if n == 0 { Json::Null } else { json!(offset + n) },
+        "total": total,
+    })
+}
+
+/// Paginated list of customers.
+#[utoipa::path(get, path = "/api/v1/customers", tag = "customers",
+    params(("page" = Option<u64>, Query, description = "Page, from 1"),
+           ("per_page" = Option<u64>, Query, description = "Page size, 15 by default, at most 500"),
+           ("filter[name]" = Option<String>, Query, description = "Name contains (accent- and case-insensitive)"),
+           ("filter[customerAccount]" = Option<String>, Query, description = "Account equals"),
+           ("filter[term_match]" = Option<String>, Query, description = "Account, name, SIRET, VAT number or phone matches"),
+           ("filter[active]" = Option<bool>, Query), ("filter[vip]" = Option<bool>, Query), ("filter[onCallDuty]" = Option<bool>, Query),
+           ("filter[isReseller]" = Option<bool>, Query), ("filter[resellerLevel]" = Option<i64>, Query),
+           ("sort" = Option<String>, Query, description = "id, name, customerAccount, created_at, updated_at; `-` for descending")),
+    responses((status = 200, description = "Laravel paginator of customer objects", body = serde_json::Value),
+              (status = 400, description = "Unknown filter or sort"), (status = 401), (status = 403), (status = 422, description = "Bad page, per_page or filter value")),
+    security(("bearer" = [])))]
+pub async fn list(
+    _: Reader,
+    State(state): State<ApiContext>,
+    BaseUrl(base): BaseUrl,
+    input: Input,
+) -> ApiResult<Body<Json>> {
+    let (q, page, per_page) = list_query(&input)?;
+    let (rows, total) = state.db(move |s| s.list_customers(&q)).await?;
+    let path = format!("{base}/api/v1/customers");
+    Ok(Body(paginator(
+        &path,
+        page,
+        per_page,
+        total,
+        rows.iter().map(Customer::to_api_json).collect(),
+    )))
+}
+
+/// Customers matching a term (account, name, SIRET, VAT number), best first, at most 50.
+#[utoipa::path(get, path = "/api/v1/customers/search", tag = "customers",
+    params(("term" = String, Query, description = "Search term")),
+    responses((status = 200, description = "Bare array of customer objects", body = serde_json::Value), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn search(
+    _: Reader,
+    State(state): State<ApiContext>,
+    input: Input,
+) -> ApiResult<Body<Json>> {
+    let term = input
+        .first_text(&["term", "q", "filter[term_match]"])
+        .map(|t| t.trim().to_string())
+        .unwrap_or_default();
+    if term.is_empty() {
+        return Ok(Body(json!([])));
+    }
+    let q = ListQuery {
+        term: Some(term),
+        limit: 50,
+        ..ListQuery::default()
+    };
+    let (rows, _) = state.db(move |s| s.list_customers(&q)).await?;
+    Ok(Body(Json::Array(
+        rows.iter().map(Customer::to_api_json).collect(),
+    )))
+}
+
+/// One customer.
+#[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers",
+    params(("id" = i64, Path, description = "Customer id")),
+    responses((status = 200, description = "The customer object", body = serde_json::Value), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn show(
+    _: Reader,
+    State(state): State<ApiContext>,
+    Path(id): Path<String>,
+) -> ApiResult<Body<Json>> {
+    let id = id_of(&id)?;
+    let c = state.db(move |s| s.customer(id)).await?;
+    Ok(Body(c.to_api_json()))
+}
+
+/// One customer by account.
+#[utoipa::path(get, path = "/api/v1/customerAccounts/{customerAccount}", tag = "customers",
+    params(("customerAccount" = String, Path, description = "Customer account")),
+    responses((status = 200, description = "The customer object", body = serde_json::Value), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn by_account(
+    _: Reader,
+    State(state): State<ApiContext>,
+    Path(account): Path<String>,
+) -> ApiResult<Body<Json>> {
+    let c = state
+        .db(move |s| s.customer_by_account(account.trim()))
+        .await?;
+    Ok(Body(c.to_api_json()))
+}
+
+/// Create a customer: only `name` is required; the account is generated when absent.
+#[utoipa::path(post, path = "/api/v1/customers", tag = "customers",
+    request_body(content = serde_json::Value, description = "Customer fields by API key (camelCase or snake_case), as JSON, form or query string"),
+    responses((status = 201, description = "The created customer", body = serde_json::Value), (status = 400, description = "Malformed body"),
+              (status = 401), (status = 403), (status = 422, description = "`{message, errors, codes}`")),
+    security(("bearer" = [])))]
+pub async fn create(
+    _: Writer,
+    State(state): State<ApiContext>,
+    ReqLang(lang): ReqLang,
+    input: Input,
+) -> ApiResult<(StatusCode, Body<Json>)> {
+    let c = validated(&state, &input, &Customer::new(), true, lang).await?;
+    let c2 = c.clone();
+    let stored = state
+        .db(move |s| Ok(s.create_customer(&c2)))
+        .await?
+        .map_err(|e| taken(e, &c, lang))?;
+    state.sync().await?;
+    Ok((StatusCode::CREATED, Body(stored.to_api_json())))
+}
+
+/// Update any subset of a customer's fields.
+#[utoipa::path(method(put, patch), path = "/api/v1/customers/{id}", tag = "customers",
+    params(("id" = i64, Path, description = "Customer id")),
+    request_body(content = serde_json::Value, description = "Any subset of the customer fields"),
+    responses((status = 200, description = "The updated customer", body = serde_json::Value), (status = 400), (status = 401), (status = 403), (status = 404), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn update(
+    _: Writer,
+    State(state): State<ApiContext>,
+    ReqLang(lang): ReqLang,
+    Path(id): Path<String>,
+    input: Input,
+) -> ApiResult<Body<Json>> {
+    let id = id_of(&id)?;
+    let base = state.db(move |s| s.customer(id)).await?;
+    let c = validated(&state, &input, &base, false, lang).await?;
+    let c2 = c.clone();
+    let stored = state
+        .db(move |s| Ok(s.update_customer(&c2)))
+        .await?
+        .map_err(|e| taken(e, &c, lang))?;
+    state.sync().await?;
+    Ok(Body(stored.to_api_json()))
+}
+
+/// Delete a customer and its contacts.
+#[utoipa::path(delete, path = "/api/v1/customers/{id}", tag = "customers",
+    params(("id" = i64, Path, description = "Customer id")),
+    responses((status = 200, description = "`{\"message\":\"Deleted.\"}`", body = serde_json::Value), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn delete(
+    _: Writer,
+    State(state): State<ApiContext>,
+    Path(id): Path<String>,
+    _input: Input,
+) -> ApiResult<Body<Json>> {
+    let id = id_of(&id)?;
+    state.db(move |s| s.delete_customer(id)).await?;
+    state.sync().await?;
+    Ok(Body(json!({"message": "Deleted."})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paginator_shapes() {
+        let p = paginator("http://h/api/v1/customers", 1, 15, 0, vec![]);
+        assert_eq!(p["last_page"], json!(1));
+        assert_eq!(p["current_page"], json!(1));
+        assert_eq!(p["from"], Json::Null);
+        let p = paginator("http://h/p", 2, 15, 31, vec![json!({}); 15]);
+        assert_eq!(p["last_page"], json!(3));
+        assert_eq!(p["from"], json!(16));
+        assert_eq!(p["to"], json!(30));
+        assert_eq!(p["next_page_url"], json!("http://h/p?page=3"));
+        assert_eq!(p["prev_page_url"], json!("http://h/p?page=1"));
+    }
+}

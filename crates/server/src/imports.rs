@@ -1,0 +1,154 @@
+//! `/api/v1/imports`: upload a pack (the same report as `clientele check|import`), list
+//! past imports, undo one.
+
+use crate::auth::{Reader, Writer};
+use crate::error::{ApiResult, Error, Invalid};
+use crate::input::parse_pairs;
+use crate::state::ApiContext;
+use crate::ReqLang;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, Path, RawQuery, State};
+use axum::Json as Body;
+use clientele_import::{RunError, RunOptions, Source};
+use clientele_store::Store;
+use serde_json::{json, Map, Value as Json};
+
+fn truthy(m: &Map<String, Json>, keys: &[&str]) -> bool {
+    keys.iter().filter_map(|k| m.get(*k)).any(|v| match v {
+        Json::Bool(b) => *b,
+        Json::String(s) => matches!(
+            s.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "on"
+        ),
+        Json::Number(n) => n.as_i64() == Some(1),
+        _ => false,
+    })
+}
+
+/// Check (`dryRun=1`) or import a pack; the JSON report of `cli.md`.
+#[utoipa::path(post, path = "/api/v1/imports", tag = "imports",
+    params(("dryRun" = Option<bool>, Query, description = "`1`: check only, write nothing (also accepted as a multipart field)")),
+    request_body(content_type = "multipart/form-data", description = "Field `file`: the pack (.xlsx, .xls, .ods, .csv, .txt)"),
+    responses((status = 200, description = "The report; `imported` says whether the database was written", body = serde_json::Value),
+              (status = 401), (status = 403), (status = 413, description = "File too large"),
+              (status = 422, description = "Unusable file (the report with its single issue), or no file")),
+    security(("bearer" = [])))]
+pub async fn upload(
+    _: Writer,
+    State(state): State<ApiContext>,
+    ReqLang(lang): ReqLang,
+    RawQuery(q): RawQuery,
+    mp: Result<Multipart, MultipartRejection>,
+) -> ApiResult<Body<Json>> {
+    let mut mp = mp.map_err(|e| {
+        Error::BadRequest(format!(
+            "Expected a multipart/form-data upload: {}",
+            e.body_text()
+        ))
+    })?;
+    let mut fields = Map::new();
+    if let Some(q) = q {
+        parse_pairs(q.as_bytes(), &mut fields)?;
+    }
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let too_large = |e: axum::extract::multipart::MultipartError| {
+        if e.status().as_u16() == 413 {
+            Error::PayloadTooLarge
+        } else {
+            Error::BadRequest(e.body_text())
+        }
+    };
+    while let Some(field) = mp.next_field().await.map_err(too_large)? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            let fname = field
+                .file_name()
+                .filter(|n| !n.is_empty())
+                .unwrap_or("upload.csv")
+                .to_string();
+            let bytes = field.bytes().await.map_err(too_large)?;
+            file = Some((fname, bytes.to_vec()));
+        } else {
+            let v = field.text().await.map_err(too_large)?;
+            fields.insert(name, Json::String(v));
+        }
+    }
+    let Some((name, bytes)) = file else {
+        return Err(Error::Invalid(Box::new(Invalid::one(
+            "file",
+            "file.required",
+            "The file field is required.",
+        ))));
+    };
+    let opts = RunOptions {
+        dry_run: truthy(&fields, &["dryRun", "dry_run"]),
+        lang,
+        ..RunOptions::default()
+    };
+    let result = state
+        .db(move |s| {
+            Ok(clientele_import::run(
+                s as &dyn Store,
+                Source::Bytes(&name, bytes),
+                &opts,
+                &mut |_| {},
+            ))
+        })
+        .await?;
+    match result {
+        Ok(report) => {
+            if report.imported {
+                state.sync().await?;
+            }
+            Ok(Body(
+                serde_json::to_value(&report).map_err(|e| Error::Internal(e.to_string()))?,
+            ))
+        }
+        Err(RunError::Unusable(report)) => {
+            let mut body =
+                serde_json::to_value(&report).map_err(|e| Error::Internal(e.to_string()))?;
+            if let Json::Object(m) = &mut body {
+                let msg = report
+                    .issues
+                    .first()
+                    .map_or("The file cannot be used.".to_string(), |i| {
+                        i.message.clone()
+                    });
+                m.insert("message".into(), json!(msg));
+            }
+            Err(Error::Unprocessable(body))
+        }
+        Err(RunError::Store(e)) => Err(e.into()),
+        Err(RunError::Io(e)) => Err(Error::Unprocessable(json!({ "message": e }))),
+    }
+}
+
+/// Past imports, newest first.
+#[utoipa::path(get, path = "/api/v1/imports", tag = "imports",
+    responses((status = 200, description = "Array of imports", body = serde_json::Value), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn list(_: Reader, State(state): State<ApiContext>) -> ApiResult<Body<Json>> {
+    let rows = state.db(|s| s.imports()).await?;
+    Ok(Body(
+        serde_json::to_value(rows).map_err(|e| Error::Internal(e.to_string()))?,
+    ))
+}
+
+/// Undo an import: every customer it created is removed, every customer it changed restored.
+#[utoipa::path(post, path = "/api/v1/imports/{id}/undo", tag = "imports",
+    params(("id" = i64, Path, description = "Import id")),
+    responses((status = 200, description = "The import, with `undoneAt`", body = serde_json::Value), (status = 401), (status = 403), (status = 404),
+              (status = 409, description = "Already undone, or customers changed since")),
+    security(("bearer" = [])))]
+pub async fn undo(
+    _: Writer,
+    State(state): State<ApiContext>,
+    Path(id): Path<String>,
+) -> ApiResult<Body<Json>> {
+    let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
+    let rec = state.db(move |s| s.undo_import(id)).await?;
+    state.sync().await?;
+    Ok(Body(
+        serde_json::to_value(rec).map_err(|e| Error::Internal(e.to_string()))?,
+    ))
+}

@@ -1,0 +1,154 @@
+//! Lenient request input: query string, form body and JSON body merged into one map (the
+//! body wins), as the BlueRockTEL clients send fields in any of them.
+
+use crate::error::Error;
+use crate::state::ApiContext;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::header;
+use clientele_core::validate::Cell;
+use serde_json::{Map, Value as Json};
+
+/// The merged input of a request.
+#[derive(Debug, Default, Clone)]
+pub struct Input {
+    /// Keys and values; query-string and form values are JSON strings.
+    pub map: Map<String, Json>,
+}
+
+impl Input {
+    /// A value, when present.
+    pub fn get(&self, key: &str) -> Option<&Json> {
+        self.map.get(key)
+    }
+    /// A value as text (numbers and booleans written out); `None` when absent or null.
+    pub fn text(&self, key: &str) -> Option<String> {
+        match self.map.get(key)? {
+            Json::String(s) => Some(s.clone()),
+            Json::Number(n) => Some(n.to_string()),
+            Json::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+    /// The first present of several keys, as text.
+    pub fn first_text(&self, keys: &[&str]) -> Option<String> {
+        keys.iter().find_map(|k| self.text(k))
+    }
+}
+
+/// Parse a query string or form body into the map (later keys win).
+pub fn parse_pairs(s: &[u8], into: &mut Map<String, Json>) -> Result<(), Error> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(s)
+        .map_err(|e| Error::BadRequest(format!("Malformed query string or form body: {e}")))?;
+    for (k, v) in pairs {
+        into.insert(k, Json::String(v));
+    }
+    Ok(())
+}
+
+/// Merge a body into the map by its content type.
+fn merge_body(content_type: &str, body: &[u8], into: &mut Map<String, Json>) -> Result<(), Error> {
+    let trimmed = body.trim_ascii();
+    if trimmed.is_empty() {
+        return Ok(());
+    }
+    let looks_json = matches!(trimmed.first(), Some(b'{' | b'['));
+    if content_type.starts_with("application/x-www-form-urlencoded")
+        || (!content_type.contains("json") && !looks_json)
+    {
+        return parse_pairs(trimmed, into);
+    }
+    let v: Json = serde_json::from_slice(trimmed)
+        .map_err(|e| Error::BadRequest(format!("Malformed JSON body: {e}")))?;
+    match v {
+        Json::Object(m) => {
+            into.extend(m);
+            Ok(())
+        }
+        // Clients send `[]` with a DELETE (and sometimes a GET).
+        Json::Array(a) if a.is_empty() => Ok(()),
+        _ => Err(Error::BadRequest("The JSON body must be an object.".into())),
+    }
+}
+
+impl FromRequest<ApiContext> for Input {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &ApiContext) -> Result<Self, Self::Rejection> {
+        let mut map = Map::new();
+        if let Some(q) = req.uri().query() {
+            parse_pairs(q.as_bytes(), &mut map)?;
+        }
+        let ct = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let body =
+            Bytes::from_request(req, state)
+                .await
+                .map_err(|e| match e.status().as_u16() {
+                    413 => Error::PayloadTooLarge,
+                    _ => Error::BadRequest(e.body_text()),
+                })?;
+        merge_body(&ct, &body, &mut map)?;
+        Ok(Input { map })
+    }
+}
+
+/// A JSON input value as a raw cell (`None`: not a single value).
+pub fn cell_of(v: &Json) -> Option<Cell> {
+    Some(match v {
+        Json::Null => Cell::Empty,
+        Json::String(s) => Cell::Text(s.clone()),
+        Json::Bool(b) => Cell::Bool(*b),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => Cell::Int(i),
+            None => Cell::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Json::Array(_) | Json::Object(_) => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_merge() {
+        let mut m = Map::new();
+        parse_pairs(b"name=A&filter%5Bname%5D=x", &mut m).expect("query");
+        merge_body(
+            "application/json",
+            br#"{"name":"B","brand_id":"1"}"#,
+            &mut m,
+        )
+        .expect("json");
+        assert_eq!(m["name"], Json::String("B".into()));
+        assert_eq!(m["filter[name]"], Json::String("x".into()));
+        merge_body("application/json", b"[]", &mut m).expect("empty array");
+        merge_body("application/x-www-form-urlencoded", b"vip=1", &mut m).expect("form");
+        assert_eq!(m["vip"], Json::String("1".into()));
+        assert!(matches!(
+            merge_body("application/json", b"{\"a\":", &mut m),
+            Err(Error::BadRequest(_))
+        ));
+        assert!(matches!(
+            merge_body("application/json", b"[1]", &mut m),
+            Err(Error::BadRequest(_))
+        ));
+        assert!(matches!(
+            merge_body("application/json", b"42", &mut m),
+            Err(Error::BadRequest(_))
+        ));
+    }
+
+    #[test]
+    fn cells() {
+        assert_eq!(cell_of(&serde_json::json!(83210)), Some(Cell::Int(83210)));
+        assert_eq!(cell_of(&serde_json::json!(1.5)), Some(Cell::Float(1.5)));
+        assert_eq!(cell_of(&Json::Null), Some(Cell::Empty));
+        assert_eq!(cell_of(&serde_json::json!([1])), None);
+    }
+}

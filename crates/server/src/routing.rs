@@ -1,0 +1,206 @@
+//! The call-routing routes for PBX call flows: answered from the in-memory index only.
+
+use crate::auth::Lookup;
+use crate::error::{ApiResult, Error, Invalid};
+use crate::index::Answer;
+use crate::input::Input;
+use crate::state::ApiContext;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Phone,
+    Account,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ask {
+    Known,
+    Vip,
+    OnCall,
+}
+
+fn truthy(v: Option<String>) -> bool {
+    v.is_some_and(|s| {
+        matches!(
+            s.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "on"
+        )
+    })
+}
+
+fn text(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+fn json_body(status: StatusCode, body: &'static str) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+fn find(state: &ApiContext, input: &Input, key: Key) -> ApiResult<Option<Answer>> {
+    match key {
+        Key::Phone => {
+            let Some(n) = input
+                .first_text(&["phoneNumber", "number", "phone_number"])
+                .filter(|s| !s.trim().is_empty())
+            else {
+                return Err(Error::Invalid(Box::new(Invalid::one(
+                    "phoneNumber",
+                    "phoneNumber.required",
+                    "The phone number field is required.",
+                ))));
+            };
+            Ok(state.index().by_phone(&n))
+        }
+        Key::Account => {
+            let Some(a) = input
+                .first_text(&["customerAccount", "customer_account", "account"])
+                .filter(|s| !s.trim().is_empty())
+            else {
+                return Err(Error::Invalid(Box::new(Invalid::one(
+                    "customerAccount",
+                    "customerAccount.required",
+                    "The customer account field is required.",
+                ))));
+            };
+            Ok(state.index().by_account(&a))
+        }
+    }
+}
+
+fn answer(state: &ApiContext, input: &Input, key: Key, ask: Ask) -> ApiResult<Response> {
+    let raw = input
+        .text("format")
+        .is_some_and(|f| f.eq_ignore_ascii_case("raw"));
+    let details = truthy(input.text("details"));
+    let found = find(state, input, key)?;
+    let value = match (&found, ask) {
+        (Some(_), Ask::Known) => true,
+        (None, Ask::Known) => false,
+        (Some(a), Ask::Vip) => a.vip,
+        (Some(a), Ask::OnCall) => a.on_call,
+        (None, _) => {
+            if details && !raw {
+                return Ok((
+                    StatusCode::NOT_FOUND,
+                    axum::Json(json!({"known": false, "message": "not found"})),
+                )
+                    .into_response());
+            }
+            return Err(Error::RoutingNotFound { raw });
+        }
+    };
+    if raw {
+        return Ok(text(StatusCode::OK, if value { "1" } else { "0" }.into()));
+    }
+    if details {
+        let body = found.map_or_else(|| json!({"known": false}), |a| a.details());
+        return Ok(axum::Json(body).into_response());
+    }
+    Ok(json_body(
+        StatusCode::OK,
+        if value { "true" } else { "false" },
+    ))
+}
+
+macro_rules! route {
+    ($name:ident, $path:literal, $key:expr, $ask:expr, $param:literal, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(method(get, post), path = $path, tag = "routing",
+            params(($param = String, Query, description = "Also accepted in a form or JSON body"),
+                   ("format" = Option<String>, Query, description = "`raw`: text/plain `1` or `0`"),
+                   ("details" = Option<String>, Query, description = "`1`: a JSON object {known, customerAccount, name, vip, onCallDuty, contact}"),
+                   ("api_token" = Option<String>, Query, description = "A lookup token, for dialplans that cannot set headers")),
+            responses((status = 200, description = "The JSON literal `true` or `false`", body = bool),
+                      (status = 401), (status = 403), (status = 404, description = "Unknown (VIP and on-call routes): `{\"message\":\"not found\"}`"),
+                      (status = 422, description = "Missing parameter")),
+            security(("bearer" = []), ("api_token" = [])))]
+        pub async fn $name(_: Lookup, State(state): State<ApiContext>, input: Input) -> ApiResult<Response> {
+            answer(&state, &input, $key, $ask)
+        }
+    };
+}
+
+route!(
+    is_known_phone_number,
+    "/api/isKnownPhoneNumber",
+    Key::Phone,
+    Ask::Known,
+    "phoneNumber",
+    "Whether a number belongs to an active customer or one of its contacts."
+);
+route!(
+    is_known_customer_account,
+    "/api/isKnownCustomerAccount",
+    Key::Account,
+    Ask::Known,
+    "customerAccount",
+    "Whether an account (whole, or its digits only) belongs to an active customer."
+);
+route!(
+    is_vip_by_phone_number,
+    "/api/isVipByPhoneNumber",
+    Key::Phone,
+    Ask::Vip,
+    "phoneNumber",
+    "The VIP flag of the customer a number belongs to."
+);
+route!(
+    is_vip_by_customer_account,
+    "/api/isVipByCustomerAccount",
+    Key::Account,
+    Ask::Vip,
+    "customerAccount",
+    "The VIP flag of a customer by account."
+);
+route!(
+    has_on_call_duty_by_phone_number,
+    "/api/hasOnCallDutyContractByPhoneNumber",
+    Key::Phone,
+    Ask::OnCall,
+    "phoneNumber",
+    "Whether the customer a number belongs to has an on-call contract."
+);
+route!(
+    has_on_call_duty_by_customer_account,
+    "/api/hasOnCallDutyContractByCustomerAccount",
+    Key::Account,
+    Ask::OnCall,
+    "customerAccount",
+    "Whether a customer has an on-call contract, by account."
+);
+
+/// The caller's display name for a dialplan: `<name>` with ` [VIP]` and ` [ASTREINTE]`.
+#[utoipa::path(method(get, post), path = "/api/callerId", tag = "routing",
+    params(("phoneNumber" = String, Query, description = "Caller number (also `number`)"),
+           ("format" = Option<String>, Query, description = "`json`: the details object"),
+           ("api_token" = Option<String>, Query, description = "A lookup token")),
+    responses((status = 200, description = "Plain text name", body = String, content_type = "text/plain"),
+              (status = 404, description = "Unknown: empty body"), (status = 401), (status = 403), (status = 422)),
+    security(("bearer" = []), ("api_token" = [])))]
+pub async fn caller_id(
+    _: Lookup,
+    State(state): State<ApiContext>,
+    input: Input,
+) -> ApiResult<Response> {
+    let as_json = input
+        .text("format")
+        .is_some_and(|f| f.eq_ignore_ascii_case("json"))
+        || truthy(input.text("details"));
+    Ok(match (find(&state, &input, Key::Phone)?, as_json) {
+        (Some(a), false) => text(StatusCode::OK, a.caller_id()),
+        (Some(a), true) => axum::Json(a.details()).into_response(),
+        (None, false) => text(StatusCode::NOT_FOUND, String::new()),
+        (None, true) => {
+            (StatusCode::NOT_FOUND, axum::Json(json!({"known": false}))).into_response()
+        }
+    })
+}

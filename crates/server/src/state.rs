@@ -1,0 +1,222 @@
+//! The shared state of the handlers, and the loop that keeps the in-memory caches (routing
+//! index, tokens) coherent with the database.
+
+use crate::auth::{LoginLimiter, TokenCache};
+use crate::error::Error;
+use crate::index::Index;
+use clientele_core::Lang;
+use clientele_store::{ApiStore, RoutingScope, StoreError};
+use std::collections::BTreeSet;
+use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::time::Duration;
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Default language of messages (`Accept-Language: fr…` selects French per request).
+    pub lang: Lang,
+    /// How often the change feed is polled for other processes' writes.
+    pub poll: Duration,
+    /// Largest JSON or form body.
+    pub json_limit: usize,
+    /// Largest upload (pack files).
+    pub upload_limit: usize,
+    /// Failed logins allowed per client address and minute.
+    pub login_failures_per_minute: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            lang: Lang::En,
+            poll: Duration::from_millis(500),
+            json_limit: 1 << 20,
+            upload_limit: 64 << 20,
+            login_failures_per_minute: 10,
+        }
+    }
+}
+
+/// The handlers' state (cheap to clone).
+#[derive(Clone)]
+pub struct ApiContext(pub Arc<Inner>);
+
+/// What [`ApiContext`] shares.
+pub struct Inner {
+    /// The database.
+    pub store: Arc<dyn ApiStore>,
+    /// Token hashes → scope and networks.
+    pub tokens: TokenCache,
+    /// The routing index.
+    pub index: RwLock<Index>,
+    /// Failed logins by address.
+    pub limiter: LoginLimiter,
+    /// Settings.
+    pub opts: Options,
+    /// Last change-feed revision applied to the caches.
+    rev: tokio::sync::Mutex<i64>,
+}
+
+/// Changes read in one poll before giving up on incremental updates and rebuilding.
+const MAX_INCREMENTAL: u64 = 5_000;
+
+impl ApiContext {
+    /// Load the caches (tokens, routing index) and return the state.
+    pub async fn new(store: Arc<dyn ApiStore>, opts: Options) -> Result<ApiContext, StoreError> {
+        let s = store.clone();
+        let (rev, index, tokens) = tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
+            let rev = s.last_change()?;
+            let index = Index::build(s.routing_data(&RoutingScope::All)?, s.settings()?);
+            Ok((rev, index, s.tokens()?))
+        })
+        .await
+        .map_err(|e| StoreError::Db(e.to_string()))??;
+        let cache = TokenCache::default();
+        cache.replace(&tokens);
+        let (c, ct, n) = index.sizes();
+        tracing::info!(
+            customers = c,
+            contacts = ct,
+            numbers = n,
+            "routing index built"
+        );
+        Ok(ApiContext(Arc::new(Inner {
+            store,
+            tokens: cache,
+            index: RwLock::new(index),
+            limiter: LoginLimiter::new(opts.login_failures_per_minute),
+            opts,
+            rev: tokio::sync::Mutex::new(rev),
+        })))
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn ApiStore> {
+        &self.0.store
+    }
+
+    /// Run a store call on the blocking pool.
+    pub async fn db<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn ApiStore) -> Result<T, StoreError> + Send + 'static,
+    {
+        let s = self.0.store.clone();
+        tokio::task::spawn_blocking(move || f(s.as_ref()))
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?
+            .map_err(Error::from)
+    }
+
+    /// Read access to the routing index.
+    pub fn index(&self) -> RwLockReadGuard<'_, Index> {
+        self.0
+            .index
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Apply every change recorded since the last call: this server's own writes (called
+    /// right after them) and other processes' (called by the poll loop).
+    pub async fn sync(&self) -> Result<(), Error> {
+        let mut rev = self.0.rev.lock().await;
+        let from = *rev;
+        let changes = self
+            .db(move |s| s.changes_since(from, MAX_INCREMENTAL))
+            .await?;
+        let Some(last) = changes.last().map(|c| c.rev) else {
+            return Ok(());
+        };
+        let rebuild =
+            changes.len() as u64 >= MAX_INCREMENTAL || changes.iter().any(|c| c.kind == "all");
+        if rebuild {
+            // Changes after `start` are replayed by the next sync, so writes that land
+            // while the index is rebuilt are not lost.
+            let (start, index, tokens) = self
+                .db(|s| {
+                    let start = s.last_change()?;
+                    Ok((
+                        start,
+                        Index::build(s.routing_data(&RoutingScope::All)?, s.settings()?),
+                        s.tokens()?,
+                    ))
+                })
+                .await?;
+            *self
+                .0
+                .index
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = index;
+            self.0.tokens.replace(&tokens);
+            *rev = start;
+            return Ok(());
+        }
+        let customers: Vec<i64> = changes
+            .iter()
+            .filter(|c| c.kind == "customer")
+            .map(|c| c.item)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let contacts: Vec<i64> = changes
+            .iter()
+            .filter(|c| c.kind == "contact")
+            .map(|c| c.item)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let tokens = changes.iter().any(|c| c.kind == "token");
+        let (cu, ct, tk) = self
+            .db(move |s| {
+                let cu = if customers.is_empty() {
+                    None
+                } else {
+                    Some((
+                        s.routing_data(&RoutingScope::Customers(customers.clone()))?,
+                        customers,
+                    ))
+                };
+                let ct = if contacts.is_empty() {
+                    None
+                } else {
+                    Some((
+                        s.routing_data(&RoutingScope::Contacts(contacts.clone()))?,
+                        contacts,
+                    ))
+                };
+                let tk = if tokens { Some(s.tokens()?) } else { None };
+                Ok((cu, ct, tk))
+            })
+            .await?;
+        {
+            let mut ix = self
+                .0
+                .index
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some((data, ids)) = cu {
+                ix.apply_customers(&ids, data);
+            }
+            if let Some((data, ids)) = ct {
+                ix.apply_contacts(&ids, data);
+            }
+        }
+        if let Some(t) = tk {
+            self.0.tokens.replace(&t);
+        }
+        *rev = last;
+        Ok(())
+    }
+
+    /// Poll the change feed until the process ends.
+    pub async fn poll_forever(self) {
+        let mut tick = tokio::time::interval(self.0.opts.poll);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = self.sync().await {
+                tracing::warn!("cannot refresh the routing index: {e}");
+            }
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! Test helpers: a real server on a free loopback port over a fresh database, and a
+//! blocking HTTP client.
+#![allow(dead_code)]
+
+use clientele_server::auth;
+use clientele_store::ApiStore;
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use serde_json::Value as Json;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The database the tests run against: a fresh SQLite file in `dir`. A PostgreSQL backend
+/// will return a fresh schema of `CLIENTELE_TEST_PG` here; the tests do not change.
+pub fn test_db_url(dir: &std::path::Path) -> String {
+    dir.join("test.db").to_string_lossy().into_owned()
+}
+
+/// A running server.
+pub struct TestServer {
+    pub base: String,
+    pub store: Arc<dyn ApiStore>,
+    pub client: Client,
+    pub write: String,
+    pub read: String,
+    pub lookup: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = clientele_store::open_api(&test_db_url(dir.path())).expect("open store");
+        let make = |scope: &str, allow: Option<&str>| {
+            let (t, h) = auth::new_token();
+            store
+                .create_token(scope, &h, scope, allow, None)
+                .expect("token");
+            t
+        };
+        let (write, read, lookup) = (
+            make("write", None),
+            make("read", None),
+            make("lookup", None),
+        );
+        let hash = auth::hash_password("correct horse").expect("hash");
+        store
+            .create_user("Ann Admin", "ann@example.fr", &hash)
+            .expect("user");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let s2 = store.clone();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
+                addr_tx
+                    .send(listener.local_addr().expect("addr"))
+                    .expect("send addr");
+                let opts = clientele_server::Options {
+                    poll: Duration::from_millis(100),
+                    login_failures_per_minute: 5,
+                    ..Default::default()
+                };
+                clientele_server::serve_until(s2, listener, opts, async {
+                    let _ = rx.await;
+                })
+                .await
+                .expect("serve");
+            });
+        });
+        let addr = addr_rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("server address");
+        let base = format!("http://{addr}");
+        let client = Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("client");
+        for _ in 0..200 {
+            if client
+                .get(format!("{base}/api/version"))
+                .send()
+                .is_ok_and(|r| r.status() == 200)
+            {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        TestServer {
+            base,
+            store,
+            client,
+            write,
+            read,
+            lookup,
+            stop: Some(tx),
+            thread: Some(thread),
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A request with the JSON content type every SDK request carries.
+    pub fn req(&self, method: &str, path: &str, token: &str) -> RequestBuilder {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        self.client
+            .request(m, self.url(path))
+            .bearer_auth(token)
+            .header("Accept", "application/json")
+    }
+
+    pub fn json(&self, method: &str, path: &str, token: &str, body: &Json) -> (u16, Json) {
+        let r = self
+            .req(method, path, token)
+            .json(body)
+            .send()
+            .expect("send");
+        read(r)
+    }
+
+    pub fn get(&self, path: &str, token: &str) -> (u16, Json) {
+        read(
+            self.req("GET", path, token)
+                .header("Content-Type", "application/json")
+                .send()
+                .expect("send"),
+        )
+    }
+
+    pub fn text(&self, path: &str) -> (u16, String) {
+        let r = self.client.get(self.url(path)).send().expect("send");
+        (r.status().as_u16(), r.text().unwrap_or_default())
+    }
+
+    pub fn customer_count(&self) -> u64 {
+        let q = clientele_store::ListQuery {
+            limit: 1,
+            ..Default::default()
+        };
+        self.store.list_customers(&q).expect("count").1
+    }
+
+    /// Wait for the server's poll loop to see writes made behind its back.
+    pub fn settle(&self) {
+        std::thread::sleep(Duration::from_millis(400));
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+pub fn read(r: Response) -> (u16, Json) {
+    let status = r.status().as_u16();
+    let text = r.text().unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Json::String(text));
+    (status, body)
+}

@@ -1,0 +1,718 @@
+//! The PostgreSQL backend against a real server, and against the SQLite backend: the same
+//! operations must give the same answers.
+//!
+//! Each test creates a fresh database on `CLIENTELE_TEST_PG` (default
+//! `postgres://postgres@127.0.0.1:5432/test`) and drops it afterwards. Without a reachable
+//! server the tests print "SKIPPED: PostgreSQL not reachable" and pass, unless
+//! `CLIENTELE_TEST_PG_REQUIRED` is set.
+
+use clientele_core::model::{Customer, Value};
+use clientele_core::validate::{Cell, Cells};
+use clientele_core::F;
+use clientele_store::import::{self, ImportOptions, Importer};
+use clientele_store::postgres::PgStore;
+use clientele_store::sqlite::SqliteStore;
+use clientele_store::{
+    ApiStore, Contact, ListQuery, RoutingScope, Settings, SortKey, Store, StoreError,
+};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+fn admin_url() -> String {
+    std::env::var("CLIENTELE_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh database, dropped with the value.
+struct PgDb {
+    url: String,
+    name: String,
+}
+
+impl PgDb {
+    fn new() -> Option<PgDb> {
+        let admin = admin_url();
+        let mut c = match postgres::Client::connect(&admin, postgres::NoTls) {
+            Ok(c) => c,
+            Err(e) => {
+                if std::env::var_os("CLIENTELE_TEST_PG_REQUIRED").is_some() {
+                    panic!("PostgreSQL required (CLIENTELE_TEST_PG_REQUIRED) but {} is not reachable: {e}", clientele_store::redact(&admin));
+                }
+                eprintln!(
+                    "SKIPPED: PostgreSQL not reachable at {}",
+                    clientele_store::redact(&admin)
+                );
+                return None;
+            }
+        };
+        let name = format!(
+            "clientele_t_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst) + 1000
+        );
+        c.batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create database");
+        let base = admin
+            .rsplit_once('/')
+            .map(|(b, _)| b.to_string())
+            .unwrap_or(admin.clone());
+        Some(PgDb {
+            url: format!("{base}/{name}"),
+            name,
+        })
+    }
+
+    fn open(&self) -> PgStore {
+        PgStore::open(&self.url).expect("open PostgreSQL store")
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(&admin_url(), postgres::NoTls) {
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+fn sqlite() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = SqliteStore::open(&dir.path().join("t.db").to_string_lossy()).expect("open sqlite");
+    (dir, s)
+}
+
+/// Complete a digit string with its Luhn check digit.
+fn luhn_complete(prefix: &str) -> String {
+    for d in 0..10u32 {
+        let s = format!("{prefix}{d}");
+        let sum: u32 = s
+            .bytes()
+            .rev()
+            .enumerate()
+            .map(|(i, b)| {
+                let n = u32::from(b - b'0');
+                if i % 2 == 1 {
+                    let m = n * 2;
+                    if m > 9 {
+                        m - 9
+                    } else {
+                        m
+                    }
+                } else {
+                    n
+                }
+            })
+            .sum();
+        if sum.is_multiple_of(10) {
+            return s;
+        }
+    }
+    unreachable!("one of ten digits completes a Luhn number")
+}
+
+/// A valid (SIRET, VAT) pair derived from `i`.
+fn siret_vat(i: u64) -> (String, String) {
+    let siren = luhn_complete(&format!("{:08}", 10_000_000 + i));
+    let siret = luhn_complete(&format!("{siren}0001"));
+    let n: u64 = siren.parse().expect("digits");
+    (siret, format!("FR{:02}{siren}", (12 + 3 * (n % 97)) % 97))
+}
+
+fn cust(account: Option<&str>, name: &str) -> Customer {
+    let mut c = Customer::new();
+    c.values[F::customerAccount.idx()] = account.map(|a| Value::Text(a.into()));
+    c.values[F::name.idx()] = Some(Value::Text(name.into()));
+    c
+}
+
+/// Cells of an import row.
+fn cells(fields: &[(F, &str)]) -> Cells {
+    let mut c: Cells = std::array::from_fn(|_| None);
+    for (f, v) in fields {
+        c[f.idx()] = Some(if v.is_empty() {
+            Cell::Empty
+        } else {
+            Cell::Text((*v).to_string())
+        });
+    }
+    c
+}
+
+/// Run an import of `rows` (account, name, siret, phone); returns (counts, import id).
+fn import_rows(
+    store: &dyn Store,
+    rows: &[(String, String, String, String)],
+) -> (import::Counts, Option<i64>) {
+    let mut imp =
+        Importer::new(store, "t.csv", "sha", ImportOptions::default()).expect("begin import");
+    for (i, (a, n, s, p)) in rows.iter().enumerate() {
+        let parsed = import::parse(&cells(&[
+            (F::customerAccount, a),
+            (F::name, n),
+            (F::registrationNumber, s),
+            (F::phone, p),
+        ]));
+        imp.row(i as u32 + 2, parsed).expect("row");
+    }
+    let out = imp.finish().expect("finish");
+    (out.counts, out.import_id)
+}
+
+/// Customers as comparable text: values and phones, without ids and times.
+fn snapshot(store: &dyn Store) -> Vec<String> {
+    let mut v = Vec::new();
+    store
+        .for_each_customer(&mut |c| {
+            v.push(format!("{:?} {:?}", c.values, c.e164));
+            Ok(())
+        })
+        .expect("export");
+    v.sort();
+    v
+}
+
+fn accounts(list: &(Vec<Customer>, u64)) -> (Vec<String>, u64) {
+    (
+        list.0
+            .iter()
+            .map(|c| c.text(F::customerAccount).unwrap_or_default().to_string())
+            .collect(),
+        list.1,
+    )
+}
+
+/// Writes and reads through the Store trait; returns what was read, to compare backends.
+fn crud_scenario(s: &dyn Store) -> Vec<String> {
+    let mut out = Vec::new();
+    s.set_settings(&Settings {
+        account_prefix: "CL".into(),
+        account_width: 4,
+    })
+    .expect("settings");
+    let names = [
+        "Café Noël",
+        "café du port",
+        "ACME_50%",
+        "Zèbre",
+        "alpha",
+        "Électricité Müller",
+        "b\\c",
+    ];
+    for (i, n) in names.iter().enumerate() {
+        let mut c = cust(if i == 2 { Some("CL0040") } else { None }, n);
+        if i % 2 == 0 {
+            c.values[F::vip.idx()] = Some(Value::Bool(true));
+        }
+        if i == 3 {
+            c.values[F::chargeVAT.idx()] = Some(Value::Bool(false));
+            c.values[F::taxRegistrationNumber.idx()] = Some(Value::Text("DE123456789".into()));
+        }
+        if i == 4 {
+            c.values[F::isReseller.idx()] = Some(Value::Bool(true));
+            c.values[F::resellerLevel.idx()] = Some(Value::Int(2));
+            c.values[F::phone.idx()] = Some(Value::Text("01 23 45 67 89".into()));
+            c.e164[0] = Some("+33123456789".into());
+        }
+        let created = s.create_customer(&c).expect("create");
+        out.push(
+            created
+                .text(F::customerAccount)
+                .unwrap_or_default()
+                .to_string(),
+        );
+    }
+    let queries = vec![
+        ListQuery {
+            limit: 100,
+            ..ListQuery::default()
+        },
+        ListQuery {
+            name: Some("CAFE".into()),
+            limit: 100,
+            ..ListQuery::default()
+        },
+        ListQuery {
+            name: Some("50%".into()),
+            limit: 100,
+            ..ListQuery::default()
+        },
+        ListQuery {
+            name: Some("_".into()),
+            limit: 100,
+            ..ListQuery::default()
+        },
+        ListQuery {
+            name: Some("b\\c".into()),
+            limit: 100,
+            ..ListQuery::default()
+        },
+        ListQuery {
+            term: Some("cl0040".into()),
+            limit: 100,
+            ..ListQuery::default()
+        },
+        ListQuery {
+            term: Some("0123456789".into()),
+            limit: 100,
+            ..ListQuery::default()
+        },
+        ListQuery {
+            term: Some("e".into()),
+            limit: 3,
+            offset: 1,
+            ..ListQuery::default()
+        },
+        ListQuery {
+            flags: vec![(F::vip, true)],
+            limit: 100,
+            ..ListQuery::default()
+        },
+        ListQuery {
+            flags: vec![(F::active, true), (F::vip, false)],
+            limit: 100,
+            ..ListQuery::default()
+        },
+        ListQuery {
+            reseller_level: Some(2),
+            limit: 100,
+            ..ListQuery::default()
+        },
+        ListQuery {
+            vat_regime: Some("reverse_charge_eu".into()),
+            limit: 100,
+            ..ListQuery::default()
+        },
+        ListQuery {
+            vat_regime: Some("standard".into()),
+            limit: 100,
+            ..ListQuery::default()
+        },
+        ListQuery {
+            sort: Some((SortKey::Name, false)),
+            limit: 100,
+            ..ListQuery::default()
+        },
+        ListQuery {
+            sort: Some((SortKey::Name, true)),
+            limit: 100,
+            ..ListQuery::default()
+        },
+        ListQuery {
+            sort: Some((SortKey::Account, true)),
+            limit: 4,
+            ..ListQuery::default()
+        },
+    ];
+    for q in &queries {
+        out.push(format!(
+            "{q:?} -> {:?}",
+            accounts(&s.list_customers(q).expect("list"))
+        ));
+    }
+    let mut c = s.customer_by_account("CL0040").expect("by account");
+    c.values[F::name.idx()] = Some(Value::Text("Renamed".into()));
+    let updated = s.update_customer(&c).expect("update");
+    assert_eq!(s.customer(c.id).expect("read back").values, updated.values);
+    s.delete_customer(c.id).expect("delete");
+    assert!(matches!(s.customer(c.id), Err(StoreError::NotFound)));
+    assert!(matches!(s.delete_customer(c.id), Err(StoreError::NotFound)));
+    assert!(matches!(
+        s.create_customer(&cust(Some("CL0001"), "dup")),
+        Err(StoreError::Conflict(_))
+    ));
+    out.push(format!(
+        "after delete: {:?}",
+        accounts(
+            &s.list_customers(&ListQuery {
+                limit: 100,
+                ..ListQuery::default()
+            })
+            .expect("list")
+        )
+    ));
+    out.push(format!("{:?}", s.stats().expect("stats")));
+    out.push(format!("{:?}", s.settings().expect("settings")));
+    out
+}
+
+#[test]
+fn store_answers_like_sqlite() {
+    let Some(db) = PgDb::new() else { return };
+    let pg = db.open();
+    let (_d, lite) = sqlite();
+    assert_eq!(crud_scenario(&pg), crud_scenario(&lite));
+}
+
+fn import_scenario(s: &dyn Store) -> Vec<String> {
+    let mut out = Vec::new();
+    let row = |a: &str, n: &str, i: u64, p: &str| {
+        (a.to_string(), n.to_string(), siret_vat(i).0, p.to_string())
+    };
+    // A first import: explicit and blank accounts, phones.
+    let first: Vec<_> = (1..=30u64)
+        .map(|i| {
+            let account = if i % 3 == 0 {
+                String::new()
+            } else {
+                format!("CL{i:04}")
+            };
+            row(&account, &format!("Client {i}"), i, "01 40 00 00 01")
+        })
+        .collect();
+    let (counts, id1) = import_rows(s, &first);
+    out.push(format!("{counts:?}"));
+    out.extend(snapshot(s));
+    // Re-import of the rows with accounts: unchanged, except a changed name and a changed
+    // phone; a new row is created with a generated account. (Rows matched by SIRET are left
+    // out: a blank account cell currently resets the matched customer's account, see the
+    // engine.)
+    let mut second: Vec<_> = first.iter().filter(|r| !r.0.is_empty()).cloned().collect();
+    second[0].1 = "Client 1 renamed".into();
+    second[1].3 = "06 12 34 56 78".into();
+    second.push(row("", "Newcomer", 99, ""));
+    let (counts, id2) = import_rows(s, &second);
+    out.push(format!("{counts:?}"));
+    out.extend(snapshot(s));
+    let found = s
+        .list_customers(&ListQuery {
+            term: Some("0612345678".into()),
+            limit: 10,
+            ..ListQuery::default()
+        })
+        .expect("by phone");
+    out.push(format!("{:?}", accounts(&found)));
+    // Undo the second, then the first.
+    let undone = s
+        .undo_import(id2.expect("second committed"))
+        .expect("undo 2");
+    assert!(undone.undone_at.is_some());
+    assert!(matches!(
+        s.undo_import(id2.expect("id")),
+        Err(StoreError::Refused(_))
+    ));
+    out.extend(snapshot(s));
+    s.undo_import(id1.expect("first committed"))
+        .expect("undo 1");
+    out.push(format!("{}", snapshot(s).len()));
+    out.push(format!(
+        "{:?}",
+        s.imports()
+            .expect("imports")
+            .iter()
+            .map(|r| (r.created, r.updated, r.unchanged, r.undone_at.is_some()))
+            .collect::<Vec<_>>()
+    ));
+    out
+}
+
+#[test]
+fn import_and_undo_like_sqlite() {
+    let Some(db) = PgDb::new() else { return };
+    let pg = db.open();
+    let (_d, lite) = sqlite();
+    let a = import_scenario(&pg);
+    let b = import_scenario(&lite);
+    assert!(
+        a.iter().any(|l| l.contains("CL0031")),
+        "generated accounts continue numbering: {a:#?}"
+    );
+    assert_eq!(a, b);
+}
+
+#[test]
+fn rolled_back_import_leaves_nothing() {
+    let Some(db) = PgDb::new() else { return };
+    let s = db.open();
+    s.create_customer(&cust(Some("KEEP"), "Kept"))
+        .expect("create");
+    let before = snapshot(&s);
+    // More rows than one COPY batch, then an invalid row: nothing may be written.
+    let mut rows: Vec<_> = (1..=20_500u64)
+        .map(|i| {
+            (
+                format!("R{i}"),
+                format!("Row {i}"),
+                siret_vat(i).0,
+                String::new(),
+            )
+        })
+        .collect();
+    rows.push(("BAD".into(), String::new(), String::new(), String::new()));
+    let (counts, id) = import_rows(&s, &rows);
+    assert_eq!((counts.invalid, id), (1, None));
+    assert_eq!(snapshot(&s), before);
+    assert!(s.imports().expect("imports").is_empty());
+    // A dropped import (an error mid-way) rolls back too, and the pool stays usable.
+    {
+        let mut imp = Importer::new(&s, "t.csv", "sha", ImportOptions::default()).expect("begin");
+        imp.row(
+            2,
+            import::parse(&cells(&[(F::customerAccount, "GONE"), (F::name, "Gone")])),
+        )
+        .expect("row");
+    }
+    assert_eq!(snapshot(&s), before);
+    assert_eq!(
+        s.customer_by_account("KEEP")
+            .expect("still there")
+            .text(F::name),
+        Some("Kept")
+    );
+}
+
+#[test]
+fn concurrent_creates_during_an_import_never_clash() {
+    let Some(db) = PgDb::new() else { return };
+    let store = Arc::new(db.open());
+    store.create_customer(&cust(None, "Seed")).expect("seed");
+    const THREADS: usize = 8;
+    const PER_THREAD: usize = 40;
+    const ROWS: u64 = 21_000;
+    // One row in three has no account (numbered at finish, under the same lock as the API);
+    // the others bring their own. Phones on every row exercise the phone COPY.
+    let rows: Vec<_> = (1..=ROWS)
+        .map(|i| {
+            (
+                if i % 3 == 0 {
+                    String::new()
+                } else {
+                    format!("IMP{i:06}")
+                },
+                format!("Imported {i}"),
+                siret_vat(i).0,
+                format!("01{:08}", 40_000_000 + i),
+            )
+        })
+        .collect();
+    let importer = {
+        let store = Arc::clone(&store);
+        std::thread::spawn(move || import_rows(store.as_ref(), &rows))
+    };
+    let workers: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let store = Arc::clone(&store);
+            std::thread::spawn(move || {
+                (0..PER_THREAD)
+                    .map(|i| {
+                        store
+                            .create_customer(&cust(None, &format!("Api {t}-{i}")))
+                            .map(|c| c.text(F::customerAccount).unwrap_or_default().to_string())
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut api_accounts = Vec::new();
+    for w in workers {
+        for r in w.join().expect("worker") {
+            api_accounts.push(r.expect("API create"));
+        }
+    }
+    let (counts, id) = importer.join().expect("importer");
+    assert!(id.is_some(), "import committed: {counts:?}");
+    assert_eq!(counts.create, ROWS);
+
+    let mut all = Vec::new();
+    store
+        .for_each_customer(&mut |c| {
+            all.push(c.text(F::customerAccount).map(str::to_string));
+            Ok(())
+        })
+        .expect("export");
+    let expected = 1 + THREADS * PER_THREAD + ROWS as usize;
+    assert_eq!(all.len(), expected, "no lost customer");
+    let accounts: HashSet<String> = all
+        .iter()
+        .map(|a| a.clone().expect("every customer has an account"))
+        .collect();
+    assert_eq!(accounts.len(), expected, "no duplicate account");
+    assert!(api_accounts.iter().all(|a| accounts.contains(a)));
+    // Generated numbers form one sequence: CL0001 … CL<n>, shared by the API and the import.
+    let s = Settings::default();
+    let mut numbers: Vec<u64> = accounts.iter().filter_map(|a| s.number_of(a)).collect();
+    numbers.sort_unstable();
+    assert_eq!(
+        numbers,
+        (1..=(1 + THREADS * PER_THREAD) as u64 + ROWS / 3).collect::<Vec<_>>()
+    );
+    let by_phone = store
+        .list_customers(&ListQuery {
+            term: Some("01 40 02 09 99".into()),
+            limit: 5,
+            ..ListQuery::default()
+        })
+        .expect("phone search");
+    assert_eq!(accounts_of(&by_phone.0), vec!["IMP020999".to_string()]);
+}
+
+fn accounts_of(list: &[Customer]) -> Vec<String> {
+    list.iter()
+        .map(|c| c.text(F::customerAccount).unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn an_import_bringing_the_next_account_makes_api_creates_wait() {
+    let Some(db) = PgDb::new() else { return };
+    let store = Arc::new(db.open());
+    store.create_customer(&cust(None, "Seed")).expect("seed"); // CL0001
+    let mut imp =
+        Importer::new(store.as_ref(), "t.csv", "sha", ImportOptions::default()).expect("begin");
+    // The import brings CL0002, the account the API would generate next, and is not committed.
+    imp.row(
+        2,
+        import::parse(&cells(&[
+            (F::customerAccount, "CL0002"),
+            (F::name, "From file"),
+        ])),
+    )
+    .expect("row");
+    // Push it to the table now, as a large import would have: more rows than one batch,
+    // and a look-up after them (look-ups wait for the rows sent before).
+    for i in 0..20_001u64 {
+        imp.row(
+            3 + i as u32,
+            import::parse(&cells(&[
+                (F::customerAccount, &format!("X{i}")),
+                (F::name, "Filler"),
+            ])),
+        )
+        .expect("row");
+    }
+    let api = {
+        let store = Arc::clone(&store);
+        std::thread::spawn(move || {
+            store
+                .create_customer(&cust(None, "Api"))
+                .map(|c| c.text(F::customerAccount).unwrap_or_default().to_string())
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert!(!api.is_finished(), "the API create waits for the import");
+    imp.finish().expect("commit");
+    assert_eq!(
+        api.join()
+            .expect("api thread")
+            .expect("create after the import"),
+        "CL0003"
+    );
+}
+
+#[test]
+fn two_servers_migrate_one_database_at_once() {
+    let Some(db) = PgDb::new() else { return };
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let url = db.url.clone();
+            std::thread::spawn(move || PgStore::open(&url).map(|_| ()))
+        })
+        .collect();
+    for h in handles {
+        h.join()
+            .expect("thread")
+            .expect("open while others migrate");
+    }
+    assert_eq!(db.open().stats().expect("stats").total, 0);
+}
+
+#[test]
+fn passwords_never_appear_in_errors() {
+    let url = "postgres://clientele:s3cret-pass@127.0.0.1:1/nowhere";
+    let err = match clientele_store::open(url) {
+        Ok(_) => panic!("nothing listens on port 1"),
+        Err(e) => e.to_string(),
+    };
+    assert!(!err.contains("s3cret"), "{err}");
+    assert!(err.contains("clientele:***@127.0.0.1:1"), "{err}");
+}
+
+#[test]
+fn api_store_round_trip() {
+    let Some(db) = PgDb::new() else { return };
+    let s = db.open();
+    let customer = s.create_customer(&cust(None, "ACME")).expect("customer");
+    let mut c = Contact::new(customer.id);
+    c.texts[1] = Some("Doe".into());
+    c.landline_e164 = Some("+33123456789".into());
+    c.civility = Some(2);
+    let c = s.create_contact(&c).expect("contact");
+    assert_eq!(s.contact(c.id).expect("read"), c);
+    assert_eq!(s.contacts_of(customer.id).expect("list").len(), 1);
+    assert_eq!(s.count_contacts().expect("count"), 1);
+    assert_eq!(
+        s.contact_by_phone("+33123456789")
+            .expect("by phone")
+            .map(|x| x.id),
+        Some(c.id)
+    );
+    assert_eq!(
+        s.contact_by_phone("+32123456789")
+            .expect("by last9")
+            .map(|x| x.id),
+        Some(c.id)
+    );
+    let mut changed = c.clone();
+    changed.mobile_e164 = Some("+33612345678".into());
+    let changed = s.update_contact(&changed).expect("update");
+    assert_eq!(
+        s.contact(c.id).expect("read").mobile_e164,
+        changed.mobile_e164
+    );
+    let d = s
+        .routing_data(&RoutingScope::Contacts(vec![c.id]))
+        .expect("routing");
+    assert_eq!(d.phones.len(), 2);
+    let all = s.routing_data(&RoutingScope::All).expect("routing all");
+    assert_eq!((all.customers.len(), all.contacts.len()), (1, 1));
+    assert_eq!(
+        s.routing_data(&RoutingScope::Customers(vec![customer.id]))
+            .expect("routing")
+            .customers[0]
+            .account,
+        "CL0001"
+    );
+    let rev = s.last_change().expect("rev");
+    s.delete_contact(c.id).expect("delete");
+    let ch = s.changes_since(rev, 10).expect("changes");
+    assert_eq!(ch.len(), 1);
+    assert_eq!((ch[0].kind.as_str(), ch[0].item), ("contact", c.id));
+    assert!(s.contact_by_phone("+33123456789").expect("gone").is_none());
+    assert!(matches!(
+        s.create_contact(&Contact::new(999)),
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(s.update_contact(&c), Err(StoreError::NotFound)));
+
+    let u = s
+        .create_user("Ann", "Ann@Example.fr", "hash")
+        .expect("user");
+    assert_eq!(
+        s.user_by_email("ann@example.fr ").expect("by email").id,
+        u.id
+    );
+    assert!(matches!(
+        s.create_user("B", "ann@example.fr", "h"),
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        s.user_by_email("nobody@example.fr"),
+        Err(StoreError::NotFound)
+    ));
+    s.create_token("pbx", "abc", "lookup", Some("10.0.0.0/8"), None)
+        .expect("token");
+    let t = s.tokens().expect("tokens");
+    assert_eq!((t.len(), t[0].allow.as_deref()), (1, Some("10.0.0.0/8")));
+    assert_eq!(
+        s.changes_since(0, 100)
+            .expect("feed")
+            .last()
+            .map(|c| c.kind.clone()),
+        Some("token".to_string())
+    );
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Call-routing benchmark (issue "REST API and call routing"): wrk on loopback against
+# /api/isVipByPhoneNumber with random known numbers (customer phones and contact mobiles,
+# lookup token in ?api_token=), and against /api/version on the same server in the same run
+# as the baseline. Prints both req/s, the ratio (goal >= 0.8) and the p99 latencies (goal <= 5 ms).
+#
+# Usage: scripts/bench-routing.sh [N_CUSTOMERS] [N_CONTACTS]     (defaults 200000 200000)
+#        DURATION=20s CONNECTIONS=32 THREADS=2 PORT=18080 scripts/bench-routing.sh 1000000
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-200000}
+C=${2:-$N}
+DURATION=${DURATION:-20s}
+CONNECTIONS=${CONNECTIONS:-32}
+THREADS=${THREADS:-2}
+PORT=${PORT:-18080}
+dir=bench-data
+mkdir -p "$dir"
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release -q -p clientele
+bin=$CARGO_TARGET_DIR/release/clientele
+gen=../shared/tools/genpack.py
+
+pack="$dir/phones-$N.csv"
+[ -f "$pack" ] || python3 "$gen" "$N" "$pack" --phones
+db="$dir/routing-$N-$C.db"
+if [ ! -f "$db" ]; then
+  echo "== importing $N customers with phone numbers"
+  "$bin" --db "$db.tmp" import "$pack" --format json > /dev/null
+  # Contacts in bulk (the import of a Contacts tab would do the same through the engine):
+  # contact i belongs to customer ((i-1) mod N)+1, mobile 06 + i on 8 digits, indexed in phones.
+  echo "== adding $C contacts"
+  sqlite3 "$db.tmp" <<SQL
+BEGIN;
+WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < $C)
+INSERT INTO contacts (customer_id, "firstName", "lastName", "mobilePhone", mobile_e164, created_at, updated_at)
+SELECT ((i - 1) % $N) + 1, 'Bench', 'Contact ' || i, printf('06%08d', i), printf('+336%08d', i),
+       strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM seq;
+INSERT INTO phones (e164, last9, customer_id, contact_id) SELECT mobile_e164, substr(mobile_e164, -9), customer_id, id FROM contacts;
+INSERT INTO changes (kind, item) VALUES ('all', 0);
+COMMIT;
+SQL
+  mv "$db.tmp" "$db"
+  rm -f "$db.tmp-wal" "$db.tmp-shm"
+fi
+token=$("$bin" --db "$db" token create bench --scope lookup 2>/dev/null)
+
+"$bin" --db "$db" serve --listen "127.0.0.1:$PORT" 2> "$dir/serve.log" &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+start=$(date +%s.%N)
+until curl -fs "http://127.0.0.1:$PORT/api/version" > /dev/null; do
+  kill -0 $server 2>/dev/null || { cat "$dir/serve.log"; exit 3; }
+  sleep 0.1
+done
+echo "== server ready in $(echo "$(date +%s.%N) - $start" | bc) s (RSS $(ps -o rss= -p $server | awk '{printf "%.0f MB", $1/1024}'))"
+[ "$(curl -s "http://127.0.0.1:$PORT/api/isKnownPhoneNumber?phoneNumber=0140000001&api_token=$token")" = true ] || { echo "sanity check failed"; exit 1; }
+
+# Both runs use the same script (same client-side cost, same request size): only the path
+# differs, so the ratio measures the server.
+script() {
+  cat <<LUA
+local n, c, token, path = $N, $C, "$token", "$1"
+math.randomseed(os.time())
+request = function()
+  local num
+  if math.random() < 0.5 then
+    num = string.format("01%08d", 40000000 + math.random(1, n))
+  else
+    num = string.format("06%08d", math.random(1, c))
+  end
+  return wrk.format("GET", path .. "?phoneNumber=" .. num .. "&api_token=" .. token)
+end
+LUA
+}
+script /api/version > "$dir/version.lua"
+script /api/isVipByPhoneNumber > "$dir/routing.lua"
+
+run() { wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@"; }
+rps() { awk '/^Requests\/sec/ {print $2}'; }
+p99() { awk '$1 == "99%" {v = $2; if (v ~ /us$/) {sub(/us/, "", v); v = v / 1000} else if (v ~ /ms$/) {sub(/ms/, "", v)} else if (v ~ /s$/) {sub(/s/, "", v); v = v * 1000}; print v}'; }
+
+echo "== wrk /api/version ($THREADS threads, $CONNECTIONS connections, $DURATION)"
+base=$(run -s "$dir/version.lua" "http://127.0.0.1:$PORT")
+echo "$base" | sed 's/^/   /'
+echo "== wrk /api/isVipByPhoneNumber with random known numbers"
+look=$(run -s "$dir/routing.lua" "http://127.0.0.1:$PORT")
+echo "$look" | sed 's/^/   /'
+
+b=$(echo "$base" | rps); l=$(echo "$look" | rps)
+bp=$(echo "$base" | p99); lp=$(echo "$look" | p99)
+echo
+echo "customers $N, contacts $C"
+printf "version: %10.0f req/s   p99 %6.2f ms\n" "$b" "$bp"
+printf "lookup:  %10.0f req/s   p99 %6.2f ms\n" "$l" "$lp"
+printf "ratio lookup/version: %.2f (goal >= 0.8); lookup p99 %.2f ms (goal <= 5)\n" "$(echo "$l / $b" | bc -l)" "$lp"
