@@ -26,6 +26,7 @@ on_both!(
     skip_invalid_writes_valid_rows_and_rejects_the_others,
     generated_accounts_continue_numbering,
     ods_file_is_read,
+    contacts_tab_is_imported_with_the_clients,
 );
 
 fn issues_by_code<'a>(report: &'a Value, code: &str) -> Vec<&'a Value> {
@@ -570,4 +571,90 @@ fn issue_codes_doc_is_up_to_date() {
         doc,
         "run `clientele codes > docs/issue-codes.md`"
     );
+}
+
+fn contacts_workbook(path: &std::path::Path, contacts: &[[&str; 5]]) {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("Clients").expect("name");
+    for (r, row) in [
+        ["Compte client", "Raison sociale"],
+        ["CL0100", "Avec compte"],
+        ["", "Sans compte"],
+    ]
+    .iter()
+    .enumerate()
+    {
+        for (c, v) in row.iter().enumerate() {
+            ws.write_string(r as u32, c as u16, *v).expect("w");
+        }
+    }
+    let ws = wb.add_worksheet();
+    ws.set_name("Contacts").expect("name");
+    for (c, h) in ["Client", "Civilité", "Prénom", "Nom", "Téléphone fixe"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(0, c as u16, *h).expect("w");
+    }
+    for (r, row) in contacts.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            ws.write_string(r as u32 + 1, c as u16, *v).expect("w");
+        }
+    }
+    wb.save(path).expect("save");
+}
+
+fn contacts_tab_is_imported_with_the_clients(db: &TestDb) {
+    // One contact links by account, one by the Clients row of a customer without account.
+    let bad = db.path("bad.xlsx");
+    contacts_workbook(
+        &bad,
+        &[
+            ["CL0100", "Mme", "Anne", "Martin", "01 45 00 00 01"],
+            ["CL9999", "M.", "Paul", "Durand", ""],
+        ],
+    );
+    let (code, r) = db.json(&["import", bad.to_str().expect("p")]);
+    assert_eq!(code, 1, "{r}");
+    let unknown = issues_by_code(&r, "client.unknown");
+    assert_eq!(unknown.len(), 1, "{r}");
+    assert_eq!(
+        (
+            unknown[0]["sheet"].as_str(),
+            unknown[0]["row"].as_u64(),
+            unknown[0]["column"].as_str()
+        ),
+        (Some("Contacts"), Some(3), Some("A"))
+    );
+    assert!(
+        db.customers().is_empty(),
+        "nothing written when a contact is wrong"
+    );
+
+    let good = db.path("good.xlsx");
+    contacts_workbook(
+        &good,
+        &[
+            ["CL0100", "Mme", "Anne", "Martin", "01 45 00 00 01"],
+            ["3", "M.", "Paul", "Durand", "04 91 00 00 02"],
+        ],
+    );
+    let (code, r) = db.json(&["import", good.to_str().expect("p")]);
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(r["contacts"], 2);
+    let (code, l) = db.json(&["lookup", "0491000002"]);
+    assert_eq!(code, 0, "{l}");
+    assert_eq!(l["phone"]["details"]["name"], "Sans compte", "{l}");
+    assert_eq!(
+        l["phone"]["details"]["contact"]["lastName"], "Durand",
+        "{l}"
+    );
+    let (_, l) = db.json(&["lookup", "+33145000001"]);
+    assert_eq!(l["phone"]["details"]["customerAccount"], "CL0100", "{l}");
+    // Undo removes the contacts with their customers.
+    let out = db.run(&["undo", &r["importId"].to_string()]);
+    assert!(out.status.success());
+    let (_, l) = db.json(&["lookup", "0491000002"]);
+    assert_eq!(l["phone"]["isKnownPhoneNumber"], false, "{l}");
 }

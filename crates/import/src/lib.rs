@@ -159,36 +159,45 @@ pub fn run(
     opts: &RunOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Report, RunError> {
-    let (name, sha, opened) = match source {
+    let unusable_or_io = |name: &str, e: PackError| match e {
+        PackError::Unusable(issue) => unusable(name, issue),
+        e => RunError::Io(e.to_string()),
+    };
+    let (name, sha, opened, contacts) = match source {
         Source::Path(p) => {
             let name = p
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let opened = clientele_pack::open(p, Tab::Clients, opts.lang);
-            let sha = match &opened {
-                Ok(_) => {
-                    sha256_file(p).map_err(|e| RunError::Io(format!("{}: {e}", p.display())))?
-                }
-                Err(_) => String::new(),
+            let opened = clientele_pack::open(p, Tab::Clients, opts.lang)
+                .map_err(|e| unusable_or_io(&name, e))?;
+            let contacts = if clientele_pack::has_contacts(p) {
+                Some(
+                    clientele_pack::open(p, Tab::Contacts, opts.lang)
+                        .map_err(|e| unusable_or_io(&name, e))?,
+                )
+            } else {
+                None
             };
-            (name, sha, opened)
+            let sha = sha256_file(p).map_err(|e| RunError::Io(format!("{}: {e}", p.display())))?;
+            (name, sha, opened, contacts)
         }
         Source::Bytes(n, bytes) => {
             let sha = hex::encode(Sha256::digest(&bytes));
-            (
-                n.to_string(),
-                sha,
-                clientele_pack::open_bytes(n, bytes, Tab::Clients, opts.lang),
-            )
+            let contacts = if clientele_pack::has_contacts_bytes(n, &bytes) {
+                Some(
+                    clientele_pack::open_bytes(n, bytes.clone(), Tab::Contacts, opts.lang)
+                        .map_err(|e| unusable_or_io(n, e))?,
+                )
+            } else {
+                None
+            };
+            let opened = clientele_pack::open_bytes(n, bytes, Tab::Clients, opts.lang)
+                .map_err(|e| unusable_or_io(n, e))?;
+            (n.to_string(), sha, opened, contacts)
         }
     };
-    let opened = match opened {
-        Ok(o) => o,
-        Err(PackError::Unusable(issue)) => return Err(unusable(&name, issue)),
-        Err(e) => return Err(RunError::Io(e.to_string())),
-    };
-    run_opened(store, &name, &sha, opened, opts, progress)
+    run_opened(store, &name, &sha, opened, contacts, opts, progress)
 }
 
 fn run_opened(
@@ -196,6 +205,7 @@ fn run_opened(
     name: &str,
     sha: &str,
     opened: Opened,
+    contacts: Option<Opened>,
     opts: &RunOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Report, RunError> {
@@ -243,6 +253,9 @@ fn run_opened(
             skip_invalid: opts.skip_invalid,
         },
     )?;
+    if contacts.is_some() {
+        importer.track_rows();
+    }
     let mut rejected: Vec<(RawRow, String)> = Vec::new();
     let keep_rejected = opts.skip_invalid && !opts.dry_run;
 
@@ -349,6 +362,10 @@ fn run_opened(
         return Err(f);
     }
     progress(n);
+    if let Some(c) = contacts {
+        issues.extend(c.warnings.clone());
+        import_contacts(&mut importer, c, opts.lang, &mut issues)?;
+    }
     let counts = importer.counts();
     let outcome = importer.finish()?;
 
@@ -358,6 +375,7 @@ fn run_opened(
     report.create = counts.create;
     report.update = counts.update;
     report.unchanged = counts.unchanged;
+    report.contacts = counts.contacts;
     report.issues_not_listed += count_and_drop(&mut issues, &mut report);
     report.issues.sort_by(|a, b| {
         (&a.sheet, a.row, col_key(&a.column)).cmp(&(&b.sheet, b.row, col_key(&b.column)))
@@ -376,6 +394,129 @@ fn run_opened(
         report.rejected_file = Some(path.display().to_string());
     }
     Ok(report)
+}
+
+/// Validate the Contacts tab and hand its valid rows to the importer.
+fn import_contacts(
+    importer: &mut Importer<'_>,
+    opened: Opened,
+    lang: Lang,
+    issues: &mut Vec<Issue>,
+) -> Result<(), RunError> {
+    use clientele_core::contact::{self, Contact};
+    let sheet = opened.sheet.clone();
+    let layout = opened.columns.clone();
+    let place = |i: usize| {
+        layout
+            .iter()
+            .find(|c| c.field == Some(i))
+            .map(|c| (c.letter.clone(), c.header.clone()))
+            .unzip()
+    };
+    let columns: Vec<(usize, Option<&'static contact::ContactColumn>)> =
+        clientele_pack::CONTACT_FIELDS
+            .iter()
+            .enumerate()
+            .map(|(i, (_, key))| (i, contact::column_by_key(key)))
+            .collect();
+    let mut located = |row: u32,
+                       field: usize,
+                       key: &'static str,
+                       severity: Severity,
+                       code: String,
+                       value: String,
+                       message: String,
+                       problem| {
+        let (column, header) = place(field);
+        issues.push(Issue {
+            sheet: sheet.clone(),
+            row: Some(row),
+            column,
+            header,
+            field: Some(key),
+            value: Some(value),
+            severity,
+            code,
+            message,
+            problem,
+        });
+    };
+    let mut rows = opened.rows;
+    for raw in rows.by_ref() {
+        let raw = raw.map_err(|e| match e {
+            PackError::Unusable(i) => RunError::Unusable(Box::new(Report {
+                issues: vec![i],
+                errors: 1,
+                ..Report::default()
+            })),
+            e => RunError::Io(e.to_string()),
+        })?;
+        let cells = opened_contact_cells(&layout, &raw);
+        let link_text = cells
+            .first()
+            .cloned()
+            .flatten()
+            .map(|c| c.display())
+            .unwrap_or_default();
+        let link = if link_text.trim().is_empty() {
+            None
+        } else {
+            importer.resolve_client(&link_text)?
+        };
+        let input: Vec<(&'static contact::ContactColumn, Cell)> = columns
+            .iter()
+            .filter_map(|(i, col)| Some(((*col)?, cells.get(*i).cloned().flatten()?)))
+            .collect();
+        let (c, contact_issues) = contact::apply(&Contact::new(0), &input);
+        let mut has_error = false;
+        if link.is_none() {
+            has_error = true;
+            let p = clientele_core::Problem::UnknownClient;
+            located(
+                raw.number,
+                0,
+                "client",
+                Severity::Error,
+                "client.unknown".into(),
+                link_text.clone(),
+                clientele_core::issue::render(p, lang, "Client", &link_text, ""),
+                p,
+            );
+        }
+        for ci in &contact_issues {
+            has_error |= ci.severity() == Severity::Error;
+            let field = clientele_pack::CONTACT_FIELDS
+                .iter()
+                .position(|(_, k)| *k == ci.key)
+                .unwrap_or(0);
+            located(
+                raw.number,
+                field,
+                ci.key,
+                ci.severity(),
+                ci.code(),
+                ci.value.clone(),
+                ci.message(lang),
+                ci.problem,
+            );
+        }
+        match (has_error, link) {
+            (false, Some(l)) => importer.contact(c, l),
+            _ => importer.invalid_contact(),
+        }
+    }
+    Ok(())
+}
+
+/// Cells of a Contacts-tab row by `CONTACT_FIELDS` index.
+fn opened_contact_cells(columns: &[clientele_pack::Column], raw: &RawRow) -> Vec<Option<Cell>> {
+    let mut out = vec![None; clientele_pack::CONTACT_FIELDS.len()];
+    for c in columns {
+        if let Some(slot) = c.field.and_then(|f| out.get_mut(f)) {
+            *slot = Some(raw.cells.get(c.index).cloned().unwrap_or(Cell::Empty));
+        }
+    }
+    out
 }
 
 /// Move counted issues into the report's list (up to the cap); returns how many were dropped.

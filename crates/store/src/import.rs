@@ -7,6 +7,7 @@
 //! visible to anyone else until [`Importer::finish`] commits.
 
 use crate::{Result, Settings, Store};
+use clientele_core::contact::Contact;
 use clientele_core::issue::{FieldIssue, Problem, Severity};
 use clientele_core::model::{Customer, Record};
 use clientele_core::validate::{self, Cells};
@@ -26,6 +27,9 @@ pub trait ImportTx {
     fn insert(&mut self, c: Customer) -> Result<()>;
     /// Replace a customer, journaling its previous state.
     fn update(&mut self, before: &Customer, after: &Customer) -> Result<()>;
+    /// Insert the contacts of the pack's Contacts tab, each linked to a customer. Called once,
+    /// after the last customer row and before [`ImportTx::finish`].
+    fn insert_contacts(&mut self, contacts: Vec<(Contact, CustomerLink)>) -> Result<()>;
     /// Give accounts to the customers inserted without one, record the import and commit
     /// (or roll everything back when `commit` is false). Returns the import id when committed.
     fn finish(
@@ -34,6 +38,17 @@ pub trait ImportTx {
         counts: &Counts,
         commit: bool,
     ) -> Result<Option<i64>>;
+}
+
+/// The customer a contact of the pack belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CustomerLink {
+    /// A customer that existed before the import.
+    Id(i64),
+    /// A customer with this account (created by this import or not).
+    Account(String),
+    /// The k-th customer this import created without an account (0-based, insertion order).
+    Unnumbered(usize),
 }
 
 /// How the import runs.
@@ -130,6 +145,12 @@ pub struct Importer<'a> {
     counts: Counts,
     writing: bool,
     now: String,
+    /// Clients rows by number, for contacts that name their customer by row (only kept
+    /// when the file has a Contacts tab).
+    rows: Option<HashMap<u32, CustomerLink>>,
+    unnumbered: usize,
+    invalid_contacts: u64,
+    contacts: Vec<(Contact, CustomerLink)>,
 }
 
 impl<'a> Importer<'a> {
@@ -153,7 +174,50 @@ impl<'a> Importer<'a> {
             counts: Counts::default(),
             writing: !opts.dry_run,
             now: crate::now(),
+            rows: None,
+            unnumbered: 0,
+            invalid_contacts: 0,
+            contacts: Vec::new(),
         })
+    }
+
+    /// Remember which customer each Clients row is, for a Contacts tab that links by row.
+    pub fn track_rows(&mut self) {
+        self.rows.get_or_insert_with(HashMap::new);
+    }
+
+    /// The customer a Contacts-tab `Client` cell names: a Clients row number of this file,
+    /// or a customer account (of this file or of the database).
+    pub fn resolve_client(&mut self, link: &str) -> Result<Option<CustomerLink>> {
+        let link = link.trim();
+        if let (Ok(row), Some(rows)) = (link.parse::<u32>(), &self.rows) {
+            if let Some(l) = rows.get(&row) {
+                return Ok(Some(l.clone()));
+            }
+        }
+        if self.accounts.contains_key(link) {
+            return Ok(Some(CustomerLink::Account(link.to_string())));
+        }
+        Ok(self
+            .tx
+            .find_by_account(link)?
+            .map(|c| CustomerLink::Id(c.id)))
+    }
+
+    /// Take one valid contact of the Contacts tab.
+    pub fn contact(&mut self, contact: Contact, link: CustomerLink) {
+        self.counts.contacts += 1;
+        if self.writing {
+            self.contacts.push((contact, link));
+        }
+    }
+
+    /// Count a Contacts-tab row with errors (blocks the import unless invalid rows are skipped).
+    pub fn invalid_contact(&mut self) {
+        if !self.opts.skip_invalid {
+            self.writing = false;
+        }
+        self.invalid_contacts += 1;
     }
 
     /// Counts so far.
@@ -245,6 +309,17 @@ impl<'a> Importer<'a> {
             return Ok((RowOutcome::Invalid, issues));
         }
         self.counts.valid += 1;
+        if let Some(rows) = &mut self.rows {
+            let link = match (&existing, &account) {
+                (Some(c), _) => CustomerLink::Id(c.id),
+                (None, Some(a)) => CustomerLink::Account(a.clone()),
+                (None, None) => CustomerLink::Unnumbered(self.unnumbered),
+            };
+            rows.insert(row, link);
+        }
+        if existing.is_none() && account.is_none() {
+            self.unnumbered += 1;
+        }
         let outcome = match existing {
             None => {
                 self.counts.create += 1;
@@ -279,10 +354,13 @@ impl<'a> Importer<'a> {
     }
 
     /// Commit (when allowed) or roll back.
-    pub fn finish(self) -> Result<ImportOutcome> {
-        let commit = self.writing
-            && !self.opts.dry_run
-            && (self.counts.invalid == 0 || self.opts.skip_invalid);
+    pub fn finish(mut self) -> Result<ImportOutcome> {
+        let clean = self.counts.invalid == 0 && self.invalid_contacts == 0;
+        let commit = self.writing && !self.opts.dry_run && (clean || self.opts.skip_invalid);
+        if commit && !self.contacts.is_empty() {
+            let contacts = std::mem::take(&mut self.contacts);
+            self.tx.insert_contacts(contacts)?;
+        }
         let id = self.tx.finish(&self.settings, &self.counts, commit)?;
         Ok(ImportOutcome {
             counts: self.counts,

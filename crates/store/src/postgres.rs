@@ -6,13 +6,14 @@
 //! during an import, so the few places that need an order take transaction-scoped advisory
 //! locks (see the `*_LOCK` constants).
 
-use crate::import::{Counts, ImportTx};
+use crate::import::{Counts, CustomerLink, ImportTx};
 use crate::schema::{self, customer_columns, is_int, Dialect};
 use crate::{redact, ImportRecord, ListQuery, Result, Settings, SortKey, Stats, Store, StoreError};
 use ::postgres::error::SqlState;
 use ::postgres::types::ToSql;
 use ::postgres::{Client, NoTls, Row, Statement};
 use clientele_core::catalogue::{F, FIELDS};
+use clientele_core::contact::Contact;
 use clientele_core::ident::phone;
 use clientele_core::model::{Customer, Value, VatRegime};
 use r2d2::{Pool, PooledConnection};
@@ -1113,6 +1114,32 @@ impl ImportTx for PgImport {
             )?;
             c.execute(&st.update, &refs(&update_params(&after, before.id)))?;
             write_phones(c, before.id, &after, false)
+        })
+    }
+
+    fn insert_contacts(&mut self, contacts: Vec<(Contact, CustomerLink)>) -> Result<()> {
+        self.flush()?;
+        let (import_id, unnumbered) = (self.import_id, self.unnumbered.clone());
+        self.run(move |c| {
+            let now = crate::now();
+            for (mut contact, link) in contacts {
+                contact.customer_id = match link {
+                    CustomerLink::Id(id) => id,
+                    CustomerLink::Unnumbered(k) => *unnumbered.get(k).ok_or_else(|| {
+                        StoreError::Db(format!("no customer #{k} of this import"))
+                    })?,
+                    CustomerLink::Account(a) => c
+                        .query_one(
+                            "SELECT id FROM customers WHERE \"customerAccount\" = $1",
+                            &[&a],
+                        )?
+                        .get(0),
+                };
+                contact.created_at.clone_from(&now);
+                contact.updated_at.clone_from(&now);
+                crate::postgres_api::insert_contact(c, &contact, Some(import_id))?;
+            }
+            Ok(())
         })
     }
 

@@ -1,9 +1,10 @@
 //! The SQLite backend: one file, WAL mode, nothing to install.
 
-use crate::import::{Counts, ImportTx};
+use crate::import::{Counts, CustomerLink, ImportTx};
 use crate::schema::{self, customer_columns, is_int, Dialect};
 use crate::{ImportRecord, ListQuery, Result, Settings, SortKey, Stats, Store, StoreError};
 use clientele_core::catalogue::{F, FIELDS};
+use clientele_core::contact::Contact;
 use clientele_core::ident::phone;
 use clientele_core::model::{Customer, Value, VatRegime};
 use r2d2::{Pool, PooledConnection};
@@ -718,6 +719,34 @@ impl ImportTx for SqliteImport {
             .prepare_cached(&self.update)?
             .execute(params_from_iter(p))?;
         write_phones(&self.conn, before.id, after, false)?;
+        Ok(())
+    }
+
+    fn insert_contacts(&mut self, contacts: Vec<(Contact, CustomerLink)>) -> Result<()> {
+        self.flush()?;
+        // Insertion order is id order, so the k-th customer created without an account is
+        // the k-th of these ids.
+        let unnumbered: Vec<i64> = self
+            .conn
+            .prepare("SELECT id FROM customers WHERE \"customerAccount\" IS NULL AND created_import = ?1 ORDER BY id")?
+            .query_map([self.import_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let now = crate::now();
+        for (mut contact, link) in contacts {
+            contact.customer_id = match link {
+                CustomerLink::Id(id) => id,
+                CustomerLink::Unnumbered(k) => *unnumbered
+                    .get(k)
+                    .ok_or_else(|| StoreError::Db(format!("no customer #{k} of this import")))?,
+                CustomerLink::Account(a) => self
+                    .conn
+                    .prepare_cached("SELECT id FROM customers WHERE \"customerAccount\" = ?1")?
+                    .query_row([&a], |r| r.get(0))?,
+            };
+            contact.created_at.clone_from(&now);
+            contact.updated_at.clone_from(&now);
+            crate::sqlite_api::insert_contact(&self.conn, &contact, Some(self.import_id))?;
+        }
         Ok(())
     }
 
