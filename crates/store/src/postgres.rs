@@ -849,10 +849,6 @@ fn connection_thread(mut conn: Conn, jobs: std::sync::mpsc::Receiver<Job>) {
                 if let (Err(e), None) = (result, &failed) {
                     failed = Some(e);
                 }
-                // After a failure the next rows are dropped: the transaction is lost anyway.
-                while let Some(Job::Rows(..)) = next {
-                    next = jobs.recv().ok();
-                }
             }
             Job::Run(task) => match &failed {
                 Some(e) => task(Err(same_error(e))),

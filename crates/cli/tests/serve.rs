@@ -1,0 +1,160 @@
+//! Two `clientele serve` processes on one database: what one writes, the other serves
+//! (API and call routing), through the real binary, `user add`, `token create` and HTTP.
+
+mod common;
+
+use common::{Backend, TestDb};
+use serde_json::{json, Value};
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+fn start(db: &TestDb) -> Server {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_clientele"))
+        .args([
+            "--db",
+            &db.url,
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let client = reqwest::blocking::Client::new();
+    let start = Instant::now();
+    while client
+        .get(format!("{}/api/version", server.base))
+        .send()
+        .is_err()
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server
+}
+
+fn two_servers_share_one_database(db: &TestDb) {
+    // A user from the command line, then a token from the login route.
+    let mut add = Command::new(env!("CARGO_BIN_EXE_clientele"))
+        .args(["--db", &db.url, "user", "add", "staff@example.fr"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("user add");
+    add.stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"correct horse battery\n")
+        .expect("password");
+    assert!(add.wait().expect("wait").success());
+    let lookup_token = db.run(&["token", "create", "pbx", "--scope", "lookup"]);
+    assert!(lookup_token.status.success());
+    let lookup_token = String::from_utf8_lossy(&lookup_token.stdout)
+        .trim()
+        .to_string();
+
+    let a = start(db);
+    let b = start(db);
+    let http = reqwest::blocking::Client::new();
+    let login: Value = http
+        .post(format!(
+            "{}/api/login?email=staff@example.fr&password=correct%20horse%20battery",
+            a.base
+        ))
+        .send()
+        .expect("login")
+        .json()
+        .expect("json");
+    let token = login["token"].as_str().expect("token").to_string();
+
+    let created: Value = http
+        .post(format!("{}/api/v1/customers", a.base))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Créé sur A", "mobilePhone": "06 12 34 56 78", "vip": "1"}))
+        .send()
+        .expect("create")
+        .json()
+        .expect("json");
+    let id = created["id"].as_i64().expect("id");
+
+    // The API of B reads the same database.
+    let on_b: Value = http
+        .get(format!("{}/api/v1/customers/{id}", b.base))
+        .bearer_auth(&token)
+        .send()
+        .expect("show")
+        .json()
+        .expect("json");
+    assert_eq!(on_b["name"], "Créé sur A");
+
+    // Routing on B learns the new number from the change log within a second or so.
+    let url = format!(
+        "{}/api/isVipByPhoneNumber?phoneNumber=0612345678&api_token={lookup_token}",
+        b.base
+    );
+    let start = Instant::now();
+    loop {
+        let r = http.get(&url).send().expect("routing");
+        if r.status().is_success() {
+            assert_eq!(r.text().expect("body"), "true");
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "server B never saw the customer created on A"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        start.elapsed() < Duration::from_millis(2_000),
+        "took {:?}",
+        start.elapsed()
+    );
+
+    // And the command-line lookup agrees.
+    let (code, l) = db.json(&["lookup", "+33612345678"]);
+    assert_eq!(code, 0);
+    assert_eq!(l["phone"]["isVipByPhoneNumber"], true, "{l}");
+}
+
+#[test]
+fn sqlite_two_servers_share_one_database() {
+    if let Some(db) = TestDb::new(Backend::Sqlite) {
+        two_servers_share_one_database(&db);
+    }
+}
+
+#[test]
+fn postgres_two_servers_share_one_database() {
+    if let Some(db) = TestDb::new(Backend::Postgres) {
+        two_servers_share_one_database(&db);
+    }
+}
