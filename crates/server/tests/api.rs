@@ -55,7 +55,6 @@ fn create(s: &TestServer, body: &Json) -> Json {
     c
 }
 
-#[test]
 fn version_needs_no_auth() {
     let s = TestServer::start();
     let (st, body) = s.text("/api/version");
@@ -66,7 +65,6 @@ fn version_needs_no_auth() {
     assert!(v["vendor"].is_string() && v["url"].is_string());
 }
 
-#[test]
 fn login_with_credentials_in_the_query_string() {
     let s = TestServer::start();
     let r = s
@@ -115,7 +113,6 @@ fn login_with_credentials_in_the_query_string() {
     assert_eq!(r.status(), 200);
 }
 
-#[test]
 fn bad_logins_are_401_then_rate_limited() {
     let s = TestServer::start();
     for _ in 0..5 {
@@ -144,7 +141,6 @@ fn bad_logins_are_401_then_rate_limited() {
     assert!(st == 422 || st == 429, "{st} {body}");
 }
 
-#[test]
 fn create_with_the_sdk_body() {
     let s = TestServer::start();
     let c = create(&s, &sdk_body("ACME SARL"));
@@ -202,7 +198,6 @@ fn create_with_the_sdk_body() {
     assert_eq!((st, c3["customerAccount"].clone()), (201, json!("QC1")));
 }
 
-#[test]
 fn validation_errors_have_the_laravel_shape_with_codes() {
     let s = TestServer::start();
     let (st, e) = s.json(
@@ -277,7 +272,6 @@ fn validation_errors_have_the_laravel_shape_with_codes() {
     );
 }
 
-#[test]
 fn update_patch_and_delete() {
     let s = TestServer::start();
     let c = create(&s, &sdk_body("Before"));
@@ -337,7 +331,6 @@ fn update_patch_and_delete() {
     assert_eq!(s.get("/api/v1/customerAccounts/NOPE", &s.read).0, 404);
 }
 
-#[test]
 fn the_sdk_paging_loop_sees_every_customer_once() {
     let s = TestServer::start();
     for i in 0..37 {
@@ -410,7 +403,6 @@ fn the_sdk_paging_loop_sees_every_customer_once() {
     assert_eq!(found.as_array().map(Vec::len), Some(37));
 }
 
-#[test]
 fn hostile_input_is_a_clear_4xx_and_changes_nothing() {
     let s = TestServer::start();
     create(&s, &json!({"name": "Keep me"}));
@@ -501,7 +493,6 @@ fn hostile_input_is_a_clear_4xx_and_changes_nothing() {
     assert_eq!(s.text("/api/nope").0, 404);
 }
 
-#[test]
 fn scopes_401_and_403() {
     let s = TestServer::start();
     let unauth = json!({"message": "Unauthenticated."});
@@ -586,7 +577,6 @@ fn scopes_401_and_403() {
     );
 }
 
-#[test]
 fn contacts_crud_and_numbers() {
     let s = TestServer::start();
     let c = create(&s, &json!({"name": "Contact Co"}));
@@ -730,7 +720,6 @@ fn route(s: &TestServer, path: &str) -> (u16, String, String) {
     (r.status().as_u16(), ct, r.text().unwrap_or_default())
 }
 
-#[test]
 fn call_routing() {
     let s = TestServer::start();
     let vip = create(
@@ -1004,7 +993,6 @@ fn call_routing() {
     );
 }
 
-#[test]
 fn pack_upload_dry_run_import_list_undo() {
     let s = TestServer::start();
     let csv = "Compte client;Raison sociale;Téléphone mobile;Client VIP\nIMP1;Imported One;06 55 44 33 22;1\nIMP2;Imported Two;;0\n";
@@ -1098,7 +1086,6 @@ fn pack_upload_dry_run_import_list_undo() {
     );
 }
 
-#[test]
 fn every_route_is_described_in_openapi() {
     let s = TestServer::start();
     let (st, body) = s.text("/api/openapi.json");
@@ -1166,3 +1153,27 @@ fn every_route_is_described_in_openapi() {
         }
     }
 }
+
+/// Every API test runs on SQLite and on PostgreSQL.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[test] fn $name() { super::common::with_backend(super::common::Backend::Sqlite, super::$name) } )* }
+        mod postgres { $( #[test] fn $name() { super::common::with_backend(super::common::Backend::Postgres, super::$name) } )* }
+    };
+}
+
+on_both!(
+    version_needs_no_auth,
+    login_with_credentials_in_the_query_string,
+    bad_logins_are_401_then_rate_limited,
+    create_with_the_sdk_body,
+    validation_errors_have_the_laravel_shape_with_codes,
+    update_patch_and_delete,
+    the_sdk_paging_loop_sees_every_customer_once,
+    hostile_input_is_a_clear_4xx_and_changes_nothing,
+    scopes_401_and_403,
+    contacts_crud_and_numbers,
+    call_routing,
+    pack_upload_dry_run_import_list_undo,
+    every_route_is_described_in_openapi,
+);

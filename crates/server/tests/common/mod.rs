@@ -9,10 +9,81 @@ use serde_json::Value as Json;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The database the tests run against: a fresh SQLite file in `dir`. A PostgreSQL backend
-/// will return a fresh schema of `CLIENTELE_TEST_PG` here; the tests do not change.
-pub fn test_db_url(dir: &std::path::Path) -> String {
-    dir.join("test.db").to_string_lossy().into_owned()
+/// Which backend the tests of this thread run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file.
+    Sqlite,
+    /// A fresh PostgreSQL database.
+    Postgres,
+}
+
+thread_local! {
+    static BACKEND: std::cell::Cell<Backend> = const { std::cell::Cell::new(Backend::Sqlite) };
+}
+
+static NEXT_DB: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn pg_admin_url() -> String {
+    std::env::var("CLIENTELE_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// Run a test body on a backend; on PostgreSQL, skipped (and said so) when no server answers,
+/// unless `CLIENTELE_TEST_PG_REQUIRED` is set.
+pub fn with_backend(backend: Backend, test: fn()) {
+    if backend == Backend::Postgres {
+        let ok = std::process::Command::new("psql")
+            .arg(pg_admin_url())
+            .arg("-qc")
+            .arg("SELECT 1")
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        if !ok {
+            assert!(
+                std::env::var_os("CLIENTELE_TEST_PG_REQUIRED").is_none(),
+                "PostgreSQL required but {} is not reachable",
+                pg_admin_url()
+            );
+            eprintln!("SKIPPED: PostgreSQL not reachable at {}; set CLIENTELE_TEST_PG to run the PostgreSQL tests", pg_admin_url());
+            return;
+        }
+    }
+    BACKEND.with(|b| b.set(backend));
+    test();
+}
+
+/// The database the tests run against: a fresh SQLite file in `dir`, or a fresh PostgreSQL
+/// database (with its name, to drop it afterwards).
+pub fn test_db_url(dir: &std::path::Path) -> (String, Option<String>) {
+    match BACKEND.with(|b| b.get()) {
+        Backend::Sqlite => (dir.join("test.db").to_string_lossy().into_owned(), None),
+        Backend::Postgres => {
+            let name = format!(
+                "clientele_api_{}_{}",
+                std::process::id(),
+                NEXT_DB.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            );
+            let admin = pg_admin_url();
+            let out = std::process::Command::new("psql")
+                .arg(&admin)
+                .arg("-qc")
+                .arg(format!("CREATE DATABASE {name}"))
+                .output()
+                .expect("psql");
+            assert!(
+                out.status.success(),
+                "CREATE DATABASE: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let base = admin
+                .rsplit_once('/')
+                .map(|(b, _)| b.to_string())
+                .unwrap_or(admin.clone());
+            (format!("{base}/{name}"), Some(name))
+        }
+    }
 }
 
 /// A running server.
@@ -26,12 +97,14 @@ pub struct TestServer {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     _dir: tempfile::TempDir,
+    pg_name: Option<String>,
 }
 
 impl TestServer {
     pub fn start() -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = clientele_store::open_api(&test_db_url(dir.path())).expect("open store");
+        let (url, pg_name) = test_db_url(dir.path());
+        let store = clientele_store::open_api(&url).expect("open store");
         let make = |scope: &str, allow: Option<&str>| {
             let (t, h) = auth::new_token();
             store
@@ -104,6 +177,7 @@ impl TestServer {
             stop: Some(tx),
             thread: Some(thread),
             _dir: dir,
+            pg_name,
         }
     }
 
@@ -164,6 +238,13 @@ impl Drop for TestServer {
         }
         if let Some(t) = self.thread.take() {
             let _ = t.join();
+        }
+        if let Some(name) = &self.pg_name {
+            let _ = std::process::Command::new("psql")
+                .arg(pg_admin_url())
+                .arg("-qc")
+                .arg(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .output();
         }
     }
 }
