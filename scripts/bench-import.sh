@@ -19,9 +19,11 @@ gen=../shared/tools/genpack.py
 
 # Wall time (s) and peak RSS (MB) of a command, via GNU time.
 measure() {
-  local out
-  out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1 )
-  echo "$out" | awk '{printf "%s %.0f", $1, $2/1024}'
+  local f
+  f=$(mktemp)
+  /usr/bin/time -o "$f" -f '%e %M' "$@" >/dev/null 2>&1 || true
+  awk '{printf "%s %.0f\n", $1, $2/1024}' "$f"
+  rm -f "$f"
 }
 
 echo "== CSV: $N rows into a fresh SQLite file"
