@@ -124,19 +124,24 @@ fn import(cli: &Cli, lang: Lang, file: &Path, format: Output, opts: RunOptions) 
         Ok(r) => {
             print_report(&r, format, lang);
             if r.errors > 0 {
-                if r.imported {
-                    eprintln!(
-                        "clientele: {} rows had errors and were not imported",
-                        r.invalid
-                    );
-                } else if !opts.dry_run {
-                    eprintln!(
-                        "clientele: the file has {} errors; nothing was imported",
-                        r.errors
-                    );
-                } else {
-                    eprintln!("clientele: the file has {} errors", r.errors);
-                }
+                let fr = lang == Lang::Fr;
+                let msg = match (r.imported, opts.dry_run, fr) {
+                    (true, _, false) => {
+                        format!("{} rows had errors and were not imported", r.invalid)
+                    }
+                    (true, _, true) => {
+                        format!("{} lignes en erreur n'ont pas été importées", r.invalid)
+                    }
+                    (false, false, false) => {
+                        format!("the file has {} errors; nothing was imported", r.errors)
+                    }
+                    (false, false, true) => {
+                        format!("le fichier a {} erreurs ; rien n'a été importé", r.errors)
+                    }
+                    (false, true, false) => format!("the file has {} errors", r.errors),
+                    (false, true, true) => format!("le fichier a {} erreurs", r.errors),
+                };
+                eprintln!("clientele: {msg}");
                 Ok(INPUT_ERRORS)
             } else {
                 Ok(OK)
@@ -240,6 +245,10 @@ fn export(cli: &Cli, format: ExportFormat, output: Option<&Path>) -> Result<u8, 
     let store = open_store(&cli.db)?;
     let to_stdout = output.is_none_or(|p| p == Path::new("-"));
     let fail = |e: String| {
+        // `clientele export | head` closes the pipe early: that is not a failure.
+        if e.contains("Broken pipe") || e.contains("os error 32") {
+            return OK;
+        }
         eprintln!("clientele: export failed: {e}");
         FAILURE
     };

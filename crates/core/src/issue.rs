@@ -177,11 +177,82 @@ pub fn render(problem: Problem, lang: Lang, heading: &str, value: &str, detail: 
     } else {
         value.to_string()
     };
+    let detail = if lang == Lang::Fr {
+        french_detail(detail)
+    } else {
+        detail.to_string()
+    };
     problem
         .template(lang)
         .replace("{h}", heading)
         .replace("{v}", &value)
-        .replace("{d}", detail)
+        .replace("{d}", &detail)
+}
+
+/// French wording of the English details the rules attach (formats expected, limits).
+/// Details that are data (a row number, a SIREN) pass through unchanged.
+fn french_detail(d: &str) -> String {
+    const PHRASES: &[(&str, &str)] = &[
+        (
+            " (spreadsheet error value)",
+            " (valeur d'erreur du tableur)",
+        ),
+        (
+            " (line break or control character)",
+            " (saut de ligne ou caractère de contrôle)",
+        ),
+        (
+            " (wrong format for that country)",
+            " (format incorrect pour ce pays)",
+        ),
+        (
+            " (expected an amount ≥ 0, e.g. 10 000 or 10000,50)",
+            " (montant ≥ 0 attendu, ex. 10 000 ou 10000,50)",
+        ),
+        (
+            " (expected a NAF code such as 62.01Z)",
+            " (code NAF attendu, ex. 62.01Z)",
+        ),
+        (
+            " (expected a web address such as https://www.example.fr)",
+            " (adresse web attendue, ex. https://www.exemple.fr)",
+        ),
+        (
+            " (expected an e-mail address such as contact@example.fr)",
+            " (adresse e-mail attendue, ex. contact@exemple.fr)",
+        ),
+        (" (not a phone number)", " (pas un numéro de téléphone)"),
+        (
+            " (expected 1 or 0, oui or non)",
+            " (1 ou 0, oui ou non attendu)",
+        ),
+        (" (expected fr or en)", " (fr ou en attendu)"),
+        (
+            " (expected 1, 2 or 3, Mlle, Mme or M.)",
+            " (1, 2 ou 3, Mlle, Mme ou M. attendu)",
+        ),
+        (
+            " (a SIRET has 14 digits; letters are only for a foreign customer)",
+            " (un SIRET a 14 chiffres ; les lettres ne sont admises que pour un client étranger)",
+        ),
+        (
+            " (a French postal code has 5 digits, e.g. 75001)",
+            " (un code postal français a 5 chiffres, ex. 75001)",
+        ),
+        (" (expected a whole number", " (nombre entier attendu"),
+        (" characters at most", " caractères au plus"),
+        ("more than ", "plus de "),
+        (" characters", " caractères"),
+        (" from ", " de "),
+        (" to ", " à "),
+    ];
+    let mut out = d.to_string();
+    for (en, fr) in PHRASES {
+        if out.contains(en) {
+            out = out.replace(en, fr);
+        }
+    }
+    out
 }
 
 impl Issue {
@@ -261,4 +332,59 @@ pub fn codes_markdown() -> String {
     }
     out.push_str("\nIn messages, `{h}` is the column heading, `{v}` the value as written and `{d}` a detail.\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn details_are_translated() {
+        let m = render(
+            Problem::Invalid,
+            Lang::Fr,
+            "Client VIP",
+            "peut-être",
+            " (expected 1 or 0, oui or non)",
+        );
+        assert_eq!(
+            m,
+            "Client VIP : « peut-être » n'est pas valide (1 ou 0, oui ou non attendu)"
+        );
+        let m = render(
+            Problem::Invalid,
+            Lang::Fr,
+            "Niveau",
+            "100",
+            " (expected a whole number from 1 to 99)",
+        );
+        assert_eq!(
+            m,
+            "Niveau : « 100 » n'est pas valide (nombre entier attendu de 1 à 99)"
+        );
+        let m = render(
+            Problem::TooLong,
+            Lang::Fr,
+            "Ville",
+            "x",
+            "255 characters at most",
+        );
+        assert_eq!(m, "Ville est trop long (255 caractères au plus)");
+        let m = render(
+            Problem::DuplicateInFile,
+            Lang::Fr,
+            "Compte client",
+            "CL1",
+            "4",
+        );
+        assert_eq!(m, "Compte client « CL1 » figure déjà ligne 4");
+        let m = render(
+            Problem::Invalid,
+            Lang::En,
+            "VIP",
+            "x",
+            " (expected 1 or 0, oui or non)",
+        );
+        assert!(m.ends_with("(expected 1 or 0, oui or non)"));
+    }
 }
