@@ -7,7 +7,7 @@
 use crate::catalogue::{fold, snake};
 use crate::ident::phone::{self, Phone};
 use crate::issue::{render, Lang, Problem, Severity};
-use crate::validate::{parse_bool, Cell};
+use crate::validate::{is_email, parse_bool, Cell};
 use serde_json::{json, Map, Value as Json};
 
 /// What a contact column holds.
@@ -52,7 +52,7 @@ const fn col(
     }
 }
 
-/// Text columns, in store order (the order of `clientele_store::schema::CONTACT_TEXTS`).
+/// Text columns, in store order (`clientele_store::schema::CONTACT_TEXTS` is this list).
 pub const TEXT_KEYS: [&str; 9] = [
     "firstName",
     "lastName",
@@ -361,18 +361,6 @@ pub fn parse_civility(cell: &Cell) -> Option<i64> {
         },
         _ => None,
     }
-}
-
-fn is_email(t: &str) -> bool {
-    let Some((local, domain)) = t.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !t.contains(char::is_whitespace)
 }
 
 /// Apply input cells (by column) on top of `base` and validate the result. Returns the new

@@ -391,7 +391,8 @@ fn parse_url(t: &str) -> Option<String> {
     valid.then_some(url)
 }
 
-fn is_email(t: &str) -> bool {
+/// Whether a text is an e-mail address: one `@`, a domain with a dot, no spaces.
+pub fn is_email(t: &str) -> bool {
     let Some((local, domain)) = t.split_once('@') else {
         return false;
     };

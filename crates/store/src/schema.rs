@@ -104,34 +104,11 @@ pub fn create_statements(d: Dialect) -> Vec<String> {
     ]
 }
 
-/// Text columns of contacts (API keys).
-pub const CONTACT_TEXTS: &[&str] = &[
-    "firstName",
-    "lastName",
-    "emailAddress",
-    "mobilePhone",
-    "landlinePhone",
-    "role",
-    "service",
-    "comment",
-    "source",
-];
+/// Text columns of contacts (API keys): the contact catalogue's, so the two never drift.
+pub const CONTACT_TEXTS: &[&str] = &clientele_core::contact::TEXT_KEYS;
 
-/// Boolean columns of contacts with their defaults.
-pub const CONTACT_BOOLS: &[(&str, bool)] = &[
-    ("active", true),
-    ("legalRepresentative", false),
-    ("invoicesRecipient", true),
-    ("newslettersRecipient", false),
-    ("technicalContact", false),
-    ("is_signer_contract", false),
-    ("is_signer_iban", false),
-    ("myClient", true),
-    ("myClientAdmin", true),
-    ("ticketingDoNotNotify", false),
-    ("ticketingCopyToSales", false),
-    ("api", false),
-];
+/// Boolean columns of contacts with their defaults (the contact catalogue's).
+pub const CONTACT_BOOLS: &[(&str, bool)] = &clientele_core::contact::BOOL_KEYS;
 
 /// Accent- and case-folded text used for search (account, name, SIRET, VAT), words
 /// separated by one space.
