@@ -33,6 +33,11 @@ fn init_connection(c: &mut Connection) -> rusqlite::Result<()> {
 impl SqliteStore {
     /// Open (and create or migrate) the database file at `path`.
     pub fn open(path: &str) -> Result<SqliteStore> {
+        // Open once directly: a path that cannot be opened fails at once with SQLite's
+        // reason, instead of the pool retrying until its timeout.
+        let mut probe = Connection::open(path).map_err(|e| StoreError::Db(format!("cannot open {path}: {e}")))?;
+        init_connection(&mut probe).map_err(|e| StoreError::Db(format!("cannot open {path}: {e}")))?;
+        drop(probe);
         let manager = SqliteConnectionManager::file(path).with_init(init_connection);
         let pool = Pool::builder()
             .max_size(8)
