@@ -256,6 +256,13 @@ fn run_opened(
     if contacts.is_some() {
         importer.track_rows();
     }
+    let mut present = [false; clientele_core::N_FIELDS];
+    for c in &opened.columns {
+        if let Some(f) = c.field {
+            present[f] = true;
+        }
+    }
+    importer.file_columns(&present);
     let mut rejected: Vec<(RawRow, String)> = Vec::new();
     let keep_rejected = opts.skip_invalid && !opts.dry_run;
 

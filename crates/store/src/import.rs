@@ -16,6 +16,9 @@ use std::collections::HashMap;
 
 /// One import transaction of a backend.
 pub trait ImportTx {
+    /// Which fields the file carries (new customers hold defaults in the others); a backend
+    /// may use it to write fewer columns.
+    fn columns_hint(&mut self, _present: &[bool; clientele_core::N_FIELDS]) {}
     /// Number of customers before the import (0 lets the engine skip look-ups).
     fn existing_count(&mut self) -> Result<u64>;
     /// The customer with this account, among those that existed before the import.
@@ -218,6 +221,11 @@ impl<'a> Importer<'a> {
             self.writing = false;
         }
         self.invalid_contacts += 1;
+    }
+
+    /// Tell the backend which fields the file carries.
+    pub fn file_columns(&mut self, present: &[bool; clientele_core::N_FIELDS]) {
+        self.tx.columns_hint(present);
     }
 
     /// Counts so far.

@@ -232,6 +232,12 @@ pub fn redact(url: &str) -> String {
     url.to_string()
 }
 
+/// Whether a new customer holds a value in this field when the source lacks it (a
+/// non-NULL catalogue default or a generated value).
+pub(crate) fn schema_default_is_set(f: clientele_core::F) -> bool {
+    !matches!(f.def().default, clientele_core::catalogue::Default::None)
+}
+
 /// Current time as the API writes it: `2024-01-02T03:04:05.000000Z`.
 pub fn now() -> String {
     let t = time::OffsetDateTime::now_utc();

@@ -35,8 +35,10 @@ impl SqliteStore {
     pub fn open(path: &str) -> Result<SqliteStore> {
         // Open once directly: a path that cannot be opened fails at once with SQLite's
         // reason, instead of the pool retrying until its timeout.
-        let mut probe = Connection::open(path).map_err(|e| StoreError::Db(format!("cannot open {path}: {e}")))?;
-        init_connection(&mut probe).map_err(|e| StoreError::Db(format!("cannot open {path}: {e}")))?;
+        let mut probe = Connection::open(path)
+            .map_err(|e| StoreError::Db(format!("cannot open {path}: {e}")))?;
+        init_connection(&mut probe)
+            .map_err(|e| StoreError::Db(format!("cannot open {path}: {e}")))?;
         drop(probe);
         let manager = SqliteConnectionManager::file(path).with_init(init_connection);
         let pool = Pool::builder()
@@ -166,9 +168,11 @@ fn insert_sql() -> String {
 /// × 64 rows stays far below SQLite's bound-parameter limit).
 const BATCH: usize = 64;
 
-fn insert_batch_sql(rows: usize) -> String {
+/// A multi-row INSERT of `rows` customers writing only the columns at `keep` (indexes into
+/// [`customer_columns`]); the others take their NULL default.
+fn insert_batch_sql(rows: usize, keep: &[usize]) -> String {
     let cols = customer_columns();
-    let n = cols.len();
+    let n = keep.len();
     let tuples = (0..rows)
         .map(|r| {
             format!(
@@ -181,9 +185,10 @@ fn insert_batch_sql(rows: usize) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ");
+    let names: Vec<&str> = keep.iter().map(|&i| cols[i].as_str()).collect();
     format!(
         "INSERT INTO customers ({}) VALUES {tuples}",
-        cols.join(", ")
+        names.join(", ")
     )
 }
 
@@ -462,7 +467,8 @@ impl Store for SqliteStore {
             import_id,
             select: self.select.clone(),
             insert: insert_sql(),
-            insert_batch: insert_batch_sql(BATCH),
+            insert_batch: insert_batch_sql(BATCH, &all_columns()),
+            keep: all_columns(),
             update: update_sql(),
             pending: Vec::with_capacity(BATCH),
             rebuild_indexes: false,
@@ -617,6 +623,9 @@ struct SqliteImport {
     select: String,
     insert: String,
     insert_batch: String,
+    /// Columns the multi-row INSERT writes (all, unless the file lacks columns whose
+    /// default is NULL: binding fewer parameters is most of an import's cost).
+    keep: Vec<usize>,
     update: String,
     /// Customers without phone numbers waiting for the next multi-row INSERT.
     pending: Vec<Customer>,
@@ -625,23 +634,51 @@ struct SqliteImport {
     done: bool,
 }
 
+/// Every column of [`customer_columns`].
+fn all_columns() -> Vec<usize> {
+    (0..customer_columns().len()).collect()
+}
+
+/// Whether every column of `c` left out of `keep` is NULL.
+fn fits(c: &Customer, keep: &[usize]) -> bool {
+    let n = FIELDS.len();
+    (0..n).all(|i| keep.contains(&i) || c.values[i].is_none())
+        && (0..3).all(|i| keep.contains(&(n + i)) || c.e164[i].is_none())
+}
+
 impl SqliteImport {
     fn flush(&mut self) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
         }
+        // A value in a column left out of the statement would be lost: write all columns.
+        let all = all_columns();
+        let keep =
+            if self.keep.len() == all.len() || self.pending.iter().all(|c| fits(c, &self.keep)) {
+                &self.keep
+            } else {
+                &all
+            };
         let params: Vec<ToSqlOutput<'_>> = self
             .pending
             .iter()
-            .flat_map(|c| customer_params(c, Some(self.import_id)))
+            .flat_map(|c| {
+                let mut p: Vec<Option<ToSqlOutput<'_>>> = customer_params(c, Some(self.import_id))
+                    .into_iter()
+                    .map(Some)
+                    .collect();
+                keep.iter()
+                    .filter_map(move |&i| p.get_mut(i).and_then(Option::take))
+                    .collect::<Vec<_>>()
+            })
             .collect();
-        if self.pending.len() == BATCH {
+        if self.pending.len() == BATCH && keep.len() == self.keep.len() {
             self.conn
                 .prepare_cached(&self.insert_batch)?
                 .execute(params_from_iter(params))?;
         } else {
             self.conn
-                .prepare(&insert_batch_sql(self.pending.len()))?
+                .prepare(&insert_batch_sql(self.pending.len(), keep))?
                 .execute(params_from_iter(params))?;
         }
         self.pending.clear();
@@ -650,6 +687,20 @@ impl SqliteImport {
 }
 
 impl ImportTx for SqliteImport {
+    fn columns_hint(&mut self, present: &[bool; clientele_core::N_FIELDS]) {
+        // Leave out the fields the file lacks whose default is NULL, and the E.164 column of
+        // an absent phone field; search and bookkeeping columns are always written.
+        let n = FIELDS.len();
+        self.keep = (0..customer_columns().len())
+            .filter(|&i| match i {
+                i if i < n => present[i] || crate::schema_default_is_set(FIELDS[i].id),
+                i if i < n + 3 => present[F::PHONES[i - n].idx()],
+                _ => true,
+            })
+            .collect();
+        self.insert_batch = insert_batch_sql(BATCH, &self.keep);
+    }
+
     fn existing_count(&mut self) -> Result<u64> {
         let n: i64 = self.conn.query_row(
             "SELECT COUNT(*) FROM (SELECT 1 FROM customers LIMIT 1)",
