@@ -106,13 +106,6 @@ async fn customer_exists(state: &ApiContext, id: i64) -> ApiResult<()> {
     }
 }
 
-fn contact_id(raw: &str) -> ApiResult<i64> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|i| *i > 0)
-        .ok_or(Error::NotFound)
-}
-
 /// The contacts of a customer.
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts",
     params(("contactable_type" = Option<String>, Query, description = "`App\\Customer` or `customer`"),
@@ -164,7 +157,7 @@ pub async fn show(
     State(state): State<ApiContext>,
     Path(id): Path<String>,
 ) -> ApiResult<Body<Json>> {
-    let id = contact_id(&id)?;
+    let id = crate::customers::id_of(&id)?;
     Ok(Body(state.db(move |s| s.contact(id)).await?.to_api_json()))
 }
 
@@ -181,7 +174,7 @@ pub async fn update(
     Path(id): Path<String>,
     input: Input,
 ) -> ApiResult<Body<Json>> {
-    let id = contact_id(&id)?;
+    let id = crate::customers::id_of(&id)?;
     let mut base = state.db(move |s| s.contact(id)).await?;
     if let Some(customer) = contactable(&input, false)? {
         if customer != base.customer_id {
@@ -206,7 +199,7 @@ pub async fn delete(
     Path(id): Path<String>,
     _input: Input,
 ) -> ApiResult<Body<Json>> {
-    let id = contact_id(&id)?;
+    let id = crate::customers::id_of(&id)?;
     state.db(move |s| s.delete_contact(id)).await?;
     state.sync().await?;
     Ok(Body(json!({"message": "Deleted."})))

@@ -54,7 +54,8 @@ fn cells_of(input: &Input, inv: &mut Invalid) -> Cells {
     cells
 }
 
-fn id_of(raw: &str) -> ApiResult<i64> {
+/// A resource id from the path: a positive integer, anything else is not found.
+pub(crate) fn id_of(raw: &str) -> ApiResult<i64> {
     raw.parse::<i64>()
         .ok()
         .filter(|i| *i > 0)

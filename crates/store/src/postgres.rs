@@ -7,7 +7,7 @@
 //! locks (see the `*_LOCK` constants).
 
 use crate::import::{Counts, CustomerLink, ImportTx};
-use crate::schema::{self, customer_columns, is_int, Dialect};
+use crate::schema::{self, customer_columns, is_int, like_escape, regime_sql, Dialect};
 use crate::{redact, ImportRecord, ListQuery, Result, Settings, SortKey, Stats, Store, StoreError};
 use ::postgres::error::SqlState;
 use ::postgres::types::ToSql;
@@ -677,24 +677,6 @@ fn create_once(
     record_change(&mut tx, "customer", cust.id)?;
     tx.commit()?;
     Ok(cust)
-}
-
-/// SQL condition for a VAT regime: the same text as the SQLite backend's (`substr` and
-/// `COALESCE` behave alike), so both count and filter identically.
-fn regime_sql(code: &str) -> &'static str {
-    match code {
-        "standard" => "COALESCE(\"chargeVAT\", 1) = 1 AND COALESCE(\"applyVATAutoReverseOperators\", 0) = 0",
-        "reverse_charge_operator" => "COALESCE(\"chargeVAT\", 1) = 1 AND \"applyVATAutoReverseOperators\" = 1",
-        "reverse_charge_eu" => "\"chargeVAT\" = 0 AND \"taxRegistrationNumber\" IS NOT NULL AND substr(\"taxRegistrationNumber\", 1, 2) <> 'FR'",
-        "not_charged" => "\"chargeVAT\" = 0 AND (\"taxRegistrationNumber\" IS NULL OR substr(\"taxRegistrationNumber\", 1, 2) = 'FR')",
-        _ => "0 = 1",
-    }
-}
-
-fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 const IMPORT_SELECT: &str = "SELECT id, file, sha256, at, created, updated, unchanged, rejected, contacts, undone_at FROM imports";

@@ -2,7 +2,7 @@
 //! and the rows of the routing index. Mirrors `sqlite_api.rs`.
 
 use crate::postgres::{record_change, refs, PgStore, P};
-use crate::schema::{CONTACT_BOOLS, CONTACT_TEXTS};
+use crate::schema::{contact_columns, contact_select};
 use crate::{
     ApiStore, ChangeRecord, Result, RoutingContact, RoutingCustomer, RoutingData, RoutingPhone,
     RoutingScope, StoreError, TokenRecord, User,
@@ -10,21 +10,6 @@ use crate::{
 use ::postgres::{GenericClient, Row};
 use clientele_core::contact::Contact;
 use clientele_core::ident::phone;
-
-fn contact_columns() -> Vec<String> {
-    let mut cols = vec!["customer_id".to_string(), "civility".to_string()];
-    cols.extend(CONTACT_TEXTS.iter().map(|k| format!("\"{k}\"")));
-    cols.push("mobile_e164".into());
-    cols.push("landline_e164".into());
-    cols.extend(CONTACT_BOOLS.iter().map(|(k, _)| format!("\"{k}\"")));
-    cols.push("created_at".into());
-    cols.push("updated_at".into());
-    cols
-}
-
-fn contact_select() -> String {
-    format!("SELECT id, {} FROM contacts", contact_columns().join(", "))
-}
 
 fn contact_from_row(r: &Row) -> Result<Contact> {
     let mut c = Contact::new(r.try_get(1)?);

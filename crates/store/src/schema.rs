@@ -110,6 +110,43 @@ pub const CONTACT_TEXTS: &[&str] = &clientele_core::contact::TEXT_KEYS;
 /// Boolean columns of contacts with their defaults (the contact catalogue's).
 pub const CONTACT_BOOLS: &[(&str, bool)] = &clientele_core::contact::BOOL_KEYS;
 
+/// Columns of the contacts table after `id`, in the order both backends read them.
+pub fn contact_columns() -> Vec<String> {
+    let mut cols = vec!["customer_id".to_string(), "civility".to_string()];
+    cols.extend(CONTACT_TEXTS.iter().map(|k| format!("\"{k}\"")));
+    cols.push("mobile_e164".into());
+    cols.push("landline_e164".into());
+    cols.extend(CONTACT_BOOLS.iter().map(|(k, _)| format!("\"{k}\"")));
+    cols.push("created_at".into());
+    cols.push("updated_at".into());
+    cols
+}
+
+/// `SELECT id, <contact_columns> FROM contacts`.
+pub fn contact_select() -> String {
+    format!("SELECT id, {} FROM contacts", contact_columns().join(", "))
+}
+
+/// SQL condition for a VAT regime, the same text on both backends (mirrors
+/// `clientele_core::model::vat_regime`; the EU case trusts that stored VAT numbers were
+/// validated on write).
+pub fn regime_sql(code: &str) -> &'static str {
+    match code {
+        "standard" => "COALESCE(\"chargeVAT\", 1) = 1 AND COALESCE(\"applyVATAutoReverseOperators\", 0) = 0",
+        "reverse_charge_operator" => "COALESCE(\"chargeVAT\", 1) = 1 AND \"applyVATAutoReverseOperators\" = 1",
+        "reverse_charge_eu" => "\"chargeVAT\" = 0 AND \"taxRegistrationNumber\" IS NOT NULL AND substr(\"taxRegistrationNumber\", 1, 2) <> 'FR'",
+        "not_charged" => "\"chargeVAT\" = 0 AND (\"taxRegistrationNumber\" IS NULL OR substr(\"taxRegistrationNumber\", 1, 2) = 'FR')",
+        _ => "0 = 1",
+    }
+}
+
+/// Escape `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+pub fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
 /// Accent- and case-folded text used for search (account, name, SIRET, VAT), words
 /// separated by one space.
 pub fn search_text(c: &Customer) -> String {

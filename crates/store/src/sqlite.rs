@@ -1,7 +1,7 @@
 //! The SQLite backend: one file, WAL mode, nothing to install.
 
 use crate::import::{Counts, CustomerLink, ImportTx};
-use crate::schema::{self, customer_columns, is_int, Dialect};
+use crate::schema::{self, customer_columns, is_int, like_escape, regime_sql, Dialect};
 use crate::{ImportRecord, ListQuery, Result, Settings, SortKey, Stats, Store, StoreError};
 use clientele_core::catalogue::{F, FIELDS};
 use clientele_core::contact::Contact;
@@ -218,7 +218,7 @@ fn write_phones(c: &Connection, id: i64, cust: &Customer, fresh: bool) -> rusqli
     Ok(())
 }
 
-fn record_change(c: &Connection, kind: &str, item: i64) -> rusqlite::Result<()> {
+pub(crate) fn record_change(c: &Connection, kind: &str, item: i64) -> rusqlite::Result<()> {
     c.prepare_cached("INSERT INTO changes (kind, item) VALUES (?1, ?2)")?
         .execute(params![kind, item])?;
     Ok(())
@@ -581,24 +581,6 @@ impl Store for SqliteStore {
             vat_regimes,
         })
     }
-}
-
-/// SQL condition for a VAT regime (mirrors `clientele_core::model::vat_regime`; the EU case
-/// trusts that stored VAT numbers were validated on write).
-fn regime_sql(code: &str) -> &'static str {
-    match code {
-        "standard" => "COALESCE(\"chargeVAT\", 1) = 1 AND COALESCE(\"applyVATAutoReverseOperators\", 0) = 0",
-        "reverse_charge_operator" => "COALESCE(\"chargeVAT\", 1) = 1 AND \"applyVATAutoReverseOperators\" = 1",
-        "reverse_charge_eu" => "\"chargeVAT\" = 0 AND \"taxRegistrationNumber\" IS NOT NULL AND substr(\"taxRegistrationNumber\", 1, 2) <> 'FR'",
-        "not_charged" => "\"chargeVAT\" = 0 AND (\"taxRegistrationNumber\" IS NULL OR substr(\"taxRegistrationNumber\", 1, 2) = 'FR')",
-        _ => "0 = 1",
-    }
-}
-
-fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 fn import_from_row(r: &Row) -> rusqlite::Result<ImportRecord> {

@@ -1,8 +1,8 @@
 //! The SQLite implementation of [`ApiStore`]: users, tokens, contacts, the change feed and
 //! the rows of the routing index.
 
-use crate::schema::{CONTACT_BOOLS, CONTACT_TEXTS};
-use crate::sqlite::SqliteStore;
+use crate::schema::{contact_columns, contact_select};
+use crate::sqlite::{record_change, SqliteStore};
 use crate::{
     ApiStore, ChangeRecord, Result, RoutingContact, RoutingCustomer, RoutingData, RoutingPhone,
     RoutingScope, StoreError, TokenRecord, User,
@@ -11,21 +11,6 @@ use clientele_core::contact::Contact;
 use clientele_core::ident::phone;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
-
-fn contact_columns() -> Vec<String> {
-    let mut cols = vec!["customer_id".to_string(), "civility".to_string()];
-    cols.extend(CONTACT_TEXTS.iter().map(|k| format!("\"{k}\"")));
-    cols.push("mobile_e164".into());
-    cols.push("landline_e164".into());
-    cols.extend(CONTACT_BOOLS.iter().map(|(k, _)| format!("\"{k}\"")));
-    cols.push("created_at".into());
-    cols.push("updated_at".into());
-    cols
-}
-
-fn contact_select() -> String {
-    format!("SELECT id, {} FROM contacts", contact_columns().join(", "))
-}
 
 fn contact_from_row(r: &Row) -> rusqlite::Result<Contact> {
     let mut c = Contact::new(r.get(1)?);
@@ -109,12 +94,6 @@ fn write_contact_phones(
         )?
         .execute(params![e, phone::last9(e), c.customer_id, id])?;
     }
-    Ok(())
-}
-
-fn record_change(c: &Connection, kind: &str, item: i64) -> rusqlite::Result<()> {
-    c.prepare_cached("INSERT INTO changes (kind, item) VALUES (?1, ?2)")?
-        .execute(params![kind, item])?;
     Ok(())
 }
 
