@@ -32,6 +32,17 @@ impl Value {
     }
 }
 
+/// One changed field of an updated customer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldChange {
+    /// Pack key.
+    pub field: &'static str,
+    /// Stored value (`None`: empty).
+    pub before: Option<String>,
+    /// Value after the import.
+    pub after: Option<String>,
+}
+
 /// All field values of a customer, indexed by `F::idx()`; `None` is NULL.
 pub type Values = [Option<Value>; N_FIELDS];
 
@@ -140,11 +151,16 @@ impl Customer {
     pub fn same_values(&self, other: &Customer) -> bool {
         self.values == other.values && self.e164 == other.e164
     }
-    /// Field keys whose values differ from `other`'s.
-    pub fn changed_fields(&self, other: &Customer) -> Vec<&'static str> {
+    /// The fields whose values differ from `before`'s, with the old and new values as text
+    /// (the preview of an update).
+    pub fn diff(&self, before: &Customer) -> Vec<FieldChange> {
         F::all()
-            .filter(|f| self.values[f.idx()] != other.values[f.idx()])
-            .map(|f| f.key())
+            .filter(|f| self.values[f.idx()] != before.values[f.idx()])
+            .map(|f| FieldChange {
+                field: f.key(),
+                before: before.values[f.idx()].as_ref().map(Value::to_text),
+                after: self.values[f.idx()].as_ref().map(Value::to_text),
+            })
             .collect()
     }
     /// The derived VAT regime.

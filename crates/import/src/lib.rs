@@ -42,6 +42,8 @@ pub struct Change {
     pub customer_account: Option<String>,
     /// Changed fields (pack keys).
     pub fields: Vec<&'static str>,
+    /// The same fields with their stored and new values.
+    pub values: Vec<clientele_core::model::FieldChange>,
 }
 
 /// The JSON report of `check`, `import` and `POST /api/v1/imports`.
@@ -350,7 +352,8 @@ fn run_opened(
                     row: raw.number,
                     id,
                     customer_account: account,
-                    fields,
+                    fields: fields.iter().map(|c| c.field).collect(),
+                    values: fields,
                 });
             }
             _ => {}
@@ -547,6 +550,36 @@ fn count_and_drop(issues: &mut Vec<Issue>, report: &mut Report) -> u64 {
 fn col_key(c: &Option<String>) -> (usize, String) {
     c.as_ref()
         .map_or((0, String::new()), |s| (s.len(), s.clone()))
+}
+
+/// The rejected-rows file of an uploaded pack, from its check report: the rows with errors
+/// (`errors`: row number → messages), in the input's format, with an `Erreurs` column.
+/// Returns the file name to offer and its bytes.
+pub fn rejected_rows(
+    name: &str,
+    bytes: Vec<u8>,
+    errors: &std::collections::HashMap<u32, String>,
+    lang: Lang,
+) -> Result<(String, Vec<u8>), RunError> {
+    let opened = clientele_pack::open_bytes(name, bytes, Tab::Clients, lang)
+        .map_err(|e| RunError::Io(e.to_string()))?;
+    let delim = opened.delimiter;
+    let out_name = default_rejected_path(name, delim.is_some())
+        .display()
+        .to_string();
+    let dir = tempfile::tempdir().map_err(|e| RunError::Io(e.to_string()))?;
+    let path = dir.path().join(&out_name);
+    let mut w = clientele_pack::RejectedWriter::new(&path, &opened.columns, delim)
+        .map_err(|e| RunError::Io(e.to_string()))?;
+    for row in opened.rows {
+        let row = row.map_err(|e| RunError::Io(e.to_string()))?;
+        if let Some(msgs) = errors.get(&row.number) {
+            w.write(&row, msgs).map_err(|e| RunError::Io(e.to_string()))?;
+        }
+    }
+    w.finish().map_err(|e| RunError::Io(e.to_string()))?;
+    let out = std::fs::read(&path).map_err(|e| RunError::Io(e.to_string()))?;
+    Ok((out_name, out))
 }
 
 fn default_rejected_path(name: &str, csv: bool) -> PathBuf {

@@ -373,6 +373,38 @@ pub async fn login(
         );
     }
     inv.check()?;
+    let user = check_credentials(&state, ip, email, password).await?;
+    let (token, hash) = new_token();
+    let uid = user.id;
+    let h = hash.clone();
+    state
+        .db(move |s| s.create_token("login", &h, "write", None, Some(uid)))
+        .await?;
+    state.0.tokens.insert(
+        hash_token(&token),
+        TokenInfo {
+            scope: Scope::Write,
+            allow: Vec::new(),
+        },
+    );
+    Ok((
+        StatusCode::OK,
+        Json(
+            json!({"token": token, "user": {"id": user.id, "name": user.name, "email": user.email}, "teams": [], "support_teams": []}),
+        ),
+    ))
+}
+
+/// The user with these credentials; failures count towards the address's rate limit.
+pub(crate) async fn check_credentials(
+    state: &ApiContext,
+    ip: Option<IpAddr>,
+    email: String,
+    password: String,
+) -> ApiResult<clientele_store::User> {
+    if state.0.limiter.blocked(ip) {
+        return Err(Error::TooManyAttempts);
+    }
     let user = state
         .db(move |s| match s.user_by_email(&email) {
             Ok(u) => Ok(Some(u)),
@@ -395,25 +427,7 @@ pub async fn login(
         state.0.limiter.fail(ip);
         return Err(Error::Unauthenticated);
     };
-    let (token, hash) = new_token();
-    let uid = user.id;
-    let h = hash.clone();
-    state
-        .db(move |s| s.create_token("login", &h, "write", None, Some(uid)))
-        .await?;
-    state.0.tokens.insert(
-        hash_token(&token),
-        TokenInfo {
-            scope: Scope::Write,
-            allow: Vec::new(),
-        },
-    );
-    Ok((
-        StatusCode::OK,
-        Json(
-            json!({"token": token, "user": {"id": user.id, "name": user.name, "email": user.email}, "teams": [], "support_teams": []}),
-        ),
-    ))
+    Ok(user)
 }
 
 /// A valid Argon2 hash of a random password, verified against when the user is unknown.

@@ -372,16 +372,27 @@ pub async fn update(
     Path(id): Path<String>,
     input: Input,
 ) -> ApiResult<Body<Json>> {
-    let id = id_of(&id)?;
+    let stored = apply_update(&state, id_of(&id)?, &input, lang).await?;
+    Ok(Body(stored.to_api_json()))
+}
+
+/// Validate `input` (API keys) on top of customer `id` and store it: the API's update and
+/// the web edit form.
+pub(crate) async fn apply_update(
+    state: &ApiContext,
+    id: i64,
+    input: &Input,
+    lang: Lang,
+) -> ApiResult<Customer> {
     let base = state.db(move |s| s.customer(id)).await?;
-    let c = validated(&state, &input, &base, false, lang).await?;
+    let c = validated(state, input, &base, false, lang).await?;
     let c2 = c.clone();
     let stored = state
         .db(move |s| Ok(s.update_customer(&c2)))
         .await?
         .map_err(|e| taken(e, &c, lang))?;
     state.sync().await?;
-    Ok(Body(stored.to_api_json()))
+    Ok(stored)
 }
 
 /// Delete a customer and its contacts.

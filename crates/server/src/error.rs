@@ -49,6 +49,14 @@ impl Invalid {
             }
         }
     }
+    /// Error messages by key.
+    pub fn errors(&self) -> &Map<String, Json> {
+        &self.errors
+    }
+    /// Warnings (`key`, `code`, `message` objects).
+    pub fn warnings(&self) -> &[Json] {
+        &self.warnings
+    }
     /// Whether there is any error.
     pub fn is_empty(&self) -> bool {
         self.first.is_none()

@@ -15,6 +15,7 @@ pub mod index;
 pub mod input;
 pub mod routing;
 pub mod state;
+pub mod web;
 
 pub use state::{ApiContext, Options};
 
@@ -166,7 +167,8 @@ async fn method_not_allowed() -> impl IntoResponse {
 /// serve or to extend (web pages).
 pub fn router(state: ApiContext) -> Router {
     let (r, _) = api_router(&state.0.opts).split_for_parts();
-    r.fallback(not_found)
+    r.merge(web::router(state.0.opts.upload_limit))
+        .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.0.opts.json_limit))
         .layer(tower_http::trace::TraceLayer::new_for_http())

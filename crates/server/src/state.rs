@@ -53,6 +53,8 @@ pub struct Inner {
     pub limiter: LoginLimiter,
     /// Settings.
     pub opts: Options,
+    /// Checks and imports started from the web pages and running here.
+    pub jobs: crate::web::Jobs,
     /// Last change-feed revision applied to the caches.
     rev: tokio::sync::Mutex<i64>,
 }
@@ -86,6 +88,7 @@ impl ApiContext {
             index: RwLock::new(index),
             limiter: LoginLimiter::new(opts.login_failures_per_minute),
             opts,
+            jobs: crate::web::Jobs::default(),
             rev: tokio::sync::Mutex::new(rev),
         })))
     }

@@ -91,7 +91,7 @@ pub enum RowOutcome {
     Update {
         id: i64,
         account: Option<String>,
-        fields: Vec<&'static str>,
+        fields: Vec<clientele_core::model::FieldChange>,
     },
     /// Nothing changes.
     Unchanged,
@@ -345,7 +345,7 @@ impl<'a> Importer<'a> {
             }
             Some(before) => {
                 self.counts.update += 1;
-                let fields = merged.changed_fields(&before);
+                let fields = merged.diff(&before);
                 if self.writing {
                     let mut after = merged;
                     after.updated_at.clone_from(&self.now);

@@ -7,9 +7,11 @@
 pub mod import;
 pub mod postgres;
 pub mod postgres_api;
+mod postgres_web;
 pub mod schema;
 pub mod sqlite;
 pub mod sqlite_api;
+mod sqlite_web;
 
 use clientele_core::model::Customer;
 use serde::Serialize;
@@ -240,7 +242,13 @@ pub(crate) fn schema_default_is_set(f: clientele_core::F) -> bool {
 
 /// Current time as the API writes it: `2024-01-02T03:04:05.000000Z`.
 pub fn now() -> String {
-    let t = time::OffsetDateTime::now_utc();
+    now_plus(0)
+}
+
+/// The time `secs` seconds from now, written as [`now`] writes it (so that stored times
+/// compare as text).
+pub fn now_plus(secs: i64) -> String {
+    let t = time::OffsetDateTime::now_utc() + time::Duration::seconds(secs);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
         t.year(),
@@ -394,7 +402,7 @@ pub struct RoutingData {
 
 /// The storage needed by the REST API beyond customers: users, tokens, contacts, the change
 /// feed and the routing rows. Every backend implements it with [`Store`].
-pub trait ApiStore: Store {
+pub trait ApiStore: Store + WebStore {
     /// Create a user; `Conflict` when the e-mail is taken.
     fn create_user(&self, name: &str, email: &str, password_hash: &str) -> Result<User>;
     /// A user by e-mail (case-insensitive).
@@ -439,4 +447,58 @@ pub fn open_api(target: &str) -> Result<std::sync::Arc<dyn ApiStore>> {
         return Ok(std::sync::Arc::new(postgres::PgStore::open(target)?));
     }
     Ok(std::sync::Arc::new(sqlite::SqliteStore::open(target)?))
+}
+
+// ---------------------------------------------------------------------------------------
+// Web pages: sessions and uploaded packs.
+// ---------------------------------------------------------------------------------------
+
+/// A signed-in browser session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Who.
+    pub user: User,
+    /// The token every form of the session must carry.
+    pub csrf: String,
+    /// When it stops being accepted.
+    pub expires_at: String,
+}
+
+/// A pack uploaded through the web pages, with its check report and import result (JSON).
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// Random id (in URLs).
+    pub id: String,
+    /// Who uploaded it.
+    pub user_id: i64,
+    /// File name.
+    pub name: String,
+    /// The file.
+    pub bytes: Vec<u8>,
+    /// The dry-run report, once computed.
+    pub report: Option<String>,
+    /// The import result, once imported.
+    pub result: Option<String>,
+    /// When.
+    pub created_at: String,
+}
+
+/// Hours an upload is kept.
+pub const UPLOAD_HOURS: i64 = 24;
+
+/// What the web pages store: sessions and uploads.
+pub trait WebStore {
+    /// Store a session (its hash only); expired sessions are removed on the way.
+    fn create_session(&self, hash: &str, user_id: i64, csrf: &str, expires_at: &str)
+        -> Result<()>;
+    /// The live session of a hash, if any.
+    fn session(&self, hash: &str) -> Result<Option<Session>>;
+    /// End a session.
+    fn delete_session(&self, hash: &str) -> Result<()>;
+    /// Store an upload; uploads older than [`UPLOAD_HOURS`] are removed on the way.
+    fn create_upload(&self, id: &str, user_id: i64, name: &str, bytes: &[u8]) -> Result<()>;
+    /// An upload by id; `NotFound` when unknown or removed.
+    fn upload(&self, id: &str) -> Result<Upload>;
+    /// Record the check report and/or the import result of an upload.
+    fn set_upload(&self, id: &str, report: Option<&str>, result: Option<&str>) -> Result<()>;
 }

@@ -22,7 +22,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 /// Schema version written in `meta` under `schema_version`.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 // Advisory lock keys (arbitrary constants, "Cl" + a number). Transaction-scoped: a crashed
 // client's locks go with its connection.
@@ -127,8 +127,16 @@ impl PgStore {
             for s in schema::create_statements(Dialect::Postgres) {
                 tx.batch_execute(&s)?;
             }
+        }
+        if version < 2 {
+            for s in schema::web_statements(Dialect::Postgres) {
+                tx.batch_execute(&s)?;
+            }
+        }
+        if version < SCHEMA_VERSION {
             tx.execute(
-                "INSERT INTO meta (key, value) VALUES ('schema_version', $1)",
+                "INSERT INTO meta (key, value) VALUES ('schema_version', $1) \
+                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
                 &[&SCHEMA_VERSION.to_string()],
             )?;
         }

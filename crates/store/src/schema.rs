@@ -104,6 +104,25 @@ pub fn create_statements(d: Dialect) -> Vec<String> {
     ]
 }
 
+/// Statements of schema version 2: web sessions and uploaded packs (kept in the database
+/// so that any of several servers can answer the next page).
+pub fn web_statements(d: Dialect) -> Vec<String> {
+    let (int, blob) = match d {
+        Dialect::Sqlite => ("INTEGER", "BLOB"),
+        Dialect::Postgres => ("BIGINT", "BYTEA"),
+    };
+    vec![
+        format!(
+            "CREATE TABLE sessions (hash TEXT PRIMARY KEY, user_id {int} NOT NULL, csrf TEXT NOT NULL, \
+             created_at TEXT NOT NULL, expires_at TEXT NOT NULL)"
+        ),
+        format!(
+            "CREATE TABLE uploads (id TEXT PRIMARY KEY, user_id {int} NOT NULL, name TEXT NOT NULL, \
+             bytes {blob} NOT NULL, report TEXT, result TEXT, created_at TEXT NOT NULL)"
+        ),
+    ]
+}
+
 /// Text columns of contacts (API keys): the contact catalogue's, so the two never drift.
 pub const CONTACT_TEXTS: &[&str] = &clientele_core::contact::TEXT_KEYS;
 

@@ -13,7 +13,7 @@ use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
 /// Schema version written in `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// A SQLite database.
 pub struct SqliteStore {
@@ -78,6 +78,17 @@ impl SqliteStore {
                     tx.execute(&s, [])?;
                 }
                 tx.execute_batch("PRAGMA user_version = 1")?;
+            }
+            tx.commit()?;
+        }
+        if version < 2 {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let v: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if v < 2 {
+                for s in schema::web_statements(Dialect::Sqlite) {
+                    tx.execute(&s, [])?;
+                }
+                tx.execute_batch("PRAGMA user_version = 2")?;
             }
             tx.commit()?;
         }

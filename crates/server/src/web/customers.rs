@@ -1,0 +1,398 @@
+//! Customer pages: the dashboard, the list with search and filters, a customer with its
+//! contacts, the edit form (validated by the same rules as the pack and the API).
+
+use super::{Page, Web, WebError, CSRF_FIELD};
+use crate::error::Error;
+use crate::input::Input;
+use crate::state::ApiContext;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use clientele_core::catalogue::{Kind, FIELDS};
+use clientele_core::model::{Customer, VatRegime};
+use clientele_core::{Lang, F};
+use clientele_store::{ListQuery, SortKey};
+use minijinja::{context, Value};
+use serde_json::{json, Map, Value as Jv};
+use std::collections::HashMap;
+
+/// Customers per page of the list.
+const PER_PAGE: u64 = 50;
+
+fn regime_label(code: &str, lang: Lang) -> &'static str {
+    match (code, lang) {
+        ("standard", Lang::Fr) => "TVA française",
+        ("standard", Lang::En) => "French VAT",
+        ("reverse_charge_operator", Lang::Fr) => "Autoliquidation opérateurs (Arcep)",
+        ("reverse_charge_operator", Lang::En) => "Reverse charge, operators (Arcep)",
+        ("reverse_charge_eu", Lang::Fr) => "Autoliquidation intracommunautaire",
+        ("reverse_charge_eu", Lang::En) => "Reverse charge, EU",
+        ("not_charged", Lang::Fr) => "TVA non facturée",
+        ("not_charged", Lang::En) => "VAT not charged",
+        (_, Lang::Fr) => "Inconnu",
+        (_, Lang::En) => "Unknown",
+    }
+}
+
+fn label(d: &clientele_core::catalogue::FieldDef, lang: Lang) -> &'static str {
+    if lang == Lang::En {
+        d.label_en
+    } else {
+        d.heading
+    }
+}
+
+/// Counts by status, VIP, on-call, reseller level and VAT regime, with bar charts.
+pub async fn dashboard(web: Web, State(state): State<ApiContext>) -> Page {
+    let (stats, contacts, imports) = state
+        .db(|s| {
+            let imports: Vec<_> = s.imports()?.into_iter().take(5).collect();
+            Ok((s.stats()?, s.count_contacts()?, imports))
+        })
+        .await?;
+    let lang = web.lang;
+    let total = stats.total.max(1) as f64;
+    let bar = |label: String, n: u64, href: String| {
+        json!({"label": label, "n": n, "pct": (n as f64 * 100.0 / total).round(), "href": href})
+    };
+    let (yes, no) = if lang == Lang::En {
+        ("Active", "Inactive")
+    } else {
+        ("Actifs", "Inactifs")
+    };
+    let status = vec![
+        bar(yes.into(), stats.active, "/customers?active=1".into()),
+        bar(
+            no.into(),
+            stats.total - stats.active.min(stats.total),
+            "/customers?active=0".into(),
+        ),
+        bar("VIP".into(), stats.vip, "/customers?vip=1".into()),
+        bar(
+            if lang == Lang::En {
+                "On-call contract"
+            } else {
+                "Astreinte"
+            }
+            .into(),
+            stats.on_call,
+            "/customers?onCallDuty=1".into(),
+        ),
+    ];
+    let levels: Vec<Jv> = stats
+        .reseller_levels
+        .iter()
+        .map(|(level, n)| {
+            let l = match (level, lang) {
+                (Some(l), Lang::En) => format!("Level {l}"),
+                (Some(l), Lang::Fr) => format!("Niveau {l}"),
+                (None, Lang::En) => "No level".into(),
+                (None, Lang::Fr) => "Sans niveau".into(),
+            };
+            let href = level.map_or("/customers?reseller=1".into(), |l| {
+                format!("/customers?level={l}")
+            });
+            bar(l, *n, href)
+        })
+        .collect();
+    let regimes: Vec<Jv> = VatRegime::ALL
+        .iter()
+        .map(|r| {
+            let n = stats
+                .vat_regimes
+                .iter()
+                .find(|(c, _)| c == r.code())
+                .map_or(0, |(_, n)| *n);
+            bar(
+                regime_label(r.code(), lang).into(),
+                n,
+                format!("/customers?regime={}", r.code()),
+            )
+        })
+        .collect();
+    Ok(web.page(
+        "dashboard.html",
+        "dashboard",
+        context! {
+            total => stats.total,
+            contacts => contacts,
+            status => Value::from_serialize(&status),
+            levels => Value::from_serialize(&levels),
+            regimes => Value::from_serialize(&regimes),
+            imports => Value::from_serialize(&imports),
+        },
+    ))
+}
+
+/// The list's query string.
+#[derive(Debug, Default, serde::Deserialize, serde::Serialize)]
+pub struct ListParams {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    active: String,
+    #[serde(default)]
+    vip: String,
+    #[serde(default, rename = "onCallDuty")]
+    on_call: String,
+    #[serde(default)]
+    reseller: String,
+    #[serde(default)]
+    level: String,
+    #[serde(default)]
+    regime: String,
+    #[serde(default)]
+    page: String,
+}
+
+fn tri(s: &str) -> Option<bool> {
+    match s {
+        "1" => Some(true),
+        "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// The list with search, filters and pagination.
+pub async fn list(web: Web, State(state): State<ApiContext>, Query(p): Query<ListParams>) -> Page {
+    let lang = web.lang;
+    let page = p.page.parse::<u64>().unwrap_or(1).clamp(1, 1_000_000);
+    let mut flags = Vec::new();
+    for (f, v) in [
+        (F::active, &p.active),
+        (F::vip, &p.vip),
+        (F::onCallDuty, &p.on_call),
+        (F::isReseller, &p.reseller),
+    ] {
+        if let Some(b) = tri(v) {
+            flags.push((f, b));
+        }
+    }
+    let term = p.q.trim().to_string();
+    let q = ListQuery {
+        term: (!term.is_empty()).then_some(term),
+        flags,
+        reseller_level: p.level.trim().parse().ok(),
+        vat_regime: VatRegime::ALL
+            .iter()
+            .find(|r| r.code() == p.regime)
+            .map(|r| r.code().to_string()),
+        sort: Some((SortKey::Name, false)),
+        offset: (page - 1) * PER_PAGE,
+        limit: PER_PAGE,
+        ..ListQuery::default()
+    };
+    let (rows, total) = state.db(move |s| s.list_customers(&q)).await?;
+    let rows: Vec<Jv> = rows
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id,
+                "account": c.text(F::customerAccount),
+                "name": c.text(F::name),
+                "siret": c.text(F::registrationNumber),
+                "city": c.text(F::mainAddressCity),
+                "phone": c.text(F::phone).or(c.text(F::mobilePhone)),
+                "active": c.flag(F::active),
+                "vip": c.flag(F::vip),
+                "onCall": c.flag(F::onCallDuty),
+                "regime": regime_label(c.vat_regime().code(), lang),
+            })
+        })
+        .collect();
+    let pages = total.div_ceil(PER_PAGE).max(1);
+    let link = |n: u64| {
+        let mut params = serde_urlencoded::to_string(&p).unwrap_or_default();
+        // Keep every filter, replace the page.
+        params = params
+            .split('&')
+            .filter(|kv| !kv.starts_with("page=") && !kv.ends_with('='))
+            .collect::<Vec<_>>()
+            .join("&");
+        if params.is_empty() {
+            format!("/customers?page={n}")
+        } else {
+            format!("/customers?{params}&page={n}")
+        }
+    };
+    let regimes: Vec<Jv> = VatRegime::ALL
+        .iter()
+        .map(|r| json!({"code": r.code(), "label": regime_label(r.code(), lang)}))
+        .collect();
+    Ok(web.page(
+        "customers.html",
+        "customers",
+        context! {
+            rows => Value::from_serialize(&rows),
+            total => total,
+            page => page,
+            pages => pages,
+            prev => (page > 1).then(|| link(page - 1)),
+            next => (page < pages).then(|| link(page + 1)),
+            p => Value::from_serialize(&p),
+            regimes => Value::from_serialize(&regimes),
+        },
+    ))
+}
+
+fn id_of(raw: &str) -> Result<i64, WebError> {
+    crate::customers::id_of(raw).map_err(|_| WebError::not_found())
+}
+
+/// Every field of a customer for display: label, value as text, boolean or not.
+fn fields_of(c: &Customer, lang: Lang) -> Vec<Jv> {
+    FIELDS
+        .iter()
+        .map(|d| {
+            let v = c.get(d.id);
+            let text = match (d.kind, v) {
+                (Kind::Bool, _) => {
+                    let b = c.flag(d.id);
+                    match (b, lang) {
+                        (true, Lang::Fr) => "Oui".to_string(),
+                        (false, Lang::Fr) => "Non".to_string(),
+                        (true, Lang::En) => "Yes".to_string(),
+                        (false, Lang::En) => "No".to_string(),
+                    }
+                }
+                (_, Some(v)) => v.to_text(),
+                (_, None) => String::new(),
+            };
+            json!({"key": d.api_key, "label": label(d, lang), "value": text, "url": d.kind == Kind::Url})
+        })
+        .collect()
+}
+
+/// A customer: every field, its VAT regime and invoice mention, its contacts.
+pub async fn show(web: Web, State(state): State<ApiContext>, Path(id): Path<String>) -> Page {
+    let id = id_of(&id)?;
+    let (c, contacts) = state
+        .db(move |s| Ok((s.customer(id)?, s.contacts_of(id)?)))
+        .await
+        .map_err(|e| WebError::from(e).with_lang(web.lang))?;
+    let lang = web.lang;
+    let regime = c.vat_regime();
+    let contacts: Vec<Jv> = contacts.iter().map(|k| k.to_api_json()).collect();
+    Ok(web.page(
+        "customer.html",
+        "customers",
+        context! {
+            id => c.id,
+            name => c.text(F::name),
+            account => c.text(F::customerAccount),
+            fields => Value::from_serialize(fields_of(&c, lang)),
+            regime => regime_label(regime.code(), lang),
+            mention => regime.mention(),
+            contacts => Value::from_serialize(&contacts),
+            created_at => c.created_at.clone(),
+            updated_at => c.updated_at.clone(),
+            saved => web.path.contains("saved=1"),
+        },
+    ))
+}
+
+/// The edit form's fields: label, input name, current or submitted value, type, errors and
+/// warnings.
+fn form_fields(
+    values: &HashMap<String, String>,
+    errors: &Map<String, Jv>,
+    warnings: &[Jv],
+    lang: Lang,
+) -> Vec<Jv> {
+    FIELDS
+        .iter()
+        .map(|d| {
+            let warn: Vec<&Jv> = warnings
+                .iter()
+                .filter(|w| w["key"] == d.api_key)
+                .map(|w| &w["message"])
+                .collect();
+            json!({
+                "key": d.api_key,
+                "label": label(d, lang),
+                "value": values.get(d.api_key).cloned().unwrap_or_default(),
+                "bool": d.kind == Kind::Bool,
+                "errors": errors.get(d.api_key).cloned().unwrap_or(Jv::Null),
+                "warnings": warn,
+                "help": d.help,
+            })
+        })
+        .collect()
+}
+
+/// A customer's values as the form shows them (booleans as `1`/`0`).
+fn values_of(c: &Customer) -> HashMap<String, String> {
+    FIELDS
+        .iter()
+        .filter_map(|d| {
+            let v = match d.kind {
+                Kind::Bool => if c.flag(d.id) { "1" } else { "0" }.to_string(),
+                _ => c.get(d.id)?.to_text(),
+            };
+            Some((d.api_key.to_string(), v))
+        })
+        .collect()
+}
+
+/// The edit form.
+pub async fn edit_form(web: Web, State(state): State<ApiContext>, Path(id): Path<String>) -> Page {
+    let id = id_of(&id)?;
+    let c = state
+        .db(move |s| s.customer(id))
+        .await
+        .map_err(|e| WebError::from(e).with_lang(web.lang))?;
+    Ok(web.page(
+        "edit.html",
+        "customers",
+        context! {
+            id => c.id,
+            name => c.text(F::name),
+            fields => Value::from_serialize(form_fields(&values_of(&c), &Map::new(), &[], web.lang)),
+        },
+    ))
+}
+
+/// Save the edit form: the same rules as the API; errors shown next to their fields.
+pub async fn edit(
+    web: Web,
+    State(state): State<ApiContext>,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Page {
+    web.check_csrf(&form)?;
+    let id = id_of(&id)?;
+    let submitted: HashMap<String, String> = form
+        .iter()
+        .filter(|(k, _)| k != CSRF_FIELD)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let input = Input {
+        map: submitted
+            .iter()
+            .map(|(k, v)| (k.clone(), Jv::String(v.clone())))
+            .collect(),
+    };
+    match crate::customers::apply_update(&state, id, &input, web.lang).await {
+        Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?saved=1")).into_response()),
+        Err(Error::Invalid(inv)) => {
+            let name = state
+                .db(move |s| s.customer(id))
+                .await
+                .ok()
+                .and_then(|c| c.text(F::name).map(str::to_string));
+            let mut r = web.page(
+                "edit.html",
+                "customers",
+                context! {
+                    id => id,
+                    name => name,
+                    invalid => true,
+                    fields => Value::from_serialize(form_fields(&submitted, inv.errors(), inv.warnings(), web.lang)),
+                },
+            );
+            *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(r)
+        }
+        Err(e) => Err(WebError::from(e).with_lang(web.lang)),
+    }
+}

@@ -1,0 +1,551 @@
+//! Import pages: upload a pack, follow the check, read the report, download the annotated
+//! workbook and the rejected rows, import, history and undo.
+
+use super::{form_map, Page, Web, WebError, CSRF_FIELD};
+use crate::state::ApiContext;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Form, Multipart, Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use clientele_core::Lang;
+use clientele_import::{RunError, RunOptions, Source};
+use clientele_store::{Store, StoreError, Upload};
+use minijinja::{context, Value};
+use serde_json::{json, Value as Jv};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::Ordering;
+
+/// Issues listed per column and code on the report page (the annotated workbook has all).
+const LISTED_PER_CODE: usize = 200;
+/// Update previews listed on the report page.
+const LISTED_CHANGES: usize = 200;
+/// A check with no report after this long, and not running here, was interrupted.
+const STALE_MINUTES: i64 = 10;
+
+/// The upload form.
+pub async fn form(web: Web) -> Response {
+    web.page("import.html", "import", context! {})
+}
+
+fn upload_error(web: &Web, fr: &str, en: &str) -> Response {
+    let msg = if web.lang == Lang::En { en } else { fr };
+    let mut r = web.page("import.html", "import", context! { error => msg });
+    *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    r
+}
+
+/// Receive a pack, store it and start its check; then to its page.
+pub async fn upload(
+    web: Web,
+    State(state): State<ApiContext>,
+    mp: Result<Multipart, MultipartRejection>,
+) -> Page {
+    let Ok(mut mp) = mp else {
+        return Ok(upload_error(
+            &web,
+            "Envoyez le fichier avec le formulaire.",
+            "Send the file with the form.",
+        ));
+    };
+    let mut csrf = Vec::new();
+    let mut file: Option<(String, Vec<u8>)> = None;
+    loop {
+        let field = match mp.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(WebError::from(crate::error::Error::PayloadTooLarge).with_lang(web.lang))
+            }
+            Err(e) => {
+                return Err(WebError::from(crate::error::Error::BadRequest(e.body_text()))
+                    .with_lang(web.lang))
+            }
+        };
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            let fname = field.file_name().unwrap_or_default().to_string();
+            let bytes = field.bytes().await.map_err(|e| {
+                WebError::from(crate::error::Error::BadRequest(e.body_text())).with_lang(web.lang)
+            })?;
+            file = Some((fname, bytes.to_vec()));
+        } else if name == CSRF_FIELD {
+            let v = field.text().await.unwrap_or_default();
+            csrf.push((name, v));
+        }
+    }
+    web.check_csrf(&csrf)?;
+    let Some((name, bytes)) = file.filter(|(n, b)| !n.is_empty() && !b.is_empty()) else {
+        return Ok(upload_error(
+            &web,
+            "Choisissez un fichier (XLSX, XLS, ODS ou CSV) : le fichier envoyé est vide ou absent.",
+            "Choose a file (XLSX, XLS, ODS or CSV): the file sent is empty or missing.",
+        ));
+    };
+    let id = super::random_hex(16);
+    let uid = web.session.user.id;
+    let (i2, n2, b2) = (id.clone(), name.clone(), bytes.clone());
+    state
+        .db(move |s| s.create_upload(&i2, uid, &n2, &b2))
+        .await?;
+    start_job(&state, &id, name, bytes, None, web.lang);
+    Ok(Redirect::to(&format!("/uploads/{id}")).into_response())
+}
+
+/// Run a check (`import` None) or an import in the background, recording its report or
+/// result on the upload when done.
+fn start_job(
+    state: &ApiContext,
+    id: &str,
+    name: String,
+    bytes: Vec<u8>,
+    import: Option<bool>,
+    lang: Lang,
+) -> bool {
+    let Some(job) = state.0.jobs.start(id, import.is_some()) else {
+        return false;
+    };
+    let state = state.clone();
+    let id = id.to_string();
+    tokio::spawn(async move {
+        let opts = RunOptions {
+            dry_run: import.is_none(),
+            skip_invalid: import == Some(true),
+            lang,
+            ..RunOptions::default()
+        };
+        let j = job.clone();
+        let outcome = state
+            .db(move |s| {
+                Ok(clientele_import::run(
+                    s as &dyn Store,
+                    Source::Bytes(&name, bytes),
+                    &opts,
+                    &mut |n| j.rows.store(n, Ordering::Relaxed),
+                ))
+            })
+            .await;
+        let body = match outcome {
+            Ok(Ok(report)) => {
+                let mut v = serde_json::to_value(&report).unwrap_or(Jv::Null);
+                v["status"] = json!("ok");
+                v
+            }
+            Ok(Err(RunError::Unusable(report))) => {
+                let mut v = serde_json::to_value(&*report).unwrap_or(Jv::Null);
+                v["status"] = json!("unusable");
+                v
+            }
+            Ok(Err(e)) => json!({"status": "failed", "message": e.to_string()}),
+            Err(e) => json!({"status": "failed", "message": e.to_string()}),
+        };
+        if import.is_some() && body["imported"] == json!(true) {
+            if let Err(e) = state.sync().await {
+                tracing::warn!("routing index not refreshed after a web import: {e}");
+            }
+        }
+        let text = body.to_string();
+        let i2 = id.clone();
+        let saved = state
+            .db(move |s| {
+                if import.is_some() {
+                    s.set_upload(&i2, None, Some(&text))
+                } else {
+                    s.set_upload(&i2, Some(&text), None)
+                }
+            })
+            .await;
+        if let Err(e) = saved {
+            tracing::error!("cannot record the outcome of upload {id}: {e}");
+        }
+        state.0.jobs.end(&id);
+    });
+    true
+}
+
+/// The upload of this user, or not found.
+async fn owned(state: &ApiContext, web: &Web, id: String) -> Result<Upload, WebError> {
+    let up = state
+        .db(move |s| s.upload(&id))
+        .await
+        .map_err(|e| WebError::from(e).with_lang(web.lang))?;
+    if up.user_id != web.session.user.id {
+        return Err(WebError::not_found().with_lang(web.lang));
+    }
+    Ok(up)
+}
+
+fn parse_json(s: Option<&str>) -> Option<Jv> {
+    s.and_then(|s| serde_json::from_str(s).ok())
+}
+
+/// One code within a column group of the report.
+#[derive(serde::Serialize)]
+struct CodeGroup {
+    code: String,
+    severity: String,
+    count: usize,
+    items: Vec<Jv>,
+    more: usize,
+}
+
+/// The issues of one column.
+#[derive(serde::Serialize)]
+struct ColumnGroup {
+    column: String,
+    header: String,
+    errors: usize,
+    warnings: usize,
+    codes: Vec<CodeGroup>,
+}
+
+/// Issues grouped by column (in column order, file-wide issues first), then by code.
+fn group_issues(issues: &[Jv]) -> Vec<ColumnGroup> {
+    // Column letters sort by length then text (B < AA).
+    let mut by_col: BTreeMap<(usize, String), (String, BTreeMap<String, CodeGroup>)> =
+        BTreeMap::new();
+    for i in issues {
+        let col = i["column"].as_str().unwrap_or_default().to_string();
+        let header = i["header"].as_str().unwrap_or_default().to_string();
+        let code = i["code"].as_str().unwrap_or_default().to_string();
+        let entry = by_col
+            .entry((col.len(), col.clone()))
+            .or_insert_with(|| (header, BTreeMap::new()));
+        let g = entry.1.entry(code.clone()).or_insert_with(|| CodeGroup {
+            code,
+            severity: i["severity"].as_str().unwrap_or("error").to_string(),
+            count: 0,
+            items: Vec::new(),
+            more: 0,
+        });
+        g.count += 1;
+        if g.items.len() < LISTED_PER_CODE {
+            g.items.push(json!({
+                "sheet": i["sheet"], "row": i["row"], "value": i["value"], "message": i["message"],
+            }));
+        } else {
+            g.more += 1;
+        }
+    }
+    by_col
+        .into_iter()
+        .map(|((_, column), (header, codes))| {
+            let mut codes: Vec<CodeGroup> = codes.into_values().collect();
+            // Errors before warnings, then the most frequent first.
+            codes.sort_by(|a, b| {
+                (a.severity != "error", std::cmp::Reverse(a.count), &a.code).cmp(&(
+                    b.severity != "error",
+                    std::cmp::Reverse(b.count),
+                    &b.code,
+                ))
+            });
+            ColumnGroup {
+                errors: codes
+                    .iter()
+                    .filter(|c| c.severity == "error")
+                    .map(|c| c.count)
+                    .sum(),
+                warnings: codes
+                    .iter()
+                    .filter(|c| c.severity != "error")
+                    .map(|c| c.count)
+                    .sum(),
+                column,
+                header,
+                codes,
+            }
+        })
+        .collect()
+}
+
+/// The page of an upload: progress while its check or import runs, then the report or the
+/// import result.
+pub async fn show(web: Web, State(state): State<ApiContext>, Path(id): Path<String>) -> Page {
+    let up = owned(&state, &web, id).await?;
+    let job = state.0.jobs.get(&up.id);
+    let report = parse_json(up.report.as_deref());
+    let result = parse_json(up.result.as_deref());
+    let running = job.is_some();
+    let importing = job
+        .as_ref()
+        .is_some_and(|j| j.importing.load(Ordering::Relaxed));
+    let stale = !running
+        && report.is_none()
+        && up.created_at < clientele_store::now_plus(-STALE_MINUTES * 60);
+    let shown = result.as_ref().or(report.as_ref());
+    let groups = shown
+        .and_then(|r| r["issues"].as_array())
+        .map(|a| group_issues(a))
+        .unwrap_or_default();
+    let changes: Vec<Jv> = report
+        .as_ref()
+        .and_then(|r| r["changes"].as_array())
+        .map(|a| a.iter().take(LISTED_CHANGES).cloned().collect())
+        .unwrap_or_default();
+    let headings: HashMap<&str, &str> = clientele_core::FIELDS
+        .iter()
+        .map(|d| {
+            (
+                d.pack_key,
+                if web.lang == Lang::En {
+                    d.label_en
+                } else {
+                    d.heading
+                },
+            )
+        })
+        .collect();
+    let changes: Vec<Jv> = changes
+        .into_iter()
+        .map(|mut c| {
+            if let Some(vals) = c["values"].as_array_mut() {
+                for v in vals {
+                    let k = v["field"].as_str().unwrap_or_default();
+                    v["label"] = json!(headings.get(k).copied().unwrap_or(k));
+                }
+            }
+            c
+        })
+        .collect();
+    let mut r = web.page(
+        "upload.html",
+        "import",
+        context! {
+            upload => context! { id => up.id.clone(), name => up.name.clone(), size => up.bytes.len(), created_at => up.created_at.clone() },
+            running => running,
+            importing => importing,
+            stale => stale,
+            report => report.as_ref().map(Value::from_serialize),
+            result => result.as_ref().map(Value::from_serialize),
+            groups => Value::from_serialize(&groups),
+            changes => Value::from_serialize(&changes),
+            more_changes => report.as_ref().and_then(|r| r["update"].as_u64()).unwrap_or(0).saturating_sub(LISTED_CHANGES as u64),
+        },
+    );
+    if running {
+        // Without JavaScript the page refreshes itself until the job is done.
+        r.headers_mut()
+            .insert(header::REFRESH, HeaderValue::from_static("2"));
+    }
+    Ok(r)
+}
+
+/// Progress of a running job, for the page's script: `{"running":…,"rows":…}`.
+pub async fn progress(
+    web: Web,
+    State(state): State<ApiContext>,
+    Path(id): Path<String>,
+) -> Result<Json<Jv>, WebError> {
+    // Only the owner may watch; checked against the stored upload.
+    let up = owned(&state, &web, id).await?;
+    let job = state.0.jobs.get(&up.id);
+    Ok(Json(json!({
+        "running": job.is_some(),
+        "rows": job.map_or(0, |j| j.rows.load(Ordering::Relaxed)),
+    })))
+}
+
+/// Import an upload that was checked: all-or-nothing, or its valid rows with
+/// `skip_invalid`.
+pub async fn import(
+    web: Web,
+    State(state): State<ApiContext>,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Page {
+    web.check_csrf(&form)?;
+    let up = owned(&state, &web, id).await?;
+    let f = form_map(&form);
+    let skip = matches!(f.get("skip_invalid"), Some(&("1" | "on" | "true")));
+    let report = parse_json(up.report.as_deref());
+    let refuse = |fr: &str, en: &str| {
+        Err(WebError::new(StatusCode::CONFLICT, fr, en).with_lang(web.lang))
+    };
+    let Some(report) = report.filter(|r| r["status"] == "ok") else {
+        return refuse(
+            "Ce fichier n’a pas (encore) de rapport de contrôle utilisable.",
+            "This file has no usable check report (yet).",
+        );
+    };
+    if up.result.is_some() {
+        return refuse(
+            "Ce fichier a déjà été importé : déposez-le de nouveau pour un nouvel import.",
+            "This file was already imported: upload it again for a new import.",
+        );
+    }
+    if report["errors"].as_u64().unwrap_or(0) > 0 && !skip {
+        return refuse(
+            "Le fichier contient des erreurs : corrigez-les, ou cochez « ignorer les lignes invalides ».",
+            "The file has errors: fix them, or tick “skip invalid rows”.",
+        );
+    }
+    if !start_job(&state, &up.id, up.name.clone(), up.bytes, Some(skip), web.lang) {
+        return refuse(
+            "Un contrôle ou un import de ce fichier est déjà en cours.",
+            "A check or import of this file is already running.",
+        );
+    }
+    Ok(Redirect::to(&format!("/uploads/{}", up.id)).into_response())
+}
+
+fn attachment(name: &str, content_type: &'static str, bytes: Vec<u8>) -> Response {
+    // RFC 6266: an ASCII fallback and the UTF-8 name.
+    let ascii: String = name
+        .chars()
+        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' { c } else { '_' })
+        .collect();
+    let disposition = format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
+        super::url_encode(name).replace('+', "%20")
+    );
+    let mut r = (StatusCode::OK, bytes).into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+fn stem(name: &str) -> String {
+    std::path::Path::new(name)
+        .file_stem()
+        .map_or_else(|| "pack".into(), |s| s.to_string_lossy().into_owned())
+}
+
+/// The user's file back as XLSX, each faulty cell highlighted with its message as a
+/// comment (errors red, warnings amber).
+pub async fn annotated(web: Web, State(state): State<ApiContext>, Path(id): Path<String>) -> Page {
+    let up = owned(&state, &web, id).await?;
+    let lang = web.lang;
+    let (name, bytes) = (up.name.clone(), up.bytes.clone());
+    // The file is checked again so that every issue is placed with its problem, not only
+    // the ones the stored report lists; it costs what the first check did.
+    let checked = state
+        .db(move |s| {
+            Ok(clientele_import::run(
+                s as &dyn Store,
+                Source::Bytes(&name, bytes),
+                &RunOptions {
+                    dry_run: true,
+                    lang,
+                    ..RunOptions::default()
+                },
+                &mut |_| {},
+            ))
+        })
+        .await?;
+    let issues = match checked {
+        Ok(r) => r.issues,
+        Err(RunError::Unusable(r)) => r.issues,
+        Err(e) => return Err(WebError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string(), e.to_string()).with_lang(lang)),
+    };
+    let name = up.name.clone();
+    let bytes = tokio::task::spawn_blocking(move || clientele_pack::annotate(&up.name, &up.bytes, &issues))
+        .await
+        .map_err(|e| WebError::from(crate::error::Error::Internal(e.to_string())))?
+        .map_err(|e| {
+            WebError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("Impossible d’annoter ce fichier : {e}"),
+                format!("This file cannot be annotated: {e}"),
+            )
+            .with_lang(lang)
+        })?;
+    Ok(attachment(&format!("{}.annote.xlsx", stem(&name)), XLSX, bytes))
+}
+
+/// The rows with errors, in the file's format, with their messages.
+pub async fn rejected(web: Web, State(state): State<ApiContext>, Path(id): Path<String>) -> Page {
+    let up = owned(&state, &web, id).await?;
+    let lang = web.lang;
+    let report = parse_json(up.report.as_deref()).unwrap_or(Jv::Null);
+    let mut errors: HashMap<u32, String> = HashMap::new();
+    for i in report["issues"].as_array().into_iter().flatten() {
+        let (Some(row), Some("error")) = (i["row"].as_u64(), i["severity"].as_str()) else {
+            continue;
+        };
+        if i["sheet"].as_str().is_some_and(|s| s.eq_ignore_ascii_case("contacts")) {
+            continue;
+        }
+        let Ok(row) = u32::try_from(row) else { continue };
+        let msg = i["message"].as_str().unwrap_or_default();
+        errors
+            .entry(row)
+            .and_modify(|m| {
+                m.push_str(" ; ");
+                m.push_str(msg);
+            })
+            .or_insert_with(|| msg.to_string());
+    }
+    let (name, bytes) = tokio::task::spawn_blocking(move || {
+        clientele_import::rejected_rows(&up.name, up.bytes, &errors, lang)
+    })
+    .await
+    .map_err(|e| WebError::from(crate::error::Error::Internal(e.to_string())))?
+    .map_err(|e| {
+        WebError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string(), e.to_string()).with_lang(lang)
+    })?;
+    let ct = if name.ends_with(".csv") {
+        "text/csv; charset=utf-8"
+    } else {
+        XLSX
+    };
+    Ok(attachment(&name, ct, bytes))
+}
+
+/// A blank pack.
+pub async fn template(web: Web) -> Page {
+    let bytes = tokio::task::spawn_blocking(|| -> Result<Vec<u8>, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let path = dir.path().join("pack.xlsx");
+        clientele_pack::write_template(&path).map_err(|e| e.to_string())?;
+        std::fs::read(&path).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| WebError::from(crate::error::Error::Internal(e.to_string())))?
+    .map_err(|e| WebError::from(crate::error::Error::Internal(e)).with_lang(web.lang))?;
+    Ok(attachment("pack-clients.xlsx", XLSX, bytes))
+}
+
+/// Past imports with their undo buttons.
+pub async fn history(web: Web, State(state): State<ApiContext>) -> Page {
+    let rows = state.db(|s| s.imports()).await?;
+    Ok(web.page(
+        "imports.html",
+        "imports",
+        context! { imports => Value::from_serialize(&rows) },
+    ))
+}
+
+/// Undo an import, then back to the history with the outcome.
+pub async fn undo(
+    web: Web,
+    State(state): State<ApiContext>,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Page {
+    web.check_csrf(&form)?;
+    let id: i64 = id.parse().map_err(|_| WebError::not_found())?;
+    let outcome = state.db(move |s| Ok(s.undo_import(id))).await?;
+    let (ok, msg) = match outcome {
+        Ok(_) => {
+            state.sync().await?;
+            (true, None)
+        }
+        Err(StoreError::Refused(m) | StoreError::Conflict(m)) => (false, Some(m)),
+        Err(e) => return Err(WebError::from(e).with_lang(web.lang)),
+    };
+    let rows = state.db(|s| s.imports()).await?;
+    let mut r = web.page(
+        "imports.html",
+        "imports",
+        context! { imports => Value::from_serialize(&rows), undone => ok.then_some(id), refused => msg },
+    );
+    if !ok {
+        *r.status_mut() = StatusCode::CONFLICT;
+    }
+    Ok(r)
+}

@@ -1,0 +1,46 @@
+// Clientèle: a little progressive enhancement; every page works without it.
+"use strict";
+document.addEventListener("DOMContentLoaded", () => {
+  // Drag and drop onto the upload zone.
+  const zone = document.getElementById("dropzone");
+  const input = document.getElementById("file");
+  if (zone && input) {
+    ["dragenter", "dragover"].forEach((t) => zone.addEventListener(t, (e) => { e.preventDefault(); zone.classList.add("over"); }));
+    ["dragleave", "drop"].forEach((t) => zone.addEventListener(t, () => zone.classList.remove("over")));
+    zone.addEventListener("drop", (e) => {
+      e.preventDefault();
+      if (e.dataTransfer && e.dataTransfer.files.length) {
+        input.files = e.dataTransfer.files;
+      }
+    });
+  }
+
+  // "Skip invalid rows" enables the Import button.
+  document.querySelectorAll("[data-enables]").forEach((box) => {
+    const target = document.getElementById(box.dataset.enables);
+    const sync = () => { if (target) target.disabled = !box.checked; };
+    box.addEventListener("change", sync);
+    sync();
+  });
+
+  // Confirmation before destructive forms (undo).
+  document.querySelectorAll("form[data-confirm]").forEach((f) => {
+    f.addEventListener("submit", (e) => { if (!window.confirm(f.dataset.confirm)) e.preventDefault(); });
+  });
+
+  // Progress of a running check or import: poll, then reload for the report.
+  const box = document.getElementById("progress");
+  if (box) {
+    const rows = document.getElementById("progress-rows");
+    const tick = async () => {
+      try {
+        const r = await fetch(box.dataset.progressUrl, { headers: { Accept: "application/json" } });
+        const p = await r.json();
+        if (rows) rows.textContent = p.rows.toLocaleString();
+        if (!p.running) { window.location.reload(); return; }
+      } catch (_) { /* keep trying */ }
+      setTimeout(tick, 700);
+    };
+    setTimeout(tick, 300);
+  }
+});

@@ -1,0 +1,93 @@
+//! [`WebStore`] on PostgreSQL.
+
+use crate::postgres::PgStore;
+use crate::{Result, Session, StoreError, Upload, User, WebStore, UPLOAD_HOURS};
+
+impl WebStore for PgStore {
+    fn create_session(
+        &self,
+        hash: &str,
+        user_id: i64,
+        csrf: &str,
+        expires_at: &str,
+    ) -> Result<()> {
+        let mut c = self.conn()?;
+        let now = crate::now();
+        c.execute("DELETE FROM sessions WHERE expires_at <= $1", &[&now])?;
+        c.execute(
+            "INSERT INTO sessions (hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            &[&hash, &user_id, &csrf, &now, &expires_at],
+        )?;
+        Ok(())
+    }
+
+    fn session(&self, hash: &str) -> Result<Option<Session>> {
+        let row = self.conn()?.query_opt(
+            "SELECT u.id, u.name, u.email, u.password_hash, s.csrf, s.expires_at \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.hash = $1 AND s.expires_at > $2",
+            &[&hash, &crate::now()],
+        )?;
+        let Some(r) = row else {
+            return Ok(None);
+        };
+        Ok(Some(Session {
+            user: User {
+                id: r.try_get(0)?,
+                name: r.try_get(1)?,
+                email: r.try_get(2)?,
+                password_hash: r.try_get(3)?,
+            },
+            csrf: r.try_get(4)?,
+            expires_at: r.try_get(5)?,
+        }))
+    }
+
+    fn delete_session(&self, hash: &str) -> Result<()> {
+        self.conn()?
+            .execute("DELETE FROM sessions WHERE hash = $1", &[&hash])?;
+        Ok(())
+    }
+
+    fn create_upload(&self, id: &str, user_id: i64, name: &str, bytes: &[u8]) -> Result<()> {
+        let mut c = self.conn()?;
+        c.execute(
+            "DELETE FROM uploads WHERE created_at < $1",
+            &[&crate::now_plus(-UPLOAD_HOURS * 3600)],
+        )?;
+        c.execute(
+            "INSERT INTO uploads (id, user_id, name, bytes, created_at) VALUES ($1, $2, $3, $4, $5)",
+            &[&id, &user_id, &name, &bytes, &crate::now()],
+        )?;
+        Ok(())
+    }
+
+    fn upload(&self, id: &str) -> Result<Upload> {
+        let r = self
+            .conn()?
+            .query_opt(
+                "SELECT id, user_id, name, bytes, report, result, created_at FROM uploads WHERE id = $1",
+                &[&id],
+            )?
+            .ok_or(StoreError::NotFound)?;
+        Ok(Upload {
+            id: r.try_get(0)?,
+            user_id: r.try_get(1)?,
+            name: r.try_get(2)?,
+            bytes: r.try_get(3)?,
+            report: r.try_get(4)?,
+            result: r.try_get(5)?,
+            created_at: r.try_get(6)?,
+        })
+    }
+
+    fn set_upload(&self, id: &str, report: Option<&str>, result: Option<&str>) -> Result<()> {
+        let n = self.conn()?.execute(
+            "UPDATE uploads SET report = COALESCE($2, report), result = COALESCE($3, result) WHERE id = $1",
+            &[&id, &report, &result],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}

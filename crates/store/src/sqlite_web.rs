@@ -1,0 +1,99 @@
+//! [`WebStore`] on SQLite.
+
+use crate::sqlite::SqliteStore;
+use crate::{Result, Session, StoreError, Upload, User, WebStore, UPLOAD_HOURS};
+use rusqlite::{params, OptionalExtension};
+
+impl WebStore for SqliteStore {
+    fn create_session(
+        &self,
+        hash: &str,
+        user_id: i64,
+        csrf: &str,
+        expires_at: &str,
+    ) -> Result<()> {
+        let c = self.pool().get()?;
+        let now = crate::now();
+        c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [&now])?;
+        c.execute(
+            "INSERT INTO sessions (hash, user_id, csrf, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![hash, user_id, csrf, now, expires_at],
+        )?;
+        Ok(())
+    }
+
+    fn session(&self, hash: &str) -> Result<Option<Session>> {
+        let c = self.pool().get()?;
+        let s = c
+            .prepare_cached(
+                "SELECT u.id, u.name, u.email, u.password_hash, s.csrf, s.expires_at \
+                 FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.hash = ?1 AND s.expires_at > ?2",
+            )?
+            .query_row(params![hash, crate::now()], |r| {
+                Ok(Session {
+                    user: User {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        email: r.get(2)?,
+                        password_hash: r.get(3)?,
+                    },
+                    csrf: r.get(4)?,
+                    expires_at: r.get(5)?,
+                })
+            })
+            .optional()?;
+        Ok(s)
+    }
+
+    fn delete_session(&self, hash: &str) -> Result<()> {
+        self.pool()
+            .get()?
+            .execute("DELETE FROM sessions WHERE hash = ?1", [hash])?;
+        Ok(())
+    }
+
+    fn create_upload(&self, id: &str, user_id: i64, name: &str, bytes: &[u8]) -> Result<()> {
+        let c = self.pool().get()?;
+        c.execute(
+            "DELETE FROM uploads WHERE created_at < ?1",
+            [crate::now_plus(-UPLOAD_HOURS * 3600)],
+        )?;
+        c.execute(
+            "INSERT INTO uploads (id, user_id, name, bytes, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, user_id, name, bytes, crate::now()],
+        )?;
+        Ok(())
+    }
+
+    fn upload(&self, id: &str) -> Result<Upload> {
+        let c = self.pool().get()?;
+        c.query_row(
+            "SELECT id, user_id, name, bytes, report, result, created_at FROM uploads WHERE id = ?1",
+            [id],
+            |r| {
+                Ok(Upload {
+                    id: r.get(0)?,
+                    user_id: r.get(1)?,
+                    name: r.get(2)?,
+                    bytes: r.get(3)?,
+                    report: r.get(4)?,
+                    result: r.get(5)?,
+                    created_at: r.get(6)?,
+                })
+            },
+        )
+        .optional()?
+        .ok_or(StoreError::NotFound)
+    }
+
+    fn set_upload(&self, id: &str, report: Option<&str>, result: Option<&str>) -> Result<()> {
+        let n = self.pool().get()?.execute(
+            "UPDATE uploads SET report = COALESCE(?2, report), result = COALESCE(?3, result) WHERE id = ?1",
+            params![id, report, result],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
