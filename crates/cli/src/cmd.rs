@@ -68,7 +68,11 @@ pub fn run(cli: &Cli, lang: Lang) -> u8 {
             },
         ),
         Command::Imports { format } => imports(cli, *format),
-        Command::Undo { import_id, format } => undo(cli, *import_id, *format),
+        Command::Undo {
+            import_id,
+            force,
+            format,
+        } => undo(cli, *import_id, *force, *format),
         Command::Export { format, output } => export(cli, *format, output.as_deref()),
         Command::Template { output } => clientele_pack::write_template(output)
             .map(|()| {
@@ -218,9 +222,9 @@ fn imports(cli: &Cli, format: Output) -> Result<u8, u8> {
     Ok(OK)
 }
 
-fn undo(cli: &Cli, id: i64, format: Output) -> Result<u8, u8> {
+fn undo(cli: &Cli, id: i64, force: bool, format: Output) -> Result<u8, u8> {
     let store = open_store(&cli.db)?;
-    match store.undo_import(id) {
+    match store.undo_import(id, force) {
         Ok(rec) => {
             match format {
                 Output::Json => {

@@ -91,6 +91,9 @@ pub enum Command {
     Undo {
         /// Import id (see `clientele imports`).
         import_id: i64,
+        /// Undo even when customers it touched changed afterwards (those changes are lost).
+        #[arg(long)]
+        force: bool,
         /// Output format.
         #[arg(long, value_enum, default_value = "human")]
         format: Output,

@@ -574,7 +574,8 @@ pub fn rejected_rows(
     for row in opened.rows {
         let row = row.map_err(|e| RunError::Io(e.to_string()))?;
         if let Some(msgs) = errors.get(&row.number) {
-            w.write(&row, msgs).map_err(|e| RunError::Io(e.to_string()))?;
+            w.write(&row, msgs)
+                .map_err(|e| RunError::Io(e.to_string()))?;
         }
     }
     w.finish().map_err(|e| RunError::Io(e.to_string()))?;

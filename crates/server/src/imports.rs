@@ -136,7 +136,8 @@ pub async fn list(_: Reader, State(state): State<ApiContext>) -> ApiResult<Body<
 
 /// Undo an import: every customer it created is removed, every customer it changed restored.
 #[utoipa::path(post, path = "/api/v1/imports/{id}/undo", tag = "imports",
-    params(("id" = i64, Path, description = "Import id")),
+    params(("id" = i64, Path, description = "Import id"),
+           ("force" = Option<bool>, Query, description = "`1`: undo even when customers it touched changed afterwards (those changes are lost)")),
     responses((status = 200, description = "The import, with `undoneAt`", body = serde_json::Value), (status = 401), (status = 403), (status = 404),
               (status = 409, description = "Already undone, or customers changed since")),
     security(("bearer" = [])))]
@@ -144,9 +145,11 @@ pub async fn undo(
     _: Writer,
     State(state): State<ApiContext>,
     Path(id): Path<String>,
+    input: crate::input::Input,
 ) -> ApiResult<Body<Json>> {
     let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
-    let rec = state.db(move |s| s.undo_import(id)).await?;
+    let force = truthy(&input.map, &["force"]);
+    let rec = state.db(move |s| s.undo_import(id, force)).await?;
     state.sync().await?;
     Ok(Body(
         serde_json::to_value(rec).map_err(|e| Error::Internal(e.to_string()))?,

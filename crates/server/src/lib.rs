@@ -149,11 +149,19 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api_router(&Options::default()).split_for_parts().1
 }
 
-async fn not_found() -> impl IntoResponse {
-    (
-        StatusCode::NOT_FOUND,
-        Json(json!({"message": "Not found."})),
-    )
+/// Unknown paths: the API's JSON 404 under `/api`, an HTML page elsewhere (browsers).
+async fn not_found(
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    if uri.path().starts_with("/api") {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"message": "Not found."})),
+        )
+            .into_response();
+    }
+    web::not_found_page(&headers)
 }
 
 async fn method_not_allowed() -> impl IntoResponse {

@@ -204,8 +204,9 @@ pub trait Store: Send + Sync {
     fn begin_import(&self, file: &str, sha256: &str) -> Result<Box<dyn import::ImportTx + '_>>;
     /// Past imports, newest first.
     fn imports(&self) -> Result<Vec<ImportRecord>>;
-    /// Undo an import: restore every customer it created or changed.
-    fn undo_import(&self, id: i64) -> Result<ImportRecord>;
+    /// Undo an import: restore every customer it created or changed. Refused when one of
+    /// them changed after the import, unless `force` (those later changes are then lost).
+    fn undo_import(&self, id: i64, force: bool) -> Result<ImportRecord>;
     /// Dashboard counts.
     fn stats(&self) -> Result<Stats>;
 }
@@ -489,8 +490,7 @@ pub const UPLOAD_HOURS: i64 = 24;
 /// What the web pages store: sessions and uploads.
 pub trait WebStore {
     /// Store a session (its hash only); expired sessions are removed on the way.
-    fn create_session(&self, hash: &str, user_id: i64, csrf: &str, expires_at: &str)
-        -> Result<()>;
+    fn create_session(&self, hash: &str, user_id: i64, csrf: &str, expires_at: &str) -> Result<()>;
     /// The live session of a hash, if any.
     fn session(&self, hash: &str) -> Result<Option<Session>>;
     /// End a session.

@@ -527,7 +527,7 @@ impl Store for PgStore {
         rows.iter().map(import_from_row).collect()
     }
 
-    fn undo_import(&self, id: i64) -> Result<ImportRecord> {
+    fn undo_import(&self, id: i64, force: bool) -> Result<ImportRecord> {
         let mut c = self.conn()?;
         let mut tx = c.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&IMPORT_LOCK])?;
@@ -546,10 +546,10 @@ impl Store for PgStore {
             "SELECT \"customerAccount\" FROM customers WHERE updated_at COLLATE \"C\" > $2 AND (created_import = $1 OR id IN (SELECT customer_id FROM import_changes WHERE import_id = $1)) LIMIT 1",
             &[&id, &rec.at],
         )?;
-        if let Some(r) = changed {
+        if let Some(r) = changed.filter(|_| !force) {
             let a: Option<String> = r.try_get(0)?;
             return Err(StoreError::Refused(format!(
-                "customer {} was changed after import {id}; undo the later imports (or changes) first",
+                "customer {} was changed after import {id}; undo the later imports (or changes) first, or force the undo (those changes are lost)",
                 a.unwrap_or_default()
             )));
         }

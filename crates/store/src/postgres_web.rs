@@ -4,13 +4,7 @@ use crate::postgres::PgStore;
 use crate::{Result, Session, StoreError, Upload, User, WebStore, UPLOAD_HOURS};
 
 impl WebStore for PgStore {
-    fn create_session(
-        &self,
-        hash: &str,
-        user_id: i64,
-        csrf: &str,
-        expires_at: &str,
-    ) -> Result<()> {
+    fn create_session(&self, hash: &str, user_id: i64, csrf: &str, expires_at: &str) -> Result<()> {
         let mut c = self.conn()?;
         let now = crate::now();
         c.execute("DELETE FROM sessions WHERE expires_at <= $1", &[&now])?;

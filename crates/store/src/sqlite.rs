@@ -496,7 +496,7 @@ impl Store for SqliteStore {
         Ok(rows)
     }
 
-    fn undo_import(&self, id: i64) -> Result<ImportRecord> {
+    fn undo_import(&self, id: i64, force: bool) -> Result<ImportRecord> {
         let mut c = self.conn()?;
         let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let rec = tx
@@ -517,9 +517,9 @@ impl Store for SqliteStore {
                 |r| r.get(0),
             )
             .optional()?;
-        if let Some(a) = changed {
+        if let Some(a) = changed.filter(|_| !force) {
             return Err(StoreError::Refused(format!(
-                "customer {a} was changed after import {id}; undo the later imports (or changes) first"
+                "customer {a} was changed after import {id}; undo the later imports (or changes) first, or force the undo (those changes are lost)"
             )));
         }
         let befores: Vec<(i64, String)> = tx

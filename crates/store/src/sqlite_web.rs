@@ -5,13 +5,7 @@ use crate::{Result, Session, StoreError, Upload, User, WebStore, UPLOAD_HOURS};
 use rusqlite::{params, OptionalExtension};
 
 impl WebStore for SqliteStore {
-    fn create_session(
-        &self,
-        hash: &str,
-        user_id: i64,
-        csrf: &str,
-        expires_at: &str,
-    ) -> Result<()> {
+    fn create_session(&self, hash: &str, user_id: i64, csrf: &str, expires_at: &str) -> Result<()> {
         let c = self.pool().get()?;
         let now = crate::now();
         c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [&now])?;

@@ -389,15 +389,15 @@ fn import_scenario(s: &dyn Store) -> Vec<String> {
     out.push(format!("{:?}", accounts(&found)));
     // Undo the second, then the first.
     let undone = s
-        .undo_import(id2.expect("second committed"))
+        .undo_import(id2.expect("second committed"), false)
         .expect("undo 2");
     assert!(undone.undone_at.is_some());
     assert!(matches!(
-        s.undo_import(id2.expect("id")),
+        s.undo_import(id2.expect("id"), false),
         Err(StoreError::Refused(_))
     ));
     out.extend(snapshot(s));
-    s.undo_import(id1.expect("first committed"))
+    s.undo_import(id1.expect("first committed"), false)
         .expect("undo 1");
     out.push(format!("{}", snapshot(s).len()));
     out.push(format!(

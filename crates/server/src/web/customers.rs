@@ -52,9 +52,7 @@ pub async fn dashboard(web: Web, State(state): State<ApiContext>) -> Page {
         .await?;
     let lang = web.lang;
     let total = stats.total.max(1) as f64;
-    let bar = |label: String, n: u64, href: String| {
-        json!({"label": label, "n": n, "pct": (n as f64 * 100.0 / total).round(), "href": href})
-    };
+    let bar = |label: String, n: u64, href: String| json!({"label": label, "n": n, "pct": (n as f64 * 100.0 / total).round(), "href": href});
     let (yes, no) = if lang == Lang::En {
         ("Active", "Inactive")
     } else {

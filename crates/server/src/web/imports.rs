@@ -58,8 +58,10 @@ pub async fn upload(
                 return Err(WebError::from(crate::error::Error::PayloadTooLarge).with_lang(web.lang))
             }
             Err(e) => {
-                return Err(WebError::from(crate::error::Error::BadRequest(e.body_text()))
-                    .with_lang(web.lang))
+                return Err(
+                    WebError::from(crate::error::Error::BadRequest(e.body_text()))
+                        .with_lang(web.lang),
+                )
             }
         };
         let name = field.name().unwrap_or_default().to_string();
@@ -358,9 +360,8 @@ pub async fn import(
     let f = form_map(&form);
     let skip = matches!(f.get("skip_invalid"), Some(&("1" | "on" | "true")));
     let report = parse_json(up.report.as_deref());
-    let refuse = |fr: &str, en: &str| {
-        Err(WebError::new(StatusCode::CONFLICT, fr, en).with_lang(web.lang))
-    };
+    let refuse =
+        |fr: &str, en: &str| Err(WebError::new(StatusCode::CONFLICT, fr, en).with_lang(web.lang));
     let Some(report) = report.filter(|r| r["status"] == "ok") else {
         return refuse(
             "Ce fichier n’a pas (encore) de rapport de contrôle utilisable.",
@@ -379,7 +380,14 @@ pub async fn import(
             "The file has errors: fix them, or tick “skip invalid rows”.",
         );
     }
-    if !start_job(&state, &up.id, up.name.clone(), up.bytes, Some(skip), web.lang) {
+    if !start_job(
+        &state,
+        &up.id,
+        up.name.clone(),
+        up.bytes,
+        Some(skip),
+        web.lang,
+    ) {
         return refuse(
             "Un contrôle ou un import de ce fichier est déjà en cours.",
             "A check or import of this file is already running.",
@@ -392,7 +400,13 @@ fn attachment(name: &str, content_type: &'static str, bytes: Vec<u8>) -> Respons
     // RFC 6266: an ASCII fallback and the UTF-8 name.
     let ascii: String = name
         .chars()
-        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let disposition = format!(
         "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
@@ -440,21 +454,34 @@ pub async fn annotated(web: Web, State(state): State<ApiContext>, Path(id): Path
     let issues = match checked {
         Ok(r) => r.issues,
         Err(RunError::Unusable(r)) => r.issues,
-        Err(e) => return Err(WebError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string(), e.to_string()).with_lang(lang)),
+        Err(e) => {
+            return Err(WebError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                e.to_string(),
+                e.to_string(),
+            )
+            .with_lang(lang))
+        }
     };
     let name = up.name.clone();
-    let bytes = tokio::task::spawn_blocking(move || clientele_pack::annotate(&up.name, &up.bytes, &issues))
-        .await
-        .map_err(|e| WebError::from(crate::error::Error::Internal(e.to_string())))?
-        .map_err(|e| {
-            WebError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("Impossible d’annoter ce fichier : {e}"),
-                format!("This file cannot be annotated: {e}"),
-            )
-            .with_lang(lang)
-        })?;
-    Ok(attachment(&format!("{}.annote.xlsx", stem(&name)), XLSX, bytes))
+    let bytes = tokio::task::spawn_blocking(move || {
+        clientele_pack::annotate(&up.name, &up.bytes, &issues).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| WebError::from(crate::error::Error::Internal(e.to_string())))?
+    .map_err(|e| {
+        WebError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("Impossible d’annoter ce fichier : {e}"),
+            format!("This file cannot be annotated: {e}"),
+        )
+        .with_lang(lang)
+    })?;
+    Ok(attachment(
+        &format!("{}.annote.xlsx", stem(&name)),
+        XLSX,
+        bytes,
+    ))
 }
 
 /// The rows with errors, in the file's format, with their messages.
@@ -467,10 +494,15 @@ pub async fn rejected(web: Web, State(state): State<ApiContext>, Path(id): Path<
         let (Some(row), Some("error")) = (i["row"].as_u64(), i["severity"].as_str()) else {
             continue;
         };
-        if i["sheet"].as_str().is_some_and(|s| s.eq_ignore_ascii_case("contacts")) {
+        if i["sheet"]
+            .as_str()
+            .is_some_and(|s| s.eq_ignore_ascii_case("contacts"))
+        {
             continue;
         }
-        let Ok(row) = u32::try_from(row) else { continue };
+        let Ok(row) = u32::try_from(row) else {
+            continue;
+        };
         let msg = i["message"].as_str().unwrap_or_default();
         errors
             .entry(row)
@@ -486,7 +518,12 @@ pub async fn rejected(web: Web, State(state): State<ApiContext>, Path(id): Path<
     .await
     .map_err(|e| WebError::from(crate::error::Error::Internal(e.to_string())))?
     .map_err(|e| {
-        WebError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string(), e.to_string()).with_lang(lang)
+        WebError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            e.to_string(),
+            e.to_string(),
+        )
+        .with_lang(lang)
     })?;
     let ct = if name.ends_with(".csv") {
         "text/csv; charset=utf-8"
@@ -529,7 +566,8 @@ pub async fn undo(
 ) -> Page {
     web.check_csrf(&form)?;
     let id: i64 = id.parse().map_err(|_| WebError::not_found())?;
-    let outcome = state.db(move |s| Ok(s.undo_import(id))).await?;
+    let force = form_map(&form).get("force") == Some(&"1");
+    let outcome = state.db(move |s| Ok(s.undo_import(id, force))).await?;
     let (ok, msg) = match outcome {
         Ok(_) => {
             state.sync().await?;
@@ -542,7 +580,7 @@ pub async fn undo(
     let mut r = web.page(
         "imports.html",
         "imports",
-        context! { imports => Value::from_serialize(&rows), undone => ok.then_some(id), refused => msg },
+        context! { imports => Value::from_serialize(&rows), undone => ok.then_some(id), refused => msg, refused_id => (!ok).then_some(id) },
     );
     if !ok {
         *r.status_mut() = StatusCode::CONFLICT;

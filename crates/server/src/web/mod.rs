@@ -95,7 +95,10 @@ fn env() -> &'static Environment<'static> {
                 "customers.html",
                 include_str!("../../templates/customers.html"),
             ),
-            ("customer.html", include_str!("../../templates/customer.html")),
+            (
+                "customer.html",
+                include_str!("../../templates/customer.html"),
+            ),
             ("edit.html", include_str!("../../templates/edit.html")),
         ] {
             // The templates are part of the binary and covered by the browser tests: a
@@ -179,7 +182,10 @@ fn lang_code(lang: Lang) -> &'static str {
 
 /// `Secure` when the client came over HTTPS (through a proxy that says so).
 fn secure(headers: &HeaderMap) -> &'static str {
-    match headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) {
+    match headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+    {
         Some("https") => "; Secure",
         _ => "",
     }
@@ -376,6 +382,13 @@ impl IntoResponse for WebError {
     }
 }
 
+/// The HTML 404 page of unknown paths.
+pub fn not_found_page(headers: &HeaderMap) -> Response {
+    WebError::not_found()
+        .with_lang(lang_of(headers))
+        .into_response()
+}
+
 /// Result of a page handler.
 type Page = Result<Response, WebError>;
 
@@ -399,7 +412,10 @@ pub struct Jobs(Mutex<HashMap<String, Arc<Job>>>);
 impl Jobs {
     /// Register a job; `None` when one already runs for this upload.
     pub fn start(&self, id: &str, importing: bool) -> Option<Arc<Job>> {
-        let mut m = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut m = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if m.contains_key(id) {
             return None;
         }
@@ -434,7 +450,12 @@ struct NextQuery {
     next: Option<String>,
 }
 
-fn login_response(headers: &HeaderMap, next: &str, error: Option<(&str, &str)>, email: &str) -> Response {
+fn login_response(
+    headers: &HeaderMap,
+    next: &str,
+    error: Option<(&str, &str)>,
+    email: &str,
+) -> Response {
     let lang = lang_of(headers);
     // Double-submit: the same random value in a cookie and in the form.
     let token = random_hex(16);
@@ -484,36 +505,35 @@ async fn login(
     if sent.is_empty() || !constant_time_eq(sent.as_bytes(), cookie_token.as_bytes()) {
         return Err(WebError::csrf(lang));
     }
-    let user = match crate::auth::check_credentials(&state, ip, email.clone(), field("password"))
-        .await
-    {
-        Ok(u) => u,
-        Err(Error::Unauthenticated) => {
-            return Ok(login_response(
-                &headers,
-                &next,
-                Some((
-                    "Adresse e-mail ou mot de passe incorrect.",
-                    "Wrong e-mail address or password.",
-                )),
-                &email,
-            ))
-        }
-        Err(Error::TooManyAttempts) => {
-            let mut r = login_response(
-                &headers,
-                &next,
-                Some((
-                    "Trop de tentatives : réessayez dans une minute.",
-                    "Too many attempts: try again in a minute.",
-                )),
-                &email,
-            );
-            *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-            return Ok(r);
-        }
-        Err(e) => return Err(WebError::from(e).with_lang(lang)),
-    };
+    let user =
+        match crate::auth::check_credentials(&state, ip, email.clone(), field("password")).await {
+            Ok(u) => u,
+            Err(Error::Unauthenticated) => {
+                return Ok(login_response(
+                    &headers,
+                    &next,
+                    Some((
+                        "Adresse e-mail ou mot de passe incorrect.",
+                        "Wrong e-mail address or password.",
+                    )),
+                    &email,
+                ))
+            }
+            Err(Error::TooManyAttempts) => {
+                let mut r = login_response(
+                    &headers,
+                    &next,
+                    Some((
+                        "Trop de tentatives : réessayez dans une minute.",
+                        "Too many attempts: try again in a minute.",
+                    )),
+                    &email,
+                );
+                *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+                return Ok(r);
+            }
+            Err(e) => return Err(WebError::from(e).with_lang(lang)),
+        };
     let token = random_hex(32);
     let hash = hex::encode(hash_token(&token));
     let csrf = random_hex(24);
@@ -562,7 +582,11 @@ struct LangQuery {
 
 /// The language switch: remembered in a cookie (a year), then back to the page.
 async fn set_lang(Query(q): Query<LangQuery>) -> Response {
-    let lang = if q.set.as_deref() == Some("en") { "en" } else { "fr" };
+    let lang = if q.set.as_deref() == Some("en") {
+        "en"
+    } else {
+        "fr"
+    };
     let mut r = Redirect::to(&local_path(q.next.as_deref())).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!(
         "{LANG_COOKIE}={lang}; Path=/; SameSite=Lax; Max-Age=31536000"
@@ -634,8 +658,18 @@ mod tests {
 
     #[test]
     fn every_template_compiles() {
-        for name in ["base.html", "login.html", "error.html", "dashboard.html", "import.html",
-            "upload.html", "imports.html", "customers.html", "customer.html", "edit.html"] {
+        for name in [
+            "base.html",
+            "login.html",
+            "error.html",
+            "dashboard.html",
+            "import.html",
+            "upload.html",
+            "imports.html",
+            "customers.html",
+            "customer.html",
+            "edit.html",
+        ] {
             assert!(env().get_template(name).is_ok(), "{name} does not compile");
         }
     }

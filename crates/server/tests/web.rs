@@ -1,0 +1,722 @@
+//! The web pages end to end: a real headless Chromium (through chromedriver) against the
+//! real server on a loopback port, on SQLite and on PostgreSQL; plus the session and CSRF
+//! rules checked over plain HTTP.
+//!
+//! Chromium and chromedriver come from Debian (`apt-get install chromium chromium-driver`,
+//! done by `.ci/run`). Without them the browser test says it is skipped, unless
+//! `CLIENTELE_TEST_BROWSER_REQUIRED` is set (CI), where it fails.
+//! `CLIENTELE_SCREENSHOTS=<dir>` saves screenshots of the report, the list and a customer.
+
+mod common;
+
+use common::{with_backend, Backend, TestServer};
+use fantoccini::{Client, ClientBuilder, Locator};
+use rust_xlsxwriter::Workbook;
+use serde_json::json;
+use std::io::{Cursor, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------------------------------
+// Sessions and CSRF over plain HTTP (no browser needed)
+// ---------------------------------------------------------------------------------------
+
+fn http() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+/// Log in through the form; returns the session cookie and a CSRF token of the session.
+fn login(s: &TestServer, c: &reqwest::blocking::Client) -> (String, String) {
+    let page = c.get(s.url("/login")).send().expect("login page");
+    let pre = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("clientele_login="))
+        .and_then(|v| v.split(';').next())
+        .expect("login cookie")
+        .to_string();
+    let html = page.text().expect("html");
+    let token = hidden(&html, "_csrf");
+    assert_eq!(token, pre, "double-submit token in form and cookie");
+    let r = c
+        .post(s.url("/login"))
+        .header("Cookie", format!("clientele_login={pre}"))
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("email", "ann@example.fr"),
+            ("password", "correct horse"),
+            ("next", "/customers"),
+        ])
+        .send()
+        .expect("login");
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/customers");
+    let set = r.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_string();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
+    let session = set
+        .strip_prefix("clientele_session=")
+        .and_then(|v| v.split(';').next())
+        .expect("session cookie")
+        .to_string();
+    let home = c
+        .get(s.url("/"))
+        .header("Cookie", format!("clientele_session={session}"))
+        .send()
+        .expect("home")
+        .text()
+        .expect("html");
+    (session, hidden(&home, "_csrf"))
+}
+
+/// The value of the first hidden input named `name`.
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).expect("hidden input") + marker.len();
+    html[start..].split('"').next().expect("value").to_string()
+}
+
+fn sessions_and_csrf() {
+    let s = TestServer::start();
+    let c = http();
+    let c1 = s
+        .store
+        .create_customer(&{
+            let mut cu = clientele_core::Customer::new();
+            cu.values[clientele_core::F::name.idx()] =
+                Some(clientele_core::Value::Text("Alpha".into()));
+            cu
+        })
+        .expect("customer");
+    // Every page but the login page sends a visitor without a session to the login page.
+    for path in [
+        "/",
+        "/customers",
+        &format!("/customers/{}", c1.id),
+        &format!("/customers/{}/edit", c1.id),
+        "/import",
+        "/imports",
+        "/template.xlsx",
+        "/uploads/0123456789abcdef/annotated.xlsx",
+    ] {
+        let r = c.get(s.url(path)).send().expect("get");
+        assert_eq!(r.status(), 303, "{path} without a session");
+        let to = r.headers()["location"].to_str().expect("location");
+        assert!(to.starts_with("/login?next="), "{path} → {to}");
+    }
+    // A forged cookie is no session.
+    let r = c
+        .get(s.url("/customers"))
+        .header("Cookie", "clientele_session=forged")
+        .send()
+        .expect("get");
+    assert_eq!(r.status(), 303);
+    assert_eq!(c.get(s.url("/login")).send().expect("login").status(), 200);
+    // The login form itself refuses a post without its token.
+    let r = c
+        .post(s.url("/login"))
+        .form(&[("email", "ann@example.fr"), ("password", "correct horse")])
+        .send()
+        .expect("post");
+    assert_eq!(r.status(), 403, "login without its CSRF token");
+
+    let (session, csrf) = login(&s, &c);
+    let cookie = format!("clientele_session={session}");
+    // A wrong password is refused with the form again.
+    let page = c.get(s.url("/login")).send().expect("page");
+    let pre = hidden(&page.text().expect("html"), "_csrf");
+    let r = c
+        .post(s.url("/login"))
+        .header("Cookie", format!("clientele_login={pre}"))
+        .form(&[
+            ("_csrf", pre.as_str()),
+            ("email", "ann@example.fr"),
+            ("password", "wrong"),
+        ])
+        .send()
+        .expect("post");
+    assert_eq!(r.status(), 401);
+
+    // Every form refuses a post without the session's token, and changes nothing.
+    let edit = format!("/customers/{}/edit", c1.id);
+    for (path, body) in [
+        (edit.as_str(), vec![("name", "Changed")]),
+        (edit.as_str(), vec![("name", "Changed"), ("_csrf", "wrong")]),
+        ("/imports/1/undo", vec![]),
+        ("/uploads/0123456789abcdef/import", vec![]),
+        ("/logout", vec![]),
+    ] {
+        let r = c
+            .post(s.url(path))
+            .header("Cookie", &cookie)
+            .form(&body)
+            .send()
+            .expect("post");
+        assert_eq!(r.status(), 403, "{path} {body:?}");
+    }
+    let upload = reqwest::blocking::multipart::Form::new().part(
+        "file",
+        reqwest::blocking::multipart::Part::bytes(b"Raison sociale\nX\n".to_vec())
+            .file_name("p.csv"),
+    );
+    let r = c
+        .post(s.url("/import"))
+        .header("Cookie", &cookie)
+        .multipart(upload)
+        .send()
+        .expect("upload");
+    assert_eq!(r.status(), 403, "upload without the token");
+    assert_eq!(
+        s.store
+            .customer(c1.id)
+            .expect("c")
+            .text(clientele_core::F::name),
+        Some("Alpha"),
+        "nothing changed"
+    );
+    assert_eq!(s.store.stats().expect("stats").total, 1);
+
+    // With the token the edit goes through.
+    let r = c
+        .post(s.url(&edit))
+        .header("Cookie", &cookie)
+        .form(&[("_csrf", csrf.as_str()), ("name", "Alpha SAS")])
+        .send()
+        .expect("post");
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        s.store
+            .customer(c1.id)
+            .expect("c")
+            .text(clientele_core::F::name),
+        Some("Alpha SAS")
+    );
+    // Logging out ends the session on the server.
+    let r = c
+        .post(s.url("/logout"))
+        .header("Cookie", &cookie)
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .expect("logout");
+    assert_eq!(r.status(), 303);
+    let r = c
+        .get(s.url("/customers"))
+        .header("Cookie", &cookie)
+        .send()
+        .expect("get");
+    assert_eq!(r.status(), 303, "the old cookie no longer works");
+}
+
+#[test]
+fn sessions_and_csrf_sqlite() {
+    with_backend(Backend::Sqlite, sessions_and_csrf);
+}
+
+#[test]
+fn sessions_and_csrf_postgres() {
+    with_backend(Backend::Postgres, sessions_and_csrf);
+}
+
+// ---------------------------------------------------------------------------------------
+// The browser
+// ---------------------------------------------------------------------------------------
+
+/// chromedriver on a free port, stopped on drop.
+struct Driver {
+    child: Child,
+    url: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn find_program(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    names.iter().find_map(|n| {
+        std::env::split_paths(&path)
+            .map(|d| d.join(n))
+            .find(|p| p.is_file())
+    })
+}
+
+/// Start chromedriver, or say why the browser test is skipped.
+fn driver() -> Option<(Driver, PathBuf)> {
+    let found = (
+        find_program(&["chromedriver"]),
+        find_program(&["chromium", "chromium-browser", "google-chrome"]),
+    );
+    let (Some(cd), Some(chrome)) = found else {
+        assert!(
+            std::env::var_os("CLIENTELE_TEST_BROWSER_REQUIRED").is_none(),
+            "a browser is required but chromium/chromedriver are not installed"
+        );
+        eprintln!("SKIPPED: the browser tests need chromium and chromedriver (apt-get install chromium chromium-driver)");
+        return None;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let child = Command::new(cd)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let url = format!("http://127.0.0.1:{port}");
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "chromedriver did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let profile = tempfile::tempdir().expect("profile dir");
+    Some((
+        Driver {
+            child,
+            url,
+            _profile: profile,
+        },
+        chrome,
+    ))
+}
+
+async fn browser(d: &Driver, chrome: &Path) -> Client {
+    let caps = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": chrome,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-dev-shm-usage", "--disable-component-update", "--no-first-run",
+                     "--disable-sync", "--window-size=1366,900",
+                     format!("--user-data-dir={}", d._profile.path().display())],
+        }
+    });
+    let caps = match caps {
+        serde_json::Value::Object(m) => m,
+        _ => unreachable!("a JSON object literal"),
+    };
+    let conn = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(conn)
+        .capabilities(caps)
+        .connect(&d.url)
+        .await
+        .expect("browser session")
+}
+
+/// The Clients tab of a small pack as XLSX; `bad_siret` puts a SIRET with a wrong check
+/// digit on row 3.
+fn pack(path: &Path, bad_siret: bool) {
+    use clientele_core::F;
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("Clients").expect("name");
+    let cols = [
+        F::customerAccount,
+        F::name,
+        F::registrationNumber,
+        F::postalCode,
+        F::mainAddressCity,
+        F::phone,
+        F::vip,
+    ];
+    for (i, f) in cols.iter().enumerate() {
+        ws.write_string(0, i as u16, f.def().heading).expect("head");
+    }
+    let rows: [[&str; 7]; 3] = [
+        [
+            "WEB001",
+            "Alpha Télécom",
+            "73282932000074",
+            "75001",
+            "Paris",
+            "01 23 45 67 89",
+            "1",
+        ],
+        [
+            "WEB002",
+            "Beta Services",
+            if bad_siret { "73282932000075" } else { "" },
+            "69001",
+            "Lyon",
+            "04 72 00 00 01",
+            "0",
+        ],
+        [
+            "WEB003",
+            "Gamma Réseaux",
+            "",
+            "13001",
+            "Marseille",
+            "",
+            "Non",
+        ],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if cols[c] == F::postalCode {
+                // A numeric postal code, as Excel stores it.
+                ws.write_number(r as u32 + 1, c as u16, v.parse::<f64>().expect("number"))
+                    .expect("cell");
+            } else if !v.is_empty() {
+                ws.write_string(r as u32 + 1, c as u16, *v).expect("cell");
+            }
+        }
+    }
+    wb.save(path).expect("save pack");
+}
+
+async fn text_of(b: &Client, css: &str) -> String {
+    b.wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+async fn shot(b: &Client, name: &str) {
+    if let Some(dir) = std::env::var_os("CLIENTELE_SCREENSHOTS") {
+        let png = b.screenshot().await.expect("screenshot");
+        std::fs::write(Path::new(&dir).join(name), png).expect("write screenshot");
+    }
+}
+
+fn unzip(bytes: &[u8]) -> Vec<(String, String)> {
+    let mut z = zip::ZipArchive::new(Cursor::new(bytes)).expect("zip");
+    (0..z.len())
+        .map(|i| {
+            let mut f = z.by_index(i).expect("entry");
+            let mut v = String::new();
+            f.read_to_string(&mut v).expect("read entry");
+            (f.name().map(|n| n.to_string()).unwrap_or_default(), v)
+        })
+        .collect()
+}
+
+/// The background colour (RGB hex) of a cell of the first sheet, through its style.
+fn fill_of(parts: &[(String, String)], cell: &str) -> Option<String> {
+    let part = |n: &str| parts.iter().find(|(p, _)| p == n).map(|(_, c)| c.as_str());
+    let sheet = part("xl/worksheets/sheet1.xml")?;
+    let at = sheet.find(&format!("<c r=\"{cell}\""))?;
+    let tag = &sheet[at..at + sheet[at..].find('>')?];
+    let style: usize = tag.split(" s=\"").nth(1)?.split('"').next()?.parse().ok()?;
+    let styles = part("xl/styles.xml")?;
+    let xfs = styles.split("<cellXfs").nth(1)?;
+    let xf = xfs.split("<xf ").nth(style + 1)?;
+    let fill: usize = xf
+        .split("fillId=\"")
+        .nth(1)?
+        .split('"')
+        .next()?
+        .parse()
+        .ok()?;
+    let fills = styles.split("<fills").nth(1)?;
+    let f = fills.split("<fill>").nth(fill + 1)?;
+    Some(f.split("rgb=\"").nth(1)?.split('"').next()?.to_string())
+}
+
+/// A store call from the async test body (the PostgreSQL client blocks on its own runtime).
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(f)
+}
+
+async fn journey(s: &TestServer, b: &Client, dir: &Path) {
+    let base = &s.base;
+    // Log in: any page leads to the login form, then back.
+    b.goto(&format!("{base}/customers")).await.expect("goto");
+    b.wait()
+        .for_element(Locator::Css("#email"))
+        .await
+        .expect("login form")
+        .send_keys("ann@example.fr")
+        .await
+        .expect("type");
+    b.find(Locator::Css("#password"))
+        .await
+        .expect("password")
+        .send_keys("correct horse")
+        .await
+        .expect("type");
+    b.find(Locator::Css("form button[type=submit]"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("click");
+    assert!(text_of(b, "h1").await.contains("Clients"));
+    assert!(b.current_url().await.expect("url").path() == "/customers");
+
+    // Upload a pack with an error: the report shows the counts and the error on its row.
+    let bad = dir.join("pack-avec-erreur.xlsx");
+    pack(&bad, true);
+    b.goto(&format!("{base}/import")).await.expect("goto");
+    b.wait()
+        .for_element(Locator::Css("#file"))
+        .await
+        .expect("file input")
+        .send_keys(&bad.display().to_string())
+        .await
+        .expect("choose file");
+    b.find(Locator::Css("#upload-form button[type=submit]"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("click");
+    assert_eq!(text_of(b, "#count-rows").await, "3");
+    assert_eq!(text_of(b, "#count-errors").await, "1");
+    assert_eq!(text_of(b, "#count-create").await, "2");
+    let row = text_of(
+        b,
+        "table[data-code='registrationNumber.checksum'] tr[data-row='3']",
+    )
+    .await;
+    assert!(row.contains("73282932000075"), "{row}");
+    assert!(row.contains("clé de contrôle"), "{row}");
+    let group = b
+        .find(Locator::Css("section.group[data-column='C'] h3"))
+        .await
+        .expect("column group")
+        .text()
+        .await
+        .expect("text");
+    assert!(group.contains("SIRET"), "{group}");
+    let import_button = b
+        .find(Locator::Css("#import-button"))
+        .await
+        .expect("button");
+    assert!(
+        !import_button.is_enabled().await.expect("enabled"),
+        "disabled while errors"
+    );
+    shot(b, "import-report.png").await;
+
+    // The annotated workbook: the faulty cell highlighted, its message as a comment.
+    let href = b
+        .find(Locator::Css("#download-annotated"))
+        .await
+        .expect("link")
+        .attr("href")
+        .await
+        .expect("attr")
+        .expect("href");
+    let session = b
+        .get_named_cookie("clientele_session")
+        .await
+        .expect("session cookie");
+    let http = reqwest::Client::new();
+    let bytes = http
+        .get(format!("{base}{href}"))
+        .header("Cookie", format!("clientele_session={}", session.value()))
+        .send()
+        .await
+        .expect("download")
+        .bytes()
+        .await
+        .expect("bytes");
+    let parts = unzip(&bytes);
+    assert_eq!(
+        fill_of(&parts, "C3").as_deref(),
+        Some("FFFFC7CE"),
+        "C3 has the error fill"
+    );
+    assert_eq!(fill_of(&parts, "C2"), None, "a valid cell is left alone");
+    let comments: String = parts
+        .iter()
+        .filter(|(n, _)| n.starts_with("xl/comments"))
+        .map(|(_, c)| c.as_str())
+        .collect();
+    assert!(comments.contains("ref=\"C3\""), "{comments}");
+    assert!(comments.contains("73282932000075"), "{comments}");
+    assert_eq!(
+        blocking(|| s.store.stats().expect("stats").total),
+        0,
+        "a check writes nothing"
+    );
+
+    // The corrected pack imports.
+    let good = dir.join("pack-corrige.xlsx");
+    pack(&good, false);
+    b.goto(&format!("{base}/import")).await.expect("goto");
+    b.wait()
+        .for_element(Locator::Css("#file"))
+        .await
+        .expect("file input")
+        .send_keys(&good.display().to_string())
+        .await
+        .expect("choose file");
+    b.find(Locator::Css("#upload-form button[type=submit]"))
+        .await
+        .expect("submit")
+        .click()
+        .await
+        .expect("click");
+    assert_eq!(text_of(b, "#count-errors").await, "0");
+    assert_eq!(text_of(b, "#count-create").await, "3");
+    b.find(Locator::Css("#import-button"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("import");
+    let done = text_of(b, "#import-done").await;
+    assert!(done.contains("3 créés"), "{done}");
+    assert_eq!(blocking(|| s.store.stats().expect("stats").total), 3);
+
+    // Find a customer by phone number, written another way.
+    b.goto(&format!("{base}/customers")).await.expect("goto");
+    assert!(text_of(b, "#result-count").await.starts_with("3 "));
+    shot(b, "customers.png").await;
+    let q = b
+        .wait()
+        .for_element(Locator::Css("#q"))
+        .await
+        .expect("search");
+    q.send_keys("+33 4 72 00 00 01").await.expect("type");
+    b.find(Locator::Css(".filters button[type=submit]"))
+        .await
+        .expect("filter")
+        .click()
+        .await
+        .expect("click");
+    assert!(text_of(b, "#result-count").await.starts_with("1 "));
+    b.find(Locator::LinkText("Beta Services"))
+        .await
+        .expect("result link")
+        .click()
+        .await
+        .expect("open");
+    assert!(text_of(b, "h1").await.contains("Beta Services"));
+    let regime = text_of(b, "#vat-regime").await;
+    assert!(regime.contains("TVA française"), "{regime}");
+
+    // Edit: an invalid website is refused next to its field, then a valid one is saved.
+    b.find(Locator::LinkText("Modifier"))
+        .await
+        .expect("edit link")
+        .click()
+        .await
+        .expect("click");
+    let site = b
+        .wait()
+        .for_element(Locator::Css("#f-website"))
+        .await
+        .expect("website field");
+    site.clear().await.expect("clear");
+    site.send_keys("pas une adresse").await.expect("type");
+    b.find(Locator::Css("form.edit button[type=submit]"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("click");
+    let err = text_of(b, "#e-website").await;
+    assert!(!err.is_empty(), "an error next to the website field");
+    assert_eq!(
+        b.find(Locator::Css("#f-website"))
+            .await
+            .expect("field")
+            .attr("aria-invalid")
+            .await
+            .expect("attr")
+            .as_deref(),
+        Some("true")
+    );
+    let beta = blocking(|| s.store.customer_by_account("WEB002").expect("beta"));
+    assert_eq!(beta.text(clientele_core::F::website), None, "nothing saved");
+    let site = b.find(Locator::Css("#f-website")).await.expect("field");
+    site.clear().await.expect("clear");
+    site.send_keys("https://beta.example.fr")
+        .await
+        .expect("type");
+    b.find(Locator::Css("form.edit button[type=submit]"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("click");
+    text_of(b, "#saved").await;
+    let shown = text_of(b, "dl.fields div[data-key='website'] dd").await;
+    assert_eq!(shown, "https://beta.example.fr");
+    shot(b, "customer.png").await;
+
+    // Undo the import: refused at first (a customer changed since), then forced.
+    b.goto(&format!("{base}/imports")).await.expect("goto");
+    b.wait()
+        .for_element(Locator::Css("tr[data-import] button.danger"))
+        .await
+        .expect("undo button")
+        .click()
+        .await
+        .expect("click");
+    b.accept_alert().await.expect("confirm");
+    let refused = text_of(b, "#undo-refused").await;
+    assert!(refused.contains("WEB002"), "{refused}");
+    assert_eq!(
+        blocking(|| s.store.stats().expect("stats").total),
+        3,
+        "refused: nothing undone"
+    );
+    b.find(Locator::Css("#force-undo"))
+        .await
+        .expect("force")
+        .click()
+        .await
+        .expect("click");
+    text_of(b, "#undo-done").await;
+    assert_eq!(
+        blocking(|| s.store.stats().expect("stats").total),
+        0,
+        "undone"
+    );
+}
+
+fn browser_journey() {
+    let Some((d, chrome)) = driver() else {
+        return;
+    };
+    let s = TestServer::start();
+    let dir = tempfile::tempdir().expect("dir");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let b = browser(&d, &chrome).await;
+        journey(&s, &b, dir.path()).await;
+        b.close().await.expect("close browser");
+    });
+}
+
+#[test]
+fn browser_journey_sqlite() {
+    with_backend(Backend::Sqlite, browser_journey);
+}
+
+#[test]
+fn browser_journey_postgres() {
+    with_backend(Backend::Postgres, browser_journey);
+}
