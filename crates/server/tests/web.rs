@@ -134,6 +134,44 @@ fn sessions_and_csrf() {
 
     let (session, csrf) = login(&s, &c);
     let cookie = format!("clientele_session={session}");
+    // French by default; the switch remembers English in a cookie and comes back.
+    let fr = c
+        .get(s.url("/customers"))
+        .header("Cookie", &cookie)
+        .send()
+        .expect("get");
+    assert!(fr.text().expect("html").contains("<h1>Clients</h1>"));
+    let r = c
+        .get(s.url("/lang?set=en&next=%2Fcustomers"))
+        .send()
+        .expect("switch");
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/customers");
+    let lang = r.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_string();
+    assert!(lang.starts_with("clientele_lang=en;"), "{lang}");
+    let en = c
+        .get(s.url("/customers"))
+        .header("Cookie", format!("{cookie}; clientele_lang=en"))
+        .send()
+        .expect("get");
+    assert!(en.text().expect("html").contains("<h1>Customers</h1>"));
+    // An unknown page is an HTML 404 outside the API, JSON under it.
+    let r = c
+        .get(s.url("/nowhere"))
+        .header("Cookie", &cookie)
+        .send()
+        .expect("get");
+    assert_eq!(r.status(), 404);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .expect("ct")
+        .starts_with("text/html"));
+    let r = c.get(s.url("/api/nowhere")).send().expect("get");
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.headers()["content-type"], "application/json");
     // A wrong password is refused with the form again.
     let page = c.get(s.url("/login")).send().expect("page");
     let pre = hidden(&page.text().expect("html"), "_csrf");

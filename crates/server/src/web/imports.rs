@@ -194,6 +194,8 @@ struct CodeGroup {
 /// The issues of one column.
 #[derive(serde::Serialize)]
 struct ColumnGroup {
+    /// The Contacts tab, or None for the Clients tab.
+    sheet: Option<String>,
     column: String,
     header: String,
     errors: usize,
@@ -201,17 +203,22 @@ struct ColumnGroup {
     codes: Vec<CodeGroup>,
 }
 
-/// Issues grouped by column (in column order, file-wide issues first), then by code.
-fn group_issues(issues: &[Jv]) -> Vec<ColumnGroup> {
+/// Issues grouped by sheet (the Clients tab first) and column (in column order, file-wide
+/// issues first), then by code.
+fn group_issues(issues: &[Jv], clients_sheet: Option<&str>) -> Vec<ColumnGroup> {
     // Column letters sort by length then text (B < AA).
-    let mut by_col: BTreeMap<(usize, String), (String, BTreeMap<String, CodeGroup>)> =
-        BTreeMap::new();
+    type Key = (Option<String>, usize, String);
+    let mut by_col: BTreeMap<Key, (String, BTreeMap<String, CodeGroup>)> = BTreeMap::new();
     for i in issues {
+        let sheet = i["sheet"]
+            .as_str()
+            .filter(|s| Some(*s) != clients_sheet)
+            .map(str::to_string);
         let col = i["column"].as_str().unwrap_or_default().to_string();
         let header = i["header"].as_str().unwrap_or_default().to_string();
         let code = i["code"].as_str().unwrap_or_default().to_string();
         let entry = by_col
-            .entry((col.len(), col.clone()))
+            .entry((sheet, col.len(), col.clone()))
             .or_insert_with(|| (header, BTreeMap::new()));
         let g = entry.1.entry(code.clone()).or_insert_with(|| CodeGroup {
             code,
@@ -231,7 +238,7 @@ fn group_issues(issues: &[Jv]) -> Vec<ColumnGroup> {
     }
     by_col
         .into_iter()
-        .map(|((_, column), (header, codes))| {
+        .map(|((sheet, _, column), (header, codes))| {
             let mut codes: Vec<CodeGroup> = codes.into_values().collect();
             // Errors before warnings, then the most frequent first.
             codes.sort_by(|a, b| {
@@ -252,6 +259,7 @@ fn group_issues(issues: &[Jv]) -> Vec<ColumnGroup> {
                     .filter(|c| c.severity != "error")
                     .map(|c| c.count)
                     .sum(),
+                sheet,
                 column,
                 header,
                 codes,
@@ -276,8 +284,8 @@ pub async fn show(web: Web, State(state): State<ApiContext>, Path(id): Path<Stri
         && up.created_at < clientele_store::now_plus(-STALE_MINUTES * 60);
     let shown = result.as_ref().or(report.as_ref());
     let groups = shown
-        .and_then(|r| r["issues"].as_array())
-        .map(|a| group_issues(a))
+        .and_then(|r| r["issues"].as_array().map(|a| (a, r["sheet"].as_str())))
+        .map(|(a, sheet)| group_issues(a, sheet))
         .unwrap_or_default();
     let changes: Vec<Jv> = report
         .as_ref()
@@ -586,4 +594,41 @@ pub async fn undo(
         *r.status_mut() = StatusCode::CONFLICT;
     }
     Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn issue(sheet: &str, row: u32, col: &str, code: &str, severity: &str) -> Jv {
+        json!({"sheet": sheet, "row": row, "column": col, "header": format!("H{col}"), "code": code,
+               "severity": severity, "value": "v", "message": "m"})
+    }
+
+    #[test]
+    fn issues_group_by_sheet_column_then_code() {
+        let issues = vec![
+            issue("Clients", 4, "AA", "x.bad", "error"),
+            issue("Clients", 3, "B", "b.warn", "warning"),
+            issue("Contacts", 2, "B", "c.bad", "error"),
+            issue("Clients", 2, "B", "b.bad", "error"),
+            issue("Clients", 5, "B", "b.warn", "warning"),
+        ];
+        let g = group_issues(&issues, Some("Clients"));
+        let cols: Vec<(Option<&str>, &str)> = g
+            .iter()
+            .map(|c| (c.sheet.as_deref(), c.column.as_str()))
+            .collect();
+        assert_eq!(
+            cols,
+            vec![(None, "B"), (None, "AA"), (Some("Contacts"), "B")]
+        );
+        let b = &g[0];
+        assert_eq!((b.errors, b.warnings), (1, 2));
+        // Errors first, then by frequency.
+        let codes: Vec<&str> = b.codes.iter().map(|c| c.code.as_str()).collect();
+        assert_eq!(codes, vec!["b.bad", "b.warn"]);
+        assert_eq!(b.codes[1].count, 2);
+        assert_eq!(b.codes[1].items.len(), 2);
+    }
 }
