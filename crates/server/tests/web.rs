@@ -434,6 +434,29 @@ async fn text_of(b: &Client, css: &str) -> String {
         .expect("text")
 }
 
+/// Choose a file on the import page and send it.
+async fn upload(b: &Client, base: &str, file: &Path) {
+    b.goto(&format!("{base}/import")).await.expect("goto");
+    b.wait()
+        .for_element(Locator::Css("#file"))
+        .await
+        .expect("file input")
+        .send_keys(&file.display().to_string())
+        .await
+        .expect("choose file");
+    click(b, "#upload-form button[type=submit]").await;
+}
+
+/// Click the element a CSS selector finds.
+async fn click(b: &Client, css: &str) {
+    b.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
 async fn shot(b: &Client, name: &str) {
     if let Some(dir) = std::env::var_os("CLIENTELE_SCREENSHOTS") {
         let png = b.screenshot().await.expect("screenshot");
@@ -497,32 +520,14 @@ async fn journey(s: &TestServer, b: &Client, dir: &Path) {
         .send_keys("correct horse")
         .await
         .expect("type");
-    b.find(Locator::Css("form button[type=submit]"))
-        .await
-        .expect("submit")
-        .click()
-        .await
-        .expect("click");
+    click(b, "form button[type=submit]").await;
     assert!(text_of(b, "h1").await.contains("Clients"));
     assert!(b.current_url().await.expect("url").path() == "/customers");
 
     // Upload a pack with an error: the report shows the counts and the error on its row.
     let bad = dir.join("pack-avec-erreur.xlsx");
     pack(&bad, true);
-    b.goto(&format!("{base}/import")).await.expect("goto");
-    b.wait()
-        .for_element(Locator::Css("#file"))
-        .await
-        .expect("file input")
-        .send_keys(&bad.display().to_string())
-        .await
-        .expect("choose file");
-    b.find(Locator::Css("#upload-form button[type=submit]"))
-        .await
-        .expect("submit")
-        .click()
-        .await
-        .expect("click");
+    upload(b, base, &bad).await;
     assert_eq!(text_of(b, "#count-rows").await, "3");
     assert_eq!(text_of(b, "#count-errors").await, "1");
     assert_eq!(text_of(b, "#count-create").await, "2");
@@ -597,28 +602,10 @@ async fn journey(s: &TestServer, b: &Client, dir: &Path) {
     // The corrected pack imports.
     let good = dir.join("pack-corrige.xlsx");
     pack(&good, false);
-    b.goto(&format!("{base}/import")).await.expect("goto");
-    b.wait()
-        .for_element(Locator::Css("#file"))
-        .await
-        .expect("file input")
-        .send_keys(&good.display().to_string())
-        .await
-        .expect("choose file");
-    b.find(Locator::Css("#upload-form button[type=submit]"))
-        .await
-        .expect("submit")
-        .click()
-        .await
-        .expect("click");
+    upload(b, base, &good).await;
     assert_eq!(text_of(b, "#count-errors").await, "0");
     assert_eq!(text_of(b, "#count-create").await, "3");
-    b.find(Locator::Css("#import-button"))
-        .await
-        .expect("button")
-        .click()
-        .await
-        .expect("import");
+    click(b, "#import-button").await;
     let done = text_of(b, "#import-done").await;
     assert!(done.contains("3 créés"), "{done}");
     assert_eq!(blocking(|| s.store.stats().expect("stats").total), 3);
@@ -633,12 +620,7 @@ async fn journey(s: &TestServer, b: &Client, dir: &Path) {
         .await
         .expect("search");
     q.send_keys("+33 4 72 00 00 01").await.expect("type");
-    b.find(Locator::Css(".filters button[type=submit]"))
-        .await
-        .expect("filter")
-        .click()
-        .await
-        .expect("click");
+    click(b, ".filters button[type=submit]").await;
     assert!(text_of(b, "#result-count").await.starts_with("1 "));
     b.find(Locator::LinkText("Beta Services"))
         .await
@@ -664,12 +646,7 @@ async fn journey(s: &TestServer, b: &Client, dir: &Path) {
         .expect("website field");
     site.clear().await.expect("clear");
     site.send_keys("pas une adresse").await.expect("type");
-    b.find(Locator::Css("form.edit button[type=submit]"))
-        .await
-        .expect("save")
-        .click()
-        .await
-        .expect("click");
+    click(b, "form.edit button[type=submit]").await;
     let err = text_of(b, "#e-website").await;
     assert!(!err.is_empty(), "an error next to the website field");
     assert_eq!(
@@ -689,12 +666,7 @@ async fn journey(s: &TestServer, b: &Client, dir: &Path) {
     site.send_keys("https://beta.example.fr")
         .await
         .expect("type");
-    b.find(Locator::Css("form.edit button[type=submit]"))
-        .await
-        .expect("save")
-        .click()
-        .await
-        .expect("click");
+    click(b, "form.edit button[type=submit]").await;
     text_of(b, "#saved").await;
     let shown = text_of(b, "dl.fields div[data-key='website'] dd").await;
     assert_eq!(shown, "https://beta.example.fr");
@@ -717,12 +689,7 @@ async fn journey(s: &TestServer, b: &Client, dir: &Path) {
         3,
         "refused: nothing undone"
     );
-    b.find(Locator::Css("#force-undo"))
-        .await
-        .expect("force")
-        .click()
-        .await
-        .expect("click");
+    click(b, "#force-undo").await;
     text_of(b, "#undo-done").await;
     assert_eq!(
         blocking(|| s.store.stats().expect("stats").total),

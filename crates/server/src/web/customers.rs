@@ -1,11 +1,11 @@
 //! Customer pages: the dashboard, the list with search and filters, a customer with its
 //! contacts, the edit form (validated by the same rules as the pack and the API).
 
-use super::{Page, Web, WebError, CSRF_FIELD};
+use super::{Page, Posted, Web, WebError, CSRF_FIELD};
 use crate::error::Error;
 use crate::input::Input;
 use crate::state::ApiContext;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use clientele_core::catalogue::{Kind, FIELDS};
@@ -352,12 +352,10 @@ pub async fn edit_form(web: Web, State(state): State<ApiContext>, Path(id): Path
 
 /// Save the edit form: the same rules as the API; errors shown next to their fields.
 pub async fn edit(
-    web: Web,
     State(state): State<ApiContext>,
     Path(id): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
+    Posted { web, form }: Posted,
 ) -> Page {
-    web.check_csrf(&form)?;
     let id = id_of(&id)?;
     let submitted: HashMap<String, String> = form
         .iter()

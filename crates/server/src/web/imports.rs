@@ -1,10 +1,10 @@
 //! Import pages: upload a pack, follow the check, read the report, download the annotated
 //! workbook and the rejected rows, import, history and undo.
 
-use super::{form_map, Page, Web, WebError, CSRF_FIELD};
+use super::{form_map, Page, Posted, Web, WebError, CSRF_FIELD};
 use crate::state::ApiContext;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Form, Multipart, Path, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
@@ -358,12 +358,10 @@ pub async fn progress(
 /// Import an upload that was checked: all-or-nothing, or its valid rows with
 /// `skip_invalid`.
 pub async fn import(
-    web: Web,
     State(state): State<ApiContext>,
     Path(id): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
+    Posted { web, form }: Posted,
 ) -> Page {
-    web.check_csrf(&form)?;
     let up = owned(&state, &web, id).await?;
     let f = form_map(&form);
     let skip = matches!(f.get("skip_invalid"), Some(&("1" | "on" | "true")));
@@ -567,12 +565,10 @@ pub async fn history(web: Web, State(state): State<ApiContext>) -> Page {
 
 /// Undo an import, then back to the history with the outcome.
 pub async fn undo(
-    web: Web,
     State(state): State<ApiContext>,
     Path(id): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
+    Posted { web, form }: Posted,
 ) -> Page {
-    web.check_csrf(&form)?;
     let id: i64 = id.parse().map_err(|_| WebError::not_found())?;
     let force = form_map(&form).get("force") == Some(&"1");
     let outcome = state.db(move |s| Ok(s.undo_import(id, force))).await?;

@@ -16,7 +16,7 @@ mod imports;
 use crate::auth::{hash_token, ClientIp};
 use crate::error::Error;
 use crate::state::ApiContext;
-use axum::extract::{DefaultBodyLimit, Form, FromRequestParts, Query, State};
+use axum::extract::{DefaultBodyLimit, Form, FromRequest, FromRequestParts, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -239,6 +239,34 @@ impl Web {
         } else {
             Err(WebError::csrf(self.lang))
         }
+    }
+}
+
+/// A form posted by a signed-in user, its CSRF token checked: every state-changing page
+/// route (but the multipart upload, which checks its own) takes one, so none can forget.
+pub struct Posted {
+    /// The signed-in request.
+    pub web: Web,
+    /// The form's fields, in order.
+    pub form: Vec<(String, String)>,
+}
+
+impl FromRequest<ApiContext> for Posted {
+    type Rejection = Response;
+    async fn from_request(req: Request, state: &ApiContext) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let web = Web::from_request_parts(&mut parts, state).await?;
+        let lang = web.lang;
+        let Form(form) =
+            Form::<Vec<(String, String)>>::from_request(Request::from_parts(parts, body), state)
+                .await
+                .map_err(|e| {
+                    WebError::new(StatusCode::BAD_REQUEST, e.body_text(), e.body_text())
+                        .with_lang(lang)
+                        .into_response()
+                })?;
+        web.check_csrf(&form).map_err(IntoResponse::into_response)?;
+        Ok(Posted { web, form })
     }
 }
 
@@ -555,13 +583,7 @@ async fn login(
     Ok(r)
 }
 
-async fn logout(
-    web: Web,
-    State(state): State<ApiContext>,
-    headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Page {
-    web.check_csrf(&form)?;
+async fn logout(State(state): State<ApiContext>, headers: HeaderMap, _: Posted) -> Page {
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         let hash = hex::encode(hash_token(token));
         state.db(move |s| s.delete_session(&hash)).await?;
