@@ -18,6 +18,7 @@ document.addEventListener("DOMContentLoaded", () => {
   // "Skip invalid rows" enables the Import button.
   document.querySelectorAll("[data-enables]").forEach((box) => {
     const target = document.getElementById(box.dataset.enables);
+    // The server refuses an import with errors anyway; without JavaScript the button stays on.
     const sync = () => { if (target) target.disabled = !box.checked; };
     box.addEventListener("change", sync);
     sync();

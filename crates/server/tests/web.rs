@@ -30,8 +30,17 @@ fn http() -> reqwest::blocking::Client {
         .expect("client")
 }
 
-/// Log in through the form; returns the session cookie and a CSRF token of the session.
+/// Log in through the form as Ann; returns the session cookie and a CSRF token of the session.
 fn login(s: &TestServer, c: &reqwest::blocking::Client) -> (String, String) {
+    login_as(s, c, "ann@example.fr", "correct horse")
+}
+
+fn login_as(
+    s: &TestServer,
+    c: &reqwest::blocking::Client,
+    email: &str,
+    password: &str,
+) -> (String, String) {
     let page = c.get(s.url("/login")).send().expect("login page");
     let pre = page
         .headers()
@@ -50,8 +59,8 @@ fn login(s: &TestServer, c: &reqwest::blocking::Client) -> (String, String) {
         .header("Cookie", format!("clientele_login={pre}"))
         .form(&[
             ("_csrf", token.as_str()),
-            ("email", "ann@example.fr"),
-            ("password", "correct horse"),
+            ("email", email),
+            ("password", password),
             ("next", "/customers"),
         ])
         .send()
@@ -265,6 +274,192 @@ fn sessions_and_csrf_sqlite() {
 #[test]
 fn sessions_and_csrf_postgres() {
     with_backend(Backend::Postgres, sessions_and_csrf);
+}
+
+/// Upload a pack through the form and wait for its report; returns the upload's path.
+fn upload_and_wait(
+    s: &TestServer,
+    c: &reqwest::blocking::Client,
+    cookie: &str,
+    csrf: &str,
+    name: &str,
+    bytes: &[u8],
+) -> String {
+    let form = reqwest::blocking::multipart::Form::new()
+        .text("_csrf", csrf.to_string())
+        .part(
+            "file",
+            reqwest::blocking::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()),
+        );
+    let r = c
+        .post(s.url("/import"))
+        .header("Cookie", cookie)
+        .multipart(form)
+        .send()
+        .expect("upload");
+    assert_eq!(r.status(), 303);
+    let page = r.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    wait_until_done(s, c, cookie, &page);
+    page
+}
+
+/// Poll an upload's progress until its job is over.
+fn wait_until_done(s: &TestServer, c: &reqwest::blocking::Client, cookie: &str, page: &str) {
+    let start = Instant::now();
+    loop {
+        let p: serde_json::Value = c
+            .get(s.url(&format!("{page}/progress")))
+            .header("Cookie", cookie)
+            .send()
+            .expect("progress")
+            .json()
+            .expect("json");
+        if p["running"] == false {
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "job never ended");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn upload_import_and_ownership() {
+    let s = TestServer::start();
+    let c = http();
+    let (session, csrf) = login(&s, &c);
+    let cookie = format!("clientele_session={session}");
+    let csv = "Compte client;Raison sociale;SIRET\nUP001;Alpha;73282932000074\nUP002;Beta;73282932000075\nUP003;Gamma;\n";
+    let page = upload_and_wait(&s, &c, &cookie, &csrf, "skip-test.csv", csv.as_bytes());
+    let html = c
+        .get(s.url(&page))
+        .header("Cookie", &cookie)
+        .send()
+        .expect("report")
+        .text()
+        .expect("html");
+    assert!(html.contains("id=\"count-errors\">1<"), "one error");
+
+    // The rejected rows: the faulty row with its message, in the file's format.
+    let r = c
+        .get(s.url(&format!("{page}/rejected")))
+        .header("Cookie", &cookie)
+        .send()
+        .expect("rejected");
+    assert_eq!(r.status(), 200);
+    let text = r.text().expect("csv");
+    let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].ends_with(";Erreurs"), "{text}");
+    assert!(lines[1].starts_with("UP002;Beta;73282932000075;"), "{text}");
+
+    // Another user sees none of it.
+    let hash = clientele_server::auth::hash_password("other pass").expect("hash");
+    s.store
+        .create_user("Bob", "bob@example.fr", &hash)
+        .expect("user");
+    let (bob, _) = login_as(&s, &c, "bob@example.fr", "other pass");
+    for path in [
+        page.clone(),
+        format!("{page}/annotated.xlsx"),
+        format!("{page}/rejected"),
+        format!("{page}/progress"),
+    ] {
+        let r = c
+            .get(s.url(&path))
+            .header("Cookie", format!("clientele_session={bob}"))
+            .send()
+            .expect("get");
+        assert_eq!(r.status(), 404, "{path} for another user");
+    }
+
+    // Without "skip invalid rows" the import is refused; with it, the valid rows go in.
+    let r = c
+        .post(s.url(&format!("{page}/import")))
+        .header("Cookie", &cookie)
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .expect("import");
+    assert_eq!(r.status(), 409);
+    assert_eq!(s.store.stats().expect("stats").total, 0);
+    let before: Vec<_> = std::fs::read_dir(".")
+        .expect("cwd")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
+    let r = c
+        .post(s.url(&format!("{page}/import")))
+        .header("Cookie", &cookie)
+        .form(&[("_csrf", csrf.as_str()), ("skip_invalid", "1")])
+        .send()
+        .expect("import");
+    assert_eq!(r.status(), 303);
+    wait_until_done(&s, &c, &cookie, &page);
+    assert_eq!(s.store.stats().expect("stats").total, 2);
+    let after: Vec<_> = std::fs::read_dir(".")
+        .expect("cwd")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(before, after, "the server wrote no file of its own");
+    let html = c
+        .get(s.url(&page))
+        .header("Cookie", &cookie)
+        .send()
+        .expect("result")
+        .text()
+        .expect("html");
+    assert!(html.contains("id=\"import-done\""), "result shown");
+    // An upload is imported once.
+    let r = c
+        .post(s.url(&format!("{page}/import")))
+        .header("Cookie", &cookie)
+        .form(&[("_csrf", csrf.as_str()), ("skip_invalid", "1")])
+        .send()
+        .expect("import again");
+    assert_eq!(r.status(), 409);
+    assert_eq!(s.store.stats().expect("stats").total, 2);
+
+    // Undo answers with a redirect (a reload does not post it again).
+    let id = s.store.imports().expect("imports")[0].id;
+    let r = c
+        .post(s.url(&format!("/imports/{id}/undo")))
+        .header("Cookie", &cookie)
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .expect("undo");
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"],
+        format!("/imports?undone={id}").as_str()
+    );
+    assert_eq!(s.store.stats().expect("stats").total, 0);
+    let again = c
+        .post(s.url(&format!("/imports/{id}/undo")))
+        .header("Cookie", &cookie)
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .expect("undo again");
+    assert_eq!(again.status(), 409, "already undone");
+    // Pages carry the protective headers.
+    let r = c
+        .get(s.url("/imports"))
+        .header("Cookie", &cookie)
+        .send()
+        .expect("get");
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+}
+
+#[test]
+fn upload_import_and_ownership_sqlite() {
+    with_backend(Backend::Sqlite, upload_import_and_ownership);
+}
+
+#[test]
+fn upload_import_and_ownership_postgres() {
+    with_backend(Backend::Postgres, upload_import_and_ownership);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -474,7 +474,9 @@ pub struct Upload {
     pub user_id: i64,
     /// File name.
     pub name: String,
-    /// The file.
+    /// Its size in bytes.
+    pub size: u64,
+    /// The file (empty when read without it).
     pub bytes: Vec<u8>,
     /// The dry-run report, once computed.
     pub report: Option<String>,
@@ -497,8 +499,11 @@ pub trait WebStore {
     fn delete_session(&self, hash: &str) -> Result<()>;
     /// Store an upload; uploads older than [`UPLOAD_HOURS`] are removed on the way.
     fn create_upload(&self, id: &str, user_id: i64, name: &str, bytes: &[u8]) -> Result<()>;
-    /// An upload by id; `NotFound` when unknown or removed.
-    fn upload(&self, id: &str) -> Result<Upload>;
+    /// An upload by id, with its bytes or without (`bytes` empty); `NotFound` when unknown
+    /// or removed.
+    fn upload(&self, id: &str, with_bytes: bool) -> Result<Upload>;
+    /// Mark an upload as being imported; false when it already was (by any server).
+    fn claim_upload(&self, id: &str, marker: &str) -> Result<bool>;
     /// Record the check report and/or the import result of an upload.
     fn set_upload(&self, id: &str, report: Option<&str>, result: Option<&str>) -> Result<()>;
 }

@@ -55,23 +55,34 @@ impl WebStore for PgStore {
         Ok(())
     }
 
-    fn upload(&self, id: &str) -> Result<Upload> {
+    fn upload(&self, id: &str, with_bytes: bool) -> Result<Upload> {
+        let bytes = if with_bytes { "bytes" } else { "''::bytea" };
         let r = self
             .conn()?
             .query_opt(
-                "SELECT id, user_id, name, bytes, report, result, created_at FROM uploads WHERE id = $1",
+                &format!("SELECT id, user_id, name, octet_length(bytes)::bigint, {bytes}, report, result, created_at FROM uploads WHERE id = $1"),
                 &[&id],
             )?
             .ok_or(StoreError::NotFound)?;
+        let size: i64 = r.try_get(3)?;
         Ok(Upload {
             id: r.try_get(0)?,
             user_id: r.try_get(1)?,
             name: r.try_get(2)?,
-            bytes: r.try_get(3)?,
-            report: r.try_get(4)?,
-            result: r.try_get(5)?,
-            created_at: r.try_get(6)?,
+            size: size.max(0) as u64,
+            bytes: r.try_get(4)?,
+            report: r.try_get(5)?,
+            result: r.try_get(6)?,
+            created_at: r.try_get(7)?,
         })
+    }
+
+    fn claim_upload(&self, id: &str, marker: &str) -> Result<bool> {
+        let n = self.conn()?.execute(
+            "UPDATE uploads SET result = $2 WHERE id = $1 AND result IS NULL",
+            &[&id, &marker],
+        )?;
+        Ok(n == 1)
     }
 
     fn set_upload(&self, id: &str, report: Option<&str>, result: Option<&str>) -> Result<()> {

@@ -59,25 +59,35 @@ impl WebStore for SqliteStore {
         Ok(())
     }
 
-    fn upload(&self, id: &str) -> Result<Upload> {
+    fn upload(&self, id: &str, with_bytes: bool) -> Result<Upload> {
         let c = self.pool().get()?;
+        let bytes = if with_bytes { "bytes" } else { "x''" };
         c.query_row(
-            "SELECT id, user_id, name, bytes, report, result, created_at FROM uploads WHERE id = ?1",
+            &format!("SELECT id, user_id, name, length(bytes), {bytes}, report, result, created_at FROM uploads WHERE id = ?1"),
             [id],
             |r| {
                 Ok(Upload {
                     id: r.get(0)?,
                     user_id: r.get(1)?,
                     name: r.get(2)?,
-                    bytes: r.get(3)?,
-                    report: r.get(4)?,
-                    result: r.get(5)?,
-                    created_at: r.get(6)?,
+                    size: r.get::<_, i64>(3)?.max(0) as u64,
+                    bytes: r.get(4)?,
+                    report: r.get(5)?,
+                    result: r.get(6)?,
+                    created_at: r.get(7)?,
                 })
             },
         )
         .optional()?
         .ok_or(StoreError::NotFound)
+    }
+
+    fn claim_upload(&self, id: &str, marker: &str) -> Result<bool> {
+        let n = self.pool().get()?.execute(
+            "UPDATE uploads SET result = ?2 WHERE id = ?1 AND result IS NULL",
+            params![id, marker],
+        )?;
+        Ok(n == 1)
     }
 
     fn set_upload(&self, id: &str, report: Option<&str>, result: Option<&str>) -> Result<()> {

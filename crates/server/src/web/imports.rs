@@ -4,7 +4,7 @@
 use super::{form_map, Page, Posted, Web, WebError, CSRF_FIELD};
 use crate::state::ApiContext;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
@@ -20,6 +20,8 @@ use std::sync::atomic::Ordering;
 const LISTED_PER_CODE: usize = 200;
 /// Update previews listed on the report page.
 const LISTED_CHANGES: usize = 200;
+/// The import result of an upload while its import runs.
+const RUNNING: &str = r#"{"status":"running"}"#;
 /// A check with no report after this long, and not running here, was interrupted.
 const STALE_MINUTES: i64 = 10;
 
@@ -110,9 +112,15 @@ fn start_job(
     let state = state.clone();
     let id = id.to_string();
     tokio::spawn(async move {
+        // Forget the job however this task ends (even by a panic).
+        let _guard = JobGuard(state.clone(), id.clone());
+        // With skip_invalid the library writes a rejected-rows file; the pages offer their
+        // own download, so it goes to a directory removed with the job.
+        let scratch = tempfile::tempdir().ok();
         let opts = RunOptions {
             dry_run: import.is_none(),
             skip_invalid: import == Some(true),
+            rejected: scratch.as_ref().map(|d| d.path().join("rejected")),
             lang,
             ..RunOptions::default()
         };
@@ -160,15 +168,28 @@ fn start_job(
         if let Err(e) = saved {
             tracing::error!("cannot record the outcome of upload {id}: {e}");
         }
-        state.0.jobs.end(&id);
     });
     true
 }
 
+/// Removes a job from the registry when dropped.
+struct JobGuard(ApiContext, String);
+
+impl Drop for JobGuard {
+    fn drop(&mut self) {
+        self.0 .0.jobs.end(&self.1);
+    }
+}
+
 /// The upload of this user, or not found.
-async fn owned(state: &ApiContext, web: &Web, id: String) -> Result<Upload, WebError> {
+async fn owned(
+    state: &ApiContext,
+    web: &Web,
+    id: String,
+    with_bytes: bool,
+) -> Result<Upload, WebError> {
     let up = state
-        .db(move |s| s.upload(&id))
+        .db(move |s| s.upload(&id, with_bytes))
         .await
         .map_err(|e| WebError::from(e).with_lang(web.lang))?;
     if up.user_id != web.session.user.id {
@@ -271,16 +292,23 @@ fn group_issues(issues: &[Jv], clients_sheet: Option<&str>) -> Vec<ColumnGroup> 
 /// The page of an upload: progress while its check or import runs, then the report or the
 /// import result.
 pub async fn show(web: Web, State(state): State<ApiContext>, Path(id): Path<String>) -> Page {
-    let up = owned(&state, &web, id).await?;
-    let job = state.0.jobs.get(&up.id);
+    // The job before the upload: a job that ends in between has stored its outcome.
+    let job = state.0.jobs.get(&id);
+    let up = owned(&state, &web, id, false).await?;
     let report = parse_json(up.report.as_deref());
-    let result = parse_json(up.result.as_deref());
+    let mut result = parse_json(up.result.as_deref());
+    // Claimed by an import that another server runs (or that was interrupted).
+    let claimed = result.as_ref().is_some_and(|r| r["status"] == "running");
+    let elsewhere = job.is_none() && claimed;
+    if claimed {
+        result = None;
+    }
     let running = job.is_some();
     let importing = job
         .as_ref()
         .is_some_and(|j| j.importing.load(Ordering::Relaxed));
     let stale = !running
-        && report.is_none()
+        && (report.is_none() || elsewhere)
         && up.created_at < clientele_store::now_plus(-STALE_MINUTES * 60);
     let shown = result.as_ref().or(report.as_ref());
     let groups = shown
@@ -321,8 +349,9 @@ pub async fn show(web: Web, State(state): State<ApiContext>, Path(id): Path<Stri
         "upload.html",
         "import",
         context! {
-            upload => context! { id => up.id.clone(), name => up.name.clone(), size => up.bytes.len(), created_at => up.created_at.clone() },
+            upload => context! { id => up.id.clone(), name => up.name.clone(), size => up.size, created_at => up.created_at.clone() },
             running => running,
+            elsewhere => elsewhere,
             importing => importing,
             stale => stale,
             report => report.as_ref().map(Value::from_serialize),
@@ -332,11 +361,8 @@ pub async fn show(web: Web, State(state): State<ApiContext>, Path(id): Path<Stri
             more_changes => report.as_ref().and_then(|r| r["update"].as_u64()).unwrap_or(0).saturating_sub(LISTED_CHANGES as u64),
         },
     );
-    if running {
-        // Without JavaScript the page refreshes itself until the job is done.
-        r.headers_mut()
-            .insert(header::REFRESH, HeaderValue::from_static("2"));
-    }
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)
 }
 
@@ -347,7 +373,7 @@ pub async fn progress(
     Path(id): Path<String>,
 ) -> Result<Json<Jv>, WebError> {
     // Only the owner may watch; checked against the stored upload.
-    let up = owned(&state, &web, id).await?;
+    let up = owned(&state, &web, id, false).await?;
     let job = state.0.jobs.get(&up.id);
     Ok(Json(json!({
         "running": job.is_some(),
@@ -362,7 +388,7 @@ pub async fn import(
     Path(id): Path<String>,
     Posted { web, form }: Posted,
 ) -> Page {
-    let up = owned(&state, &web, id).await?;
+    let up = owned(&state, &web, id, true).await?;
     let f = form_map(&form);
     let skip = matches!(f.get("skip_invalid"), Some(&("1" | "on" | "true")));
     let report = parse_json(up.report.as_deref());
@@ -374,16 +400,18 @@ pub async fn import(
             "This file has no usable check report (yet).",
         );
     };
-    if up.result.is_some() {
-        return refuse(
-            "Ce fichier a déjà été importé : déposez-le de nouveau pour un nouvel import.",
-            "This file was already imported: upload it again for a new import.",
-        );
-    }
     if report["errors"].as_u64().unwrap_or(0) > 0 && !skip {
         return refuse(
             "Le fichier contient des erreurs : corrigez-les, ou cochez « ignorer les lignes invalides ».",
             "The file has errors: fix them, or tick “skip invalid rows”.",
+        );
+    }
+    // Claimed in the database, so that two clicks (on any servers) import it once.
+    let claim = up.id.clone();
+    if !state.db(move |s| s.claim_upload(&claim, RUNNING)).await? {
+        return refuse(
+            "Ce fichier a déjà été importé (ou est en cours d’import) : déposez-le de nouveau pour un nouvel import.",
+            "This file was already imported (or is being imported): upload it again for a new import.",
         );
     }
     if !start_job(
@@ -438,7 +466,7 @@ fn stem(name: &str) -> String {
 /// The user's file back as XLSX, each faulty cell highlighted with its message as a
 /// comment (errors red, warnings amber).
 pub async fn annotated(web: Web, State(state): State<ApiContext>, Path(id): Path<String>) -> Page {
-    let up = owned(&state, &web, id).await?;
+    let up = owned(&state, &web, id, true).await?;
     let lang = web.lang;
     let (name, bytes) = (up.name.clone(), up.bytes.clone());
     // The file is checked again so that every issue is placed with its problem, not only
@@ -492,17 +520,19 @@ pub async fn annotated(web: Web, State(state): State<ApiContext>, Path(id): Path
 
 /// The rows with errors, in the file's format, with their messages.
 pub async fn rejected(web: Web, State(state): State<ApiContext>, Path(id): Path<String>) -> Page {
-    let up = owned(&state, &web, id).await?;
+    let up = owned(&state, &web, id, true).await?;
     let lang = web.lang;
     let report = parse_json(up.report.as_deref()).unwrap_or(Jv::Null);
+    let clients_sheet = report["sheet"].as_str().map(str::to_string);
     let mut errors: HashMap<u32, String> = HashMap::new();
     for i in report["issues"].as_array().into_iter().flatten() {
         let (Some(row), Some("error")) = (i["row"].as_u64(), i["severity"].as_str()) else {
             continue;
         };
+        // Only the Clients tab's rows (other sheets' issues carry their own sheet).
         if i["sheet"]
             .as_str()
-            .is_some_and(|s| s.eq_ignore_ascii_case("contacts"))
+            .is_some_and(|s| Some(s) != clients_sheet.as_deref())
         {
             continue;
         }
@@ -554,12 +584,17 @@ pub async fn template(web: Web) -> Page {
 }
 
 /// Past imports with their undo buttons.
-pub async fn history(web: Web, State(state): State<ApiContext>) -> Page {
+pub async fn history(
+    web: Web,
+    State(state): State<ApiContext>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Page {
     let rows = state.db(|s| s.imports()).await?;
+    let undone = q.get("undone").and_then(|v| v.parse::<i64>().ok());
     Ok(web.page(
         "imports.html",
         "imports",
-        context! { imports => Value::from_serialize(&rows) },
+        context! { imports => Value::from_serialize(&rows), undone => undone },
     ))
 }
 
@@ -572,23 +607,22 @@ pub async fn undo(
     let id: i64 = id.parse().map_err(|_| WebError::not_found())?;
     let force = form_map(&form).get("force") == Some(&"1");
     let outcome = state.db(move |s| Ok(s.undo_import(id, force))).await?;
-    let (ok, msg) = match outcome {
+    let msg = match outcome {
         Ok(_) => {
             state.sync().await?;
-            (true, None)
+            // Post/redirect/get: a reload does not post the undo again.
+            return Ok(Redirect::to(&format!("/imports?undone={id}")).into_response());
         }
-        Err(StoreError::Refused(m) | StoreError::Conflict(m)) => (false, Some(m)),
+        Err(StoreError::Refused(m) | StoreError::Conflict(m)) => m,
         Err(e) => return Err(WebError::from(e).with_lang(web.lang)),
     };
     let rows = state.db(|s| s.imports()).await?;
     let mut r = web.page(
         "imports.html",
         "imports",
-        context! { imports => Value::from_serialize(&rows), undone => ok.then_some(id), refused => msg, refused_id => (!ok).then_some(id) },
+        context! { imports => Value::from_serialize(&rows), refused => msg, refused_id => id },
     );
-    if !ok {
-        *r.status_mut() = StatusCode::CONFLICT;
-    }
+    *r.status_mut() = StatusCode::CONFLICT;
     Ok(r)
 }
 

@@ -69,6 +69,32 @@ pub fn router(upload_limit: usize) -> Router<ApiContext> {
             get(customers::edit_form).post(customers::edit),
         )
         .merge(uploads)
+        .layer(axum::middleware::map_response(page_headers))
+}
+
+/// Headers of every page: no framing (clickjacking), no sniffing, no caching of customer
+/// data by shared caches, no full URLs sent to other sites.
+async fn page_headers(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        // Inline style attributes draw the dashboard's bars; nothing else is inline.
+        HeaderValue::from_static(
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
+        ),
+    );
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    r
 }
 
 // ---------------------------------------------------------------------------------------
@@ -289,7 +315,15 @@ fn url_encode(s: &str) -> String {
 /// A safe place to go back to: a local path, never another site (`//host`, `/\host`).
 fn local_path(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+        // Browsers drop tabs and newlines from a Location and read `\` as `/`:
+        // `/\t/evil.example` would leave the site.
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n
+                    .chars()
+                    .any(|c| c.is_control() || c.is_whitespace() || c == '\\') =>
+        {
             n.to_string()
         }
         _ => "/".to_string(),
@@ -664,6 +698,9 @@ mod tests {
         assert_eq!(local_path(Some("/\\evil.example")), "/");
         assert_eq!(local_path(Some("https://evil.example")), "/");
         assert_eq!(local_path(None), "/");
+        assert_eq!(local_path(Some("/\t/evil.example")), "/");
+        assert_eq!(local_path(Some("/\n/evil.example")), "/");
+        assert_eq!(local_path(Some("/a\\b")), "/");
     }
 
     #[test]
