@@ -122,7 +122,6 @@ fn start_job(
             skip_invalid: import == Some(true),
             rejected: scratch.as_ref().map(|d| d.path().join("rejected")),
             lang,
-            ..RunOptions::default()
         };
         let j = job.clone();
         let outcome = state
