@@ -359,7 +359,7 @@ fn run_opened(
             _ => {}
         }
         n += 1;
-        if n.is_multiple_of(10_000) {
+        if n.is_multiple_of(1_000) {
             progress(n);
         }
         if issues.len() > MAX_LISTED_ISSUES {

@@ -101,3 +101,60 @@ impl WebStore for SqliteStore {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{self, Dialect};
+    use crate::ApiStore;
+
+    /// A database written by the first release (schema 1) gains the web tables on open,
+    /// keeping its customers.
+    #[test]
+    fn version_1_databases_upgrade() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("v1.db");
+        {
+            let c = rusqlite::Connection::open(&path).expect("open");
+            for st in schema::create_statements(Dialect::Sqlite) {
+                c.execute(&st, []).expect("create");
+            }
+            c.execute_batch("PRAGMA user_version = 1").expect("version");
+            c.execute(
+                "INSERT INTO customers (name, created_at, updated_at) VALUES ('Kept', 'x', 'x')",
+                [],
+            )
+            .expect("customer");
+        }
+        let s = SqliteStore::open(&path.to_string_lossy()).expect("upgrade");
+        let v: i64 = s
+            .pool()
+            .get()
+            .expect("conn")
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(v, 2);
+        assert_eq!(crate::Store::stats(&s).expect("stats").total, 1);
+        let u = s.create_user("A", "a@example.fr", "h").expect("user");
+        s.create_session("h1", u.id, "csrf", &crate::now_plus(60))
+            .expect("session");
+        assert_eq!(
+            s.session("h1").expect("read").map(|x| x.csrf),
+            Some("csrf".into())
+        );
+        s.create_session("h2", u.id, "c2", &crate::now_plus(-1))
+            .expect("expired session");
+        assert!(s.session("h2").expect("read").is_none(), "expired");
+        s.create_upload("u1", u.id, "p.csv", b"abc")
+            .expect("upload");
+        assert!(s.claim_upload("u1", "{}").expect("claim"));
+        assert!(!s.claim_upload("u1", "{}").expect("claim twice"));
+        let up = s.upload("u1", false).expect("meta");
+        assert_eq!((up.size, up.bytes.len()), (3, 0));
+        assert_eq!(s.upload("u1", true).expect("full").bytes, b"abc");
+        // Reopening an upgraded database changes nothing.
+        drop(s);
+        SqliteStore::open(&path.to_string_lossy()).expect("reopen");
+        let _: &dyn ApiStore = &SqliteStore::open(&path.to_string_lossy()).expect("again");
+    }
+}
