@@ -618,15 +618,22 @@ fn pack(path: &Path, bad_siret: bool) {
     wb.save(path).expect("save pack");
 }
 
+/// The text of the element a CSS selector finds, waiting for it to appear: pages that
+/// follow a running job reload themselves, so a find or a read may hit a navigation (or a
+/// stale element) and is tried again.
 async fn text_of(b: &Client, css: &str) -> String {
-    b.wait()
-        .at_most(Duration::from_secs(60))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .expect("text")
+    let start = Instant::now();
+    loop {
+        let found = match b.find(Locator::Css(css)).await {
+            Ok(e) => e.text().await,
+            Err(e) => Err(e),
+        };
+        match found {
+            Ok(t) => return t,
+            Err(e) if start.elapsed() > Duration::from_secs(60) => panic!("{css}: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
 }
 
 /// Choose a file on the import page and send it.
