@@ -89,6 +89,12 @@ pub fn serve(cli: &Cli, lang: Lang, listen: &str) -> Result<u8, u8> {
             "Clientèle listening on http://{addr} (database {})",
             clientele_store::redact(&cli.db)
         );
+        if store.count_users().is_ok_and(|n| n == 0) {
+            eprintln!(
+                "No user yet: create one to log in to the web pages and the API:\n  clientele --db {} user add you@example.fr",
+                clientele_store::redact(&cli.db)
+            );
+        }
         let opts = clientele_server::Options {
             lang,
             ..clientele_server::Options::default()

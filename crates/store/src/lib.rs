@@ -497,6 +497,8 @@ pub trait WebStore {
     fn session(&self, hash: &str) -> Result<Option<Session>>;
     /// End a session.
     fn delete_session(&self, hash: &str) -> Result<()>;
+    /// How many users exist (none: the login page explains how to create one).
+    fn count_users(&self) -> Result<u64>;
     /// Store an upload; uploads older than [`UPLOAD_HOURS`] are removed on the way.
     fn create_upload(&self, id: &str, user_id: i64, name: &str, bytes: &[u8]) -> Result<()>;
     /// An upload by id, with its bytes or without (`bytes` empty); `NotFound` when unknown

@@ -42,6 +42,14 @@ impl WebStore for PgStore {
         Ok(())
     }
 
+    fn count_users(&self) -> Result<u64> {
+        let n: i64 = self
+            .conn()?
+            .query_one("SELECT COUNT(*) FROM users", &[])?
+            .try_get(0)?;
+        Ok(n.max(0) as u64)
+    }
+
     fn create_upload(&self, id: &str, user_id: i64, name: &str, bytes: &[u8]) -> Result<()> {
         let mut c = self.conn()?;
         c.execute(

@@ -46,6 +46,14 @@ impl WebStore for SqliteStore {
         Ok(())
     }
 
+    fn count_users(&self) -> Result<u64> {
+        let n: i64 = self
+            .pool()
+            .get()?
+            .query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?;
+        Ok(n.max(0) as u64)
+    }
+
     fn create_upload(&self, id: &str, user_id: i64, name: &str, bytes: &[u8]) -> Result<()> {
         let c = self.pool().get()?;
         c.execute(
@@ -135,7 +143,9 @@ mod tests {
             .expect("version");
         assert_eq!(v, 2);
         assert_eq!(crate::Store::stats(&s).expect("stats").total, 1);
+        assert_eq!(s.count_users().expect("count"), 0);
         let u = s.create_user("A", "a@example.fr", "h").expect("user");
+        assert_eq!(s.count_users().expect("count"), 1);
         s.create_session("h1", u.id, "csrf", &crate::now_plus(60))
             .expect("session");
         assert_eq!(

@@ -517,6 +517,7 @@ fn login_response(
     next: &str,
     error: Option<(&str, &str)>,
     email: &str,
+    no_users: bool,
 ) -> Response {
     let lang = lang_of(headers);
     // Double-submit: the same random value in a cookie and in the form.
@@ -530,6 +531,7 @@ fn login_response(
             email => email,
             error => error.map(|(fr, en)| if lang == Lang::En { en } else { fr }),
             path_q => url_encode(&format!("/login?next={}", url_encode(next))),
+            no_users => no_users,
         },
     );
     if error.is_some() {
@@ -544,8 +546,14 @@ fn login_response(
     r
 }
 
-async fn login_page(headers: HeaderMap, Query(q): Query<NextQuery>) -> Response {
-    login_response(&headers, &local_path(q.next.as_deref()), None, "")
+async fn login_page(
+    State(state): State<ApiContext>,
+    headers: HeaderMap,
+    Query(q): Query<NextQuery>,
+) -> Response {
+    // A fresh installation has no user yet: the page says how to create the first one.
+    let no_users = state.db(|s| s.count_users()).await.is_ok_and(|n| n == 0);
+    login_response(&headers, &local_path(q.next.as_deref()), None, "", no_users)
 }
 
 async fn login(
@@ -579,6 +587,7 @@ async fn login(
                         "Wrong e-mail address or password.",
                     )),
                     &email,
+                    false,
                 ))
             }
             Err(Error::TooManyAttempts) => {
@@ -590,6 +599,7 @@ async fn login(
                         "Too many attempts: try again in a minute.",
                     )),
                     &email,
+                    false,
                 );
                 *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
                 return Ok(r);
