@@ -10,6 +10,7 @@ pub mod postgres_api;
 pub mod schema;
 pub mod sqlite;
 pub mod sqlite_api;
+mod sqlite_bulk;
 
 use clientele_core::model::Customer;
 use serde::Serialize;
