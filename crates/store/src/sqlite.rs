@@ -607,7 +607,7 @@ struct SqliteImport {
     /// The full-batch INSERT, prepared once (declared before `conn`: it must be finalized
     /// before the connection goes back to the pool).
     bulk: Option<BulkStatement>,
-    /// Search texts of the batch being written (reused buffers).
+    /// Search texts of `pending`, in the same order.
     searches: Vec<String>,
     /// `kept[i]`: column `i` of [`customer_columns`] is in `keep`.
     kept: Vec<bool>,
@@ -689,11 +689,6 @@ impl SqliteImport {
             if self.bulk.is_none() {
                 self.bulk = Some(BulkStatement::prepare(&self.conn, &self.insert_batch)?);
             }
-            self.searches.resize_with(BATCH, String::new);
-            for (c, s) in self.pending.iter().zip(self.searches.iter_mut()) {
-                s.clear();
-                schema::push_search_text(s, c);
-            }
             let (pending, searches, keep, id) =
                 (&self.pending, &self.searches, &self.keep, self.import_id);
             let values = pending.iter().zip(searches).flat_map(|(c, s)| {
@@ -704,6 +699,7 @@ impl SqliteImport {
                 bulk.execute(values)?;
             }
             self.pending.clear();
+            self.searches.clear();
             return Ok(());
         }
         let params: Vec<ToSqlOutput<'_>> = self
@@ -729,6 +725,7 @@ impl SqliteImport {
                 .execute(params_from_iter(params))?;
         }
         self.pending.clear();
+        self.searches.clear();
         Ok(())
     }
 }
@@ -792,8 +789,14 @@ impl ImportTx for SqliteImport {
     }
 
     fn insert(&mut self, c: Customer) -> Result<()> {
+        let search = schema::search_text(&c);
+        self.insert_searched(c, search)
+    }
+
+    fn insert_searched(&mut self, c: Customer, search: String) -> Result<()> {
         if c.e164.iter().all(Option::is_none) {
             self.pending.push(c);
+            self.searches.push(search);
             if self.pending.len() == BATCH {
                 self.flush()?;
             }
