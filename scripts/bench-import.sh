@@ -11,7 +11,8 @@ M=${2:-200000}
 dir=bench-data
 mkdir -p "$dir"
 cargo build --release -q -p clientele -p clientele-pack --examples --bins
-bin=target/release/clientele
+target=${CARGO_TARGET_DIR:-target}
+bin=$target/release/clientele
 gen=../shared/tools/genpack.py
 
 [ -f "$dir/pack-$N.csv" ] || python3 "$gen" "$N" "$dir/pack-$N.csv"
@@ -43,7 +44,7 @@ awk -v o="$ot" -v b="$bt" 'BEGIN{printf "ratio: %.2fx the baseline (goal <= 0.75
 
 echo "== XLSX: $M rows"
 rm -f "$dir/ours-x.db"*
-read -r ct cm < <(measure target/release/examples/calamine_read "$dir/pack-$M.xlsx")
+read -r ct cm < <(measure "$target/release/examples/calamine_read" "$dir/pack-$M.xlsx")
 read -r xt xm < <(measure "$bin" --db "$dir/ours-x.db" import "$dir/pack-$M.xlsx" --format json)
 echo "baseline bare calamine read:            ${ct}s, peak ${cm} MB"
 echo "clientele import (full validation):     ${xt}s, peak ${xm} MB"

@@ -15,6 +15,11 @@ use std::sync::mpsc;
 /// At most this many issues are listed in a report (counts stay exact); a file with an error
 /// on every one of a million rows would otherwise need gigabytes.
 pub const MAX_LISTED_ISSUES: usize = 100_000;
+/// Parsed rows per message from the parsing thread to the writing one.
+const PARSED_BATCH: usize = 128;
+/// Parsed rows waiting for the writing thread at most (a parsed row is a few kilobytes).
+const PARSED_IN_FLIGHT: usize = 1024;
+
 /// At most this many update previews are listed.
 pub const MAX_LISTED_CHANGES: usize = 1_000;
 
@@ -268,9 +273,11 @@ fn run_opened(
     let mut rejected: Vec<(RawRow, String)> = Vec::new();
     let keep_rejected = opts.skip_invalid && !opts.dry_run;
 
-    // Parse cells on a second thread while this one talks to the database.
-    // Boxed: a parsed row is a few kilobytes, moved through the channel once per row.
-    let (tx, rx) = mpsc::sync_channel::<Result<Box<(RawRow, Parsed)>, PackError>>(1024);
+    // Parse cells on a second thread while this one talks to the database. Rows travel in
+    // batches: a message per row costs a wake-up of the other thread (a futex call) per row.
+    let (tx, rx) = mpsc::sync_channel::<Vec<Result<(RawRow, Parsed), PackError>>>(
+        PARSED_IN_FLIGHT / PARSED_BATCH,
+    );
     let all_columns = opened.columns.clone();
     let layout: Vec<(usize, usize)> = opened
         .columns
@@ -279,6 +286,7 @@ fn run_opened(
         .collect();
     let mut rows = opened.rows;
     let parser = std::thread::spawn(move || {
+        let mut batch = Vec::with_capacity(PARSED_BATCH);
         for r in rows.by_ref() {
             let item = r.map(|mut raw| {
                 let mut cells: clientele_core::validate::Cells = std::array::from_fn(|_| None);
@@ -293,20 +301,27 @@ fn run_opened(
                     cells[field] = Some(cell);
                 }
                 let parsed = import::parse(&cells);
-                Box::new((raw, parsed))
+                (raw, parsed)
             });
             let stop = item.is_err();
-            if tx.send(item).is_err() || stop {
-                break;
+            batch.push(item);
+            if batch.len() >= PARSED_BATCH || stop {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(PARSED_BATCH));
+                if tx.send(full).is_err() || stop {
+                    return;
+                }
             }
+        }
+        if !batch.is_empty() {
+            let _ = tx.send(batch);
         }
     });
 
     let mut failure: Option<RunError> = None;
     let mut n = 0u64;
-    for item in rx {
+    for item in rx.into_iter().flatten() {
         let (raw, parsed) = match item {
-            Ok(x) => *x,
+            Ok(x) => x,
             Err(e) => {
                 failure = Some(match e {
                     PackError::Unusable(i) => unusable(name, i),

@@ -28,6 +28,12 @@ pub trait ImportTx {
     /// Insert a new customer (a blank account is generated at finish). Backends may buffer
     /// inserts until [`ImportTx::finish`].
     fn insert(&mut self, c: Customer) -> Result<()>;
+    /// Same as [`ImportTx::insert`], with the customer's [`crate::schema::search_text`]
+    /// already computed (on the parsing thread, off the writing one).
+    fn insert_searched(&mut self, c: Customer, search: String) -> Result<()> {
+        let _ = search;
+        self.insert(c)
+    }
     /// Replace a customer, journaling its previous state.
     fn update(&mut self, before: &Customer, after: &Customer) -> Result<()>;
     /// Insert the contacts of the pack's Contacts tab, each linked to a customer. Called once,
@@ -113,27 +119,81 @@ pub struct ImportOutcome {
 /// A row after the per-cell stage.
 #[derive(Debug, Clone)]
 pub struct Parsed {
-    /// Values of the row.
-    pub record: Record,
+    /// Which fields the row carries. The values of those fields are not kept here but in
+    /// the fresh customer below (moved, not copied: one allocation less per cell); see
+    /// [`Parsed::text`] and [`Parsed::into_record`].
+    record: Record,
     /// Issues of the cells.
     pub issues: Vec<FieldIssue>,
     /// The row as a new customer, and the cross-field issues it would have as one: computed
     /// ahead on the parsing thread, since most rows create customers.
     fresh: (Customer, Vec<FieldIssue>),
+    /// Search text of the fresh customer.
+    search: String,
+}
+
+impl Parsed {
+    /// Text value of a field the row carries (None when absent, blank or invalid).
+    pub fn text(&self, f: F) -> Option<&str> {
+        if self.record.present[f.idx()] {
+            self.fresh.0.text(f)
+        } else {
+            None
+        }
+    }
+
+    /// The values of the row as a record.
+    pub fn into_record(self) -> Record {
+        let Parsed {
+            mut record,
+            fresh: (mut c, _),
+            ..
+        } = self;
+        restore(&mut record, &mut c);
+        record
+    }
+}
+
+/// Move the values of the fields `record` carries from `c` back into `record`.
+fn restore(record: &mut Record, c: &mut Customer) {
+    for f in F::all() {
+        if record.present[f.idx()] {
+            record.values[f.idx()] = c.values[f.idx()].take();
+        }
+    }
+    for (i, pf) in F::PHONES.iter().enumerate() {
+        if record.present[pf.idx()] {
+            record.e164[i] = c.e164[i].take();
+        }
+    }
 }
 
 /// Per-cell stage (and the cross-field rules as if the row were a new customer); safe to
 /// run on any thread.
 pub fn parse(cells: &Cells) -> Parsed {
-    let (record, mut issues) = validate::parse_cells(cells);
-    let merged = record.merge_into(&Customer::new());
+    let (mut record, mut issues) = validate::parse_cells(cells);
+    // `record.merge_into(&Customer::new())`, moving the values instead of copying them.
+    let mut merged = Customer::new();
+    for f in F::all() {
+        if record.present[f.idx()] {
+            merged.values[f.idx()] = record.values[f.idx()].take();
+        }
+    }
+    for (i, pf) in F::PHONES.iter().enumerate() {
+        if record.present[pf.idx()] {
+            merged.e164[i] = record.e164[i].take();
+        }
+    }
     let n = issues.len();
+    // The cross-field rules read only which fields the record carries.
     validate::check_row(&record, &merged, &mut issues);
     let cross = issues.split_off(n);
+    let search = crate::schema::search_text(&merged);
     Parsed {
         record,
         issues,
         fresh: (merged, cross),
+        search,
     }
 }
 
@@ -235,13 +295,15 @@ impl<'a> Importer<'a> {
 
     /// Take one row (`row` is its spreadsheet number). Returns its outcome and all its issues.
     pub fn row(&mut self, row: u32, parsed: Parsed) -> Result<(RowOutcome, Vec<FieldIssue>)> {
+        self.counts.rows += 1;
+        let account = parsed.text(F::customerAccount).map(str::to_string);
+        let siret = parsed.text(F::registrationNumber).map(str::to_string);
         let Parsed {
             mut record,
             mut issues,
             fresh,
+            search,
         } = parsed;
-        self.counts.rows += 1;
-        let account = record.text(F::customerAccount).map(str::to_string);
 
         // The same account twice in one file: the later row is in error.
         let mut duplicate = false;
@@ -258,7 +320,7 @@ impl<'a> Importer<'a> {
                 self.accounts.insert(a.as_str().into(), row);
             }
         }
-        if let Some(siret) = record.text(F::registrationNumber) {
+        if let Some(siret) = siret.as_deref() {
             if let Ok(key) = siret.parse::<u64>() {
                 match self.sirets.get(&key) {
                     Some(first) => issues.push(FieldIssue::new(
@@ -279,7 +341,7 @@ impl<'a> Importer<'a> {
         if self.lookups && !duplicate {
             if let Some(a) = &account {
                 existing = self.tx.find_by_account(a)?;
-            } else if let Some(siret) = record.text(F::registrationNumber) {
+            } else if let Some(siret) = siret.as_deref() {
                 let found = self.tx.find_by_siret(siret)?;
                 if let [one] = found.as_slice() {
                     let label = one.text(F::customerAccount).unwrap_or_default().to_string();
@@ -297,6 +359,9 @@ impl<'a> Importer<'a> {
         }
         let merged = match &existing {
             Some(base) => {
+                // The row's values are in the fresh customer: back into the record.
+                let (mut values_of, _) = fresh;
+                restore(&mut record, &mut values_of);
                 let merged = record.merge_into(base);
                 validate::check_row(&record, &merged, &mut issues);
                 merged
@@ -335,7 +400,8 @@ impl<'a> Importer<'a> {
                     let mut c = merged;
                     c.created_at.clone_from(&self.now);
                     c.updated_at.clone_from(&self.now);
-                    self.tx.insert(c)?;
+                    // `merged` is the fresh customer, whose search text is `search`.
+                    self.tx.insert_searched(c, search)?;
                 }
                 RowOutcome::Create
             }

@@ -11,6 +11,7 @@ mod postgres_web;
 pub mod schema;
 pub mod sqlite;
 pub mod sqlite_api;
+mod sqlite_bulk;
 mod sqlite_web;
 
 use clientele_core::model::Customer;

@@ -1050,6 +1050,11 @@ impl ImportTx for PgImport {
     }
 
     fn insert(&mut self, c: Customer) -> Result<()> {
+        let search = schema::search_text(&c);
+        self.insert_searched(c, search)
+    }
+
+    fn insert_searched(&mut self, c: Customer, search: String) -> Result<()> {
         let id = self.next_id()?;
         let b = &mut self.customers;
         b.row(self.ncols);
@@ -1064,7 +1069,7 @@ impl ImportTx for PgImport {
         for e in &c.e164 {
             b.text(e.as_deref());
         }
-        b.text(Some(&schema::search_text(&c)));
+        b.text(Some(&search));
         b.text(Some(&c.created_at));
         b.text(Some(&c.updated_at));
         b.int(Some(self.import_id));

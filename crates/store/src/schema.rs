@@ -170,6 +170,12 @@ pub fn like_escape(s: &str) -> String {
 /// separated by one space.
 pub fn search_text(c: &Customer) -> String {
     let mut s = String::with_capacity(64);
+    push_search_text(&mut s, c);
+    s
+}
+
+/// Append [`search_text`] to `out` (a reused buffer on the import path).
+pub fn push_search_text(out: &mut String, c: &Customer) {
     for f in [
         F::customerAccount,
         F::name,
@@ -177,10 +183,9 @@ pub fn search_text(c: &Customer) -> String {
         F::taxRegistrationNumber,
     ] {
         if let Some(t) = c.text(f) {
-            push_folded(&mut s, t);
+            push_folded(out, t);
         }
     }
-    s
 }
 
 /// Fold a search term like [`search_text`]: lower-case, no accents, words kept apart.
@@ -192,6 +197,22 @@ pub fn search_fold(t: &str) -> String {
 
 fn push_folded(out: &mut String, t: &str) {
     for word in t.split_whitespace() {
+        // ASCII words (most of them) fold in place, without a temporary string.
+        if word.is_ascii() {
+            let start = out.len();
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            let mut any = false;
+            for b in word.bytes().filter(u8::is_ascii_alphanumeric) {
+                out.push(char::from(b.to_ascii_lowercase()));
+                any = true;
+            }
+            if !any {
+                out.truncate(start);
+            }
+            continue;
+        }
         let folded = clientele_core::catalogue::fold(word);
         if !folded.is_empty() {
             if !out.is_empty() {

@@ -2,6 +2,7 @@
 
 use crate::import::{Counts, CustomerLink, ImportTx};
 use crate::schema::{self, customer_columns, is_int, like_escape, regime_sql, Dialect};
+use crate::sqlite_bulk::{Bind, BulkStatement};
 use crate::{ImportRecord, ListQuery, Result, Settings, SortKey, Stats, Store, StoreError};
 use clientele_core::catalogue::{F, FIELDS};
 use clientele_core::contact::Contact;
@@ -474,6 +475,9 @@ impl Store for SqliteStore {
         }
         let import_id = conn.last_insert_rowid();
         Ok(Box::new(SqliteImport {
+            bulk: None,
+            searches: Vec::new(),
+            kept: mask(&all_columns()),
             conn,
             import_id,
             select: self.select.clone(),
@@ -611,6 +615,13 @@ fn import_from_row(r: &Row) -> rusqlite::Result<ImportRecord> {
 
 /// An import transaction on one pooled connection.
 struct SqliteImport {
+    /// The full-batch INSERT, prepared once (declared before `conn`: it must be finalized
+    /// before the connection goes back to the pool).
+    bulk: Option<BulkStatement>,
+    /// Search texts of `pending`, in the same order.
+    searches: Vec<String>,
+    /// `kept[i]`: column `i` of [`customer_columns`] is in `keep`.
+    kept: Vec<bool>,
     conn: PooledConnection<SqliteConnectionManager>,
     import_id: i64,
     select: String,
@@ -627,16 +638,47 @@ struct SqliteImport {
     done: bool,
 }
 
+/// `kept[i]` for every column index `i` in `keep`.
+fn mask(keep: &[usize]) -> Vec<bool> {
+    let mut kept = vec![false; customer_columns().len()];
+    for &i in keep {
+        if let Some(k) = kept.get_mut(i) {
+            *k = true;
+        }
+    }
+    kept
+}
+
 /// Every column of [`customer_columns`].
 fn all_columns() -> Vec<usize> {
     (0..customer_columns().len()).collect()
 }
 
-/// Whether every column of `c` left out of `keep` is NULL.
-fn fits(c: &Customer, keep: &[usize]) -> bool {
+/// Whether every column of `c` left out of the kept ones is NULL.
+fn fits(c: &Customer, kept: &[bool]) -> bool {
     let n = FIELDS.len();
-    (0..n).all(|i| keep.contains(&i) || c.values[i].is_none())
-        && (0..3).all(|i| keep.contains(&(n + i)) || c.e164[i].is_none())
+    let kept = |i: usize| kept.get(i).copied().unwrap_or(false);
+    (0..n).all(|i| kept(i) || c.values[i].is_none())
+        && (0..3).all(|i| kept(n + i) || c.e164[i].is_none())
+}
+
+/// The value of column `i` of [`customer_columns`] for a new customer of this import.
+fn column_value<'a>(c: &'a Customer, i: usize, search: &'a str, import_id: i64) -> Bind<'a> {
+    let n = FIELDS.len();
+    let text = |s: Option<&'a String>| s.map_or(Bind::Null, |t| Bind::Text(t));
+    match i {
+        i if i < n => match &c.values[i] {
+            None => Bind::Null,
+            Some(Value::Text(s)) => Bind::Text(s),
+            Some(Value::Int(x)) => Bind::Int(*x),
+            Some(Value::Bool(b)) => Bind::Int(i64::from(*b)),
+        },
+        i if i < n + 3 => text(c.e164[i - n].as_ref()),
+        i if i == n + 3 => Bind::Text(search),
+        i if i == n + 4 => Bind::Text(&c.created_at),
+        i if i == n + 5 => Bind::Text(&c.updated_at),
+        _ => Bind::Int(import_id),
+    }
 }
 
 impl SqliteImport {
@@ -647,11 +689,30 @@ impl SqliteImport {
         // A value in a column left out of the statement would be lost: write all columns.
         let all = all_columns();
         let keep =
-            if self.keep.len() == all.len() || self.pending.iter().all(|c| fits(c, &self.keep)) {
+            if self.keep.len() == all.len() || self.pending.iter().all(|c| fits(c, &self.kept)) {
                 &self.keep
             } else {
                 &all
             };
+        if self.pending.len() == BATCH && keep.len() == self.keep.len() {
+            // The common case: a full batch through the statement prepared once, text bound
+            // without copies.
+            if self.bulk.is_none() {
+                self.bulk = Some(BulkStatement::prepare(&self.conn, &self.insert_batch)?);
+            }
+            let (pending, searches, keep, id) =
+                (&self.pending, &self.searches, &self.keep, self.import_id);
+            let values = pending.iter().zip(searches).flat_map(|(c, s)| {
+                keep.iter()
+                    .map(move |&i| column_value(c, i, s.as_str(), id))
+            });
+            if let Some(bulk) = self.bulk.as_mut() {
+                bulk.execute(values)?;
+            }
+            self.pending.clear();
+            self.searches.clear();
+            return Ok(());
+        }
         let params: Vec<ToSqlOutput<'_>> = self
             .pending
             .iter()
@@ -675,6 +736,7 @@ impl SqliteImport {
                 .execute(params_from_iter(params))?;
         }
         self.pending.clear();
+        self.searches.clear();
         Ok(())
     }
 }
@@ -692,6 +754,8 @@ impl ImportTx for SqliteImport {
             })
             .collect();
         self.insert_batch = insert_batch_sql(BATCH, &self.keep);
+        self.kept = mask(&self.keep);
+        self.bulk = None;
     }
 
     fn existing_count(&mut self) -> Result<u64> {
@@ -736,8 +800,14 @@ impl ImportTx for SqliteImport {
     }
 
     fn insert(&mut self, c: Customer) -> Result<()> {
+        let search = schema::search_text(&c);
+        self.insert_searched(c, search)
+    }
+
+    fn insert_searched(&mut self, c: Customer, search: String) -> Result<()> {
         if c.e164.iter().all(Option::is_none) {
             self.pending.push(c);
+            self.searches.push(search);
             if self.pending.len() == BATCH {
                 self.flush()?;
             }
@@ -807,10 +877,13 @@ impl ImportTx for SqliteImport {
     ) -> Result<Option<i64>> {
         self.done = true;
         if !commit {
+            self.bulk = None;
             self.conn.execute_batch("ROLLBACK")?;
             return Ok(None);
         }
         self.flush()?;
+        // Finalized before the index DDL and the commit.
+        self.bulk = None;
         if self.rebuild_indexes {
             for st in schema::create_statements(Dialect::Sqlite) {
                 if st.starts_with("CREATE UNIQUE INDEX customers_account")
@@ -846,6 +919,7 @@ impl ImportTx for SqliteImport {
 
 impl Drop for SqliteImport {
     fn drop(&mut self) {
+        self.bulk = None;
         if !self.done {
             // An error mid-import: leave the pooled connection clean, nothing written.
             let _ = self.conn.execute_batch("ROLLBACK");
