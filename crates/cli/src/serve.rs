@@ -76,11 +76,16 @@ pub fn serve(cli: &Cli, lang: Lang, listen: &str) -> Result<u8, u8> {
         UNUSABLE
     })?;
     let store = open(cli)?;
+    // Asked before the runtime starts: the PostgreSQL client blocks on a runtime of its own.
+    let no_users = store.count_users().is_ok_and(|n| n == 0);
     let rt = tokio::runtime::Runtime::new().map_err(|e| {
         eprintln!("clientele: cannot start: {e}");
         FAILURE
     })?;
-    rt.block_on(async move {
+    // The last reference to the store is dropped here, after the runtime: closing
+    // PostgreSQL connections blocks, which a runtime thread may not do.
+    let keep = store.clone();
+    let served = rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
             eprintln!("clientele: cannot listen on {addr}: {e}");
             FAILURE
@@ -89,10 +94,14 @@ pub fn serve(cli: &Cli, lang: Lang, listen: &str) -> Result<u8, u8> {
             "Clientèle listening on http://{addr} (database {})",
             clientele_store::redact(&cli.db)
         );
-        if store.count_users().is_ok_and(|n| n == 0) {
+        if no_users {
+            let db = if clientele_store::is_postgres(&cli.db) {
+                "<the same database>".to_string()
+            } else {
+                cli.db.clone()
+            };
             eprintln!(
-                "No user yet: create one to log in to the web pages and the API:\n  clientele --db {} user add you@example.fr",
-                clientele_store::redact(&cli.db)
+                "No user yet: create one to log in to the web pages and the API:\n  clientele --db {db} user add you@example.fr"
             );
         }
         let opts = clientele_server::Options {
@@ -106,7 +115,10 @@ pub fn serve(cli: &Cli, lang: Lang, listen: &str) -> Result<u8, u8> {
                 FAILURE
             })?;
         Ok(OK)
-    })
+    });
+    drop(rt);
+    drop(keep);
+    served
 }
 
 /// `clientele user add`.
