@@ -291,6 +291,10 @@ fn parse_capital(cell: &Cell, text: &str) -> Option<String> {
     if let Cell::Int(i) = cell {
         return (*i >= 0).then(|| i.to_string());
     }
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        // Plain digits (most amounts) come out of the rules below unchanged.
+        return Some(text.to_string());
+    }
     let mut t: String = text
         .chars()
         .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '€' | '\''))

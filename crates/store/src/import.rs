@@ -429,6 +429,11 @@ impl<'a> Importer<'a> {
 
     /// Commit (when allowed) or roll back.
     pub fn finish(mut self) -> Result<ImportOutcome> {
+        // Every row has been seen: the in-file look-up tables (about a hundred bytes a row)
+        // go before the backend builds its indexes, so the two peaks do not add up.
+        self.accounts = HashMap::new();
+        self.sirets = HashMap::new();
+        self.rows = None;
         let clean = self.counts.invalid == 0 && self.invalid_contacts == 0;
         let commit = self.writing && !self.opts.dry_run && (clean || self.opts.skip_invalid);
         if commit && !self.contacts.is_empty() {

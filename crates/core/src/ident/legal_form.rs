@@ -47,11 +47,19 @@ const FORMS: &[(&str, &str)] = &[
 pub fn normalise(s: &str) -> Option<&'static str> {
     // Fold so that "Société à responsabilité limitée", "s.a.r.l" and "SARL" compare equal:
     // decompose accents and drop the combining marks, keep only letters and digits.
-    let folded: String = s
-        .nfd()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_uppercase)
-        .collect();
+    let folded: String = if s.is_ascii() {
+        // NFD leaves ASCII as it is, and its letters upper-case to one letter: no need
+        // for the Unicode iterators on the common case.
+        s.bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .map(|b| char::from(b.to_ascii_uppercase()))
+            .collect()
+    } else {
+        s.nfd()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_uppercase)
+            .collect()
+    };
     if folded.is_empty() {
         return None;
     }

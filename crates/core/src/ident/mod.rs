@@ -15,6 +15,17 @@ pub mod vat;
 pub fn compact(s: &str) -> String {
     // '/' is kept on purpose: in a SIRET column it is not a separator users type, so a
     // slash should make the number fail rather than silently change its meaning.
+    if s.is_ascii() {
+        // Byte by byte (every SIRET and VAT number of an import): the same filter, since
+        // an ASCII byte is the char it encodes.
+        let mut out = String::with_capacity(s.len());
+        for c in s.bytes().map(char::from) {
+            if !(c.is_whitespace() || matches!(c, '.' | '-')) {
+                out.push(c.to_ascii_uppercase());
+            }
+        }
+        return out;
+    }
     s.chars()
         .filter(|c| !(c.is_whitespace() || matches!(c, '.' | '-' | '\u{00A0}' | '\u{202F}')))
         .map(|c| c.to_ascii_uppercase())

@@ -121,9 +121,13 @@ pub fn validate(s: &str) -> Result<Vat, VatError> {
         return Err(VatError::Invalid);
     }
     let normalised = check(national)?;
+    // Not `format!`: this runs for every VAT number of an import.
+    let mut number = String::with_capacity(prefix.len() + normalised.len());
+    number.push_str(prefix);
+    number.push_str(&normalised);
     Ok(Vat {
         country: prefix,
-        number: format!("{prefix}{normalised}"),
+        number,
     })
 }
 
