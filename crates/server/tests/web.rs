@@ -14,6 +14,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use rust_xlsxwriter::Workbook;
 use serde_json::json;
 use std::io::{Cursor, Read};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -475,6 +476,12 @@ struct Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // chromedriver leads its own process group: stopping the group also stops the
+        // browser it started, even when the test failed before closing its session.
+        let _ = Command::new("kill")
+            .arg("--")
+            .arg(format!("-{}", self.child.id()))
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -509,6 +516,7 @@ fn driver() -> Option<(Driver, PathBuf)> {
         .port();
     let child = Command::new(cd)
         .arg(format!("--port={port}"))
+        .process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
