@@ -85,16 +85,7 @@ pub async fn upload(
         lang,
         ..RunOptions::default()
     };
-    let result = state
-        .db(move |s| {
-            Ok(clientele_import::run(
-                s as &dyn Store,
-                Source::Bytes(&name, bytes),
-                &opts,
-                &mut |_| {},
-            ))
-        })
-        .await?;
+    let result = run_bytes(&state, name, bytes, opts, |_| {}).await?;
     match result {
         Ok(report) => {
             if report.imported {
@@ -121,6 +112,26 @@ pub async fn upload(
         Err(RunError::Store(e)) => Err(e.into()),
         Err(RunError::Io(e)) => Err(Error::Unprocessable(json!({ "message": e }))),
     }
+}
+
+/// Check or import uploaded bytes on the blocking pool; `progress` gets the rows read.
+pub(crate) async fn run_bytes(
+    state: &ApiContext,
+    name: String,
+    bytes: Vec<u8>,
+    opts: RunOptions,
+    mut progress: impl FnMut(u64) + Send + 'static,
+) -> ApiResult<Result<clientele_import::Report, RunError>> {
+    state
+        .db(move |s| {
+            Ok(clientele_import::run(
+                s as &dyn Store,
+                Source::Bytes(&name, bytes),
+                &opts,
+                &mut progress,
+            ))
+        })
+        .await
 }
 
 /// Past imports, newest first.

@@ -2,6 +2,7 @@
 //! workbook and the rejected rows, import, history and undo.
 
 use super::{form_map, Page, Posted, Web, WebError, CSRF_FIELD};
+use crate::imports::run_bytes;
 use crate::state::ApiContext;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
@@ -9,8 +10,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use clientele_core::Lang;
-use clientele_import::{RunError, RunOptions, Source};
-use clientele_store::{Store, StoreError, Upload};
+use clientele_import::{RunError, RunOptions};
+use clientele_store::{StoreError, Upload};
 use minijinja::{context, Value};
 use serde_json::{json, Value as Jv};
 use std::collections::{BTreeMap, HashMap};
@@ -124,16 +125,10 @@ fn start_job(
             lang,
         };
         let j = job.clone();
-        let outcome = state
-            .db(move |s| {
-                Ok(clientele_import::run(
-                    s as &dyn Store,
-                    Source::Bytes(&name, bytes),
-                    &opts,
-                    &mut |n| j.rows.store(n, Ordering::Relaxed),
-                ))
-            })
-            .await;
+        let outcome = run_bytes(&state, name, bytes, opts, move |n| {
+            j.rows.store(n, Ordering::Relaxed)
+        })
+        .await;
         let body = match outcome {
             Ok(Ok(report)) => {
                 let mut v = serde_json::to_value(&report).unwrap_or(Jv::Null);
@@ -470,20 +465,12 @@ pub async fn annotated(web: Web, State(state): State<ApiContext>, Path(id): Path
     let (name, bytes) = (up.name.clone(), up.bytes.clone());
     // The file is checked again so that every issue is placed with its problem, not only
     // the ones the stored report lists; it costs what the first check did.
-    let checked = state
-        .db(move |s| {
-            Ok(clientele_import::run(
-                s as &dyn Store,
-                Source::Bytes(&name, bytes),
-                &RunOptions {
-                    dry_run: true,
-                    lang,
-                    ..RunOptions::default()
-                },
-                &mut |_| {},
-            ))
-        })
-        .await?;
+    let opts = RunOptions {
+        dry_run: true,
+        lang,
+        ..RunOptions::default()
+    };
+    let checked = run_bytes(&state, name, bytes, opts, |_| {}).await?;
     let issues = match checked {
         Ok(r) => r.issues,
         Err(RunError::Unusable(r)) => r.issues,
