@@ -9,7 +9,7 @@
 use crate::{Result, Settings, Store};
 use clientele_core::contact::Contact;
 use clientele_core::issue::{FieldIssue, Problem, Severity};
-use clientele_core::model::{Customer, Record};
+use clientele_core::model::{Customer, Record, Values};
 use clientele_core::validate::{self, Cells};
 use clientele_core::F;
 use std::collections::HashMap;
@@ -156,14 +156,28 @@ impl Parsed {
 
 /// Move the values of the fields `record` carries from `c` back into `record`.
 fn restore(record: &mut Record, c: &mut Customer) {
+    move_present(
+        &record.present,
+        (&mut c.values, &mut c.e164),
+        (&mut record.values, &mut record.e164),
+    );
+}
+
+/// Move the values (and E.164 forms) of the `present` fields from one value set to another,
+/// leaving `None` behind: the import moves a row's values instead of copying them.
+fn move_present(
+    present: &[bool; clientele_core::N_FIELDS],
+    from: (&mut Values, &mut [Option<String>; 3]),
+    to: (&mut Values, &mut [Option<String>; 3]),
+) {
     for f in F::all() {
-        if record.present[f.idx()] {
-            record.values[f.idx()] = c.values[f.idx()].take();
+        if present[f.idx()] {
+            to.0[f.idx()] = from.0[f.idx()].take();
         }
     }
     for (i, pf) in F::PHONES.iter().enumerate() {
-        if record.present[pf.idx()] {
-            record.e164[i] = c.e164[i].take();
+        if present[pf.idx()] {
+            to.1[i] = from.1[i].take();
         }
     }
 }
@@ -174,16 +188,11 @@ pub fn parse(cells: &Cells) -> Parsed {
     let (mut record, mut issues) = validate::parse_cells(cells);
     // `record.merge_into(&Customer::new())`, moving the values instead of copying them.
     let mut merged = Customer::new();
-    for f in F::all() {
-        if record.present[f.idx()] {
-            merged.values[f.idx()] = record.values[f.idx()].take();
-        }
-    }
-    for (i, pf) in F::PHONES.iter().enumerate() {
-        if record.present[pf.idx()] {
-            merged.e164[i] = record.e164[i].take();
-        }
-    }
+    move_present(
+        &record.present,
+        (&mut record.values, &mut record.e164),
+        (&mut merged.values, &mut merged.e164),
+    );
     let n = issues.len();
     // The cross-field rules read only which fields the record carries.
     validate::check_row(&record, &merged, &mut issues);

@@ -86,7 +86,7 @@ fn write_contact_phones(
     Ok(())
 }
 
-fn user_from_row(r: &Row) -> Result<User> {
+pub(crate) fn user_from_row(r: &Row) -> Result<User> {
     Ok(User {
         id: r.try_get(0)?,
         name: r.try_get(1)?,

@@ -1,7 +1,8 @@
 //! [`WebStore`] on PostgreSQL.
 
 use crate::postgres::PgStore;
-use crate::{Result, Session, StoreError, Upload, User, WebStore, UPLOAD_HOURS};
+use crate::postgres_api::user_from_row;
+use crate::{Result, Session, StoreError, Upload, WebStore, UPLOAD_HOURS};
 
 impl WebStore for PgStore {
     fn create_session(&self, hash: &str, user_id: i64, csrf: &str, expires_at: &str) -> Result<()> {
@@ -24,13 +25,9 @@ impl WebStore for PgStore {
         let Some(r) = row else {
             return Ok(None);
         };
+        // The user's columns come first, as `user_from_row` reads them.
         Ok(Some(Session {
-            user: User {
-                id: r.try_get(0)?,
-                name: r.try_get(1)?,
-                email: r.try_get(2)?,
-                password_hash: r.try_get(3)?,
-            },
+            user: user_from_row(&r)?,
             csrf: r.try_get(4)?,
             expires_at: r.try_get(5)?,
         }))

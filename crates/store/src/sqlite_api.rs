@@ -97,7 +97,7 @@ fn write_contact_phones(
     Ok(())
 }
 
-fn user_from_row(r: &Row) -> rusqlite::Result<User> {
+pub(crate) fn user_from_row(r: &Row) -> rusqlite::Result<User> {
     Ok(User {
         id: r.get(0)?,
         name: r.get(1)?,

@@ -1,7 +1,8 @@
 //! [`WebStore`] on SQLite.
 
 use crate::sqlite::SqliteStore;
-use crate::{Result, Session, StoreError, Upload, User, WebStore, UPLOAD_HOURS};
+use crate::sqlite_api::user_from_row;
+use crate::{Result, Session, StoreError, Upload, WebStore, UPLOAD_HOURS};
 use rusqlite::{params, OptionalExtension};
 
 impl WebStore for SqliteStore {
@@ -23,14 +24,10 @@ impl WebStore for SqliteStore {
                 "SELECT u.id, u.name, u.email, u.password_hash, s.csrf, s.expires_at \
                  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.hash = ?1 AND s.expires_at > ?2",
             )?
+            // The user's columns come first, as `user_from_row` reads them.
             .query_row(params![hash, crate::now()], |r| {
                 Ok(Session {
-                    user: User {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        email: r.get(2)?,
-                        password_hash: r.get(3)?,
-                    },
+                    user: user_from_row(r)?,
                     csrf: r.get(4)?,
                     expires_at: r.get(5)?,
                 })
