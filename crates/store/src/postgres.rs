@@ -7,7 +7,7 @@
 //! locks (see the `*_LOCK` constants).
 
 use crate::import::{Counts, CustomerLink, ImportTx};
-use crate::schema::{self, customer_columns, is_int, like_escape, regime_sql, Dialect};
+use crate::schema::{self, customer_columns, is_int, regime_sql, Dialect};
 use crate::{redact, ImportRecord, ListQuery, Result, Settings, SortKey, Stats, Store, StoreError};
 use ::postgres::error::SqlState;
 use ::postgres::types::ToSql;
@@ -341,55 +341,16 @@ impl Store for PgStore {
     }
 
     fn list_customers(&self, q: &ListQuery) -> Result<(Vec<Customer>, u64)> {
-        let mut wh: Vec<String> = Vec::new();
-        let mut p: Vec<P> = Vec::new();
-        if let Some(n) = &q.name {
-            p.push(Box::new(format!(
-                "%{}%",
-                like_escape(&schema::search_fold(n))
-            )));
-            wh.push(format!("search LIKE ${} ESCAPE '\\'", p.len()));
-        }
-        if let Some(a) = &q.account {
-            p.push(Box::new(a.clone()));
-            wh.push(format!("\"customerAccount\" = ${}", p.len()));
-        }
-        if let Some(t) = &q.term {
-            let folded = schema::search_fold(t);
-            p.push(Box::new(format!("%{}%", like_escape(&folded))));
-            let mut alt = format!("search LIKE ${} ESCAPE '\\'", p.len());
-            if let Some(e) = phone::fast_key(t) {
-                p.push(Box::new(phone::last9(&e).to_string()));
-                alt.push_str(&format!(
-                    " OR id IN (SELECT customer_id FROM phones WHERE last9 = ${})",
-                    p.len()
-                ));
-            }
-            wh.push(format!("({alt})"));
-        }
-        for (f, v) in &q.flags {
-            let d = f.def();
-            p.push(Box::new(i64::from(*v)));
-            let default = matches!(d.default, clientele_core::catalogue::Default::Bool(true));
-            wh.push(format!(
-                "COALESCE(\"{}\", {}) = ${}",
-                d.pack_key,
-                i64::from(default),
-                p.len()
-            ));
-        }
-        if let Some(l) = q.reseller_level {
-            p.push(Box::new(l));
-            wh.push(format!("\"resellerLevel\" = ${}", p.len()));
-        }
-        if let Some(r) = &q.vat_regime {
-            wh.push(regime_sql(r).to_string());
-        }
-        let where_sql = if wh.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", wh.join(" AND "))
-        };
+        let (where_sql, params) = schema::list_filter(q, '$');
+        let mut p: Vec<P> = params
+            .into_iter()
+            .map(|v| -> P {
+                match v {
+                    schema::Param::Text(t) => Box::new(t),
+                    schema::Param::Int(n) => Box::new(n),
+                }
+            })
+            .collect();
         let mut c = self.conn()?;
         let total: i64 = c
             .query_one(

@@ -146,6 +146,78 @@ pub fn contact_select() -> String {
     format!("SELECT id, {} FROM contacts", contact_columns().join(", "))
 }
 
+/// A parameter of a backend-neutral query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Param {
+    /// Text.
+    Text(String),
+    /// A whole number.
+    Int(i64),
+}
+
+/// The filter of a customer list: ` WHERE …` (or nothing) and its parameters, numbered from
+/// 1 after `mark` (`?` for SQLite, `$` for PostgreSQL). The ordering stays with each backend
+/// (their collations differ).
+pub fn list_filter(q: &crate::ListQuery, mark: char) -> (String, Vec<Param>) {
+    let mut wh: Vec<String> = Vec::new();
+    let mut p: Vec<Param> = Vec::new();
+    let bind = |p: &mut Vec<Param>, v: Param| {
+        p.push(v);
+        format!("{mark}{}", p.len())
+    };
+    if let Some(n) = &q.name {
+        let ph = bind(
+            &mut p,
+            Param::Text(format!("%{}%", like_escape(&search_fold(n)))),
+        );
+        wh.push(format!("search LIKE {ph} ESCAPE '\\'"));
+    }
+    if let Some(a) = &q.account {
+        let ph = bind(&mut p, Param::Text(a.clone()));
+        wh.push(format!("\"customerAccount\" = {ph}"));
+    }
+    if let Some(t) = &q.term {
+        let ph = bind(
+            &mut p,
+            Param::Text(format!("%{}%", like_escape(&search_fold(t)))),
+        );
+        let mut alt = format!("search LIKE {ph} ESCAPE '\\'");
+        if let Some(e) = clientele_core::ident::phone::fast_key(t) {
+            let ph = bind(
+                &mut p,
+                Param::Text(clientele_core::ident::phone::last9(&e).to_string()),
+            );
+            alt.push_str(&format!(
+                " OR id IN (SELECT customer_id FROM phones WHERE last9 = {ph})"
+            ));
+        }
+        wh.push(format!("({alt})"));
+    }
+    for (f, v) in &q.flags {
+        let d = f.def();
+        let default = matches!(d.default, clientele_core::catalogue::Default::Bool(true));
+        let ph = bind(&mut p, Param::Int(i64::from(*v)));
+        wh.push(format!(
+            "COALESCE(\"{}\", {}) = {ph}",
+            d.pack_key,
+            i64::from(default)
+        ));
+    }
+    if let Some(l) = q.reseller_level {
+        let ph = bind(&mut p, Param::Int(l));
+        wh.push(format!("\"resellerLevel\" = {ph}"));
+    }
+    if let Some(r) = &q.vat_regime {
+        wh.push(regime_sql(r).to_string());
+    }
+    let sql = if wh.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", wh.join(" AND "))
+    };
+    (sql, p)
+}
+
 /// SQL condition for a VAT regime, the same text on both backends (mirrors
 /// `clientele_core::model::vat_regime`; the EU case trusts that stored VAT numbers were
 /// validated on write).

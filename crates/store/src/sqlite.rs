@@ -1,7 +1,7 @@
 //! The SQLite backend: one file, WAL mode, nothing to install.
 
 use crate::import::{Counts, CustomerLink, ImportTx};
-use crate::schema::{self, customer_columns, is_int, like_escape, regime_sql, Dialect};
+use crate::schema::{self, customer_columns, is_int, regime_sql, Dialect};
 use crate::sqlite_bulk::{Bind, BulkStatement};
 use crate::{ImportRecord, ListQuery, Result, Settings, SortKey, Stats, Store, StoreError};
 use clientele_core::catalogue::{F, FIELDS};
@@ -298,56 +298,14 @@ impl Store for SqliteStore {
     }
 
     fn list_customers(&self, q: &ListQuery) -> Result<(Vec<Customer>, u64)> {
-        let mut wh: Vec<String> = Vec::new();
-        let mut p: Vec<SqlValue> = Vec::new();
-        if let Some(n) = &q.name {
-            p.push(SqlValue::Text(format!(
-                "%{}%",
-                like_escape(&schema::search_fold(n))
-            )));
-            wh.push(format!("search LIKE ?{} ESCAPE '\\'", p.len()));
-        }
-        if let Some(a) = &q.account {
-            p.push(SqlValue::Text(a.clone()));
-            wh.push(format!("\"customerAccount\" = ?{}", p.len()));
-        }
-        if let Some(t) = &q.term {
-            let folded = schema::search_fold(t);
-            p.push(SqlValue::Text(format!("%{}%", like_escape(&folded))));
-            let n = p.len();
-            let mut alt = format!("search LIKE ?{n} ESCAPE '\\'");
-            if let Some(e) = phone::fast_key(t) {
-                p.push(SqlValue::Text(phone::last9(&e).to_string()));
-                alt.push_str(&format!(
-                    " OR id IN (SELECT customer_id FROM phones WHERE last9 = ?{})",
-                    p.len()
-                ));
-            }
-            wh.push(format!("({alt})"));
-        }
-        for (f, v) in &q.flags {
-            let d = f.def();
-            p.push(SqlValue::Integer(i64::from(*v)));
-            let default = matches!(d.default, clientele_core::catalogue::Default::Bool(true));
-            wh.push(format!(
-                "COALESCE(\"{}\", {}) = ?{}",
-                d.pack_key,
-                i64::from(default),
-                p.len()
-            ));
-        }
-        if let Some(l) = q.reseller_level {
-            p.push(SqlValue::Integer(l));
-            wh.push(format!("\"resellerLevel\" = ?{}", p.len()));
-        }
-        if let Some(r) = &q.vat_regime {
-            wh.push(regime_sql(r).to_string());
-        }
-        let where_sql = if wh.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", wh.join(" AND "))
-        };
+        let (where_sql, params) = schema::list_filter(q, '?');
+        let p: Vec<SqlValue> = params
+            .into_iter()
+            .map(|v| match v {
+                schema::Param::Text(t) => SqlValue::Text(t),
+                schema::Param::Int(n) => SqlValue::Integer(n),
+            })
+            .collect();
         let c = self.conn()?;
         let total: i64 = c.query_row(
             &format!("SELECT COUNT(*) FROM customers{where_sql}"),
