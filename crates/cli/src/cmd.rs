@@ -19,7 +19,14 @@ pub const UNUSABLE: u8 = 2;
 pub const FAILURE: u8 = 3;
 
 fn open_store(db: &str) -> Result<Box<dyn Store>, u8> {
-    clientele_store::open(db).map_err(|e| {
+    open_store_with(db, clientele_store::open)
+}
+
+fn open_store_with(
+    db: &str,
+    open: fn(&str) -> clientele_store::Result<Box<dyn Store>>,
+) -> Result<Box<dyn Store>, u8> {
+    open(db).map_err(|e| {
         eprintln!(
             "clientele: cannot open the database {}: {e}",
             clientele_store::redact(db)
@@ -104,7 +111,8 @@ fn import(cli: &Cli, lang: Lang, file: &Path, format: Output, opts: RunOptions) 
         eprintln!("clientele: {}: no such file", file.display());
         return Err(UNUSABLE);
     }
-    let store = open_store(&cli.db)?;
+    // `check` opens the same way: it writes nothing, and the file is left in WAL.
+    let store = open_store_with(&cli.db, clientele_store::open_for_import)?;
     let bar = if std::io::stderr().is_terminal() {
         let b = ProgressBar::new_spinner();
         b.set_style(

@@ -47,18 +47,18 @@ fn killed_import_changes_nothing(db: &TestDb) {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn");
-    // Wait until the import is visibly writing (the SQLite WAL grows), or for a while on
-    // PostgreSQL, then kill it without warning.
-    let wal = std::path::PathBuf::from(format!("{}-wal", db.url));
+    // Wait until the import is visibly writing, or for a while on PostgreSQL, then kill it
+    // without warning. Alone on a SQLite file the import writes new pages straight into the
+    // database file under a rollback journal (on WAL, the log would grow instead).
+    let size = |p: &str| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let wal = format!("{}-wal", db.url);
+    let sqlite = !db.url.starts_with("postgres");
+    let db_before = size(&db.url);
     let start = Instant::now();
     loop {
-        std::thread::sleep(Duration::from_millis(50));
-        let writing = std::fs::metadata(&wal)
-            .map(|m| m.len() > 4_000_000)
-            .unwrap_or(false);
-        if writing
-            || start.elapsed() > Duration::from_millis(if wal.exists() { 20_000 } else { 1_500 })
-        {
+        std::thread::sleep(Duration::from_millis(20));
+        let writing = size(&wal) > 4_000_000 || size(&db.url) > db_before + 4_000_000;
+        if writing || start.elapsed() > Duration::from_millis(if sqlite { 20_000 } else { 1_500 }) {
             break;
         }
     }
@@ -70,6 +70,12 @@ fn killed_import_changes_nothing(db: &TestDb) {
     unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
     let _ = child.wait();
 
+    if sqlite {
+        assert!(
+            size(&db.url) > db_before + 4_000_000,
+            "the import was killed before it wrote into the database file"
+        );
+    }
     assert_eq!(db.customers(), before);
     let (_, imports_after) = db.json(&["imports"]);
     assert_eq!(imports_after, imports_before);
@@ -90,4 +96,45 @@ fn postgres_killed_import_changes_nothing() {
     if let Some(db) = TestDb::new(Backend::Postgres) {
         killed_import_changes_nothing(&db);
     }
+}
+
+/// Alone on its file, an import runs under a rollback journal and leaves the file in WAL;
+/// next to another connection (a server, say) it stays on WAL and that connection keeps
+/// reading.
+#[test]
+fn sqlite_import_journal_mode() {
+    let Some(db) = TestDb::new(Backend::Sqlite) else {
+        return;
+    };
+    let mode = |c: &rusqlite::Connection| -> String {
+        c.query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .expect("journal mode")
+    };
+    let pack = big_pack(&db, 2_000);
+    assert!(db
+        .run(&["import", pack.to_str().expect("p")])
+        .status
+        .success());
+    let reader = rusqlite::Connection::open(&db.url).expect("open");
+    assert_eq!(mode(&reader), "wal");
+    assert!(!std::path::Path::new(&format!("{}-journal", db.url)).exists());
+    let count = |c: &rusqlite::Connection| -> i64 {
+        c.query_row("SELECT COUNT(*) FROM customers", [], |r| r.get(0))
+            .expect("count")
+    };
+    assert_eq!(count(&reader), 2_000);
+
+    // The reader holds the file open: the next import cannot take it to itself.
+    let second = db.path("second.csv");
+    common::write_csv(
+        &second,
+        &[
+            row(&["Compte client", "Raison sociale"]),
+            row(&["NEXT0001", "Next door"]),
+        ],
+    );
+    let (code, r) = db.json(&["import", second.to_str().expect("p")]);
+    assert_eq!((code, r["create"].as_u64()), (0, Some(1)));
+    assert_eq!(mode(&reader), "wal");
+    assert_eq!(count(&reader), 2_001);
 }

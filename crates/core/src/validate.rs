@@ -73,8 +73,9 @@ fn clean_text(s: &str) -> &str {
 pub type Cells = [Option<Cell>; N_FIELDS];
 
 /// Check every present cell on its own. Returns the record (present fields set, blanks at
-/// their default) and the issues found.
-pub fn parse_cells(cells: &Cells) -> (Record, Vec<FieldIssue>) {
+/// their default) and the issues found. The cells are consumed: a text cell that is its
+/// own value (most of them) becomes the value without a copy.
+pub fn parse_cells(mut cells: Cells) -> (Record, Vec<FieldIssue>) {
     let mut rec = Record::empty();
     let mut issues = Vec::new();
     for d in FIELDS {
@@ -84,6 +85,11 @@ pub fn parse_cells(cells: &Cells) -> (Record, Vec<FieldIssue>) {
         rec.present[d.id.idx()] = true;
         match parse_cell(d.id, d.kind, cell, &mut issues) {
             Parsed::Value(v) => rec.values[d.id.idx()] = Some(v),
+            Parsed::Keep => {
+                if let Some(Cell::Text(t)) = cells[d.id.idx()].take() {
+                    rec.values[d.id.idx()] = Some(Value::Text(t));
+                }
+            }
             Parsed::Phone(raw, e164) => {
                 let i = F::PHONES.iter().position(|p| *p == d.id).unwrap_or(0);
                 rec.e164[i] = e164;
@@ -98,6 +104,8 @@ pub fn parse_cells(cells: &Cells) -> (Record, Vec<FieldIssue>) {
 
 enum Parsed {
     Value(Value),
+    /// The value is the text cell itself, unchanged.
+    Keep,
     Phone(String, Option<String>),
     Blank,
     Bad,
@@ -131,6 +139,15 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
     if text.chars().any(char::is_control) {
         return bad(Problem::Invalid, " (line break or control character)");
     }
+    // The cleaned text is the whole text cell: its string can become the value.
+    let whole = matches!(cell, Cell::Text(_)) && text.len() == raw.len();
+    let own = |t: &str| {
+        if whole {
+            Parsed::Keep
+        } else {
+            Parsed::Value(Value::Text(t.to_string()))
+        }
+    };
     match kind {
         Kind::Account if text.len() > 32 && text.chars().count() > 32 => {
             bad(Problem::TooLong, "32 characters at most")
@@ -138,14 +155,18 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
         Kind::Text(max) if text.len() > max && text.chars().count() > max => {
             bad(Problem::TooLong, &format!("{max} characters at most"))
         }
-        Kind::Account | Kind::Text(_) => Parsed::Value(Value::Text(text.to_string())),
+        Kind::Account | Kind::Text(_) => own(text),
         Kind::LegalForm => match ident::legal_form::normalise(text) {
+            Some(n) if n == text => own(text),
             Some(n) => Parsed::Value(Value::Text(n.to_string())),
-            None if text.chars().count() <= 64 => Parsed::Value(Value::Text(text.to_string())),
+            None if text.chars().count() <= 64 => own(text),
             None => bad(Problem::TooLong, "64 characters at most"),
         },
-        Kind::Siret => parse_siret(cell, text)
-            .map_or_else(|(p, d)| bad(p, &d), |v| Parsed::Value(Value::Text(v))),
+        Kind::Siret => match parse_siret(cell, text) {
+            Ok(v) if v == text => own(text),
+            Ok(v) => Parsed::Value(Value::Text(v)),
+            Err((p, d)) => bad(p, &d),
+        },
         Kind::Vat => match ident::vat::validate(text) {
             Ok(v) => Parsed::Value(Value::Text(v.number)),
             Err(VatError::Country) => bad(Problem::Country, ""),
@@ -182,14 +203,14 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
                 issues.push(FieldIssue::new(f, Problem::Padded, raw, padded.clone()));
                 Parsed::Value(Value::Text(padded))
             } else {
-                Parsed::Value(Value::Text(text.to_string()))
+                own(text)
             }
         }
         Kind::Country => {
             if is_france(text) {
                 Parsed::Value(Value::Text("France".into()))
             } else if text.chars().count() <= 64 {
-                Parsed::Value(Value::Text(text.to_string()))
+                own(text)
             } else {
                 bad(Problem::TooLong, "64 characters at most")
             }
@@ -203,7 +224,7 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
         },
         Kind::Email => {
             if is_email(text) {
-                Parsed::Value(Value::Text(text.to_string()))
+                own(text)
             } else {
                 bad(
                     Problem::Invalid,
@@ -579,7 +600,7 @@ mod tests {
     }
 
     fn run(pairs: &[(F, Cell)]) -> (Customer, Vec<FieldIssue>) {
-        let (rec, mut issues) = parse_cells(&row(pairs));
+        let (rec, mut issues) = parse_cells(row(pairs));
         let merged = rec.merge_into(&Customer::new());
         check_row(&rec, &merged, &mut issues);
         (merged, issues)

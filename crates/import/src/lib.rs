@@ -275,7 +275,7 @@ fn run_opened(
 
     // Parse cells on a second thread while this one talks to the database. Rows travel in
     // batches: a message per row costs a wake-up of the other thread (a futex call) per row.
-    let (tx, rx) = mpsc::sync_channel::<Vec<Result<(RawRow, Parsed), PackError>>>(
+    let (tx, rx) = mpsc::sync_channel::<Vec<Result<(RawRow, Box<Parsed>), PackError>>>(
         PARSED_IN_FLIGHT / PARSED_BATCH,
     );
     let all_columns = opened.columns.clone();
@@ -300,7 +300,7 @@ fn run_opened(
                     };
                     cells[field] = Some(cell);
                 }
-                let parsed = import::parse(&cells);
+                let parsed = import::parse(cells);
                 (raw, parsed)
             });
             let stop = item.is_err();

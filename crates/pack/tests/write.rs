@@ -137,7 +137,7 @@ fn csv_export_round_trip_and_formula_safety() {
     for (row, c) in rows.iter().zip(&customers) {
         let cells = o.clients_cells(row);
         // The import removes the apostrophe put before formula characters.
-        let (rec, issues) = parse_cells(&cells);
+        let (rec, issues) = parse_cells(cells.clone());
         assert_eq!(rec.text(F::name), c.text(F::name));
         assert_eq!(rec.text(F::mainAddressLine1), c.text(F::mainAddressLine1));
         assert_eq!(rec.text(F::postalCode), c.text(F::postalCode));

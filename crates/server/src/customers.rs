@@ -80,7 +80,7 @@ async fn validated(
     {
         cells[F::customerAccount.idx()] = None;
     }
-    let (rec, mut issues): (Record, Vec<FieldIssue>) = parse_cells(&cells);
+    let (rec, mut issues): (Record, Vec<FieldIssue>) = parse_cells(cells);
     if creating && !rec.present[F::name.idx()] {
         issues.push(FieldIssue::new(F::name, Problem::Required, "", ""));
     }

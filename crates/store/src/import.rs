@@ -12,7 +12,11 @@ use clientele_core::issue::{FieldIssue, Problem, Severity};
 use clientele_core::model::{Customer, Record, Values};
 use clientele_core::validate::{self, Cells};
 use clientele_core::F;
-use std::collections::HashMap;
+use std::collections::HashMap as StdMap;
+
+/// The engine's look-up tables hash a key per row: foldhash (randomly seeded, so a crafted
+/// file cannot make them degenerate) costs a fraction of the standard SipHash.
+type HashMap<K, V> = StdMap<K, V, foldhash::fast::RandomState>;
 
 /// One import transaction of a backend.
 pub trait ImportTx {
@@ -184,7 +188,7 @@ fn move_present(
 
 /// Per-cell stage (and the cross-field rules as if the row were a new customer); safe to
 /// run on any thread.
-pub fn parse(cells: &Cells) -> Parsed {
+pub fn parse(cells: Cells) -> Box<Parsed> {
     let (mut record, mut issues) = validate::parse_cells(cells);
     // `record.merge_into(&Customer::new())`, moving the values instead of copying them.
     let mut merged = Customer::new();
@@ -198,12 +202,13 @@ pub fn parse(cells: &Cells) -> Parsed {
     validate::check_row(&record, &merged, &mut issues);
     let cross = issues.split_off(n);
     let search = crate::schema::search_text(&merged);
-    Parsed {
+    // Boxed: a parsed row is about 2 KB, moved several times on its way to the writer.
+    Box::new(Parsed {
         record,
         issues,
         fresh: (merged, cross),
         search,
-    }
+    })
 }
 
 /// The import engine.
@@ -241,8 +246,8 @@ impl<'a> Importer<'a> {
             settings,
             opts,
             lookups,
-            accounts: HashMap::new(),
-            sirets: HashMap::new(),
+            accounts: HashMap::default(),
+            sirets: HashMap::default(),
             counts: Counts::default(),
             writing: !opts.dry_run,
             now: crate::now(),
@@ -255,7 +260,7 @@ impl<'a> Importer<'a> {
 
     /// Remember which customer each Clients row is, for a Contacts tab that links by row.
     pub fn track_rows(&mut self) {
-        self.rows.get_or_insert_with(HashMap::new);
+        self.rows.get_or_insert_with(HashMap::default);
     }
 
     /// The customer a Contacts-tab `Client` cell names: a Clients row number of this file,
@@ -303,7 +308,7 @@ impl<'a> Importer<'a> {
     }
 
     /// Take one row (`row` is its spreadsheet number). Returns its outcome and all its issues.
-    pub fn row(&mut self, row: u32, parsed: Parsed) -> Result<(RowOutcome, Vec<FieldIssue>)> {
+    pub fn row(&mut self, row: u32, parsed: Box<Parsed>) -> Result<(RowOutcome, Vec<FieldIssue>)> {
         self.counts.rows += 1;
         let account = parsed.text(F::customerAccount).map(str::to_string);
         let siret = parsed.text(F::registrationNumber).map(str::to_string);
@@ -312,7 +317,7 @@ impl<'a> Importer<'a> {
             mut issues,
             fresh,
             search,
-        } = parsed;
+        } = *parsed;
 
         // The same account twice in one file: the later row is in error.
         let mut duplicate = false;
@@ -440,8 +445,8 @@ impl<'a> Importer<'a> {
     pub fn finish(mut self) -> Result<ImportOutcome> {
         // Every row has been seen: the in-file look-up tables (about a hundred bytes a row)
         // go before the backend builds its indexes, so the two peaks do not add up.
-        self.accounts = HashMap::new();
-        self.sirets = HashMap::new();
+        self.accounts = HashMap::default();
+        self.sirets = HashMap::default();
         self.rows = None;
         let clean = self.counts.invalid == 0 && self.invalid_contacts == 0;
         let commit = self.writing && !self.opts.dry_run && (clean || self.opts.skip_invalid);

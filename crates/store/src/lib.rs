@@ -220,6 +220,15 @@ pub fn open(target: &str) -> Result<Box<dyn Store>> {
     Ok(Box::new(sqlite::SqliteStore::open(target)?))
 }
 
+/// [`open`] for a command-line import, which may take a SQLite file to itself while it runs
+/// (see [`sqlite::SqliteStore::open_for_import`]).
+pub fn open_for_import(target: &str) -> Result<Box<dyn Store>> {
+    if is_postgres(target) {
+        return open(target);
+    }
+    Ok(Box::new(sqlite::SqliteStore::open_for_import(target)?))
+}
+
 /// Whether `target` names a PostgreSQL database (by its URL scheme).
 pub fn is_postgres(target: &str) -> bool {
     target.starts_with("postgres://") || target.starts_with("postgresql://")

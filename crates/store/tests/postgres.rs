@@ -152,7 +152,7 @@ fn import_rows(
     let mut imp =
         Importer::new(store, "t.csv", "sha", ImportOptions::default()).expect("begin import");
     for (i, (a, n, s, p)) in rows.iter().enumerate() {
-        let parsed = import::parse(&cells(&[
+        let parsed = import::parse(cells(&[
             (F::customerAccount, a),
             (F::name, n),
             (F::registrationNumber, s),
@@ -453,7 +453,7 @@ fn rolled_back_import_leaves_nothing() {
         let mut imp = Importer::new(&s, "t.csv", "sha", ImportOptions::default()).expect("begin");
         imp.row(
             2,
-            import::parse(&cells(&[(F::customerAccount, "GONE"), (F::name, "Gone")])),
+            import::parse(cells(&[(F::customerAccount, "GONE"), (F::name, "Gone")])),
         )
         .expect("row");
     }
@@ -567,7 +567,7 @@ fn an_import_bringing_the_next_account_makes_api_creates_wait() {
     // The import brings CL0002, the account the API would generate next, and is not committed.
     imp.row(
         2,
-        import::parse(&cells(&[
+        import::parse(cells(&[
             (F::customerAccount, "CL0002"),
             (F::name, "From file"),
         ])),
@@ -578,7 +578,7 @@ fn an_import_bringing_the_next_account_makes_api_creates_wait() {
     for i in 0..20_001u64 {
         imp.row(
             3 + i as u32,
-            import::parse(&cells(&[
+            import::parse(cells(&[
                 (F::customerAccount, &format!("X{i}")),
                 (F::name, "Filler"),
             ])),
