@@ -186,11 +186,16 @@ pub fn run(
             } else {
                 None
             };
-            let sha = sha256_file(p).map_err(|e| RunError::Io(format!("{}: {e}", p.display())))?;
+            // Hashed on its own thread while the rows are read: reading a large file twice
+            // in a row would otherwise delay the import by the whole hash.
+            let path = p.to_path_buf();
+            let sha = FileHash::Pending(std::thread::spawn(move || {
+                sha256_file(&path).map_err(|e| format!("{}: {e}", path.display()))
+            }));
             (name, sha, opened, contacts)
         }
         Source::Bytes(n, bytes) => {
-            let sha = hex::encode(Sha256::digest(&bytes));
+            let sha = FileHash::Ready(hex::encode(Sha256::digest(&bytes)));
             let contacts = if clientele_pack::has_contacts_bytes(n, &bytes) {
                 Some(
                     clientele_pack::open_bytes(n, bytes.clone(), Tab::Contacts, opts.lang)
@@ -204,13 +209,31 @@ pub fn run(
             (n.to_string(), sha, opened, contacts)
         }
     };
-    run_opened(store, &name, &sha, opened, contacts, opts, progress)
+    run_opened(store, &name, sha, opened, contacts, opts, progress)
+}
+
+/// The SHA-256 of the input: known, or being computed on another thread.
+enum FileHash {
+    Ready(String),
+    Pending(std::thread::JoinHandle<Result<String, String>>),
+}
+
+impl FileHash {
+    fn wait(self) -> Result<String, RunError> {
+        match self {
+            FileHash::Ready(s) => Ok(s),
+            FileHash::Pending(h) => h
+                .join()
+                .map_err(|_| RunError::Io("the file hash failed".into()))?
+                .map_err(RunError::Io),
+        }
+    }
 }
 
 fn run_opened(
     store: &dyn Store,
     name: &str,
-    sha: &str,
+    sha: FileHash,
     opened: Opened,
     contacts: Option<Opened>,
     opts: &RunOptions,
@@ -254,7 +277,7 @@ fn run_opened(
     let mut importer = Importer::new(
         store,
         name,
-        sha,
+        "",
         ImportOptions {
             dry_run: opts.dry_run,
             skip_invalid: opts.skip_invalid,
@@ -392,6 +415,7 @@ fn run_opened(
         import_contacts(&mut importer, c, opts.lang, &mut issues)?;
     }
     let counts = importer.counts();
+    importer.set_sha256(sha.wait()?);
     let outcome = importer.finish()?;
 
     report.rows = counts.rows;

@@ -43,12 +43,14 @@ pub trait ImportTx {
     /// Insert the contacts of the pack's Contacts tab, each linked to a customer. Called once,
     /// after the last customer row and before [`ImportTx::finish`].
     fn insert_contacts(&mut self, contacts: Vec<(Contact, CustomerLink)>) -> Result<()>;
-    /// Give accounts to the customers inserted without one, record the import and commit
-    /// (or roll everything back when `commit` is false). Returns the import id when committed.
+    /// Give accounts to the customers inserted without one, record the import (with the
+    /// file's SHA-256) and commit (or roll everything back when `commit` is false). Returns
+    /// the import id when committed.
     fn finish(
         self: Box<Self>,
         settings: &Settings,
         counts: &Counts,
+        sha256: &str,
         commit: bool,
     ) -> Result<Option<i64>>;
 }
@@ -215,6 +217,7 @@ pub fn parse(cells: Cells) -> Box<Parsed> {
 pub struct Importer<'a> {
     tx: Box<dyn ImportTx + 'a>,
     settings: Settings,
+    sha256: String,
     opts: ImportOptions,
     lookups: bool,
     accounts: HashMap<Box<str>, u32>,
@@ -244,6 +247,7 @@ impl<'a> Importer<'a> {
         Ok(Importer {
             tx,
             settings,
+            sha256: sha256.to_string(),
             opts,
             lookups,
             accounts: HashMap::default(),
@@ -300,6 +304,12 @@ impl<'a> Importer<'a> {
     /// Tell the backend which fields the file carries.
     pub fn file_columns(&mut self, present: &[bool; clientele_core::N_FIELDS]) {
         self.tx.columns_hint(present);
+    }
+
+    /// The file's SHA-256, when it was not known at [`Importer::new`] (it is computed on
+    /// another thread while the rows are read).
+    pub fn set_sha256(&mut self, sha256: String) {
+        self.sha256 = sha256;
     }
 
     /// Counts so far.
@@ -454,7 +464,9 @@ impl<'a> Importer<'a> {
             let contacts = std::mem::take(&mut self.contacts);
             self.tx.insert_contacts(contacts)?;
         }
-        let id = self.tx.finish(&self.settings, &self.counts, commit)?;
+        let id = self
+            .tx
+            .finish(&self.settings, &self.counts, &self.sha256, commit)?;
         Ok(ImportOutcome {
             counts: self.counts,
             imported: id.is_some(),

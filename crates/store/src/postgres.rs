@@ -1099,6 +1099,7 @@ impl ImportTx for PgImport {
         mut self: Box<Self>,
         settings: &Settings,
         counts: &Counts,
+        sha256: &str,
         commit: bool,
     ) -> Result<Option<i64>> {
         if !commit {
@@ -1106,11 +1107,12 @@ impl ImportTx for PgImport {
             return Ok(None);
         }
         self.flush()?;
-        let (import_id, unnumbered, settings, counts) = (
+        let (import_id, unnumbered, settings, counts, sha256) = (
             self.import_id,
             std::mem::take(&mut self.unnumbered),
             settings.clone(),
             *counts,
+            sha256.to_string(),
         );
         self.run(move |c| {
             if !unnumbered.is_empty() {
@@ -1130,8 +1132,8 @@ impl ImportTx for PgImport {
             }
             let n = |v: u64| v as i64;
             c.execute(
-                "UPDATE imports SET created = $2, updated = $3, unchanged = $4, rejected = $5, contacts = $6, at = $7 WHERE id = $1",
-                &[&import_id, &n(counts.create), &n(counts.update), &n(counts.unchanged), &n(counts.invalid), &n(counts.contacts), &crate::now()],
+                "UPDATE imports SET created = $2, updated = $3, unchanged = $4, rejected = $5, contacts = $6, at = $7, sha256 = $8 WHERE id = $1",
+                &[&import_id, &n(counts.create), &n(counts.update), &n(counts.unchanged), &n(counts.invalid), &n(counts.contacts), &crate::now(), &sha256],
             )?;
             record_change(c, "all", import_id)?;
             c.batch_execute("COMMIT")?;

@@ -623,7 +623,9 @@ fn enter_rollback_journal(c: &Connection) -> bool {
 /// over (and back to WAL after an exclusive import).
 fn restore_settings(c: &Connection, rollback_journal: bool) {
     // Speed settings: a failure leaves temporary files on disk, still correct.
-    let _ = c.execute_batch("PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768");
+    let _ = c.execute_batch(
+        "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768; PRAGMA threads = 0",
+    );
     if rollback_journal {
         // Should this fail, the next connection's `init_connection` switches back to WAL.
         let _ = c.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
@@ -789,6 +791,10 @@ impl ImportTx for SqliteImport {
             // and the DDL is part of the transaction (rolled back with it).
             self.conn
                 .execute_batch("DROP INDEX customers_account; DROP INDEX customers_siret;")?;
+            // Rows are only appended now (no index, no look-up): a small page cache holds
+            // the path being written as well as a large one, and keeps the import's memory
+            // down while the engine's in-file tables grow.
+            self.conn.execute_batch("PRAGMA cache_size = -4096")?;
             self.rebuild_indexes = true;
         }
         Ok(n as u64)
@@ -892,6 +898,7 @@ impl ImportTx for SqliteImport {
         mut self: Box<Self>,
         settings: &Settings,
         counts: &Counts,
+        sha256: &str,
         commit: bool,
     ) -> Result<Option<i64>> {
         self.done = true;
@@ -907,7 +914,9 @@ impl ImportTx for SqliteImport {
         if self.rebuild_indexes {
             // The sort of each index build may use as much memory as the page cache: a
             // smaller cache for these two statements keeps the import's peak down.
-            self.conn.execute_batch("PRAGMA cache_size = -8192")?;
+            // By then the parsing thread is done: the sorts may use a second core.
+            self.conn
+                .execute_batch("PRAGMA cache_size = -8192; PRAGMA threads = 2")?;
             for st in schema::create_statements(Dialect::Sqlite) {
                 if st.starts_with("CREATE UNIQUE INDEX customers_account")
                     || st.starts_with("CREATE INDEX customers_siret")
@@ -931,8 +940,8 @@ impl ImportTx for SqliteImport {
             }
         }
         self.conn.execute(
-            "UPDATE imports SET created = ?2, updated = ?3, unchanged = ?4, rejected = ?5, contacts = ?6, at = ?7 WHERE id = ?1",
-            params![self.import_id, counts.create as i64, counts.update as i64, counts.unchanged as i64, counts.invalid as i64, counts.contacts as i64, crate::now()],
+            "UPDATE imports SET created = ?2, updated = ?3, unchanged = ?4, rejected = ?5, contacts = ?6, at = ?7, sha256 = ?8 WHERE id = ?1",
+            params![self.import_id, counts.create as i64, counts.update as i64, counts.unchanged as i64, counts.invalid as i64, counts.contacts as i64, crate::now(), sha256],
         )?;
         record_change(&self.conn, "all", self.import_id)?;
         self.conn.execute_batch("COMMIT")?;
