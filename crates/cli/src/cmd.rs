@@ -180,7 +180,8 @@ fn import(cli: &Cli, lang: Lang, file: &Path, format: Output, opts: RunOptions) 
 }
 
 fn print_report(r: &clientele_import::Report, format: Output, lang: Lang) {
-    let mut out = std::io::stdout().lock();
+    // Buffered: stdout flushes at every line, and a report can have a hundred thousand.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let res = match format {
         Output::Json => serde_json::to_writer_pretty(&mut out, r)
             .map_err(std::io::Error::other)
@@ -191,7 +192,8 @@ fn print_report(r: &clientele_import::Report, format: Output, lang: Lang) {
             lang,
             std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
         ),
-    };
+    }
+    .and_then(|()| out.flush());
     if let Err(e) = res {
         eprintln!("clientele: cannot print the report: {e}");
     }
