@@ -13,6 +13,7 @@ use clientele_core::model::{Customer, Record, Values};
 use clientele_core::validate::{self, Cells};
 use clientele_core::F;
 use std::collections::HashMap as StdMap;
+use std::hash::BuildHasher;
 
 /// The engine's look-up tables hash a key per row: foldhash (randomly seeded, so a crafted
 /// file cannot make them degenerate) costs a fraction of the standard SipHash.
@@ -220,7 +221,7 @@ pub struct Importer<'a> {
     sha256: String,
     opts: ImportOptions,
     lookups: bool,
-    accounts: HashMap<Box<str>, u32>,
+    accounts: FirstRows,
     sirets: HashMap<u64, u32>,
     counts: Counts,
     writing: bool,
@@ -250,7 +251,7 @@ impl<'a> Importer<'a> {
             sha256: sha256.to_string(),
             opts,
             lookups,
-            accounts: HashMap::default(),
+            accounts: FirstRows::default(),
             sirets: HashMap::default(),
             counts: Counts::default(),
             writing: !opts.dry_run,
@@ -276,7 +277,7 @@ impl<'a> Importer<'a> {
                 return Ok(Some(l.clone()));
             }
         }
-        if self.accounts.contains_key(link) {
+        if self.accounts.get(link).is_some() {
             return Ok(Some(CustomerLink::Account(link.to_string())));
         }
         Ok(self
@@ -332,7 +333,7 @@ impl<'a> Importer<'a> {
         // The same account twice in one file: the later row is in error.
         let mut duplicate = false;
         if let Some(a) = &account {
-            if let Some(first) = self.accounts.get(a.as_str()) {
+            if let Some(first) = self.accounts.first_or_insert(a, row) {
                 issues.push(FieldIssue::new(
                     F::customerAccount,
                     Problem::DuplicateInFile,
@@ -340,8 +341,6 @@ impl<'a> Importer<'a> {
                     first.to_string(),
                 ));
                 duplicate = true;
-            } else {
-                self.accounts.insert(a.as_str().into(), row);
             }
         }
         if let Some(siret) = siret.as_deref() {
@@ -455,7 +454,7 @@ impl<'a> Importer<'a> {
     pub fn finish(mut self) -> Result<ImportOutcome> {
         // Every row has been seen: the in-file look-up tables (about a hundred bytes a row)
         // go before the backend builds its indexes, so the two peaks do not add up.
-        self.accounts = HashMap::default();
+        self.accounts = FirstRows::default();
         self.sirets = HashMap::default();
         self.rows = None;
         let clean = self.counts.invalid == 0 && self.invalid_contacts == 0;
@@ -475,7 +474,91 @@ impl<'a> Importer<'a> {
     }
 }
 
+/// The first row of each account of the file. A map of boxed strings took about 90 bytes
+/// an account (with its growth, a third of a million-row import's memory); here the
+/// accounts sit end to end in one buffer and the table holds only their numbers.
+#[derive(Default)]
+struct FirstRows {
+    /// The accounts, end to end.
+    bytes: String,
+    /// End of each account in `bytes` (its start is the previous end).
+    ends: Vec<usize>,
+    /// Row of each account.
+    rows: Vec<u32>,
+    /// Account numbers (indexes of `ends`), hashed by their text.
+    table: hashbrown::HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
+}
+
+/// Account `i` of a [`FirstRows`].
+fn nth<'a>(bytes: &'a str, ends: &[usize], i: u32) -> &'a str {
+    let i = i as usize;
+    let start = if i == 0 { 0 } else { ends[i - 1] };
+    &bytes[start..ends[i]]
+}
+
+impl FirstRows {
+    /// The first row of `account`, if seen.
+    fn get(&self, account: &str) -> Option<u32> {
+        let hash = self.hasher.hash_one(account);
+        self.table
+            .find(hash, |&i| nth(&self.bytes, &self.ends, i) == account)
+            .map(|&i| self.rows[i as usize])
+    }
+
+    /// The first row of `account`; when it is new, `row` becomes its first and None comes
+    /// back.
+    fn first_or_insert(&mut self, account: &str, row: u32) -> Option<u32> {
+        let hash = self.hasher.hash_one(account);
+        let FirstRows {
+            bytes,
+            ends,
+            rows,
+            table,
+            hasher,
+        } = self;
+        let text = |i: u32| nth(bytes, ends, i);
+        if let Some(&i) = table.find(hash, |&i| text(i) == account) {
+            return Some(rows[i as usize]);
+        }
+        // More than 4 billion rows do not fit a spreadsheet row number anyway.
+        let n = u32::try_from(ends.len()).unwrap_or(u32::MAX);
+        let rehash = |&i: &u32| hasher.hash_one(text(i));
+        table.insert_unique(hash, n, rehash);
+        bytes.push_str(account);
+        ends.push(bytes.len());
+        rows.push(row);
+        None
+    }
+}
+
 /// Order issues by field (column order), errors first.
 pub fn sort_issues(issues: &mut [FieldIssue]) {
     issues.sort_by_key(|i| (i.field, i.severity()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FirstRows;
+
+    #[test]
+    fn first_rows_remember_the_first_row_of_each_account() {
+        let mut seen = FirstRows::default();
+        // Enough accounts for the table to grow several times (entries are re-hashed from
+        // the buffer then).
+        for i in 0..50_000u32 {
+            assert_eq!(seen.first_or_insert(&format!("CL{i:06}"), i + 2), None);
+        }
+        assert_eq!(seen.first_or_insert("CL000000", 90_000), Some(2));
+        assert_eq!(seen.first_or_insert("CL049999", 90_001), Some(50_001));
+        assert_eq!(seen.get("CL012345"), Some(12_347));
+        assert_eq!(seen.get("CL0123"), None);
+        // Accounts that are prefixes of one another stay apart.
+        assert_eq!(seen.first_or_insert("CL0", 7), None);
+        assert_eq!(seen.first_or_insert("CL", 8), None);
+        assert_eq!(seen.get("CL0"), Some(7));
+        assert_eq!(seen.get("CL"), Some(8));
+        assert_eq!(seen.first_or_insert("Élan", 9), None);
+        assert_eq!(seen.get("Élan"), Some(9));
+    }
 }
