@@ -298,7 +298,7 @@ fn run_opened(
 
     // Parse cells on a second thread while this one talks to the database. Rows travel in
     // batches: a message per row costs a wake-up of the other thread (a futex call) per row.
-    let (tx, rx) = mpsc::sync_channel::<Vec<Result<(RawRow, Box<Parsed>), PackError>>>(
+    let (tx, rx) = mpsc::sync_channel::<Vec<Result<(RawRow, Parsed), PackError>>>(
         PARSED_IN_FLIGHT / PARSED_BATCH,
     );
     let all_columns = opened.columns.clone();

@@ -126,15 +126,18 @@ pub struct ImportOutcome {
 /// A row after the per-cell stage.
 #[derive(Debug, Clone)]
 pub struct Parsed {
-    /// Which fields the row carries. The values of those fields are not kept here but in
-    /// the fresh customer below (moved, not copied: one allocation less per cell); see
+    /// Which fields the row carries. Their values are not kept in a record but in the
+    /// fresh customer below (moved, not copied: one allocation less per cell); see
     /// [`Parsed::text`] and [`Parsed::into_record`].
-    record: Record,
+    present: [bool; clientele_core::N_FIELDS],
     /// Issues of the cells.
     pub issues: Vec<FieldIssue>,
-    /// The row as a new customer, and the cross-field issues it would have as one: computed
-    /// ahead on the parsing thread, since most rows create customers.
-    fresh: (Customer, Vec<FieldIssue>),
+    /// The row as a new customer, computed ahead on the parsing thread since most rows
+    /// create customers. Boxed: a customer is over a kilobyte, and on its way to the
+    /// database it would otherwise be copied at every move.
+    fresh: Box<Customer>,
+    /// The cross-field issues the row has as a new customer.
+    cross: Vec<FieldIssue>,
     /// Search text of the fresh customer.
     search: String,
 }
@@ -142,8 +145,8 @@ pub struct Parsed {
 impl Parsed {
     /// Text value of a field the row carries (None when absent, blank or invalid).
     pub fn text(&self, f: F) -> Option<&str> {
-        if self.record.present[f.idx()] {
-            self.fresh.0.text(f)
+        if self.present[f.idx()] {
+            self.fresh.text(f)
         } else {
             None
         }
@@ -152,22 +155,22 @@ impl Parsed {
     /// The values of the row as a record.
     pub fn into_record(self) -> Record {
         let Parsed {
-            mut record,
-            fresh: (mut c, _),
-            ..
+            present, mut fresh, ..
         } = self;
-        restore(&mut record, &mut c);
-        record
+        restore(present, &mut fresh)
     }
 }
 
-/// Move the values of the fields `record` carries from `c` back into `record`.
-fn restore(record: &mut Record, c: &mut Customer) {
+/// The record of the fields `present` marks, their values moved back out of `c`.
+fn restore(present: [bool; clientele_core::N_FIELDS], c: &mut Customer) -> Record {
+    let mut record = Record::empty();
+    record.present = present;
     move_present(
         &record.present,
         (&mut c.values, &mut c.e164),
         (&mut record.values, &mut record.e164),
     );
+    record
 }
 
 /// Move the values (and E.164 forms) of the `present` fields from one value set to another,
@@ -191,10 +194,10 @@ fn move_present(
 
 /// Per-cell stage (and the cross-field rules as if the row were a new customer); safe to
 /// run on any thread.
-pub fn parse(cells: Cells) -> Box<Parsed> {
+pub fn parse(cells: Cells) -> Parsed {
     let (mut record, mut issues) = validate::parse_cells(cells);
     // `record.merge_into(&Customer::new())`, moving the values instead of copying them.
-    let mut merged = Customer::new();
+    let mut merged = Box::new(Customer::new());
     move_present(
         &record.present,
         (&mut record.values, &mut record.e164),
@@ -205,13 +208,13 @@ pub fn parse(cells: Cells) -> Box<Parsed> {
     validate::check_row(&record, &merged, &mut issues);
     let cross = issues.split_off(n);
     let search = crate::schema::search_text(&merged);
-    // Boxed: a parsed row is about 2 KB, moved several times on its way to the writer.
-    Box::new(Parsed {
-        record,
+    Parsed {
+        present: record.present,
         issues,
-        fresh: (merged, cross),
+        fresh: merged,
+        cross,
         search,
-    })
+    }
 }
 
 /// The import engine.
@@ -319,16 +322,17 @@ impl<'a> Importer<'a> {
     }
 
     /// Take one row (`row` is its spreadsheet number). Returns its outcome and all its issues.
-    pub fn row(&mut self, row: u32, parsed: Box<Parsed>) -> Result<(RowOutcome, Vec<FieldIssue>)> {
+    pub fn row(&mut self, row: u32, parsed: Parsed) -> Result<(RowOutcome, Vec<FieldIssue>)> {
         self.counts.rows += 1;
         let account = parsed.text(F::customerAccount).map(str::to_string);
         let siret = parsed.text(F::registrationNumber).map(str::to_string);
         let Parsed {
-            mut record,
+            mut present,
             mut issues,
-            fresh,
+            mut fresh,
+            cross,
             search,
-        } = *parsed;
+        } = parsed;
 
         // The same account twice in one file: the later row is in error.
         let mut duplicate = false;
@@ -375,23 +379,22 @@ impl<'a> Importer<'a> {
                         label,
                     ));
                     // The blank account cell must not erase the account of the customer found.
-                    record.present[F::customerAccount.idx()] = false;
+                    present[F::customerAccount.idx()] = false;
                     existing = found.into_iter().next();
                 }
             }
         }
         let merged = match &existing {
             Some(base) => {
-                // The row's values are in the fresh customer: back into the record.
-                let (mut values_of, _) = fresh;
-                restore(&mut record, &mut values_of);
+                // The row's values are in the fresh customer: back into a record.
+                let record = restore(present, &mut fresh);
                 let merged = record.merge_into(base);
                 validate::check_row(&record, &merged, &mut issues);
-                merged
+                Box::new(merged)
             }
             None => {
-                issues.extend(fresh.1);
-                fresh.0
+                issues.extend(cross);
+                fresh
             }
         };
         sort_issues(&mut issues);
@@ -424,7 +427,7 @@ impl<'a> Importer<'a> {
                     c.created_at.clone_from(&self.now);
                     c.updated_at.clone_from(&self.now);
                     // `merged` is the fresh customer, whose search text is `search`.
-                    self.tx.insert_searched(c, search)?;
+                    self.tx.insert_searched(*c, search)?;
                 }
                 RowOutcome::Create
             }
