@@ -1155,6 +1155,10 @@ impl ImportTx for PgImport {
             Vec::new()
         };
         self.run(move |c| {
+            if !indexes.is_empty() {
+                // The default sort memory (64 MB) spills a million keys to disk.
+                c.batch_execute("SET LOCAL maintenance_work_mem = '256MB'")?;
+            }
             for st in &indexes {
                 c.batch_execute(st)?;
             }
