@@ -26,6 +26,13 @@ pub trait ImportTx {
     fn columns_hint(&mut self, _present: &[bool; clientele_core::N_FIELDS]) {}
     /// Number of customers before the import (0 lets the engine skip look-ups).
     fn existing_count(&mut self) -> Result<u64>;
+    /// The import will write into an empty table (not called for a dry run): a backend may
+    /// drop its customer indexes now and build them at finish. Returns false when the table
+    /// turned out not to be empty any more (customers written since the count): the import
+    /// then looks customers up as usual.
+    fn bulk_load(&mut self) -> Result<bool> {
+        Ok(true)
+    }
     /// The customer with this account, among those that existed before the import.
     fn find_by_account(&mut self, account: &str) -> Result<Option<Customer>>;
     /// Up to two customers with this SIRET, among those that existed before the import.
@@ -247,7 +254,10 @@ impl<'a> Importer<'a> {
     ) -> Result<Importer<'a>> {
         let settings = store.settings()?;
         let mut tx = store.begin_import(file, sha256)?;
-        let lookups = tx.existing_count()? > 0;
+        let mut lookups = tx.existing_count()? > 0;
+        if !lookups && !opts.dry_run {
+            lookups = !tx.bulk_load()?;
+        }
         Ok(Importer {
             tx,
             settings,

@@ -785,19 +785,22 @@ impl ImportTx for SqliteImport {
             [],
             |r| r.get(0),
         )?;
-        if n == 0 {
-            // Into an empty table, building the indexes once at the end is much cheaper than
-            // maintaining them row by row; the engine checks accounts within the file itself,
-            // and the DDL is part of the transaction (rolled back with it).
-            self.conn
-                .execute_batch("DROP INDEX customers_account; DROP INDEX customers_siret;")?;
-            // Rows are only appended now (no index, no look-up): a small page cache holds
-            // the path being written as well as a large one, and keeps the import's memory
-            // down while the engine's in-file tables grow.
-            self.conn.execute_batch("PRAGMA cache_size = -4096")?;
-            self.rebuild_indexes = true;
-        }
         Ok(n as u64)
+    }
+
+    fn bulk_load(&mut self) -> Result<bool> {
+        // The write lock is held since BEGIN IMMEDIATE: the table is still empty.
+        // Into an empty table, building the indexes once at the end is much cheaper than
+        // maintaining them row by row; the engine checks accounts within the file itself,
+        // and the DDL is part of the transaction (rolled back with it).
+        self.conn
+            .execute_batch("DROP INDEX customers_account; DROP INDEX customers_siret;")?;
+        // Rows are only appended now (no index, no look-up): a small page cache holds the
+        // path being written as well as a large one, and keeps the import's memory down
+        // while the engine's in-file tables grow.
+        self.conn.execute_batch("PRAGMA cache_size = -4096")?;
+        self.rebuild_indexes = true;
+        Ok(true)
     }
 
     fn find_by_account(&mut self, account: &str) -> Result<Option<Customer>> {
