@@ -716,3 +716,43 @@ fn api_store_round_trip() {
         Some("token".to_string())
     );
 }
+
+/// A first import into an empty table builds the customer indexes at its end: they are
+/// there afterwards, and the unique one refuses a second customer with the same account.
+#[test]
+fn bulk_load_rebuilds_the_customer_indexes() {
+    let Some(db) = PgDb::new() else { return };
+    let store = db.open();
+    let rows: Vec<_> = (1..=50u64)
+        .map(|i| {
+            (
+                format!("BULK{i:04}"),
+                format!("Bulk {i}"),
+                siret_vat(i).0,
+                String::new(),
+            )
+        })
+        .collect();
+    let (counts, id) = import_rows(&store, &rows);
+    assert_eq!((counts.create, id.is_some()), (50, true));
+    let mut c = postgres::Client::connect(&db.url, postgres::NoTls).expect("connect");
+    let names: Vec<String> = c
+        .query(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'customers' ORDER BY indexname",
+            &[],
+        )
+        .expect("indexes")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(
+        names.contains(&"customers_account".to_string()),
+        "{names:?}"
+    );
+    assert!(names.contains(&"customers_siret".to_string()), "{names:?}");
+    let dup = c.execute(
+        "INSERT INTO customers (\"customerAccount\", created_at, updated_at) VALUES ('BULK0001', 'x', 'x')",
+        &[],
+    );
+    assert!(dup.is_err(), "the account index is unique again");
+}
