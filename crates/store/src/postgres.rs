@@ -21,8 +21,8 @@ use r2d2_postgres::PostgresConnectionManager;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-/// Schema version written in `meta` under `schema_version`.
-const SCHEMA_VERSION: i64 = 2;
+// The schema version is written in `meta` under `schema_version`.
+use crate::schema::SCHEMA_VERSION;
 
 // Advisory lock keys (arbitrary constants, "Cl" + a number). Transaction-scoped: a crashed
 // client's locks go with its connection.
@@ -123,14 +123,11 @@ impl PgStore {
                 "the database was written by a newer Clientèle (schema {version})"
             )));
         }
-        if version < 1 {
-            for s in schema::create_statements(Dialect::Postgres) {
-                tx.batch_execute(&s)?;
-            }
-        }
-        if version < 2 {
-            for s in schema::web_statements(Dialect::Postgres) {
-                tx.batch_execute(&s)?;
+        for (target, statements) in schema::migrations(Dialect::Postgres) {
+            if version < target {
+                for s in statements {
+                    tx.batch_execute(&s)?;
+                }
             }
         }
         if version < SCHEMA_VERSION {

@@ -104,6 +104,15 @@ pub fn create_statements(d: Dialect) -> Vec<String> {
     ]
 }
 
+/// The schema version a database is brought to.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// Every migration in order: the version it brings the database to and its statements.
+/// Both backends apply those above the database's version, then record [`SCHEMA_VERSION`].
+pub fn migrations(d: Dialect) -> [(i64, Vec<String>); SCHEMA_VERSION as usize] {
+    [(1, create_statements(d)), (2, web_statements(d))]
+}
+
 /// Statements of schema version 2: web sessions and uploaded packs (kept in the database
 /// so that any of several servers can answer the next page).
 pub fn web_statements(d: Dialect) -> Vec<String> {

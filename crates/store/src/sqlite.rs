@@ -13,8 +13,8 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 
-/// Schema version written in `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 2;
+// The schema version is written in `PRAGMA user_version`.
+use crate::schema::SCHEMA_VERSION;
 
 /// A SQLite database.
 pub struct SqliteStore {
@@ -92,26 +92,18 @@ impl SqliteStore {
                 "the database was written by a newer Clientèle (schema {version})"
             )));
         }
-        if version < 1 {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            // Another process may have created it while we waited for the lock.
-            let v: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            if v < 1 {
-                for s in schema::create_statements(Dialect::Sqlite) {
-                    tx.execute(&s, [])?;
-                }
-                tx.execute_batch("PRAGMA user_version = 1")?;
+        for (target, statements) in schema::migrations(Dialect::Sqlite) {
+            if version >= target {
+                continue;
             }
-            tx.commit()?;
-        }
-        if version < 2 {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            // Another process may have migrated it while we waited for the lock.
             let v: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-            if v < 2 {
-                for s in schema::web_statements(Dialect::Sqlite) {
+            if v < target {
+                for s in statements {
                     tx.execute(&s, [])?;
                 }
-                tx.execute_batch("PRAGMA user_version = 2")?;
+                tx.execute_batch(&format!("PRAGMA user_version = {target}"))?;
             }
             tx.commit()?;
         }
