@@ -334,8 +334,6 @@ impl<'a> Importer<'a> {
     /// Take one row (`row` is its spreadsheet number). Returns its outcome and all its issues.
     pub fn row(&mut self, row: u32, parsed: Parsed) -> Result<(RowOutcome, Vec<FieldIssue>)> {
         self.counts.rows += 1;
-        let account = parsed.text(F::customerAccount).map(str::to_string);
-        let siret = parsed.text(F::registrationNumber).map(str::to_string);
         let Parsed {
             mut present,
             mut issues,
@@ -343,21 +341,31 @@ impl<'a> Importer<'a> {
             cross,
             search,
         } = parsed;
+        // Borrowed from the fresh customer (no copy per row) until it is merged.
+        let carried = |f: F| {
+            if present[f.idx()] {
+                fresh.text(f)
+            } else {
+                None
+            }
+        };
+        let (account, siret) = (carried(F::customerAccount), carried(F::registrationNumber));
+        let has_account = account.is_some();
 
         // The same account twice in one file: the later row is in error.
         let mut duplicate = false;
-        if let Some(a) = &account {
+        if let Some(a) = account {
             if let Some(first) = self.accounts.first_or_insert(a, row) {
                 issues.push(FieldIssue::new(
                     F::customerAccount,
                     Problem::DuplicateInFile,
-                    a.clone(),
+                    a,
                     first.to_string(),
                 ));
                 duplicate = true;
             }
         }
-        if let Some(siret) = siret.as_deref() {
+        if let Some(siret) = siret {
             if let Ok(key) = siret.parse::<u64>() {
                 match self.sirets.get(&key) {
                     Some(first) => issues.push(FieldIssue::new(
@@ -376,9 +384,9 @@ impl<'a> Importer<'a> {
         // Find the customer this row updates.
         let mut existing = None;
         if self.lookups && !duplicate {
-            if let Some(a) = &account {
+            if let Some(a) = account {
                 existing = self.tx.find_by_account(a)?;
-            } else if let Some(siret) = siret.as_deref() {
+            } else if let Some(siret) = siret {
                 let found = self.tx.find_by_siret(siret)?;
                 if let [one] = found.as_slice() {
                     let label = one.text(F::customerAccount).unwrap_or_default().to_string();
@@ -419,14 +427,15 @@ impl<'a> Importer<'a> {
         }
         self.counts.valid += 1;
         if let Some(rows) = &mut self.rows {
-            let link = match (&existing, &account) {
+            // Without an existing customer, `merged` is the fresh one: the row's account.
+            let link = match (&existing, merged.text(F::customerAccount)) {
                 (Some(c), _) => CustomerLink::Id(c.id),
-                (None, Some(a)) => CustomerLink::Account(a.clone()),
-                (None, None) => CustomerLink::Unnumbered(self.unnumbered),
+                (None, Some(a)) if has_account => CustomerLink::Account(a.to_string()),
+                (None, _) => CustomerLink::Unnumbered(self.unnumbered),
             };
             rows.insert(row, link);
         }
-        if existing.is_none() && account.is_none() {
+        if existing.is_none() && !has_account {
             self.unnumbered += 1;
         }
         let outcome = match existing {
