@@ -699,55 +699,41 @@ impl SqliteImport {
         if self.pending.is_empty() {
             return Ok(());
         }
-        // A value in a column left out of the statement would be lost: write all columns.
-        let all = all_columns();
-        let keep =
-            if self.keep.len() == all.len() || self.pending.iter().all(|c| fits(c, &self.kept)) {
-                &self.keep
-            } else {
-                &all
-            };
-        if self.pending.len() == BATCH && keep.len() == self.keep.len() {
-            // The common case: a full batch through the statement prepared once, text bound
-            // without copies.
-            if self.bulk.is_none() {
-                self.bulk = Some(BulkStatement::prepare(&self.conn, &self.insert_batch)?);
-            }
-            let (pending, searches, keep, id) =
-                (&self.pending, &self.searches, &self.keep, self.import_id);
-            let values = pending.iter().zip(searches).flat_map(|(c, s)| {
-                keep.iter()
-                    .map(move |&i| column_value(c, i, s.as_str(), id))
-            });
-            if let Some(bulk) = self.bulk.as_mut() {
-                bulk.execute(values)?;
-            }
-            self.pending.clear();
-            self.searches.clear();
-            return Ok(());
+        // A value in a column left out of the statement would be lost: then write all columns.
+        let n_columns = self.kept.len();
+        let narrow =
+            self.keep.len() == n_columns || self.pending.iter().all(|c| fits(c, &self.kept));
+        let all;
+        let keep: &[usize] = if narrow {
+            &self.keep
+        } else {
+            all = all_columns();
+            &all
+        };
+        // The common case, a full batch, goes through the statement prepared once; a short
+        // last batch (or one that needs every column) through one prepared for it.
+        let common = narrow && self.pending.len() == BATCH;
+        if common && self.bulk.is_none() {
+            self.bulk = Some(BulkStatement::prepare(&self.conn, &self.insert_batch)?);
         }
-        let params: Vec<ToSqlOutput<'_>> = self
+        let mut once;
+        let stmt = match &mut self.bulk {
+            Some(bulk) if common => bulk,
+            _ => {
+                once = BulkStatement::prepare(
+                    &self.conn,
+                    &insert_batch_sql(self.pending.len(), keep),
+                )?;
+                &mut once
+            }
+        };
+        let id = self.import_id;
+        let values = self
             .pending
             .iter()
-            .flat_map(|c| {
-                let mut p: Vec<Option<ToSqlOutput<'_>>> = customer_params(c, Some(self.import_id))
-                    .into_iter()
-                    .map(Some)
-                    .collect();
-                keep.iter()
-                    .filter_map(move |&i| p.get_mut(i).and_then(Option::take))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        if self.pending.len() == BATCH && keep.len() == self.keep.len() {
-            self.conn
-                .prepare_cached(&self.insert_batch)?
-                .execute(params_from_iter(params))?;
-        } else {
-            self.conn
-                .prepare(&insert_batch_sql(self.pending.len(), keep))?
-                .execute(params_from_iter(params))?;
-        }
+            .zip(&self.searches)
+            .flat_map(|(c, s)| keep.iter().map(move |&i| column_value(c, i, s, id)));
+        stmt.execute(values)?;
         self.pending.clear();
         self.searches.clear();
         Ok(())
