@@ -401,6 +401,21 @@ fn the_sdk_paging_loop_sees_every_customer_once() {
     assert_eq!(found.as_array().map(Vec::len), Some(1));
     let (_, found) = s.get("/api/v1/customers/search?term=customer", &s.read);
     assert_eq!(found.as_array().map(Vec::len), Some(37));
+    // The term also finds a customer by account, SIRET (typed in groups) and VAT number,
+    // whatever the case, and by its name without accents; the name filter looks at the
+    // name only.
+    create(
+        &s,
+        &json!({"customerAccount": "ZX-77", "name": "Électricité Noël",
+                "registrationNumber": "73282932000074", "taxRegistrationNumber": "FR44732829320"}),
+    );
+    for term in ["zx-77", "732%20829%20320", "fr44732", "electricite%20noel"] {
+        let (_, found) = s.get(&format!("/api/v1/customers/search?term={term}"), &s.read);
+        assert_eq!(found[0]["customerAccount"], "ZX-77", "{term}: {found}");
+        assert_eq!(found.as_array().map(Vec::len), Some(1), "{term}");
+    }
+    let (_, p) = s.get("/api/v1/customers?filter[name]=zx-77", &s.read);
+    assert_eq!(p["total"], 0);
 }
 
 fn hostile_input_is_a_clear_4xx_and_changes_nothing() {

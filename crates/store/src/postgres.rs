@@ -1184,12 +1184,10 @@ impl ImportTx for PgImport {
                 c.execute("SELECT pg_advisory_xact_lock($1)", &[&ACCOUNT_LOCK])?;
                 let next = max_account_number(c, &settings)? + 1;
                 let accounts: Vec<String> = (0..unnumbered.len() as u64).map(|i| settings.account(next + i)).collect();
-                // SQLite prepends lower(account): ASCII-only lowering, as to_ascii_lowercase.
-                let prefixes: Vec<String> = accounts.iter().map(|a| format!("{} ", a.to_ascii_lowercase())).collect();
                 c.execute(
-                    "UPDATE customers c SET \"customerAccount\" = t.account, search = t.prefix || c.search \
-                     FROM unnest($1::bigint[], $2::text[], $3::text[]) AS t(id, account, prefix) WHERE c.id = t.id",
-                    &[&unnumbered, &accounts, &prefixes],
+                    "UPDATE customers c SET \"customerAccount\" = t.account \
+                     FROM unnest($1::bigint[], $2::text[]) AS t(id, account) WHERE c.id = t.id",
+                    &[&unnumbered, &accounts],
                 )?;
             }
             let n = |v: u64| v as i64;
