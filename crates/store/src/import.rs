@@ -37,15 +37,12 @@ pub trait ImportTx {
     fn find_by_account(&mut self, account: &str) -> Result<Option<Customer>>;
     /// Up to two customers with this SIRET, among those that existed before the import.
     fn find_by_siret(&mut self, siret: &str) -> Result<Vec<Customer>>;
-    /// Insert a new customer (a blank account is generated at finish). Backends may buffer
-    /// inserts until [`ImportTx::finish`].
-    fn insert(&mut self, c: Customer) -> Result<()>;
-    /// Same as [`ImportTx::insert`], with the customer's [`crate::schema::search_text`]
-    /// already computed (on the parsing thread, off the writing one).
-    fn insert_searched(&mut self, c: Customer, search: String) -> Result<()> {
-        let _ = search;
-        self.insert(c)
-    }
+    /// Insert a new customer (a blank account is generated at finish), created at `now`: the
+    /// engine leaves its `created_at` and `updated_at` empty (every customer of an import
+    /// has the same time; copying it into each would cost two allocations a row). `search`
+    /// is its [`crate::schema::search_text`], computed on the parsing thread. Backends may
+    /// buffer inserts until [`ImportTx::finish`].
+    fn insert(&mut self, c: Box<Customer>, search: String, now: &str) -> Result<()>;
     /// Replace a customer, journaling its previous state.
     fn update(&mut self, before: &Customer, after: &Customer) -> Result<()>;
     /// Insert the contacts of the pack's Contacts tab, each linked to a customer. Called once,
@@ -442,11 +439,8 @@ impl<'a> Importer<'a> {
             None => {
                 self.counts.create += 1;
                 if self.writing {
-                    let mut c = merged;
-                    c.created_at.clone_from(&self.now);
-                    c.updated_at.clone_from(&self.now);
                     // `merged` is the fresh customer, whose search text is `search`.
-                    self.tx.insert_searched(*c, search)?;
+                    self.tx.insert(merged, search, &self.now)?;
                 }
                 RowOutcome::Create
             }

@@ -1054,12 +1054,7 @@ impl ImportTx for PgImport {
         })
     }
 
-    fn insert(&mut self, c: Customer) -> Result<()> {
-        let search = schema::search_text(&c);
-        self.insert_searched(c, search)
-    }
-
-    fn insert_searched(&mut self, c: Customer, search: String) -> Result<()> {
+    fn insert(&mut self, c: Box<Customer>, search: String, now: &str) -> Result<()> {
         let id = self.next_id()?;
         let b = &mut self.customers;
         b.row(self.ncols);
@@ -1075,8 +1070,8 @@ impl ImportTx for PgImport {
             b.text(e.as_deref());
         }
         b.text(Some(&search));
-        b.text(Some(&c.created_at));
-        b.text(Some(&c.updated_at));
+        b.text(Some(now));
+        b.text(Some(now));
         b.int(Some(self.import_id));
         for e in c.e164.iter().flatten() {
             let p = &mut self.phones;
