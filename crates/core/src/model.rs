@@ -3,11 +3,16 @@
 use crate::catalogue::{Default, Kind, F, FIELDS, N_FIELDS};
 use serde_json::{json, Map, Value as Json};
 
+/// Text of a cell or a value: kept inline up to 24 bytes (most cells of a pack: codes,
+/// identifiers, names), so a million-row import does not allocate and free a string per
+/// cell (measured at a tenth of an import's time).
+pub type Str = compact_str::CompactString;
+
 /// A stored field value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Value {
     /// Text (also decimals, codes, identifiers).
-    Text(String),
+    Text(Str),
     /// A whole number.
     Int(i64),
     /// A boolean.
@@ -18,7 +23,7 @@ impl Value {
     /// The value as text (booleans as `1`/`0`, as in the pack).
     pub fn to_text(&self) -> String {
         match self {
-            Value::Text(s) => s.clone(),
+            Value::Text(s) => s.to_string(),
             Value::Int(i) => i.to_string(),
             Value::Bool(b) => if *b { "1" } else { "0" }.to_string(),
         }
@@ -52,7 +57,7 @@ pub fn default_value(f: F) -> Option<Value> {
         Default::None | Default::Generated => None,
         Default::Bool(b) => Some(Value::Bool(b)),
         Default::Int(i) => Some(Value::Int(i)),
-        Default::Text(t) => Some(Value::Text(t.to_string())),
+        Default::Text(t) => Some(Value::Text(t.to_string().into())),
     }
 }
 

@@ -7,7 +7,7 @@
 use crate::catalogue::{fold, Kind, F, FIELDS, N_FIELDS};
 use crate::ident::{self, phone::Phone, vat::VatError};
 use crate::issue::{FieldIssue, Problem};
-use crate::model::{default_value, Customer, Record, Value};
+use crate::model::{default_value, Customer, Record, Str, Value};
 
 /// A raw cell as read from a spreadsheet, a CSV file or a JSON request.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,7 +15,7 @@ pub enum Cell {
     /// Blank.
     Empty,
     /// Text.
-    Text(String),
+    Text(Str),
     /// A number cell.
     Float(f64),
     /// An integer cell.
@@ -34,7 +34,7 @@ impl Cell {
     pub fn display(&self) -> String {
         match self {
             Cell::Empty => String::new(),
-            Cell::Text(s) => s.clone(),
+            Cell::Text(s) => s.to_string(),
             Cell::Float(f) => float_text(*f),
             Cell::Int(i) => i.to_string(),
             Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
@@ -93,7 +93,7 @@ pub fn parse_cells(mut cells: Cells) -> (Record, Vec<FieldIssue>) {
             Parsed::Phone(raw, e164) => {
                 let i = F::PHONES.iter().position(|p| *p == d.id).unwrap_or(0);
                 rec.e164[i] = e164;
-                rec.values[d.id.idx()] = Some(Value::Text(raw));
+                rec.values[d.id.idx()] = Some(Value::Text(raw.into()));
             }
             Parsed::Blank => rec.values[d.id.idx()] = default_value(d.id),
             Parsed::Bad => {}
@@ -145,7 +145,7 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
         if whole {
             Parsed::Keep
         } else {
-            Parsed::Value(Value::Text(t.to_string()))
+            Parsed::Value(Value::Text(Str::from(t)))
         }
     };
     match kind {
@@ -158,30 +158,31 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
         Kind::Account | Kind::Text(_) => own(text),
         Kind::LegalForm => match ident::legal_form::normalise(text) {
             Some(n) if n == text => own(text),
-            Some(n) => Parsed::Value(Value::Text(n.to_string())),
+            Some(n) => Parsed::Value(Value::Text(Str::from(n))),
             None if text.chars().count() <= 64 => own(text),
             None => bad(Problem::TooLong, "64 characters at most"),
         },
         Kind::Siret => match parse_siret(cell, text) {
             Ok(v) if v == text => own(text),
-            Ok(v) => Parsed::Value(Value::Text(v)),
+            Ok(v) => Parsed::Value(Value::Text(v.into())),
             Err((p, d)) => bad(p, &d),
         },
         Kind::Vat => match ident::vat::validate(text) {
-            Ok(v) => Parsed::Value(Value::Text(v.number)),
+            Ok(v) if v.number == text => own(text),
+            Ok(v) => Parsed::Value(Value::Text(v.number.into())),
             Err(VatError::Country) => bad(Problem::Country, ""),
             Err(VatError::Invalid) => bad(Problem::Invalid, " (wrong format for that country)"),
             Err(VatError::Checksum) => bad(Problem::Checksum, ""),
         },
         Kind::Capital => match parse_capital(cell, text) {
-            Some(v) => Parsed::Value(Value::Text(v)),
+            Some(v) => Parsed::Value(Value::Text(v.into())),
             None => bad(
                 Problem::Invalid,
                 " (expected an amount ≥ 0, e.g. 10 000 or 10000,50)",
             ),
         },
         Kind::Naf => match ident::naf::normalise(text) {
-            Some(v) => Parsed::Value(Value::Text(v)),
+            Some(v) => Parsed::Value(Value::Text(v.into())),
             None => bad(Problem::Invalid, " (expected a NAF code such as 62.01Z)"),
         },
         Kind::Int(min, max) => match parse_int(cell, text) {
@@ -201,7 +202,7 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
             if text.len() == 4 && text.bytes().all(|b| b.is_ascii_digit()) {
                 let padded = format!("0{text}");
                 issues.push(FieldIssue::new(f, Problem::Padded, raw, padded.clone()));
-                Parsed::Value(Value::Text(padded))
+                Parsed::Value(Value::Text(padded.into()))
             } else {
                 own(text)
             }
@@ -216,7 +217,8 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
             }
         }
         Kind::Url => match parse_url(text) {
-            Some(u) => Parsed::Value(Value::Text(u)),
+            Some(u) if u == text => own(text),
+            Some(u) => Parsed::Value(Value::Text(u.into())),
             None => bad(
                 Problem::Invalid,
                 " (expected a web address such as https://www.example.fr)",

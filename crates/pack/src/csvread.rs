@@ -215,8 +215,8 @@ pub(crate) fn open_text(
                             // The input is valid UTF-8 (checked or decoded); the lossy path
                             // is only a guard, and a slower one.
                             Cell::Text(match std::str::from_utf8(f) {
-                                Ok(t) => t.to_owned(),
-                                Err(_) => String::from_utf8_lossy(f).into_owned(),
+                                Ok(t) => t.into(),
+                                Err(_) => String::from_utf8_lossy(f).into(),
                             })
                         }
                     })

@@ -201,9 +201,9 @@ fn from_ref(d: &DataRef<'_>) -> Cell {
         DataRef::Int(i) => Cell::Int(*i),
         DataRef::Float(f) => Cell::Float(*f),
         DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => {
-            Cell::Text(s.clone())
+            Cell::Text(s.clone().into())
         }
-        DataRef::SharedString(s) => Cell::Text((*s).to_string()),
+        DataRef::SharedString(s) => Cell::Text((*s).into()),
         DataRef::Bool(b) => Cell::Bool(*b),
         DataRef::DateTime(dt) => Cell::Float(dt.as_f64()),
         DataRef::Error(e) => Cell::Error(e.to_string()),
@@ -216,7 +216,9 @@ fn from_data(d: &Data) -> Cell {
     match d {
         Data::Int(i) => Cell::Int(*i),
         Data::Float(f) => Cell::Float(*f),
-        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => {
+            Cell::Text(s.as_str().into())
+        }
         Data::Bool(b) => Cell::Bool(*b),
         Data::DateTime(dt) => Cell::Float(dt.as_f64()),
         Data::Error(e) => Cell::Error(e.to_string()),

@@ -301,14 +301,20 @@ fn write_cell(
         (Cell::Empty, Some(f)) => {
             ws.write_blank(row, col, f)?;
         }
-        (Cell::Text(s) | Cell::Error(s), None) => {
+        (Cell::Text(s), None) => {
             ws.write_string(row, col, truncate_for_xlsx(s))?;
         }
-        (Cell::Text(s) | Cell::Error(s), Some(f)) => {
+        (Cell::Error(s), None) => {
+            ws.write_string(row, col, truncate_for_xlsx(s))?;
+        }
+        (Cell::Text(s), Some(f)) => {
+            ws.write_string_with_format(row, col, truncate_for_xlsx(s), f)?;
+        }
+        (Cell::Error(s), Some(f)) => {
             ws.write_string_with_format(row, col, truncate_for_xlsx(s), f)?;
         }
         (Cell::Float(x), f) if !x.is_finite() => {
-            write_cell(ws, row, col, &Cell::Text(float_text(*x)), f)?
+            write_cell(ws, row, col, &Cell::Text(float_text(*x).into()), f)?
         }
         (Cell::Float(x), None) => {
             ws.write_number(row, col, *x)?;

@@ -8,7 +8,7 @@ use clientele_pack::{has_contacts, open, open_bytes, PackError, Tab, CONTACT_FIE
 use common::*;
 
 fn text(s: &str) -> Cell {
-    Cell::Text(s.to_string())
+    Cell::Text(s.to_string().into())
 }
 
 #[test]

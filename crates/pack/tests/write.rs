@@ -18,7 +18,7 @@ use std::io::Cursor;
 fn sample_customers() -> Vec<Customer> {
     let mut a = Customer::new();
     let set = |c: &mut Customer, f: F, v: Value| c.values[f.idx()] = Some(v);
-    let t = |s: &str| Value::Text(s.to_string());
+    let t = |s: &str| Value::Text(s.to_string().into());
     set(&mut a, F::customerAccount, t("CL0001"));
     set(&mut a, F::name, t("=SUM(1)"));
     set(&mut a, F::registrationNumber, t("00012345600013"));

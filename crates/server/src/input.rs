@@ -101,7 +101,7 @@ impl FromRequest<ApiContext> for Input {
 pub fn cell_of(v: &Json) -> Option<Cell> {
     Some(match v {
         Json::Null => Cell::Empty,
-        Json::String(s) => Cell::Text(s.clone()),
+        Json::String(s) => Cell::Text(s.as_str().into()),
         Json::Bool(b) => Cell::Bool(*b),
         Json::Number(n) => match n.as_i64() {
             Some(i) => Cell::Int(i),

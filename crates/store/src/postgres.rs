@@ -157,7 +157,8 @@ fn customer_from_row(r: &Row) -> Result<Customer> {
                 }
             })
         } else {
-            r.try_get::<_, Option<String>>(i + 1)?.map(Value::Text)
+            r.try_get::<_, Option<&str>>(i + 1)?
+                .map(|t| Value::Text(t.into()))
         };
     }
     let n = FIELDS.len() + 1;
@@ -629,7 +630,7 @@ fn create_once(
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&ACCOUNT_LOCK])?;
         let s = settings_of(&mut tx)?;
         let next = max_account_number(&mut tx, &s)? + 1;
-        cust.values[F::customerAccount.idx()] = Some(Value::Text(s.account(next)));
+        cust.values[F::customerAccount.idx()] = Some(Value::Text(s.account(next).into()));
         // An uncommitted import may hold this account: do not wait for it while holding
         // the account lock (its finish needs the lock: that would deadlock); retry instead.
         tx.batch_execute("SET LOCAL lock_timeout = '200ms'")?;

@@ -311,7 +311,7 @@ pub fn to_journal(c: &Customer) -> String {
     for d in FIELDS {
         let v = match c.get(d.id) {
             None => Json::Null,
-            Some(Value::Text(s)) => Json::String(s.clone()),
+            Some(Value::Text(s)) => Json::String(s.to_string()),
             Some(Value::Int(i)) => Json::from(*i),
             Some(Value::Bool(b)) => Json::from(*b),
         };
@@ -332,7 +332,7 @@ pub fn from_journal(c: &mut Customer, s: &str) -> Option<()> {
     let j: Json = serde_json::from_str(s).ok()?;
     for d in FIELDS {
         c.values[d.id.idx()] = match &j[d.pack_key] {
-            Json::String(s) => Some(Value::Text(s.clone())),
+            Json::String(s) => Some(Value::Text(s.clone().into())),
             Json::Bool(b) => Some(Value::Bool(*b)),
             Json::Number(n) => n.as_i64().map(Value::Int),
             _ => None,

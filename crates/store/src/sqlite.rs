@@ -129,8 +129,8 @@ fn customer_from_row(r: &Row) -> rusqlite::Result<Customer> {
                 Some(Value::Bool(n != 0))
             }
             ValueRef::Integer(n) => Some(Value::Int(n)),
-            ValueRef::Text(t) => Some(Value::Text(String::from_utf8_lossy(t).into_owned())),
-            ValueRef::Real(f) => Some(Value::Text(f.to_string())),
+            ValueRef::Text(t) => Some(Value::Text(String::from_utf8_lossy(t).into())),
+            ValueRef::Real(f) => Some(Value::Text(f.to_string().into())),
             ValueRef::Blob(_) => None,
         };
         c.values[i] = v;
@@ -379,7 +379,7 @@ impl Store for SqliteStore {
             // The write lock is held (BEGIN IMMEDIATE), so no one else can take this number.
             let s = settings_of(&tx)?;
             let next = max_account_number(&tx, &s)? + 1;
-            cust.values[F::customerAccount.idx()] = Some(Value::Text(s.account(next)));
+            cust.values[F::customerAccount.idx()] = Some(Value::Text(s.account(next).into()));
         }
         tx.prepare_cached(&insert_sql())?
             .execute(params_from_iter(customer_params(&cust, None)))?;

@@ -138,7 +138,7 @@ fn cells(fields: &[(F, &str)]) -> Cells {
         c[f.idx()] = Some(if v.is_empty() {
             Cell::Empty
         } else {
-            Cell::Text((*v).to_string())
+            Cell::Text((*v).to_string().into())
         });
     }
     c
