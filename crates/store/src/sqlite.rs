@@ -708,6 +708,29 @@ fn column_value<'a>(
 }
 
 impl SqliteImport {
+    /// Build the customer indexes dropped by [`ImportTx::bulk_load`], once every customer
+    /// is written (before the contacts, which look their customers up by account).
+    fn build_indexes(&mut self) -> Result<()> {
+        // Finalized before the index DDL and the commit.
+        self.bulk = None;
+        if !std::mem::take(&mut self.rebuild_indexes) {
+            return Ok(());
+        }
+        // The sort of each index build may use as much memory as the page cache: a
+        // smaller cache for these two statements keeps the import's peak down.
+        // By then the parsing thread is done: the sorts may use a second core.
+        self.conn
+            .execute_batch("PRAGMA cache_size = -8192; PRAGMA threads = 2")?;
+        for st in schema::create_statements(Dialect::Sqlite) {
+            if st.starts_with("CREATE UNIQUE INDEX customers_account")
+                || st.starts_with("CREATE INDEX customers_siret")
+            {
+                self.conn.execute(&st, [])?;
+            }
+        }
+        Ok(())
+    }
+
     fn flush(&mut self) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
@@ -862,6 +885,8 @@ impl ImportTx for SqliteImport {
 
     fn insert_contacts(&mut self, contacts: Vec<(Contact, CustomerLink)>) -> Result<()> {
         self.flush()?;
+        // Without the account index each contact would scan the whole table.
+        self.build_indexes()?;
         // Insertion order is id order, so the k-th customer created without an account is
         // the k-th of these ids.
         let unnumbered: Vec<i64> = self
@@ -903,22 +928,7 @@ impl ImportTx for SqliteImport {
             return Ok(None);
         }
         self.flush()?;
-        // Finalized before the index DDL and the commit.
-        self.bulk = None;
-        if self.rebuild_indexes {
-            // The sort of each index build may use as much memory as the page cache: a
-            // smaller cache for these two statements keeps the import's peak down.
-            // By then the parsing thread is done: the sorts may use a second core.
-            self.conn
-                .execute_batch("PRAGMA cache_size = -8192; PRAGMA threads = 2")?;
-            for st in schema::create_statements(Dialect::Sqlite) {
-                if st.starts_with("CREATE UNIQUE INDEX customers_account")
-                    || st.starts_with("CREATE INDEX customers_siret")
-                {
-                    self.conn.execute(&st, [])?;
-                }
-            }
-        }
+        self.build_indexes()?;
         // Accounts for rows that had none: numbering continues after the highest number
         // in the database, including accounts this file brought.
         let ids: Vec<i64> = self

@@ -138,7 +138,7 @@ mod tests {
             .expect("conn")
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .expect("version");
-        assert_eq!(v, 2);
+        assert_eq!(v, schema::SCHEMA_VERSION);
         assert_eq!(crate::Store::stats(&s).expect("stats").total, 1);
         assert_eq!(s.count_users().expect("count"), 0);
         let u = s.create_user("A", "a@example.fr", "h").expect("user");

@@ -755,4 +755,49 @@ fn bulk_load_rebuilds_the_customer_indexes() {
         &[],
     );
     assert!(dup.is_err(), "the account index is unique again");
+    // The primary key and the contacts' foreign key, dropped for the load, are back as
+    // they were defined.
+    let constraints: Vec<(String, String)> = c
+        .query(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint \
+             WHERE conrelid IN ('customers'::regclass, 'contacts'::regclass) AND contype IN ('p', 'f') \
+             ORDER BY conname",
+            &[],
+        )
+        .expect("constraints")
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert!(
+        constraints.contains(&("customers_pkey".into(), "PRIMARY KEY (id)".into())),
+        "{constraints:?}"
+    );
+    assert!(
+        constraints
+            .iter()
+            .any(|(_, d)| d
+                == "FOREIGN KEY (customer_id) REFERENCES customers(id) ON DELETE CASCADE"),
+        "{constraints:?}"
+    );
+    let orphan = c.execute(
+        "INSERT INTO contacts (customer_id, created_at, updated_at) VALUES (999999, 'x', 'x')",
+        &[],
+    );
+    assert_eq!(
+        orphan
+            .expect_err("the foreign key holds again")
+            .as_db_error()
+            .map(|e| e.code().clone()),
+        Some(postgres::error::SqlState::FOREIGN_KEY_VIOLATION)
+    );
+    // Identifiers compare byte by byte (schema 3).
+    let collation: Option<String> = c
+        .query_one(
+            "SELECT collation_name FROM information_schema.columns \
+             WHERE table_name = 'customers' AND column_name = 'registrationNumber'",
+            &[],
+        )
+        .expect("collation")
+        .get(0);
+    assert_eq!(collation.as_deref(), Some("C"));
 }
