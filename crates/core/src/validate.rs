@@ -69,6 +69,16 @@ fn clean_text(s: &str) -> &str {
     }
 }
 
+/// Whether `t` holds a control character (line break, tab, C1 control…). Most cells are
+/// ASCII: a byte scan then answers without decoding characters.
+fn has_control(t: &str) -> bool {
+    if t.is_ascii() {
+        t.bytes().any(|b| b < 0x20 || b == 0x7f)
+    } else {
+        t.chars().any(char::is_control)
+    }
+}
+
 /// Raw cells of one row, by field (`None` = the source has no such column).
 pub type Cells = [Option<Cell>; N_FIELDS];
 
@@ -136,7 +146,7 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
         return Parsed::Blank;
     }
     let text = clean_text(raw);
-    if text.chars().any(char::is_control) {
+    if has_control(text) {
         return bad(Problem::Invalid, " (line break or control character)");
     }
     // The cleaned text is the whole text cell: its string can become the value.
@@ -592,6 +602,16 @@ pub fn check_row(rec: &Record, merged: &Customer, issues: &mut Vec<FieldIssue>) 
 mod tests {
     use super::*;
     use crate::issue::Severity;
+
+    #[test]
+    fn control_characters_ascii_or_not() {
+        for bad in ["a\tb", "a\nb", "x\u{7f}", "é\r", "Noël\u{85}", "\u{9f}"] {
+            assert!(has_control(bad), "{bad:?}");
+        }
+        for good in ["Hôtel Müller", "SAS", "", "a b", "€ 10 000"] {
+            assert!(!has_control(good), "{good:?}");
+        }
+    }
 
     fn row(pairs: &[(F, Cell)]) -> Cells {
         let mut c: Cells = std::array::from_fn(|_| None);

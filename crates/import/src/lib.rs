@@ -323,6 +323,11 @@ fn run_opened(
                     };
                     cells[field] = Some(cell);
                 }
+                if !keep_rejected {
+                    // Emptied above and never read again: freed here rather than on the
+                    // writing thread, the import's busiest.
+                    raw.cells = Vec::new();
+                }
                 let parsed = import::parse(cells);
                 (raw, parsed)
             });
