@@ -478,14 +478,17 @@ fn skip_invalid_writes_valid_rows_and_rejects_the_others(db: &TestDb) {
 
 fn generated_accounts_continue_numbering(db: &TestDb) {
     let path = db.path("gen.csv");
-    // The blank row must not take CL0007, which a later row of the same file uses.
+    // The blank row must not take CL0007, which a later row of the same file uses. Accounts
+    // follow the file's order, also when some rows (with a phone number) are written
+    // through another statement than the others.
     write_csv(
         &path,
         &[
-            row(&["Compte client", "Raison sociale"]),
-            row(&["", "Blank one"]),
-            row(&["CL0007", "Seven"]),
-            row(&["", "Blank two"]),
+            row(&["Compte client", "Raison sociale", "Téléphone"]),
+            row(&["", "Blank one", ""]),
+            row(&["CL0007", "Seven", ""]),
+            row(&["", "Blank two", "01 40 02 09 99"]),
+            row(&["", "Blank three", ""]),
         ],
     );
     let (code, r) = db.json(&["import", path.to_str().expect("p")]);
@@ -509,6 +512,10 @@ fn generated_accounts_continue_numbering(db: &TestDb) {
     );
     assert!(
         names.contains(&("CL0009".into(), "Blank two".into())),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&("CL0010".into(), "Blank three".into())),
         "{names:?}"
     );
 }

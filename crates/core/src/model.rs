@@ -57,7 +57,7 @@ pub fn default_value(f: F) -> Option<Value> {
         Default::None | Default::Generated => None,
         Default::Bool(b) => Some(Value::Bool(b)),
         Default::Int(i) => Some(Value::Int(i)),
-        Default::Text(t) => Some(Value::Text(t.to_string().into())),
+        Default::Text(t) => Some(Value::Text(Str::from(t))),
     }
 }
 

@@ -201,7 +201,7 @@ fn from_ref(d: &DataRef<'_>) -> Cell {
         DataRef::Int(i) => Cell::Int(*i),
         DataRef::Float(f) => Cell::Float(*f),
         DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => {
-            Cell::Text(s.clone().into())
+            Cell::Text(s.as_str().into())
         }
         DataRef::SharedString(s) => Cell::Text((*s).into()),
         DataRef::Bool(b) => Cell::Bool(*b),

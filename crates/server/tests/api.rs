@@ -409,7 +409,13 @@ fn the_sdk_paging_loop_sees_every_customer_once() {
         &json!({"customerAccount": "ZX-77", "name": "Électricité Noël",
                 "registrationNumber": "73282932000074", "taxRegistrationNumber": "FR44732829320"}),
     );
-    for term in ["zx-77", "732%20829%20320", "fr44732", "electricite%20noel"] {
+    for term in [
+        "zx-77",
+        "732%20829%20320",
+        "732.829.320",
+        "fr44732",
+        "electricite%20noel",
+    ] {
         let (_, found) = s.get(&format!("/api/v1/customers/search?term={term}"), &s.read);
         assert_eq!(found[0]["customerAccount"], "ZX-77", "{term}: {found}");
         assert_eq!(found.as_array().map(Vec::len), Some(1), "{term}");

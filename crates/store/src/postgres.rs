@@ -1003,6 +1003,52 @@ impl PgImport {
     }
 }
 
+/// Drop the customer indexes, the primary key and the foreign keys to it for a bulk load into
+/// the empty customers table; returns the statements that put them back as they were
+/// defined, or None when the table is not empty (the caller then rolls back to its
+/// savepoint).
+fn drop_for_bulk_load(c: &mut Client) -> Result<Option<Vec<String>>> {
+    let constraints = c.query(
+        "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint \
+         WHERE (conrelid = 'customers'::regclass AND contype = 'p') \
+            OR (confrelid = 'customers'::regclass AND contype = 'f') \
+         ORDER BY contype",
+        &[],
+    )?;
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let mut rebuild = Vec::new();
+    // Foreign keys first (`f` sorts before `p`): they depend on the primary key, which is
+    // added back first.
+    for r in &constraints {
+        let (table, name, def): (String, String, String) =
+            (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        c.batch_execute(&format!(
+            "ALTER TABLE {table} DROP CONSTRAINT {}",
+            quote(&name)
+        ))?;
+        rebuild.insert(
+            0,
+            format!("ALTER TABLE {table} ADD CONSTRAINT {} {def}", quote(&name)),
+        );
+    }
+    c.batch_execute("DROP INDEX customers_account; DROP INDEX customers_siret")?;
+    rebuild.extend(
+        schema::create_statements(schema::Dialect::Postgres)
+            .into_iter()
+            .filter(|st| {
+                st.starts_with("CREATE UNIQUE INDEX customers_account")
+                    || st.starts_with("CREATE INDEX customers_siret")
+            }),
+    );
+    let n: i64 = c
+        .query_one(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM customers LIMIT 1) t",
+            &[],
+        )?
+        .try_get(0)?;
+    Ok((n == 0).then_some(rebuild))
+}
+
 impl ImportTx for PgImport {
     fn existing_count(&mut self) -> Result<u64> {
         let n: i64 = self.run(|c| {
@@ -1020,7 +1066,7 @@ impl ImportTx for PgImport {
         // Into an empty table, building the indexes once at the end (a sort, with parallel
         // workers) costs a fraction of maintaining them row by row (account and SIRET:
         // measured 8.7 s → 5.2 s for 1M rows; the primary key: 1 s of the server's 3.2 s
-        // COPY). The primary key goes too, with the contacts' foreign key that needs it;
+        // COPY). The primary key goes too, with the foreign keys (contacts) that need it;
         // both come back, as they were defined, before the contacts and the commit. The DDL
         // is part of the transaction (rolled back with it); it locks the tables until the
         // commit, so API writes wait for the initial load instead of racing it
@@ -1028,43 +1074,20 @@ impl ImportTx for PgImport {
         // lock: then everything stays.
         let rebuild = self.run(|c| {
             c.batch_execute("SAVEPOINT bulk_load")?;
-            let constraints = c.query(
-                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint \
-                 WHERE (conrelid = 'customers'::regclass AND contype = 'p') \
-                    OR (conrelid = 'contacts'::regclass AND confrelid = 'customers'::regclass AND contype = 'f') \
-                 ORDER BY contype",
-                &[],
-            )?;
-            let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-            let mut rebuild = Vec::new();
-            // Foreign key first (`f` sorts before `p`): it depends on the primary key.
-            for r in &constraints {
-                let (table, name, def): (String, String, String) =
-                    (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-                c.batch_execute(&format!("ALTER TABLE {table} DROP CONSTRAINT {}", quote(&name)))?;
-                rebuild.insert(0, format!("ALTER TABLE {table} ADD CONSTRAINT {} {def}", quote(&name)));
+            // Any failure (a lock wait ending in a deadlock, say) only means the import
+            // keeps the indexes: back to the savepoint, and on as an ordinary import.
+            match drop_for_bulk_load(c) {
+                Ok(Some(rebuild)) => {
+                    c.batch_execute("RELEASE SAVEPOINT bulk_load")?;
+                    Ok(Some(rebuild))
+                }
+                Ok(None) | Err(_) => {
+                    c.batch_execute(
+                        "ROLLBACK TO SAVEPOINT bulk_load; RELEASE SAVEPOINT bulk_load",
+                    )?;
+                    Ok(None)
+                }
             }
-            c.batch_execute("DROP INDEX customers_account; DROP INDEX customers_siret")?;
-            rebuild.extend(
-                schema::create_statements(schema::Dialect::Postgres)
-                    .into_iter()
-                    .filter(|st| {
-                        st.starts_with("CREATE UNIQUE INDEX customers_account")
-                            || st.starts_with("CREATE INDEX customers_siret")
-                    }),
-            );
-            let n: i64 = c
-                .query_one(
-                    "SELECT COUNT(*) FROM (SELECT 1 FROM customers LIMIT 1) t",
-                    &[],
-                )?
-                .try_get(0)?;
-            c.batch_execute(if n == 0 {
-                "RELEASE SAVEPOINT bulk_load"
-            } else {
-                "ROLLBACK TO SAVEPOINT bulk_load"
-            })?;
-            Ok((n == 0).then_some(rebuild))
         })?;
         let empty = rebuild.is_some();
         self.lookups = !empty;

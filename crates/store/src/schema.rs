@@ -211,18 +211,28 @@ pub fn list_filter(q: &crate::ListQuery, mark: char) -> (String, Vec<Param>) {
             Param::Text(format!("%{}%", like_escape(&search_fold(t)))),
         );
         // Identifiers are matched on their own columns (the search column holds the folded
-        // name only): case-insensitively, and spaces left out (a SIRET is often typed in
-        // groups of three).
-        let id: String = t.chars().filter(|c| !c.is_whitespace()).collect();
-        let ph_id = bind(
+        // name only), ignoring ASCII case as SQL `lower` does on both backends: the account
+        // with spaces left out, SIRET and VAT number (stored as letters and digits only) by
+        // the term's letters and digits (`732 829 320`, `732.829.320`).
+        let account: String = t.chars().filter(|c| !c.is_whitespace()).collect();
+        let ph_account = bind(
             &mut p,
-            Param::Text(format!("%{}%", like_escape(&id.to_lowercase()))),
+            Param::Text(format!("%{}%", like_escape(&account.to_ascii_lowercase()))),
         );
+        let code: String = t
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
         let mut alt = format!(
-            "search LIKE {ph} ESCAPE '\\' OR lower(\"customerAccount\") LIKE {ph_id} ESCAPE '\\' \
-             OR \"registrationNumber\" LIKE {ph_id} ESCAPE '\\' \
-             OR lower(\"taxRegistrationNumber\") LIKE {ph_id} ESCAPE '\\'"
+            "search LIKE {ph} ESCAPE '\\' OR lower(\"customerAccount\") LIKE {ph_account} ESCAPE '\\'"
         );
+        if !code.is_empty() {
+            let ph_code = bind(&mut p, Param::Text(format!("%{code}%")));
+            alt.push_str(&format!(
+                " OR \"registrationNumber\" LIKE {ph_code} OR lower(\"taxRegistrationNumber\") LIKE {ph_code}"
+            ));
+        }
         if let Some(e) = clientele_core::ident::phone::fast_key(t) {
             let ph = bind(
                 &mut p,

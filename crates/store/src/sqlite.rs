@@ -853,7 +853,10 @@ impl ImportTx for SqliteImport {
             }
             return Ok(());
         }
-        // With phone numbers the new id is needed for the phone index: insert it alone.
+        // With phone numbers the new id is needed for the phone index: insert it alone,
+        // after the waiting batch, so that ids keep the file's order (accounts are
+        // generated, and contacts linked to customers without one, in id order).
+        self.flush()?;
         c.created_at = self.now.clone();
         c.updated_at = self.now.clone();
         self.conn
