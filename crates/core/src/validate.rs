@@ -23,7 +23,7 @@ pub enum Cell {
     /// A boolean cell.
     Bool(bool),
     /// A spreadsheet error value (`#N/A`…).
-    Error(String),
+    Error(Str),
 }
 
 /// Longest cell accepted; longer is an error on that cell.
@@ -38,7 +38,7 @@ impl Cell {
             Cell::Float(f) => float_text(*f),
             Cell::Int(i) => i.to_string(),
             Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
-            Cell::Error(e) => e.clone(),
+            Cell::Error(e) => e.to_string(),
         }
     }
     /// Whether the cell is blank (empty or only spaces).

@@ -277,7 +277,6 @@ fn run_opened(
     let mut importer = Importer::new(
         store,
         name,
-        "",
         ImportOptions {
             dry_run: opts.dry_run,
             skip_invalid: opts.skip_invalid,
@@ -420,8 +419,7 @@ fn run_opened(
         import_contacts(&mut importer, c, opts.lang, &mut issues)?;
     }
     let counts = importer.counts();
-    importer.set_sha256(sha.wait()?);
-    let outcome = importer.finish()?;
+    let outcome = importer.finish(&sha.wait()?)?;
 
     report.rows = counts.rows;
     report.valid = counts.valid;

@@ -206,7 +206,7 @@ fn from_ref(d: &DataRef<'_>) -> Cell {
         DataRef::SharedString(s) => Cell::Text((*s).into()),
         DataRef::Bool(b) => Cell::Bool(*b),
         DataRef::DateTime(dt) => Cell::Float(dt.as_f64()),
-        DataRef::Error(e) => Cell::Error(e.to_string()),
+        DataRef::Error(e) => Cell::Error(e.to_string().into()),
         DataRef::Empty => Cell::Empty,
     }
 }
@@ -221,7 +221,7 @@ fn from_data(d: &Data) -> Cell {
         }
         Data::Bool(b) => Cell::Bool(*b),
         Data::DateTime(dt) => Cell::Float(dt.as_f64()),
-        Data::Error(e) => Cell::Error(e.to_string()),
+        Data::Error(e) => Cell::Error(e.to_string().into()),
         Data::Empty => Cell::Empty,
     }
 }

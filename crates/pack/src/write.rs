@@ -301,16 +301,10 @@ fn write_cell(
         (Cell::Empty, Some(f)) => {
             ws.write_blank(row, col, f)?;
         }
-        (Cell::Text(s), None) => {
+        (Cell::Text(s) | Cell::Error(s), None) => {
             ws.write_string(row, col, truncate_for_xlsx(s))?;
         }
-        (Cell::Error(s), None) => {
-            ws.write_string(row, col, truncate_for_xlsx(s))?;
-        }
-        (Cell::Text(s), Some(f)) => {
-            ws.write_string_with_format(row, col, truncate_for_xlsx(s), f)?;
-        }
-        (Cell::Error(s), Some(f)) => {
+        (Cell::Text(s) | Cell::Error(s), Some(f)) => {
             ws.write_string_with_format(row, col, truncate_for_xlsx(s), f)?;
         }
         (Cell::Float(x), f) if !x.is_finite() => {

@@ -177,7 +177,7 @@ fn list_query(input: &Input) -> ApiResult<(ListQuery, u64, u64)> {
             "term_match" | "term" => q.term = Some(text),
             "active" | "vip" | "onCallDuty" | "on_call_duty" | "isReseller" | "is_reseller" => {
                 let f = field_by_api_key(name).unwrap_or(F::active);
-                match parse_bool(&Cell::Text(text.clone().into()), &text) {
+                match parse_bool(&Cell::Text(text.as_str().into()), &text) {
                     Some(b) => q.flags.push((f, b)),
                     None => inv.push(&key, &format!("{key}.invalid"), &format!("The {key} filter must be 1 or 0 (true or false).")),
                 }

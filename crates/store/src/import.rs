@@ -225,7 +225,6 @@ pub fn parse(cells: Cells) -> Parsed {
 pub struct Importer<'a> {
     tx: Box<dyn ImportTx + 'a>,
     settings: Settings,
-    sha256: String,
     opts: ImportOptions,
     lookups: bool,
     accounts: FirstRows,
@@ -242,15 +241,10 @@ pub struct Importer<'a> {
 }
 
 impl<'a> Importer<'a> {
-    /// Start an import of `file` (its SHA-256 is recorded).
-    pub fn new(
-        store: &'a dyn Store,
-        file: &str,
-        sha256: &str,
-        opts: ImportOptions,
-    ) -> Result<Importer<'a>> {
+    /// Start an import of `file`.
+    pub fn new(store: &'a dyn Store, file: &str, opts: ImportOptions) -> Result<Importer<'a>> {
         let settings = store.settings()?;
-        let mut tx = store.begin_import(file, sha256)?;
+        let mut tx = store.begin_import(file)?;
         let mut lookups = tx.existing_count()? > 0;
         if !lookups && !opts.dry_run {
             lookups = !tx.bulk_load()?;
@@ -258,7 +252,6 @@ impl<'a> Importer<'a> {
         Ok(Importer {
             tx,
             settings,
-            sha256: sha256.to_string(),
             opts,
             lookups,
             accounts: FirstRows::default(),
@@ -315,12 +308,6 @@ impl<'a> Importer<'a> {
     /// Tell the backend which fields the file carries.
     pub fn file_columns(&mut self, present: &[bool; clientele_core::N_FIELDS]) {
         self.tx.columns_hint(present);
-    }
-
-    /// The file's SHA-256, when it was not known at [`Importer::new`] (it is computed on
-    /// another thread while the rows are read).
-    pub fn set_sha256(&mut self, sha256: String) {
-        self.sha256 = sha256;
     }
 
     /// Counts so far.
@@ -427,8 +414,8 @@ impl<'a> Importer<'a> {
             // Without an existing customer, `merged` is the fresh one: the row's account.
             let link = match (&existing, merged.text(F::customerAccount)) {
                 (Some(c), _) => CustomerLink::Id(c.id),
-                (None, Some(a)) if has_account => CustomerLink::Account(a.to_string()),
-                (None, _) => CustomerLink::Unnumbered(self.unnumbered),
+                (None, Some(a)) => CustomerLink::Account(a.to_string()),
+                (None, None) => CustomerLink::Unnumbered(self.unnumbered),
             };
             rows.insert(row, link);
         }
@@ -466,8 +453,9 @@ impl<'a> Importer<'a> {
         Ok((outcome, issues))
     }
 
-    /// Commit (when allowed) or roll back.
-    pub fn finish(mut self) -> Result<ImportOutcome> {
+    /// Commit (when allowed) or roll back; a committed import records the file's SHA-256
+    /// (known only now when it is computed while the rows are read).
+    pub fn finish(mut self, sha256: &str) -> Result<ImportOutcome> {
         // Every row has been seen: the in-file look-up tables (about a hundred bytes a row)
         // go before the backend builds its indexes, so the two peaks do not add up.
         self.accounts = FirstRows::default();
@@ -481,7 +469,7 @@ impl<'a> Importer<'a> {
         }
         let id = self
             .tx
-            .finish(&self.settings, &self.counts, &self.sha256, commit)?;
+            .finish(&self.settings, &self.counts, sha256, commit)?;
         Ok(ImportOutcome {
             counts: self.counts,
             imported: id.is_some(),

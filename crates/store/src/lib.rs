@@ -201,8 +201,9 @@ pub trait Store: Send + Sync {
         &self,
         f: &mut dyn FnMut(&Customer) -> std::result::Result<(), String>,
     ) -> Result<()>;
-    /// Start an import transaction.
-    fn begin_import(&self, file: &str, sha256: &str) -> Result<Box<dyn import::ImportTx + '_>>;
+    /// Start an import transaction (the file's SHA-256 is recorded at
+    /// [`import::ImportTx::finish`]).
+    fn begin_import(&self, file: &str) -> Result<Box<dyn import::ImportTx + '_>>;
     /// Past imports, newest first.
     fn imports(&self) -> Result<Vec<ImportRecord>>;
     /// Undo an import: restore every customer it created or changed. Refused when one of

@@ -468,14 +468,13 @@ impl Store for PgStore {
         Ok(())
     }
 
-    fn begin_import(&self, file: &str, sha256: &str) -> Result<Box<dyn ImportTx + '_>> {
+    fn begin_import(&self, file: &str) -> Result<Box<dyn ImportTx + '_>> {
         let (conn, ids_conn) = (self.conn()?, self.conn()?);
         Ok(Box::new(PgImport::begin(
             conn,
             ids_conn,
             self.select.clone(),
             file,
-            sha256,
         )?))
     }
 
@@ -853,21 +852,16 @@ struct ImportStatements {
 }
 
 impl PgImport {
-    fn begin(
-        mut conn: Conn,
-        ids_conn: Conn,
-        select: String,
-        file: &str,
-        sha256: &str,
-    ) -> Result<PgImport> {
+    fn begin(mut conn: Conn, ids_conn: Conn, select: String, file: &str) -> Result<PgImport> {
         conn.batch_execute("BEGIN")?;
         // Imports (and undos) never interleave; API writes go on meanwhile.
         let started = conn
             .execute("SELECT pg_advisory_xact_lock($1)", &[&IMPORT_LOCK])
             .and_then(|_| {
                 conn.query_one(
-                    "INSERT INTO imports (file, sha256, at) VALUES ($1, $2, $3) RETURNING id",
-                    &[&file, &sha256, &crate::now()],
+                    // The SHA-256 is written at finish (it may still be being computed).
+                    "INSERT INTO imports (file, sha256, at) VALUES ($1, '', $2) RETURNING id",
+                    &[&file, &crate::now()],
                 )
             });
         let import_id: i64 = match started.and_then(|r| r.try_get(0)) {
@@ -1031,15 +1025,9 @@ fn drop_for_bulk_load(c: &mut Client) -> Result<Option<Vec<String>>> {
             format!("ALTER TABLE {table} ADD CONSTRAINT {} {def}", quote(&name)),
         );
     }
-    c.batch_execute("DROP INDEX customers_account; DROP INDEX customers_siret")?;
-    rebuild.extend(
-        schema::create_statements(schema::Dialect::Postgres)
-            .into_iter()
-            .filter(|st| {
-                st.starts_with("CREATE UNIQUE INDEX customers_account")
-                    || st.starts_with("CREATE INDEX customers_siret")
-            }),
-    );
+    let (drop, create) = schema::bulk_indexes(Dialect::Postgres);
+    c.batch_execute(&drop)?;
+    rebuild.extend(create);
     let n: i64 = c
         .query_one(
             "SELECT COUNT(*) FROM (SELECT 1 FROM customers LIMIT 1) t",

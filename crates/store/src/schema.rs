@@ -104,6 +104,24 @@ pub fn create_statements(d: Dialect) -> Vec<String> {
     ]
 }
 
+/// The customer indexes a first import into an empty table drops, then builds once at the
+/// end (cheaper than maintaining them row by row).
+const BULK_INDEXES: [&str; 2] = ["customers_account", "customers_siret"];
+
+/// The statement that drops the [`BULK_INDEXES`], and those that create them again.
+pub fn bulk_indexes(d: Dialect) -> (String, Vec<String>) {
+    let drop = BULK_INDEXES.map(|i| format!("DROP INDEX {i}")).join("; ");
+    let create = create_statements(d)
+        .into_iter()
+        .filter(|st| {
+            BULK_INDEXES
+                .iter()
+                .any(|i| st.contains(&format!(" INDEX {i} ON ")))
+        })
+        .collect();
+    (drop, create)
+}
+
 /// The schema version a database is brought to.
 pub const SCHEMA_VERSION: i64 = 3;
 
@@ -362,7 +380,7 @@ pub fn from_journal(c: &mut Customer, s: &str) -> Option<()> {
     let j: Json = serde_json::from_str(s).ok()?;
     for d in FIELDS {
         c.values[d.id.idx()] = match &j[d.pack_key] {
-            Json::String(s) => Some(Value::Text(s.clone().into())),
+            Json::String(s) => Some(Value::Text(s.as_str().into())),
             Json::Bool(b) => Some(Value::Bool(*b)),
             Json::Number(n) => n.as_i64().map(Value::Int),
             _ => None,
@@ -378,6 +396,20 @@ pub fn from_journal(c: &mut Customer, s: &str) -> Option<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bulk_indexes_are_the_account_and_siret_ones() {
+        for d in [Dialect::Sqlite, Dialect::Postgres] {
+            let (drop, create) = bulk_indexes(d);
+            assert_eq!(
+                drop,
+                "DROP INDEX customers_account; DROP INDEX customers_siret"
+            );
+            assert_eq!(create.len(), 2, "{create:?}");
+            assert!(create[0].starts_with("CREATE UNIQUE INDEX customers_account ON"));
+            assert!(create[1].starts_with("CREATE INDEX customers_siret ON"));
+        }
+    }
 
     #[test]
     fn journal_round_trip() {

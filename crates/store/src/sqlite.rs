@@ -435,7 +435,7 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn begin_import(&self, file: &str, sha256: &str) -> Result<Box<dyn ImportTx + '_>> {
+    fn begin_import(&self, file: &str) -> Result<Box<dyn ImportTx + '_>> {
         let conn = self.conn()?;
         // Only when this connection is the pool's only one: the journal mode can change only
         // when no other connection has the file open (SQLite refuses otherwise, e.g. when a
@@ -449,8 +449,9 @@ impl Store for SqliteStore {
         // the page cache (the import's memory peak). It cannot change inside a transaction.
         conn.execute_batch("PRAGMA temp_store = FILE; BEGIN IMMEDIATE")?;
         let result = conn.execute(
-            "INSERT INTO imports (file, sha256, at) VALUES (?1, ?2, ?3)",
-            params![file, sha256, crate::now()],
+            // The SHA-256 is written at finish (it may still be being computed).
+            "INSERT INTO imports (file, sha256, at) VALUES (?1, '', ?2)",
+            params![file, crate::now()],
         );
         if let Err(e) = result {
             let _ = conn.execute_batch("ROLLBACK");
@@ -721,12 +722,8 @@ impl SqliteImport {
         // By then the parsing thread is done: the sorts may use a second core.
         self.conn
             .execute_batch("PRAGMA cache_size = -8192; PRAGMA threads = 2")?;
-        for st in schema::create_statements(Dialect::Sqlite) {
-            if st.starts_with("CREATE UNIQUE INDEX customers_account")
-                || st.starts_with("CREATE INDEX customers_siret")
-            {
-                self.conn.execute(&st, [])?;
-            }
+        for st in schema::bulk_indexes(Dialect::Sqlite).1 {
+            self.conn.execute(&st, [])?;
         }
         Ok(())
     }
@@ -808,7 +805,7 @@ impl ImportTx for SqliteImport {
         // maintaining them row by row; the engine checks accounts within the file itself,
         // and the DDL is part of the transaction (rolled back with it).
         self.conn
-            .execute_batch("DROP INDEX customers_account; DROP INDEX customers_siret;")?;
+            .execute_batch(&schema::bulk_indexes(Dialect::Sqlite).0)?;
         // Rows are only appended now (no index, no look-up): a small page cache holds the
         // path being written as well as a large one, and keeps the import's memory down
         // while the engine's in-file tables grow.

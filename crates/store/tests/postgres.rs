@@ -149,8 +149,7 @@ fn import_rows(
     store: &dyn Store,
     rows: &[(String, String, String, String)],
 ) -> (import::Counts, Option<i64>) {
-    let mut imp =
-        Importer::new(store, "t.csv", "sha", ImportOptions::default()).expect("begin import");
+    let mut imp = Importer::new(store, "t.csv", ImportOptions::default()).expect("begin import");
     for (i, (a, n, s, p)) in rows.iter().enumerate() {
         let parsed = import::parse(cells(&[
             (F::customerAccount, a),
@@ -160,7 +159,7 @@ fn import_rows(
         ]));
         imp.row(i as u32 + 2, parsed).expect("row");
     }
-    let out = imp.finish().expect("finish");
+    let out = imp.finish("sha").expect("finish");
     (out.counts, out.import_id)
 }
 
@@ -450,7 +449,7 @@ fn rolled_back_import_leaves_nothing() {
     assert!(s.imports().expect("imports").is_empty());
     // A dropped import (an error mid-way) rolls back too, and the pool stays usable.
     {
-        let mut imp = Importer::new(&s, "t.csv", "sha", ImportOptions::default()).expect("begin");
+        let mut imp = Importer::new(&s, "t.csv", ImportOptions::default()).expect("begin");
         imp.row(
             2,
             import::parse(cells(&[(F::customerAccount, "GONE"), (F::name, "Gone")])),
@@ -562,8 +561,7 @@ fn an_import_bringing_the_next_account_makes_api_creates_wait() {
     let Some(db) = PgDb::new() else { return };
     let store = Arc::new(db.open());
     store.create_customer(&cust(None, "Seed")).expect("seed"); // CL0001
-    let mut imp =
-        Importer::new(store.as_ref(), "t.csv", "sha", ImportOptions::default()).expect("begin");
+    let mut imp = Importer::new(store.as_ref(), "t.csv", ImportOptions::default()).expect("begin");
     // The import brings CL0002, the account the API would generate next, and is not committed.
     imp.row(
         2,
@@ -595,7 +593,7 @@ fn an_import_bringing_the_next_account_makes_api_creates_wait() {
     };
     std::thread::sleep(std::time::Duration::from_millis(700));
     assert!(!api.is_finished(), "the API create waits for the import");
-    imp.finish().expect("commit");
+    imp.finish("sha").expect("commit");
     assert_eq!(
         api.join()
             .expect("api thread")
