@@ -951,17 +951,31 @@ impl PgImport {
                 .ids_conn
                 .query_one("SELECT pg_get_serial_sequence('customers', 'id')", &[])?
                 .try_get(0)?;
-            self.id_query = Some(format!(
-                "SELECT nextval('{}'::regclass) FROM generate_series(1, $1)",
-                seq.replace('\'', "''")
-            ));
+            let seq = seq.replace('\'', "''");
+            self.id_query = Some(if self.rebuild.is_some() {
+                // A bulk load holds the customers table exclusively (its primary key was
+                // dropped) until the commit: no one else can insert a customer, and so
+                // take an id, meanwhile. A block of ids is then one sequence update
+                // (nextval once per id cost the server about a tenth of its import work).
+                format!(
+                    "SELECT setval('{seq}'::regclass, nextval('{seq}'::regclass) + $1::bigint - 1)"
+                )
+            } else {
+                format!("SELECT nextval('{seq}'::regclass) FROM generate_series(1, $1::bigint)")
+            });
         }
         let sql = self.id_query.as_deref().unwrap_or_default();
-        let rows = self.ids_conn.query(sql, &[&(BATCH_ROWS as i32)])?;
-        let ids = rows
+        let n = BATCH_ROWS as i64;
+        let rows = self.ids_conn.query(sql, &[&n])?;
+        let mut ids = rows
             .iter()
             .map(|r| r.try_get::<_, i64>(0))
             .collect::<std::result::Result<Vec<_>, _>>()?;
+        if self.rebuild.is_some() {
+            // The last id of the block: the block is the n ids up to it.
+            let last = ids.first().copied().unwrap_or_default();
+            ids = (last - n + 1..=last).collect();
+        }
         self.ids = ids.into_iter();
         self.ids
             .next()
