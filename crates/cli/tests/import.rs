@@ -27,6 +27,7 @@ on_both!(
     generated_accounts_continue_numbering,
     ods_file_is_read,
     contacts_tab_is_imported_with_the_clients,
+    one_file_updates_a_customer_once,
 );
 
 fn issues_by_code<'a>(report: &'a Value, code: &str) -> Vec<&'a Value> {
@@ -340,6 +341,46 @@ fn undo_restores_the_previous_state(db: &TestDb) {
     let out = db.run(&["undo", &r1["importId"].to_string()]);
     assert!(out.status.success());
     assert!(db.customers().is_empty());
+}
+
+/// A row without an account that finds, by its SIRET, a customer another row of the file
+/// already updates is a duplicate: the later row would silently overwrite the earlier one,
+/// and undo could only go back to the state between the two.
+fn one_file_updates_a_customer_once(db: &TestDb) {
+    let (siret, _) = siret_vat(41);
+    let first = db.path("first.csv");
+    write_csv(
+        &first,
+        &[
+            row(&["Compte client", "Raison sociale", "SIRET", "Ville"]),
+            row(&["CLA", "Alpha", &siret, "Paris"]),
+        ],
+    );
+    let (code, _) = db.json(&["import", first.to_str().expect("p")]);
+    assert_eq!(code, 0);
+    let before = db.customers();
+    for (name, rows) in [
+        (
+            "account-then-siret.csv",
+            [["CLA", "Alpha bis", "Nice"], ["", "Alpha ter", "Lille"]],
+        ),
+        (
+            "siret-then-account.csv",
+            [["", "Alpha ter", "Lille"], ["CLA", "Alpha bis", "Nice"]],
+        ),
+    ] {
+        let path = db.path(name);
+        let mut lines = vec![row(&["Compte client", "Raison sociale", "SIRET", "Ville"])];
+        lines.extend(rows.iter().map(|r| row(&[r[0], r[1], &siret, r[2]])));
+        write_csv(&path, &lines);
+        let (code, r) = db.json(&["import", path.to_str().expect("p")]);
+        assert_eq!(code, 1, "{name}: {r}");
+        let dup = issues_by_code(&r, "customerAccount.duplicate_in_file");
+        assert_eq!(dup.len(), 1, "{name}: {r}");
+        assert_eq!(dup[0]["row"], 3, "{name}: {r}");
+        assert_eq!(dup[0]["value"], "CLA", "{name}: {r}");
+        assert_eq!(db.customers(), before, "{name}: nothing written");
+    }
 }
 
 fn export_then_reimport_is_unchanged(db: &TestDb) {

@@ -374,15 +374,33 @@ impl<'a> Importer<'a> {
                 let found = self.tx.find_by_siret(siret)?;
                 if let [one] = found.as_slice() {
                     let label = one.text(F::customerAccount).unwrap_or_default().to_string();
-                    issues.push(FieldIssue::new(
-                        F::customerAccount,
-                        Problem::MatchedBySiret,
-                        "",
-                        label,
-                    ));
-                    // The blank account cell must not erase the account of the customer found.
-                    present[F::customerAccount.idx()] = false;
-                    existing = found.into_iter().next();
+                    // The customer found may already be another row's (by its account or
+                    // an earlier SIRET match): one file updates a customer once, or the
+                    // later row would silently overwrite the earlier one (and undo could
+                    // only restore the state between the two).
+                    let first = match label.as_str() {
+                        "" => None,
+                        a => self.accounts.first_or_insert(a, row),
+                    };
+                    if let Some(first) = first {
+                        issues.push(FieldIssue::new(
+                            F::customerAccount,
+                            Problem::DuplicateInFile,
+                            &label,
+                            first.to_string(),
+                        ));
+                    } else {
+                        issues.push(FieldIssue::new(
+                            F::customerAccount,
+                            Problem::MatchedBySiret,
+                            "",
+                            label,
+                        ));
+                        // The blank account cell must not erase the account of the customer
+                        // found.
+                        present[F::customerAccount.idx()] = false;
+                        existing = found.into_iter().next();
+                    }
                 }
             }
         }
