@@ -496,6 +496,25 @@ fn skip_invalid_writes_valid_rows_and_rejects_the_others(db: &TestDb) {
             row(&["CL3", "", "75002"]),
         ],
     );
+    // A rejected-rows file that cannot be written, or that is the pack itself: nothing is
+    // imported, and the message names the file.
+    let unwritable = db.path("no-such-dir/rejected.csv");
+    for (target, says) in [(&unwritable, "no-such-dir"), (&path, "the pack itself")] {
+        let out = db.run(&[
+            "import",
+            path.to_str().expect("p"),
+            "--skip-invalid",
+            "--rejected",
+            target.to_str().expect("p"),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+        assert!(db.customers().is_empty(), "nothing imported: {stderr}");
+    }
+    assert!(std::fs::read_to_string(&path)
+        .expect("pack")
+        .contains("CL1"));
     let rejected = db.path("rejected.csv");
     let (code, r) = db.json(&[
         "import",

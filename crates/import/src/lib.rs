@@ -172,6 +172,7 @@ pub fn run(
     };
     let (name, sha, opened, contacts) = match source {
         Source::Path(p) => {
+            check_rejected_path(p, opts)?;
             let name = p
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
@@ -210,6 +211,24 @@ pub fn run(
         }
     };
     run_opened(store, &name, sha, opened, contacts, opts, progress)
+}
+
+/// Refuse a rejected-rows file that is the pack itself: writing it would destroy the pack.
+fn check_rejected_path(pack: &Path, opts: &RunOptions) -> Result<(), RunError> {
+    let Some(rejected) = &opts.rejected else {
+        return Ok(());
+    };
+    let same = match (pack.canonicalize(), rejected.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same {
+        return Err(RunError::Io(format!(
+            "the rejected-rows file {} is the pack itself: choose another path (nothing was imported)",
+            rejected.display()
+        )));
+    }
+    Ok(())
 }
 
 /// The SHA-256 of the input: known, or being computed on another thread.
@@ -419,7 +438,34 @@ fn run_opened(
         import_contacts(&mut importer, c, opts.lang, &mut issues)?;
     }
     let counts = importer.counts();
-    let outcome = importer.finish(&sha.wait()?)?;
+    // The rejected rows are written before the commit: should the file not be writable,
+    // the import is rolled back rather than committed without them.
+    let mut rejected_file = None;
+    if keep_rejected && !rejected.is_empty() {
+        let path = opts
+            .rejected
+            .clone()
+            .unwrap_or_else(|| default_rejected_path(name, report.delimiter.is_some()));
+        let delim = opened_delimiter(&report);
+        clientele_pack::write_rejected(&path, &all_columns, delim, &rejected).map_err(|e| {
+            RunError::Io(format!(
+                "cannot write the rejected rows to {}: {e}; nothing was imported",
+                path.display()
+            ))
+        })?;
+        rejected_file = Some(path);
+    }
+    let outcome = match sha.wait().and_then(|sha| Ok(importer.finish(&sha)?)) {
+        Ok(o) => o,
+        Err(e) => {
+            if let Some(p) = &rejected_file {
+                // Nothing was imported: the rejected rows of an import that did not happen
+                // would mislead.
+                let _ = std::fs::remove_file(p);
+            }
+            return Err(e);
+        }
+    };
 
     report.rows = counts.rows;
     report.valid = counts.valid;
@@ -435,16 +481,7 @@ fn run_opened(
     report.imported = outcome.imported;
     report.import_id = outcome.import_id;
 
-    if keep_rejected && !rejected.is_empty() && outcome.imported {
-        let path = opts
-            .rejected
-            .clone()
-            .unwrap_or_else(|| default_rejected_path(name, report.delimiter.is_some()));
-        let delim = opened_delimiter(&report);
-        clientele_pack::write_rejected(&path, &all_columns, delim, &rejected)
-            .map_err(|e| RunError::Io(e.to_string()))?;
-        report.rejected_file = Some(path.display().to_string());
-    }
+    report.rejected_file = rejected_file.map(|p| p.display().to_string());
     Ok(report)
 }
 
