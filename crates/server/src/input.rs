@@ -1,10 +1,11 @@
-//! Lenient request input: query string, form body and JSON body merged into one map (the
-//! body wins), as the BlueRockTEL clients send fields in any of them.
+//! Lenient request input: query string, form body (urlencoded or multipart) and JSON body
+//! merged into one map (the body wins), as the BlueRockTEL clients send fields in any of them.
 
 use crate::error::Error;
 use crate::state::ApiContext;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::multipart::MultipartError;
+use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header;
 use clientele_core::validate::Cell;
 use serde_json::{Map, Value as Json};
@@ -71,6 +72,39 @@ fn merge_body(content_type: &str, body: &[u8], into: &mut Map<String, Json>) -> 
     }
 }
 
+/// Merge the text fields of a multipart body into the map (later fields win). File parts
+/// have no place in these endpoints and are skipped, as unknown keys are.
+async fn merge_multipart(
+    req: Request,
+    state: &ApiContext,
+    into: &mut Map<String, Json>,
+) -> Result<(), Error> {
+    let mut mp = Multipart::from_request(req, state)
+        .await
+        .map_err(|e| Error::BadRequest(format!("Malformed multipart body: {}", e.body_text())))?;
+    let failed = |e: MultipartError| match e.status().as_u16() {
+        413 => Error::PayloadTooLarge,
+        _ => Error::BadRequest(format!("Malformed multipart body: {}", e.body_text())),
+    };
+    while let Some(field) = mp.next_field().await.map_err(failed)? {
+        if field.file_name().is_some() {
+            continue;
+        }
+        let Some(name) = field.name().map(str::to_string) else {
+            continue;
+        };
+        let bytes = field.bytes().await.map_err(failed)?;
+        // `Field::text` would replace bad bytes with U+FFFD and store them.
+        let value = String::from_utf8(bytes.to_vec()).map_err(|_| {
+            Error::BadRequest(format!(
+                "Malformed multipart body: the value of `{name}` is not valid UTF-8."
+            ))
+        })?;
+        into.insert(name, Json::String(value));
+    }
+    Ok(())
+}
+
 impl FromRequest<ApiContext> for Input {
     type Rejection = Error;
 
@@ -85,6 +119,11 @@ impl FromRequest<ApiContext> for Input {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
+        // PBX tools and Laravel clients post multipart forms (`curl -F`).
+        if ct.starts_with("multipart/form-data") {
+            merge_multipart(req, state, &mut map).await?;
+            return Ok(Input { map });
+        }
         let body =
             Bytes::from_request(req, state)
                 .await

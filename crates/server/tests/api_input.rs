@@ -1,0 +1,109 @@
+//! Input compatibility of the API end to end (multipart forms, no-op updates, paginator
+//! links, login throttling, `language_id`, invalid UTF-8, booleans in text fields,
+//! `Location`): a real server on a loopback port, a real HTTP client.
+
+mod common;
+
+use common::TestServer;
+use reqwest::blocking::multipart::{Form, Part};
+use serde_json::{json, Value as Json};
+
+fn multipart(s: &TestServer, path: &str, token: &str, form: Form) -> (u16, Json) {
+    common::read(
+        s.client
+            .post(s.url(path))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .expect("send"),
+    )
+}
+
+fn multipart_forms_are_read_like_urlencoded_ones() {
+    let s = TestServer::start();
+    // create a customer
+    let form = Form::new()
+        .text("name", "Multipart Co")
+        .text("mobilePhone", "06 40 00 00 46")
+        .text("vip", "1");
+    let (st, c) = multipart(&s, "/api/v1/customers", &s.write, form);
+    assert_eq!(st, 201, "{c}");
+    assert_eq!(
+        (c["name"].clone(), c["vip"].clone()),
+        (json!("Multipart Co"), json!(true))
+    );
+    let id = c["id"].as_i64().expect("id");
+    // update it; the body wins over the query string, as with other bodies
+    let r = s
+        .client
+        .put(s.url(&format!("/api/v1/customers/{id}?name=Query")))
+        .bearer_auth(&s.write)
+        .multipart(Form::new().text("name", "Renamed"))
+        .send()
+        .expect("send");
+    let (st, u) = common::read(r);
+    assert_eq!((st, u["name"].clone()), (200, json!("Renamed")), "{u}");
+    // a file part is ignored like an unknown key
+    let form = Form::new().text("name", "With file").part(
+        "attachment",
+        Part::bytes(b"hello".to_vec()).file_name("a.txt"),
+    );
+    let (st, c2) = multipart(&s, "/api/v1/customers", &s.write, form);
+    assert_eq!((st, c2["name"].clone()), (201, json!("With file")), "{c2}");
+    // validation errors keep their shape
+    let (st, e) = multipart(
+        &s,
+        "/api/v1/customers",
+        &s.write,
+        Form::new().text("vip", "1"),
+    );
+    assert_eq!(
+        (st, e["codes"]["name"].clone()),
+        (422, json!(["name.required"]))
+    );
+    // routing (PBX tools post multipart forms)
+    s.settle();
+    let r = s
+        .client
+        .post(s.url("/api/isKnownPhoneNumber"))
+        .bearer_auth(&s.lookup)
+        .multipart(Form::new().text("phoneNumber", "0640000046"))
+        .send()
+        .expect("send");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().expect("body"), "true");
+    // login
+    let form = Form::new()
+        .text("email", "ann@example.fr")
+        .text("password", "correct horse");
+    let r = s
+        .client
+        .post(s.url("/api/login"))
+        .multipart(form)
+        .send()
+        .expect("send");
+    let (st, body) = common::read(r);
+    assert_eq!(st, 200, "{body}");
+    assert!(body["token"].is_string());
+    // contacts
+    let form = Form::new()
+        .text("contactable_type", "App\\Customer")
+        .text("contactable_id", id.to_string())
+        .text("lastName", "Doe");
+    let (st, k) = multipart(&s, "/api/v1/contacts", &s.write, form);
+    assert_eq!((st, k["lastName"].clone()), (201, json!("Doe")), "{k}");
+    // invalid UTF-8 in a multipart value is refused like in other bodies
+    let form = Form::new().part("name", Part::bytes(b"bad\xff\xfe".to_vec()));
+    let (st, e) = multipart(&s, "/api/v1/customers", &s.write, form);
+    assert_eq!(st, 400, "{e}");
+}
+
+/// Every test runs on SQLite and on PostgreSQL.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[test] fn $name() { super::common::with_backend(super::common::Backend::Sqlite, super::$name) } )* }
+        mod postgres { $( #[test] fn $name() { super::common::with_backend(super::common::Backend::Postgres, super::$name) } )* }
+    };
+}
+
+on_both!(multipart_forms_are_read_like_urlencoded_ones);
