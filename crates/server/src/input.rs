@@ -37,14 +37,54 @@ impl Input {
     }
 }
 
-/// Parse a query string or form body into the map (later keys win).
+/// Parse a query string into the map (later keys win).
 pub fn parse_pairs(s: &[u8], into: &mut Map<String, Json>) -> Result<(), Error> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(s)
-        .map_err(|e| Error::BadRequest(format!("Malformed query string or form body: {e}")))?;
-    for (k, v) in pairs {
-        into.insert(k, Json::String(v));
+    parse_urlencoded(s, into, "query string")
+}
+
+/// Parse `application/x-www-form-urlencoded` text (a query string or a form body, named
+/// by `what` in errors) into the map (later keys win). Bytes that are not UTF-8 are a 400,
+/// as in a JSON body: decoders that replace them with U+FFFD would store garbage.
+fn parse_urlencoded(s: &[u8], into: &mut Map<String, Json>, what: &str) -> Result<(), Error> {
+    for pair in s.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+        let (k, v) = match pair.iter().position(|b| *b == b'=') {
+            Some(i) => (&pair[..i], &pair[i + 1..]),
+            None => (pair, &pair[pair.len()..]),
+        };
+        let key = decode_component(k).ok_or_else(|| {
+            Error::BadRequest(format!("Malformed {what}: a key is not valid UTF-8."))
+        })?;
+        let value = decode_component(v).ok_or_else(|| {
+            Error::BadRequest(format!(
+                "Malformed {what}: the value of `{key}` is not valid UTF-8."
+            ))
+        })?;
+        into.insert(key, Json::String(value));
     }
     Ok(())
+}
+
+/// Decode one urlencoded key or value (`+` is a space, `%XX` a byte; a `%` not followed by
+/// two hex digits stays as it is); `None` when the bytes are not UTF-8.
+fn decode_component(raw: &[u8]) -> Option<String> {
+    let hex = |b: Option<&u8>| b.and_then(|b| (*b as char).to_digit(16));
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (hex(raw.get(i + 1)), hex(raw.get(i + 2))) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
 }
 
 /// Merge a body into the map by its content type.
@@ -57,7 +97,7 @@ fn merge_body(content_type: &str, body: &[u8], into: &mut Map<String, Json>) -> 
     if content_type.starts_with("application/x-www-form-urlencoded")
         || (!content_type.contains("json") && !looks_json)
     {
-        return parse_pairs(trimmed, into);
+        return parse_urlencoded(trimmed, into, "form body");
     }
     let v: Json = serde_json::from_slice(trimmed)
         .map_err(|e| Error::BadRequest(format!("Malformed JSON body: {e}")))?;
@@ -181,6 +221,27 @@ mod tests {
             merge_body("application/json", b"42", &mut m),
             Err(Error::BadRequest(_))
         ));
+    }
+
+    #[test]
+    fn urlencoded_must_be_utf8() {
+        let mut m = Map::new();
+        parse_pairs(
+            b"a=caf%C3%A9+au+lait&b&c=100%&d=%zz&e=%C3%A9t%C3%A9",
+            &mut m,
+        )
+        .expect("ok");
+        assert_eq!(m["a"], Json::String("café au lait".into()));
+        assert_eq!(m["b"], Json::String(String::new()));
+        assert_eq!(m["c"], Json::String("100%".into()));
+        assert_eq!(m["d"], Json::String("%zz".into()));
+        assert_eq!(m["e"], Json::String("été".into()));
+        for bad in [&b"name=bad%FF%FE"[..], b"n%FF=1", b"name=bad\xff"] {
+            assert!(matches!(
+                parse_pairs(bad, &mut m),
+                Err(Error::BadRequest(msg)) if msg.contains("UTF-8")
+            ));
+        }
     }
 
     #[test]

@@ -98,6 +98,36 @@ fn multipart_forms_are_read_like_urlencoded_ones() {
     assert_eq!(st, 400, "{e}");
 }
 
+fn invalid_utf8_in_forms_and_queries_is_a_400() {
+    let s = TestServer::start();
+    let send = |path: &str, body: &'static [u8]| {
+        common::read(
+            s.client
+                .post(s.url(path))
+                .bearer_auth(&s.write)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .expect("send"),
+        )
+    };
+    let (st, e) = send("/api/v1/customers", b"name=bad%FF%FEutf8");
+    assert_eq!(st, 400, "{e}");
+    assert!(
+        e["message"].as_str().is_some_and(|m| m.contains("UTF-8")),
+        "{e}"
+    );
+    let (st, e) = send("/api/v1/customers?name=bad%FF", b"");
+    assert_eq!(st, 400, "{e}");
+    // raw (unencoded) bytes in a form body too
+    let (st, e) = send("/api/v1/customers", b"name=bad\xff");
+    assert_eq!(st, 400, "{e}");
+    assert_eq!(s.customer_count(), 0);
+    // valid UTF-8, encoded or not, still works
+    let (st, c) = send("/api/v1/customers", b"name=Caf%C3%A9+%C3%A9t%C3%A9");
+    assert_eq!((st, c["name"].clone()), (201, json!("Café été")), "{c}");
+}
+
 /// Every test runs on SQLite and on PostgreSQL.
 macro_rules! on_both {
     ($($name:ident),* $(,)?) => {
@@ -106,4 +136,7 @@ macro_rules! on_both {
     };
 }
 
-on_both!(multipart_forms_are_read_like_urlencoded_ones);
+on_both!(
+    multipart_forms_are_read_like_urlencoded_ones,
+    invalid_utf8_in_forms_and_queries_is_a_400,
+);
