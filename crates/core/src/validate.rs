@@ -206,17 +206,9 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
                 &format!(" (expected a whole number from {min} to {max})"),
             ),
         },
-        Kind::PostalCode => {
-            // A numeric cell (or a CSV saved by a spreadsheet) drops the leading zero of
-            // 01000–09999; the French check happens in `check_row`, once the country is known.
-            if text.len() == 4 && text.bytes().all(|b| b.is_ascii_digit()) {
-                let padded = format!("0{text}");
-                issues.push(FieldIssue::new(f, Problem::Padded, raw, padded.clone()));
-                Parsed::Value(Value::Text(padded.into()))
-            } else {
-                own(text)
-            }
-        }
+        // The leading zero a spreadsheet drops is put back by `pad_postal_code`, and the
+        // French check happens in `check_row`: both once the country is known.
+        Kind::PostalCode => own(text),
         Kind::Country => {
             if is_france(text) {
                 Parsed::Value(Value::Text("France".into()))
@@ -453,11 +445,46 @@ pub fn is_french(country: Option<&str>, vat: Option<&str>) -> bool {
     country.is_none_or(is_france) && vat.is_none_or(|v| v.starts_with("FR"))
 }
 
+/// A numeric cell (or a CSV saved by a spreadsheet) drops the leading zero of the French
+/// postal codes 01000–09999: a French customer's 4-digit code gets it back, with a
+/// warning. A foreign postal code is free text ("1000" in Brussels stays "1000"), so this
+/// runs on the customer as it will be stored (`merged`, its country known), before
+/// [`check_row`].
+pub fn pad_postal_code(rec: &Record, merged: &mut Customer, issues: &mut Vec<FieldIssue>) {
+    if !rec.present[F::postalCode.idx()]
+        || !is_french(
+            merged.text(F::mainAddressCountry),
+            merged.text(F::taxRegistrationNumber),
+        )
+    {
+        return;
+    }
+    let Some(pc) = merged.text(F::postalCode) else {
+        return;
+    };
+    if pc.len() == 4 && pc.bytes().all(|b| b.is_ascii_digit()) {
+        let padded = format!("0{pc}");
+        issues.push(FieldIssue::new(
+            F::postalCode,
+            Problem::Padded,
+            pc,
+            padded.clone(),
+        ));
+        merged.values[F::postalCode.idx()] = Some(Value::Text(padded.into()));
+    }
+}
+
 /// Cross-field rules, on the customer as it will be stored (`merged`), reporting on the
-/// fields the source carried (`rec.present`). Rules that concern one field only were run by
+/// fields the source carried (`rec.present`), and on the postal code and SIRET when the
+/// source changes the country or VAT number they are judged by (a customer that becomes
+/// French must have French ones). Rules that concern one field only were run by
 /// [`parse_cells`]; fields that failed there are absent from `merged` and skipped here.
 pub fn check_row(rec: &Record, merged: &Customer, issues: &mut Vec<FieldIssue>) {
-    let present = |f: F| rec.present[f.idx()];
+    let nationality =
+        rec.present[F::mainAddressCountry.idx()] || rec.present[F::taxRegistrationNumber.idx()];
+    let present = |f: F| {
+        rec.present[f.idx()] || (nationality && matches!(f, F::postalCode | F::registrationNumber))
+    };
     let failed = |f: F, issues: &Vec<FieldIssue>| {
         issues
             .iter()
@@ -623,7 +650,8 @@ mod tests {
 
     fn run(pairs: &[(F, Cell)]) -> (Customer, Vec<FieldIssue>) {
         let (rec, mut issues) = parse_cells(row(pairs));
-        let merged = rec.merge_into(&Customer::new());
+        let mut merged = rec.merge_into(&Customer::new());
+        pad_postal_code(&rec, &mut merged, &mut issues);
         check_row(&rec, &merged, &mut issues);
         (merged, issues)
     }
@@ -697,6 +725,46 @@ mod tests {
         assert_eq!(c.text(F::registrationNumber), Some("73282932000074"));
         assert_eq!(c.text(F::mainAddressLine1), Some("83210"));
         assert_eq!(codes(&issues), vec!["postalCode.padded"]);
+    }
+
+    #[test]
+    fn postal_codes_are_padded_only_for_french_customers() {
+        let (c, issues) = run(&[
+            (F::name, t("A")),
+            (F::postalCode, Cell::Float(1000.0)),
+            (F::mainAddressCountry, t("Belgique")),
+        ]);
+        assert_eq!(c.text(F::postalCode), Some("1000"));
+        assert!(issues.is_empty(), "{:?}", codes(&issues));
+        let (c, _) = run(&[
+            (F::name, t("A")),
+            (F::postalCode, t("1000")),
+            (F::taxRegistrationNumber, t("BE0403170701")),
+        ]);
+        assert_eq!(c.text(F::postalCode), Some("1000"));
+        let (c, issues) = run(&[(F::name, t("A")), (F::postalCode, t("1000"))]);
+        assert_eq!(c.text(F::postalCode), Some("01000"));
+        assert_eq!(codes(&issues), vec!["postalCode.padded"]);
+    }
+
+    #[test]
+    fn becoming_french_rechecks_postal_code_and_siret() {
+        // A Belgian customer whose country is cleared (blank = France).
+        let mut base = Customer::new();
+        base.values[F::name.idx()] = Some(Value::Text("A".into()));
+        base.values[F::mainAddressCountry.idx()] = Some(Value::Text("Belgique".into()));
+        base.values[F::postalCode.idx()] = Some(Value::Text("B-1000".into()));
+        base.values[F::registrationNumber.idx()] = Some(Value::Text("BE-XYZ".into()));
+        let mut cells: Cells = std::array::from_fn(|_| None);
+        cells[F::mainAddressCountry.idx()] = Some(Cell::Empty);
+        let (rec, mut issues) = parse_cells(cells);
+        let mut merged = rec.merge_into(&base);
+        pad_postal_code(&rec, &mut merged, &mut issues);
+        check_row(&rec, &merged, &mut issues);
+        assert_eq!(
+            codes(&issues),
+            vec!["registrationNumber.invalid", "postalCode.invalid"]
+        );
     }
 
     #[test]

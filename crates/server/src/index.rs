@@ -392,6 +392,9 @@ impl Index {
         if let Some(a) = self.by_e164.get(&key).and_then(|h| self.best(h)) {
             return Some(a);
         }
+        if phone::is_foreign(&e) {
+            return None;
+        }
         self.by_last9
             .get(&last9_key(key))
             .and_then(|h| self.best(h))
@@ -494,7 +497,15 @@ mod tests {
         // inactive customers are unknown
         assert_eq!(ix.by_phone("+33987654321"), None);
         // last 9 digits when no exact match
-        assert_eq!(ix.by_phone("+44123456789").map(|a| a.customer_id), Some(1));
+        assert_eq!(ix.by_phone("00123456789").map(|a| a.customer_id), Some(1));
+        // but a valid foreign number is whole: only its exact match counts
+        assert_eq!(ix.by_phone("+34 612 345 678"), None);
+        assert_eq!(ix.by_phone("0034612345678"), None);
+        assert_eq!(ix.by_phone("34612345678"), None);
+        assert_eq!(
+            ix.by_phone("+32 477 12 34 56").map(|a| a.customer_id),
+            Some(2)
+        );
         assert_eq!(ix.by_phone("0033123456789").map(|a| a.customer_id), Some(1));
         assert_eq!(ix.by_phone("nonsense"), None);
         assert_eq!(ix.by_phone("+33700000000"), None);

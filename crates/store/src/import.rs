@@ -9,7 +9,7 @@
 use crate::{Result, Settings, Store};
 use clientele_core::contact::Contact;
 use clientele_core::issue::{FieldIssue, Problem, Severity};
-use clientele_core::model::{Customer, Record, Values};
+use clientele_core::model::{Customer, Record, Value, Values};
 use clientele_core::validate::{self, Cells};
 use clientele_core::F;
 use std::collections::HashMap as StdMap;
@@ -165,6 +165,16 @@ impl Parsed {
     }
 }
 
+/// Take back the leading zero [`validate::pad_postal_code`] gave a record's postal code.
+fn unpad(record: &mut Record) {
+    let pc = &mut record.values[F::postalCode.idx()];
+    if let Some(Value::Text(t)) = pc {
+        if let Some(rest) = t.strip_prefix('0') {
+            *pc = Some(Value::Text(rest.into()));
+        }
+    }
+}
+
 /// The record of the fields `present` marks, their values moved back out of `c`.
 fn restore(present: [bool; clientele_core::N_FIELDS], c: &mut Customer) -> Record {
     let mut record = Record::empty();
@@ -209,6 +219,7 @@ pub fn parse(cells: Cells) -> Parsed {
     );
     let n = issues.len();
     // The cross-field rules read only which fields the record carries.
+    validate::pad_postal_code(&record, &mut merged, &mut issues);
     validate::check_row(&record, &merged, &mut issues);
     let cross = issues.split_off(n);
     let search = crate::schema::search_text(&merged);
@@ -407,8 +418,14 @@ impl<'a> Importer<'a> {
         let merged = match &existing {
             Some(base) => {
                 // The row's values are in the fresh customer: back into a record.
-                let record = restore(present, &mut fresh);
-                let merged = record.merge_into(base);
+                let mut record = restore(present, &mut fresh);
+                if cross.iter().any(|i| i.problem == Problem::Padded) {
+                    // Padded for a new (French) customer; the customer found may be
+                    // foreign: padded again below only if French.
+                    unpad(&mut record);
+                }
+                let mut merged = record.merge_into(base);
+                validate::pad_postal_code(&record, &mut merged, &mut issues);
                 validate::check_row(&record, &merged, &mut issues);
                 Box::new(merged)
             }

@@ -289,7 +289,9 @@ impl ApiStore for PgStore {
             "{} WHERE id IN (SELECT contact_id FROM phones WHERE contact_id IS NOT NULL AND {{}} = $1) ORDER BY updated_at COLLATE \"C\" DESC, id DESC LIMIT 1",
             contact_select()
         );
-        for (col, key) in [("e164", e164), ("last9", phone::last9(e164))] {
+        // A valid foreign number matches whole (see `phone::is_foreign`).
+        let fallback = (!phone::is_foreign(e164)).then(|| ("last9", phone::last9(e164)));
+        for (col, key) in std::iter::once(("e164", e164)).chain(fallback) {
             if let Some(r) = c.query_opt(&sql.replace("{}", col), &[&key])? {
                 return Ok(Some(contact_from_row(&r)?));
             }

@@ -317,7 +317,9 @@ impl ApiStore for SqliteStore {
             "{} WHERE id IN (SELECT contact_id FROM phones WHERE contact_id IS NOT NULL AND {{}} = ?1) ORDER BY updated_at DESC, id DESC LIMIT 1",
             contact_select()
         );
-        for (col, key) in [("e164", e164), ("last9", phone::last9(e164))] {
+        // A valid foreign number matches whole (see `phone::is_foreign`).
+        let fallback = (!phone::is_foreign(e164)).then(|| ("last9", phone::last9(e164)));
+        for (col, key) in std::iter::once(("e164", e164)).chain(fallback) {
             let found = c
                 .prepare_cached(&sql.replace("{}", col))?
                 .query_row([key], contact_from_row)

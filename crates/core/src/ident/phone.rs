@@ -37,7 +37,9 @@ const OVERSEAS: &[(&str, Id, &str)] = &[
     ("0639", Id::YT, "262"),
 ];
 
-/// Calling codes after which a trunk `0` written by habit ("+33 0 1 …") is dropped.
+/// Calling codes of the French numbering plan (metropolitan France and the overseas
+/// departments): after them a trunk `0` written by habit ("+33 0 1 …") is dropped, and
+/// their numbers share the 9-digit national format.
 const TRUNK_ZERO_CODES: &[&str] = &["33", "590", "594", "596", "262"];
 
 /// Longest E.164 number (ITU-T E.164: 15 digits).
@@ -72,8 +74,10 @@ fn shape(raw: &str) -> Option<Shape> {
             digits = rest.to_string();
             return intl(digits);
         }
-        if digits.len() == 11 && digits.starts_with("33") {
-            // a PBX that strips the '+' sends 33XXXXXXXXX
+        if (10..=MAX_DIGITS).contains(&digits.len()) && !digits.starts_with('0') {
+            // The digits-only international form of a PBX that strips the '+'
+            // (33123456789, 590590123456, 34912345678): no national number of the French
+            // plan has 10 or more digits without its leading 0.
             return intl(digits);
         }
         if digits.len() == 9 && !digits.starts_with('0') {
@@ -156,6 +160,22 @@ pub fn fast_key(raw: &str) -> Option<String> {
             None => d,
         },
     })
+}
+
+/// Whether a caller key (from [`fast_key`]) is a whole, valid number of a country outside
+/// the French numbering plan. Such a number must match exactly: on its last 9 digits it
+/// would reach a French customer who merely shares them (+44 1 40 00 00 46 and
+/// 01 40 00 00 46). A foreign-looking key that is no valid number (a PBX that prefixed an
+/// outside-line 0: 00 1 40 00 00 46) may still fall back. It parses, but only on that
+/// fallback, after the exact look-up failed.
+pub fn is_foreign(key: &str) -> bool {
+    let Some(digits) = key.strip_prefix('+') else {
+        return false;
+    };
+    if TRUNK_ZERO_CODES.iter().any(|cc| digits.starts_with(cc)) {
+        return false;
+    }
+    phonenumber::parse(None, key).is_ok_and(|n| phonenumber::is_valid(&n))
 }
 
 /// Last 9 digits of an E.164 number (or all digits when fewer): the fallback routing key.
@@ -276,6 +296,38 @@ mod tests {
     }
 
     #[test]
+    fn digits_only_international_numbers() {
+        for (raw, want) in [
+            ("590590201234", "+590590201234"),
+            ("34912345678", "+34912345678"),
+            ("330140000046", "+33140000046"),
+            ("4930123456", "+4930123456"),
+        ] {
+            assert_eq!(fast_key(raw).as_deref(), Some(want), "{raw}");
+        }
+        assert_eq!(normalise("590590201234"), e164("+590590201234"));
+        assert_eq!(normalise("34912345678"), e164("+34912345678"));
+        assert_eq!(normalise("330140000046"), e164("+33140000046"));
+    }
+
+    #[test]
+    fn foreign_numbers() {
+        for key in ["+34912345678", "+442079460000", "+32477123456"] {
+            assert!(is_foreign(key), "{key}");
+        }
+        // French plan, short numbers, and keys that are no valid number
+        for key in [
+            "+33140000046",
+            "+590590201234",
+            "3615",
+            "+140000046",
+            "+999123",
+        ] {
+            assert!(!is_foreign(key), "{key}");
+        }
+    }
+
+    #[test]
     fn last9_keys() {
         assert_eq!(last9("+33123456789"), "123456789");
         assert_eq!(last9("+590690123456"), "690123456");
@@ -355,8 +407,8 @@ mod tests {
                 }
             }
         }
-        // 20 numbers × 17 spellings, less the 11 overseas digits-only forms ("590590…"):
-        // only 33… is recognised as international without a '+' or "00"
-        assert_eq!(checked, 20 * 17 - 11, "accepted {checked} spellings");
+        // 20 numbers × 17 spellings, the digits-only international forms (33…, 590590…)
+        // included
+        assert_eq!(checked, 20 * 17, "accepted {checked} spellings");
     }
 }
