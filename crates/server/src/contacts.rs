@@ -175,7 +175,8 @@ pub async fn update(
     input: Input,
 ) -> ApiResult<Body<Json>> {
     let id = crate::customers::id_of(&id)?;
-    let mut base = state.db(move |s| s.contact(id)).await?;
+    let stored = state.db(move |s| s.contact(id)).await?;
+    let mut base = stored.clone();
     if let Some(customer) = contactable(&input, false)? {
         if customer != base.customer_id {
             customer_exists(&state, customer).await?;
@@ -183,6 +184,10 @@ pub async fn update(
         }
     }
     let c = validated(&input, &base, lang)?;
+    // Nothing changed: no write, `updated_at` kept (as Laravel's save() of a clean model).
+    if c == stored {
+        return Ok(Body(stored.to_api_json()));
+    }
     let stored = state.db(move |s| s.update_contact(&c)).await?;
     state.sync().await?;
     Ok(Body(stored.to_api_json()))

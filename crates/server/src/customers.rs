@@ -13,7 +13,7 @@ use axum::Json as Body;
 use clientele_core::catalogue::{field_by_api_key, F};
 use clientele_core::issue::{FieldIssue, Problem};
 use clientele_core::model::{Customer, Record};
-use clientele_core::validate::{check_row, parse_bool, parse_cells, Cell, Cells};
+use clientele_core::validate::{check_row, pad_postal_code, parse_bool, parse_cells, Cell, Cells};
 use clientele_core::Lang;
 use clientele_store::{ListQuery, SortKey, StoreError};
 use serde_json::{json, Value as Json};
@@ -85,6 +85,7 @@ async fn validated(
         issues.push(FieldIssue::new(F::name, Problem::Required, "", ""));
     }
     let mut merged = rec.merge_into(base);
+    pad_postal_code(&rec, &mut merged, &mut issues);
     check_row(&rec, &merged, &mut issues);
     inv.field_issues(&issues, lang);
     if let Some(account) = merged.text(F::customerAccount).map(str::to_string) {
@@ -386,6 +387,11 @@ pub(crate) async fn apply_update(
 ) -> ApiResult<Customer> {
     let base = state.db(move |s| s.customer(id)).await?;
     let c = validated(state, input, &base, false, lang).await?;
+    // Like Laravel's save() of a clean model: no write, so `updated_at` (which decides
+    // routing among customers sharing a number) only moves on a real change.
+    if c.same_values(&base) {
+        return Ok(base);
+    }
     let c2 = c.clone();
     let stored = state
         .db(move |s| Ok(s.update_customer(&c2)))

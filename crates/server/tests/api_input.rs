@@ -7,6 +7,13 @@ mod common;
 use common::TestServer;
 use reqwest::blocking::multipart::{Form, Part};
 use serde_json::{json, Value as Json};
+use std::time::Duration;
+
+fn create(s: &TestServer, body: &Json) -> Json {
+    let (st, c) = s.json("POST", "/api/v1/customers", &s.write, body);
+    assert_eq!(st, 201, "{c}");
+    c
+}
 
 fn multipart(s: &TestServer, path: &str, token: &str, form: Form) -> (u16, Json) {
     common::read(
@@ -128,6 +135,56 @@ fn invalid_utf8_in_forms_and_queries_is_a_400() {
     assert_eq!((st, c["name"].clone()), (201, json!("Café été")), "{c}");
 }
 
+fn updates_that_change_nothing_write_nothing() {
+    let s = TestServer::start();
+    let c = create(
+        &s,
+        &json!({"name": "Same Co", "mainAddressPostalCode": 75001, "vip": true}),
+    );
+    let id = c["id"].as_i64().expect("id");
+    let path = format!("/api/v1/customers/{id}");
+    for body in [
+        json!({}),
+        json!({"foo": "bar"}),
+        json!({"name": "Same Co", "vip": "1", "mainAddressPostalCode": "75001"}),
+    ] {
+        std::thread::sleep(Duration::from_millis(20));
+        for method in ["PATCH", "PUT"] {
+            let (st, u) = s.json(method, &path, &s.write, &body);
+            assert_eq!(st, 200, "{u}");
+            assert_eq!(u, c, "{method} {body}");
+        }
+    }
+    assert_eq!(s.get(&path, &s.read), (200, c.clone()));
+    // a real change still writes
+    std::thread::sleep(Duration::from_millis(20));
+    let (st, u) = s.json("PATCH", &path, &s.write, &json!({"name": "Other Co"}));
+    assert_eq!(st, 200);
+    assert_ne!(u["updated_at"], c["updated_at"]);
+
+    // contacts
+    let (st, k) = s.json(
+        "POST",
+        &format!("/api/v1/contacts?contactable_type=customer&contactable_id={id}"),
+        &s.write,
+        &json!({"lastName": "Doe", "landlinePhone": "04 94 00 00 01"}),
+    );
+    assert_eq!(st, 201, "{k}");
+    let kpath = format!("/api/v1/contacts/{}", k["id"]);
+    std::thread::sleep(Duration::from_millis(20));
+    for body in [
+        json!({}),
+        json!({"foo": "bar"}),
+        json!({"lastName": "Doe", "contactable_id": id}),
+    ] {
+        let (st, u) = s.json("PATCH", &kpath, &s.write, &body);
+        assert_eq!((st, &u), (200, &k), "{body}");
+    }
+    let (st, u) = s.json("PATCH", &kpath, &s.write, &json!({"lastName": "Roe"}));
+    assert_eq!(st, 200);
+    assert_ne!(u["updated_at"], k["updated_at"]);
+}
+
 /// Every test runs on SQLite and on PostgreSQL.
 macro_rules! on_both {
     ($($name:ident),* $(,)?) => {
@@ -139,4 +196,5 @@ macro_rules! on_both {
 on_both!(
     multipart_forms_are_read_like_urlencoded_ones,
     invalid_utf8_in_forms_and_queries_is_a_400,
+    updates_that_change_nothing_write_nothing,
 );
