@@ -195,7 +195,7 @@ fn range_rows(range: Result<calamine::Range<Data>, String>, mut sink: Sink, lang
     }
 }
 
-/// A streamed XLSX cell as a raw cell; dates become their serial number.
+/// A streamed XLSX cell as a raw cell; dates become their text (see [`date_cell`]).
 fn from_ref(d: &DataRef<'_>) -> Cell {
     match d {
         DataRef::Int(i) => Cell::Int(*i),
@@ -205,13 +205,30 @@ fn from_ref(d: &DataRef<'_>) -> Cell {
         }
         DataRef::SharedString(s) => Cell::Text((*s).into()),
         DataRef::Bool(b) => Cell::Bool(*b),
-        DataRef::DateTime(dt) => Cell::Float(dt.as_f64()),
+        DataRef::DateTime(dt) => date_cell(dt),
         DataRef::Error(e) => Cell::Error(e.to_string().into()),
         DataRef::Empty => Cell::Empty,
     }
 }
 
-/// An XLS/ODS cell as a raw cell; dates become their serial number.
+/// No column of a pack holds a date: a date cell is a mistake, shown as the date the user
+/// sees ("2024-01-02", with the time when there is one) so that the report says what is
+/// wrong and a text column keeps what was typed, rather than Excel's serial number
+/// (45293) taken for an amount or a postal code. Durations stay numbers.
+fn date_cell(dt: &calamine::ExcelDateTime) -> Cell {
+    if !dt.is_datetime() {
+        return Cell::Float(dt.as_f64());
+    }
+    let (y, mo, d, h, mi, s, _) = dt.to_ymd_hms_milli();
+    let text = if (h, mi, s) == (0, 0, 0) {
+        format!("{y:04}-{mo:02}-{d:02}")
+    } else {
+        format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}")
+    };
+    Cell::Text(text.into())
+}
+
+/// An XLS/ODS cell as a raw cell; dates become their text (see [`date_cell`]).
 fn from_data(d: &Data) -> Cell {
     match d {
         Data::Int(i) => Cell::Int(*i),
@@ -220,7 +237,7 @@ fn from_data(d: &Data) -> Cell {
             Cell::Text(s.as_str().into())
         }
         Data::Bool(b) => Cell::Bool(*b),
-        Data::DateTime(dt) => Cell::Float(dt.as_f64()),
+        Data::DateTime(dt) => date_cell(dt),
         Data::Error(e) => Cell::Error(e.to_string().into()),
         Data::Empty => Cell::Empty,
     }

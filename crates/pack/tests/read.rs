@@ -362,6 +362,42 @@ fn xlsx_numbers_booleans_and_types() {
     assert_eq!(o.warnings[0].sheet.as_deref(), Some("Clients"));
 }
 
+/// Date cells are shown as the dates the user sees, not as Excel's serial numbers (45293
+/// would pass for an amount).
+#[test]
+fn date_cells_are_read_as_their_date() {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("Clients").expect("name");
+    let date = rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy");
+    let stamp = rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy hh:mm");
+    for (c, h) in [
+        "Raison sociale",
+        "Capital social",
+        "Seconde ligne d'adresse",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_string(0, c as u16, *h).expect("header");
+    }
+    ws.write_string(1, 0, "A").expect("name");
+    // 2024-01-02 and 2024-03-01 10:30 as Excel serial numbers.
+    ws.write_number_with_format(1, 1, 45293.0, &date)
+        .expect("date");
+    ws.write_number_with_format(1, 2, 45352.4375, &stamp)
+        .expect("stamp");
+    let book = wb.save_to_buffer().expect("save");
+    let mut o = open_clients("d.xlsx", book).expect("open");
+    let rows: Vec<_> = o.rows.by_ref().map(|r| r.expect("row")).collect();
+    let cells = o.clients_cells(&rows[0]);
+    assert_eq!(cells[F::capital.idx()], Some(text("2024-01-02")));
+    assert_eq!(
+        cells[F::mainAddressLine2.idx()],
+        Some(text("2024-03-01 10:30"))
+    );
+}
+
 #[test]
 fn the_clients_sheet_is_found_by_name_even_when_second() {
     let book = xlsx(&[
