@@ -80,7 +80,15 @@ pub fn run(cli: &Cli, lang: Lang) -> u8 {
             force,
             format,
         } => undo(cli, *import_id, *force, *format),
-        Command::Export { format, output } => export(cli, *format, output.as_deref()),
+        Command::Export { format, output } => export_format(*format, output.as_deref())
+            .and_then(|f| export(cli, f, output.as_deref())),
+        Command::Template { output } if !has_extension(output, &["xlsx"]) => {
+            eprintln!(
+                "clientele: the template is an Excel workbook: give a file name ending in .xlsx (not {})",
+                output.display()
+            );
+            Err(UNUSABLE)
+        }
         Command::Template { output } => clientele_pack::write_template(output)
             .map(|()| {
                 eprintln!("Blank pack written to {}", output.display());
@@ -252,6 +260,53 @@ fn undo(cli: &Cli, id: i64, force: bool, format: Output) -> Result<u8, u8> {
             Err(UNUSABLE)
         }
         Err(e) => Err(store_failure(&e)),
+    }
+}
+
+/// Whether `p`'s extension is one of `exts` (any case).
+fn has_extension(p: &Path, exts: &[&str]) -> bool {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| exts.iter().any(|x| e.eq_ignore_ascii_case(x)))
+}
+
+/// The export format: as asked, else from the output file's extension (CSV by default). A
+/// format that contradicts the extension is refused: `clients.xlsx` holding CSV text is a
+/// file Excel refuses to open.
+fn export_format(asked: Option<ExportFormat>, output: Option<&Path>) -> Result<ExportFormat, u8> {
+    let named = output.and_then(|p| {
+        [
+            (ExportFormat::Xlsx, &["xlsx"][..]),
+            (ExportFormat::Csv, &["csv", "txt"][..]),
+            (ExportFormat::Jsonl, &["jsonl", "ndjson", "json"][..]),
+        ]
+        .into_iter()
+        .find(|(_, exts)| has_extension(p, exts))
+        .map(|(f, _)| f)
+    });
+    match (asked, named) {
+        (Some(a), Some(n)) if a != n => {
+            eprintln!(
+                "clientele: --format {} does not match the file name {} (a {} file)",
+                format_name(a),
+                output
+                    .map(Path::display)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                format_name(n)
+            );
+            Err(UNUSABLE)
+        }
+        (Some(a), _) => Ok(a),
+        (None, n) => Ok(n.unwrap_or(ExportFormat::Csv)),
+    }
+}
+
+fn format_name(f: ExportFormat) -> &'static str {
+    match f {
+        ExportFormat::Csv => "csv",
+        ExportFormat::Xlsx => "xlsx",
+        ExportFormat::Jsonl => "jsonl",
     }
 }
 

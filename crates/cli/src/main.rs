@@ -100,9 +100,9 @@ pub enum Command {
     },
     /// Export the customers in the pack format.
     Export {
-        /// Format.
-        #[arg(long, value_enum, default_value = "csv")]
-        format: ExportFormat,
+        /// Format (default: from the output file's extension, else csv).
+        #[arg(long, value_enum)]
+        format: Option<ExportFormat>,
         /// Output file (`-` or none: standard output).
         #[arg(short, long)]
         output: Option<PathBuf>,

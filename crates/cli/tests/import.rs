@@ -620,6 +620,42 @@ fn template_is_a_readable_blank_pack() {
     );
 }
 
+/// The file name decides the format when `--format` is not given, and a contradiction
+/// is refused rather than writing CSV text into a `.xlsx` file.
+#[test]
+fn output_formats_follow_the_file_name() {
+    let db = TestDb::new(Backend::Sqlite).expect("sqlite");
+    let path = sample(&db, 2);
+    let (code, _) = db.json(&["import", path.to_str().expect("p")]);
+    assert_eq!(code, 0);
+    let x = db.path("clients.xlsx");
+    let out = db.run(&["export", "-o", x.to_str().expect("p")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::read(&x).expect("xlsx").starts_with(b"PK"), "a zip");
+    let j = db.path("clients.jsonl");
+    let out = db.run(&["export", "-o", j.to_str().expect("p")]);
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&j).expect("jsonl");
+    assert_eq!(text.lines().count(), 2, "{text}");
+    for line in text.lines() {
+        serde_json::from_str::<Value>(line).expect("a JSON object per line");
+    }
+    let bad = db.path("other.xlsx");
+    let out = db.run(&["export", "--format", "csv", "-o", bad.to_str().expect("p")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not match"));
+    assert!(!bad.exists());
+    let t = db.path("template.csv");
+    let out = db.run(&["template", "-o", t.to_str().expect("p")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(".xlsx"));
+    assert!(!t.exists());
+}
+
 fn clientele_core_fields() -> usize {
     // Kept independent of the code under test: the pack has 26 columns plus 6 API-only ones.
     32
