@@ -4,10 +4,10 @@
 
 use crate::auth::{Reader, Writer};
 use crate::error::{ApiResult, Error, Invalid};
-use crate::input::{cell_of, Input};
+use crate::input::{cell_of, query_pairs, Input};
 use crate::state::ApiContext;
 use crate::{BaseUrl, ReqLang};
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::Json as Body;
 use clientele_core::catalogue::{field_by_api_key, F};
@@ -226,11 +226,23 @@ fn list_query(input: &Input) -> ApiResult<(ListQuery, u64, u64)> {
     Ok((q, page, per_page))
 }
 
-/// The Laravel paginator body.
-pub fn paginator(path: &str, page: u64, per_page: u64, total: u64, data: Vec<Json>) -> Json {
+/// The Laravel paginator body. `query` is the request's query string without `page`
+/// (encoded, possibly empty): page links keep the filters, sort and page size, as Laravel's
+/// `withQueryString()` does.
+pub fn paginator(
+    path: &str,
+    query: &str,
+    page: u64,
+    per_page: u64,
+    total: u64,
+    data: Vec<Json>,
+) -> Json {
     let last_page = total.div_ceil(per_page).max(1);
     let offset = (page - 1) * per_page;
-    let url = |n: u64| format!("{path}?page={n}");
+    let url = |n: u64| match query {
+        "" => format!("{path}?page={n}"),
+        q => format!("{path}?{q}&page={n}"),
+    };
     let n = data.len() as u64;
     json!({
         "current_page": page,
@@ -265,13 +277,20 @@ pub async fn list(
     _: Reader,
     State(state): State<ApiContext>,
     BaseUrl(base): BaseUrl,
+    RawQuery(raw_query): RawQuery,
     input: Input,
 ) -> ApiResult<Body<Json>> {
     let (q, page, per_page) = list_query(&input)?;
+    let kept: Vec<(String, String)> = query_pairs(raw_query.as_deref().unwrap_or(""))?
+        .into_iter()
+        .filter(|(k, _)| k != "page")
+        .collect();
+    let query = serde_urlencoded::to_string(&kept).map_err(|e| Error::Internal(e.to_string()))?;
     let (rows, total) = state.db(move |s| s.list_customers(&q)).await?;
     let path = format!("{base}/api/v1/customers");
     Ok(Body(paginator(
         &path,
+        &query,
         page,
         per_page,
         total,
@@ -424,15 +443,16 @@ mod tests {
 
     #[test]
     fn paginator_shapes() {
-        let p = paginator("http://h/api/v1/customers", 1, 15, 0, vec![]);
+        let p = paginator("http://h/api/v1/customers", "", 1, 15, 0, vec![]);
         assert_eq!(p["last_page"], json!(1));
         assert_eq!(p["current_page"], json!(1));
         assert_eq!(p["from"], Json::Null);
-        let p = paginator("http://h/p", 2, 15, 31, vec![json!({}); 15]);
+        let p = paginator("http://h/p", "sort=-id", 2, 15, 31, vec![json!({}); 15]);
         assert_eq!(p["last_page"], json!(3));
         assert_eq!(p["from"], json!(16));
         assert_eq!(p["to"], json!(30));
-        assert_eq!(p["next_page_url"], json!("http://h/p?page=3"));
-        assert_eq!(p["prev_page_url"], json!("http://h/p?page=1"));
+        assert_eq!(p["next_page_url"], json!("http://h/p?sort=-id&page=3"));
+        assert_eq!(p["prev_page_url"], json!("http://h/p?sort=-id&page=1"));
+        assert_eq!(p["path"], json!("http://h/p"));
     }
 }

@@ -46,6 +46,19 @@ pub fn parse_pairs(s: &[u8], into: &mut Map<String, Json>) -> Result<(), Error> 
 /// by `what` in errors) into the map (later keys win). Bytes that are not UTF-8 are a 400,
 /// as in a JSON body: decoders that replace them with U+FFFD would store garbage.
 fn parse_urlencoded(s: &[u8], into: &mut Map<String, Json>, what: &str) -> Result<(), Error> {
+    for (k, v) in urlencoded_pairs(s, what)? {
+        into.insert(k, Json::String(v));
+    }
+    Ok(())
+}
+
+/// The decoded pairs of a query string, in order.
+pub fn query_pairs(q: &str) -> Result<Vec<(String, String)>, Error> {
+    urlencoded_pairs(q.as_bytes(), "query string")
+}
+
+fn urlencoded_pairs(s: &[u8], what: &str) -> Result<Vec<(String, String)>, Error> {
+    let mut pairs = Vec::new();
     for pair in s.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
         let (k, v) = match pair.iter().position(|b| *b == b'=') {
             Some(i) => (&pair[..i], &pair[i + 1..]),
@@ -59,9 +72,9 @@ fn parse_urlencoded(s: &[u8], into: &mut Map<String, Json>, what: &str) -> Resul
                 "Malformed {what}: the value of `{key}` is not valid UTF-8."
             ))
         })?;
-        into.insert(key, Json::String(value));
+        pairs.push((key, value));
     }
-    Ok(())
+    Ok(pairs)
 }
 
 /// Decode one urlencoded key or value (`+` is a space, `%XX` a byte; a `%` not followed by

@@ -373,10 +373,10 @@ fn the_sdk_paging_loop_sees_every_customer_once() {
     );
     assert!(p["next_page_url"]
         .as_str()
-        .is_some_and(|u| u.ends_with("/api/v1/customers?page=3")));
+        .is_some_and(|u| u.ends_with("/api/v1/customers?per_page=10&page=3")));
     assert!(p["prev_page_url"]
         .as_str()
-        .is_some_and(|u| u.ends_with("?page=1")));
+        .is_some_and(|u| u.ends_with("?per_page=10&page=1")));
     // empty result: last_page 1
     let (_, p) = s.get("/api/v1/customers?filter[name]=zzzz", &s.read);
     assert_eq!(

@@ -185,6 +185,56 @@ fn updates_that_change_nothing_write_nothing() {
     assert_ne!(u["updated_at"], k["updated_at"]);
 }
 
+fn paginator_links_keep_the_query() {
+    let s = TestServer::start();
+    for i in 0..12 {
+        create(&s, &json!({"name": format!("Müller {i}")}));
+    }
+    create(&s, &json!({"name": "Other"}));
+    let (st, p) = s.get(
+        "/api/v1/customers?filter[name]=muller&per_page=5&sort=-id&page=1",
+        &s.read,
+    );
+    assert_eq!(st, 200, "{p}");
+    assert_eq!(
+        (p["total"].clone(), p["last_page"].clone()),
+        (json!(12), json!(3))
+    );
+    let next = p["next_page_url"].as_str().expect("next").to_string();
+    let first = p["first_page_url"].as_str().expect("first");
+    let last = p["last_page_url"].as_str().expect("last");
+    assert_eq!(p["path"], s.url("/api/v1/customers"));
+    let expected = |n: u64| {
+        s.url(&format!(
+            "/api/v1/customers?filter%5Bname%5D=muller&per_page=5&sort=-id&page={n}"
+        ))
+    };
+    assert_eq!(next, expected(2));
+    assert_eq!(first, expected(1));
+    assert_eq!(last, expected(3));
+    // following the link gives the next five, in the same order
+    let r = s
+        .client
+        .get(&next)
+        .bearer_auth(&s.read)
+        .send()
+        .expect("send");
+    let (st, p2) = common::read(r);
+    assert_eq!(st, 200, "{p2}");
+    assert_eq!(p2["current_page"], 2);
+    let names: Vec<&str> = p2["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["Müller 6", "Müller 5", "Müller 4", "Müller 3", "Müller 2"]
+    );
+    assert_eq!(p2["prev_page_url"], json!(expected(1)));
+}
+
 /// Every test runs on SQLite and on PostgreSQL.
 macro_rules! on_both {
     ($($name:ident),* $(,)?) => {
@@ -197,4 +247,5 @@ on_both!(
     multipart_forms_are_read_like_urlencoded_ones,
     invalid_utf8_in_forms_and_queries_is_a_400,
     updates_that_change_nothing_write_nothing,
+    paginator_links_keep_the_query,
 );
