@@ -311,12 +311,14 @@ fn parse_int(cell: &Cell, text: &str) -> Option<i64> {
 
 fn parse_capital(cell: &Cell, text: &str) -> Option<String> {
     if let Cell::Float(f) = cell {
-        return (*f >= 0.0 && f.is_finite()).then(|| float_text(*f));
+        return (*f >= 0.0 && f.is_finite())
+            .then(|| float_text(*f))
+            .and_then(|t| canonical_amount(&t));
     }
     if let Cell::Int(i) = cell {
         return (*i >= 0).then(|| i.to_string());
     }
-    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) && !text.starts_with('0') {
         // Plain digits (most amounts) come out of the rules below unchanged.
         return Some(text.to_string());
     }
@@ -340,12 +342,34 @@ fn parse_capital(cell: &Cell, text: &str) -> Option<String> {
             t = t.replace('.', "");
         }
     }
-    let (int, frac) = t.split_once('.').unwrap_or((&t, ""));
-    let ok = !int.is_empty()
-        && int.bytes().all(|b| b.is_ascii_digit())
-        && frac.bytes().all(|b| b.is_ascii_digit())
-        && !(t.contains('.') && frac.is_empty());
-    ok.then_some(t)
+    if t.ends_with('.') {
+        return None;
+    }
+    canonical_amount(&t)
+}
+
+/// The one text of an amount written `int[.frac]` (None unless digits): no leading zeros,
+/// cents when there is a fraction, no fraction when it is zero. "10000,5" typed back by
+/// Excel, a numeric cell 10000.5 and "10000.500" are all the stored "10000.50", so a pack
+/// that went through a spreadsheet re-imports unchanged.
+fn canonical_amount(t: &str) -> Option<String> {
+    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+    if int.is_empty()
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let int = match int.trim_start_matches('0') {
+        "" => "0",
+        i => i,
+    };
+    let frac = frac.trim_end_matches('0');
+    Some(match frac.len() {
+        0 => int.to_string(),
+        1 => format!("{int}.{frac}0"),
+        _ => format!("{int}.{frac}"),
+    })
 }
 
 fn parse_siret(cell: &Cell, text: &str) -> Result<String, (Problem, String)> {
@@ -699,8 +723,16 @@ mod tests {
             ("10 000,50", Some("10000.50")),
             ("10000.50", Some("10000.50")),
             ("10\u{a0}000", Some("10000")),
-            ("10\u{202f}000,5", Some("10000.5")),
+            ("10\u{202f}000,5", Some("10000.50")),
             ("10.000,50", Some("10000.50")),
+            ("10000,5", Some("10000.50")),
+            ("10000.500", Some("10000.50")),
+            ("10000.00", Some("10000")),
+            ("0,5", Some("0.50")),
+            ("007500", Some("7500")),
+            ("0", Some("0")),
+            ("12.345", Some("12.345")),
+            ("1234.567", Some("1234.567")),
             ("-5", None),
             ("abc", None),
             ("10,", None),
@@ -710,6 +742,10 @@ mod tests {
         assert_eq!(
             parse_capital(&Cell::Float(37000.0), "37000").as_deref(),
             Some("37000")
+        );
+        assert_eq!(
+            parse_capital(&Cell::Float(10000.5), "10000.5").as_deref(),
+            Some("10000.50")
         );
     }
 
