@@ -400,16 +400,18 @@ fn parse_siret(cell: &Cell, text: &str) -> Result<String, (Problem, String)> {
             .bytes()
             .all(|b| b.is_ascii_digit())
     {
-        let mantissa_digits = lower
-            .split('e')
-            .next()
-            .unwrap_or("")
-            .bytes()
-            .filter(u8::is_ascii_digit)
-            .count();
-        if mantissa_digits > 0 && mantissa_digits < 14 {
-            return Err((Problem::Scientific, String::new()));
+        // Every digit still there (2.9141777263178E+13: 14 digits, exponent 13) gives
+        // the number back; fewer digits than the number has were lost.
+        let (mantissa, exponent) = lower.split_once('e').unwrap_or((&lower, ""));
+        let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+        let whole = exponent
+            .trim_start_matches('+')
+            .parse::<usize>()
+            .is_ok_and(|e| e + 1 == digits.len() && !mantissa.starts_with(['0', '-']));
+        if whole && matches!(digits.len(), 9 | 14) {
+            return Ok(digits);
         }
+        return Err((Problem::Scientific, String::new()));
     }
     let c = ident::compact(t);
     if c.bytes().all(|b| b.is_ascii_digit()) {
@@ -819,6 +821,17 @@ mod tests {
             (F::registrationNumber, t("7.3282932E+13")),
         ]);
         assert_eq!(codes(&i), vec!["registrationNumber.scientific"]);
+        // every digit still there: the number comes back
+        let (c, i) = run(&[
+            (F::name, t("A")),
+            (F::registrationNumber, t("2.9141777263178E+13")),
+        ]);
+        assert_eq!(codes(&i), Vec::<String>::new());
+        assert_eq!(c.text(F::registrationNumber), Some("29141777263178"));
+        for lost in ["2.914177726317E+13", "2.91417772631780E+14", "1.2E+3"] {
+            let (_, i) = run(&[(F::name, t("A")), (F::registrationNumber, t(lost))]);
+            assert_eq!(codes(&i), vec!["registrationNumber.scientific"], "{lost}");
+        }
         let (_, i) = run(&[(F::name, t("A")), (F::registrationNumber, t("HRB 12345"))]);
         assert_eq!(codes(&i), vec!["registrationNumber.invalid"]);
         let (c, i) = run(&[
