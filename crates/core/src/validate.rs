@@ -623,10 +623,8 @@ pub fn check_row(rec: &Record, merged: &Customer, issues: &mut Vec<FieldIssue>) 
         || present(F::applyVATAutoReverseOperators);
     if touches_vat {
         if let Some(v) = vat {
-            if merged.flag(F::chargeVAT)
-                && !v.starts_with("FR")
-                && !merged.flag(F::applyVATAutoReverseOperators)
-            {
+            // Whatever the reverse-charge flag: that one has its own warning below.
+            if merged.flag(F::chargeVAT) && !v.starts_with("FR") {
                 issues.push(FieldIssue::new(F::chargeVAT, Problem::EuCustomer, "1", v));
             }
         }
@@ -865,6 +863,19 @@ mod tests {
             (F::taxRegistrationNumber, t("DE136695976")),
         ]);
         assert_eq!(codes(&i), vec!["chargeVAT.eu_customer"]);
+        let (_, i) = run(&[
+            (F::name, t("A")),
+            (F::taxRegistrationNumber, t("DE136695976")),
+            (F::chargeVAT, t("1")),
+            (F::applyVATAutoReverseOperators, t("1")),
+        ]);
+        assert_eq!(
+            codes(&i),
+            vec![
+                "chargeVAT.eu_customer",
+                "applyVATAutoReverseOperators.needs_fr_vat"
+            ]
+        );
         let (c, i) = run(&[
             (F::name, t("A")),
             (F::taxRegistrationNumber, t("DE136695976")),
