@@ -389,11 +389,10 @@ fn settings(cli: &Cli, prefix: Option<String>, width: Option<usize>) -> Result<u
         }
         store.set_settings(&s).map_err(|e| store_failure(&e))?;
     }
+    let next = store.next_account().map_err(|e| store_failure(&e))?;
     println!(
-        "account prefix: {}\naccount width: {}\nnext account looks like: {}",
-        s.account_prefix,
-        s.account_width,
-        s.account(1)
+        "account prefix: {}\naccount width: {}\nnext generated account: {next}",
+        s.account_prefix, s.account_width,
     );
     Ok(OK)
 }

@@ -578,6 +578,9 @@ fn generated_accounts_continue_numbering(db: &TestDb) {
         names.contains(&("CL0010".into(), "Blank three".into())),
         "{names:?}"
     );
+    let out = db.run(&["settings"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("next generated account: CL0011"), "{text}");
 }
 
 fn ods_file_is_read(db: &TestDb) {

@@ -182,6 +182,8 @@ pub struct Stats {
 pub trait Store: Send + Sync {
     /// The database settings.
     fn settings(&self) -> Result<Settings>;
+    /// The account the next customer created without one will get.
+    fn next_account(&self) -> Result<String>;
     /// Change the account prefix and width.
     fn set_settings(&self, s: &Settings) -> Result<()>;
     /// A customer by id.

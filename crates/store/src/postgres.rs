@@ -309,6 +309,12 @@ impl Store for PgStore {
         settings_of(&mut *self.conn()?)
     }
 
+    fn next_account(&self) -> Result<String> {
+        let mut c = self.conn()?;
+        let s = settings_of(&mut *c)?;
+        Ok(s.account(max_account_number(&mut *c, &s)? + 1))
+    }
+
     fn set_settings(&self, s: &Settings) -> Result<()> {
         let mut c = self.conn()?;
         let up = "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";

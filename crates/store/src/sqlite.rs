@@ -290,6 +290,12 @@ impl Store for SqliteStore {
         settings_of(&c)
     }
 
+    fn next_account(&self) -> Result<String> {
+        let c = self.conn()?;
+        let s = settings_of(&c)?;
+        Ok(s.account(max_account_number(&c, &s)? + 1))
+    }
+
     fn set_settings(&self, s: &Settings) -> Result<()> {
         let c = self.conn()?;
         c.execute("INSERT INTO meta (key, value) VALUES ('account_prefix', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [&s.account_prefix])?;
