@@ -623,6 +623,28 @@ fn template_is_a_readable_blank_pack() {
     );
 }
 
+/// A byte the declared encoding cannot decode (a Windows-1252 é in a file with a UTF-8
+/// BOM) is an error on its cell, not a silent U+FFFD in the database.
+#[test]
+fn undecodable_bytes_are_reported_not_stored() {
+    let db = TestDb::new(Backend::Sqlite).expect("sqlite");
+    let path = db.path("bom.csv");
+    std::fs::write(
+        &path,
+        b"\xef\xbb\xbfRaison sociale;Ville\nCaf\xe9 Noir;Paris\nBon;Lyon\n",
+    )
+    .expect("write");
+    let (code, r) = db.json(&["import", path.to_str().expect("p")]);
+    assert_eq!(code, 1, "{r}");
+    let bad = issues_by_code(&r, "name.invalid");
+    assert_eq!(bad.len(), 1, "{r}");
+    assert_eq!(
+        (bad[0]["row"].as_u64(), bad[0]["column"].as_str()),
+        (Some(2), Some("A"))
+    );
+    assert!(db.customers().is_empty());
+}
+
 /// The file name decides the format when `--format` is not given, and a contradiction
 /// is refused rather than writing CSV text into a `.xlsx` file.
 #[test]

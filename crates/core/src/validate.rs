@@ -79,6 +79,11 @@ fn has_control(t: &str) -> bool {
     }
 }
 
+/// U+FFFD, what decoding leaves of bytes that are not valid in the file's encoding (a
+/// Windows-1252 byte in a file that declares UTF-8 with its BOM, a cut UTF-16 file): the
+/// text is damaged, and storing it would lose the character for good.
+const REPLACEMENT: char = '\u{FFFD}';
+
 /// Raw cells of one row, by field (`None` = the source has no such column).
 pub type Cells = [Option<Cell>; N_FIELDS];
 
@@ -148,6 +153,12 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
     let text = clean_text(raw);
     if has_control(text) {
         return bad(Problem::Invalid, " (line break or control character)");
+    }
+    if !text.is_ascii() && text.contains(REPLACEMENT) {
+        return bad(
+            Problem::Invalid,
+            " (unreadable character �: the file is not saved in the encoding it declares)",
+        );
     }
     // The cleaned text is the whole text cell: its string can become the value.
     let whole = matches!(cell, Cell::Text(_)) && text.len() == raw.len();
@@ -653,6 +664,13 @@ pub fn check_row(rec: &Record, merged: &Customer, issues: &mut Vec<FieldIssue>) 
 mod tests {
     use super::*;
     use crate::issue::Severity;
+
+    #[test]
+    fn undecodable_bytes_are_an_error() {
+        let (c, issues) = run(&[(F::name, t("Caf\u{FFFD} Noir"))]);
+        assert_eq!(codes(&issues), vec!["name.invalid"]);
+        assert_eq!(c.text(F::name), None);
+    }
 
     #[test]
     fn control_characters_ascii_or_not() {
