@@ -1,5 +1,5 @@
 //! Authentication: users and `/api/login`, bearer tokens with scopes, the `api_token` query
-//! parameter and IP allow-lists of lookup tokens, and the login rate limit.
+//! parameter and IP allow-lists of lookup tokens, and the login rate limit (per e-mail and address).
 //!
 //! Tokens are checked against an in-memory map of their SHA-256 (refreshed through the
 //! change feed), so a request never waits on the database to be authenticated.
@@ -306,41 +306,60 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
-/// Failed logins per address in the current minute.
+/// Failed logins per e-mail and client address in the current minute. The key is the pair,
+/// as Laravel's login throttle (`email|ip`): one user's mistakes do not lock out the others
+/// behind the same address (an office NAT, a PBX host).
 pub struct LoginLimiter {
     max: u32,
-    failures: Mutex<HashMap<Option<IpAddr>, (Instant, u32)>>,
+    failures: Mutex<Failures>,
+}
+
+/// (lowercased e-mail, address) → (start of the window, failures in it).
+type Failures = HashMap<(String, Option<IpAddr>), (Instant, u32)>;
+
+const WINDOW: Duration = Duration::from_secs(60);
+
+fn limiter_key(email: &str, ip: Option<IpAddr>) -> (String, Option<IpAddr>) {
+    (email.trim().to_lowercase(), ip)
 }
 
 impl LoginLimiter {
-    /// At most `max` failures a minute per address.
+    /// At most `max` failures a minute per e-mail and address.
     pub fn new(max: u32) -> LoginLimiter {
         LoginLimiter {
             max,
             failures: Mutex::new(HashMap::new()),
         }
     }
-    fn blocked(&self, ip: Option<IpAddr>) -> bool {
-        let m = self
-            .failures
+    fn lock(&self) -> std::sync::MutexGuard<'_, Failures> {
+        self.failures
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        m.get(&ip)
-            .is_some_and(|(start, n)| start.elapsed() < Duration::from_secs(60) && *n >= self.max)
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
-    fn fail(&self, ip: Option<IpAddr>) {
-        let mut m = self
-            .failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+    /// When this e-mail is blocked from this address: the seconds until it may try again.
+    pub fn retry_after(&self, email: &str, ip: Option<IpAddr>) -> Option<u64> {
+        let m = self.lock();
+        let (start, n) = m.get(&limiter_key(email, ip))?;
+        let left = WINDOW.checked_sub(start.elapsed())?;
+        // Round up: retrying after the announced delay must succeed.
+        (*n >= self.max).then(|| left.as_secs() + u64::from(left.subsec_nanos() > 0))
+    }
+    fn fail(&self, email: &str, ip: Option<IpAddr>) {
+        let mut m = self.lock();
         if m.len() > 100_000 {
-            m.retain(|_, (start, _)| start.elapsed() < Duration::from_secs(60));
+            m.retain(|_, (start, _)| start.elapsed() < WINDOW);
         }
-        let e = m.entry(ip).or_insert((Instant::now(), 0));
-        if e.0.elapsed() >= Duration::from_secs(60) {
+        let e = m
+            .entry(limiter_key(email, ip))
+            .or_insert((Instant::now(), 0));
+        if e.0.elapsed() >= WINDOW {
             *e = (Instant::now(), 0);
         }
         e.1 += 1;
+    }
+    /// Forget the failures of a successful login (Laravel's `clearLoginAttempts`).
+    fn clear(&self, email: &str, ip: Option<IpAddr>) {
+        self.lock().remove(&limiter_key(email, ip));
     }
 }
 
@@ -356,9 +375,6 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     input: Input,
 ) -> ApiResult<impl IntoResponse> {
-    if state.0.limiter.blocked(ip) {
-        return Err(Error::TooManyAttempts);
-    }
     let email = input.text("email").unwrap_or_default();
     let password = input.text("password").unwrap_or_default();
     let mut inv = Invalid::new();
@@ -373,7 +389,15 @@ pub async fn login(
         );
     }
     inv.check()?;
-    let user = check_credentials(&state, ip, email, password).await?;
+    let user = match check_credentials(&state, ip, email.clone(), password).await {
+        Err(Error::TooManyAttempts) => {
+            return Err(Error::Throttled {
+                // The block may have just ended: then a second is as good a wait as any.
+                retry_after: state.0.limiter.retry_after(&email, ip).unwrap_or(1),
+            });
+        }
+        other => other?,
+    };
     let (token, hash) = new_token();
     let uid = user.id;
     let h = hash.clone();
@@ -395,16 +419,19 @@ pub async fn login(
     ))
 }
 
-/// The user with these credentials; failures count towards the address's rate limit.
+/// The user with these credentials; failures count towards the rate limit of this e-mail
+/// from this address.
 pub(crate) async fn check_credentials(
     state: &ApiContext,
     ip: Option<IpAddr>,
     email: String,
     password: String,
 ) -> ApiResult<clientele_store::User> {
-    if state.0.limiter.blocked(ip) {
+    let limiter = &state.0.limiter;
+    if limiter.retry_after(&email, ip).is_some() {
         return Err(Error::TooManyAttempts);
     }
+    let key = email.clone();
     let user = state
         .db(move |s| match s.user_by_email(&email) {
             Ok(u) => Ok(Some(u)),
@@ -424,9 +451,10 @@ pub(crate) async fn check_credentials(
     .await
     .map_err(|e| Error::Internal(e.to_string()))?;
     let Some(user) = user.filter(|_| ok) else {
-        state.0.limiter.fail(ip);
+        limiter.fail(&key, ip);
         return Err(Error::Unauthenticated);
     };
+    limiter.clear(&key, ip);
     Ok(user)
 }
 
@@ -462,10 +490,15 @@ mod tests {
     fn limiter() {
         let l = LoginLimiter::new(2);
         let ip = Some(IpAddr::from([127, 0, 0, 1]));
-        assert!(!l.blocked(ip));
-        l.fail(ip);
-        l.fail(ip);
-        assert!(l.blocked(ip));
-        assert!(!l.blocked(None));
+        assert_eq!(l.retry_after("a@x.fr", ip), None);
+        l.fail("a@x.fr", ip);
+        l.fail(" A@X.fr", ip);
+        assert!(l
+            .retry_after("a@x.fr", ip)
+            .is_some_and(|s| (59..=60).contains(&s)));
+        assert_eq!(l.retry_after("a@x.fr", None), None);
+        assert_eq!(l.retry_after("b@x.fr", ip), None);
+        l.clear("a@x.fr", ip);
+        assert_eq!(l.retry_after("a@x.fr", ip), None);
     }
 }

@@ -1,6 +1,6 @@
 //! One error type for every handler, rendered in the Laravel shapes of the BlueRockTEL API.
 
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use clientele_core::issue::{FieldIssue, Lang, Severity};
 use clientele_store::StoreError;
@@ -132,9 +132,15 @@ pub enum Error {
     /// 422 with a ready-made body (import reports).
     #[error("Unprocessable")]
     Unprocessable(Json),
-    /// 429 on login.
+    /// 429 on login (the web pages show their own page for it).
     #[error("Too Many Attempts.")]
     TooManyAttempts,
+    /// 429 on login with the seconds to wait, sent as `Retry-After`.
+    #[error("Too Many Attempts.")]
+    Throttled {
+        /// Seconds until the next attempt may succeed.
+        retry_after: u64,
+    },
     /// 500: the database or the server failed.
     #[error("{0}")]
     Internal(String),
@@ -198,6 +204,12 @@ impl IntoResponse for Error {
                 StatusCode::TOO_MANY_REQUESTS,
                 json!({"message": "Too Many Attempts."}),
             ),
+            Error::Throttled { retry_after } => {
+                let mut r = Error::TooManyAttempts.into_response();
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                r
+            }
             Error::Internal(m) => {
                 tracing::error!("internal error: {m}");
                 json_response(

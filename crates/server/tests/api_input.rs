@@ -235,6 +235,40 @@ fn paginator_links_keep_the_query() {
     assert_eq!(p2["prev_page_url"], json!(expected(1)));
 }
 
+fn login_throttling_is_per_email_and_address() {
+    let s = TestServer::start();
+    let hash = clientele_server::auth::hash_password("battery staple").expect("hash");
+    s.store
+        .create_user("Bob", "bob@example.fr", &hash)
+        .expect("user");
+    let login = |email: &str, password: &str| {
+        s.client
+            .post(s.url("/api/login"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .expect("send")
+    };
+    // the tests' server allows 5 failures a minute
+    for _ in 0..5 {
+        assert_eq!(login("ann@example.fr", "nope").status(), 401);
+    }
+    let r = login("ANN@example.fr", "correct horse");
+    assert_eq!(r.status(), 429);
+    let retry: u64 = r
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert_eq!(
+        common::read(r),
+        (429, json!({"message": "Too Many Attempts."}))
+    );
+    // another user from the same address is not locked out
+    assert_eq!(login("bob@example.fr", "battery staple").status(), 200);
+}
+
 /// Every test runs on SQLite and on PostgreSQL.
 macro_rules! on_both {
     ($($name:ident),* $(,)?) => {
@@ -248,4 +282,5 @@ on_both!(
     invalid_utf8_in_forms_and_queries_is_a_400,
     updates_that_change_nothing_write_nothing,
     paginator_links_keep_the_query,
+    login_throttling_is_per_email_and_address,
 );
