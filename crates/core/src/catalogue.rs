@@ -253,23 +253,66 @@ pub fn match_header(header: &str) -> Option<F> {
         .map(|d| d.id)
 }
 
-/// The closest known heading to an unknown header, when reasonably close.
+/// The closest known heading to an unknown header, when reasonably close: by spelling
+/// (typos: "Raison socile") or by words ("Code NAF" is the "Code activité (NAF)", "Numero
+/// TVA intra" the "Numéro de TVA intracommunautaire"), against the French heading, the
+/// English label and the keys of each field.
 pub fn suggest_header(header: &str) -> Option<&'static str> {
     let f = fold(header);
     if f.is_empty() {
         return None;
     }
+    let header_words = words(header);
     FIELDS
         .iter()
         .map(|d| {
-            (
-                strsim::normalized_levenshtein(&f, &fold(d.heading)),
-                d.heading,
-            )
+            let score = [d.heading, d.label_en, d.pack_key, d.api_key]
+                .iter()
+                .map(|name| {
+                    let spelling = strsim::normalized_levenshtein(&f, &fold(name));
+                    spelling.max(word_overlap(&header_words, &words(name)))
+                })
+                .fold(0.0, f64::max);
+            (score, d.heading)
         })
         .filter(|(score, _)| *score >= 0.5)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, h)| h)
+}
+
+/// The folded words of a heading (camelCase keys split too: "emailAddress" → email,
+/// address).
+fn words(t: &str) -> Vec<String> {
+    let mut spaced = String::with_capacity(t.len() + 4);
+    let mut prev_lower = false;
+    for c in t.chars() {
+        if c.is_uppercase() && prev_lower {
+            spaced.push(' ');
+        }
+        prev_lower = c.is_lowercase();
+        spaced.push(c);
+    }
+    spaced
+        .split(|c: char| !c.is_alphanumeric())
+        .map(fold)
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Share of the words of the longer of two headings that the other one has (a word also
+/// matches a word it begins, from 3 letters: "intra" in "intracommunautaire").
+fn word_overlap(a: &[String], b: &[String]) -> f64 {
+    let longest = a.len().max(b.len());
+    if longest == 0 {
+        return 0.0;
+    }
+    let same = |x: &String, y: &String| {
+        x == y
+            || (x.len().min(y.len()) >= 3
+                && (x.starts_with(y.as_str()) || y.starts_with(x.as_str())))
+    };
+    let shared = a.iter().filter(|x| b.iter().any(|y| same(x, y))).count();
+    shared as f64 / longest as f64
 }
 
 /// Find a field by an API key in camelCase or snake_case (`chargeVAT`, `charge_vat`), or its pack key.
@@ -320,6 +363,12 @@ mod tests {
         assert_eq!(suggest_header("Raison socile"), Some("Raison sociale"));
         assert_eq!(suggest_header("Cde postal"), Some("Code Postal"));
         assert_eq!(suggest_header("zzzzzzzzzzzzzz"), None);
+        assert_eq!(suggest_header("Code NAF"), Some("Code activité (NAF)"));
+        assert_eq!(
+            suggest_header("Numero TVA intra"),
+            Some("Numéro de TVA intracommunautaire")
+        );
+        assert_eq!(suggest_header("Email"), Some("Adresse email"));
     }
 
     #[test]
