@@ -143,6 +143,7 @@ pub enum Source<'a> {
 fn unusable(file: &str, issue: Issue) -> RunError {
     let mut r = Report {
         file: file.to_string(),
+        sheet: issue.sheet.clone(),
         ..Report::default()
     };
     r.errors = u64::from(issue.severity == Severity::Error);

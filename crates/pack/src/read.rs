@@ -279,8 +279,14 @@ fn open_source(file_name: String, src: Source, tab: Tab, lang: Lang) -> Result<O
         }
     }
     let Some(header) = header else {
+        // Which sheet was read: the user may expect another one.
+        let detail = match (&sheet, lang) {
+            (None, _) => String::new(),
+            (Some(s), Lang::Fr) => format!(" de la feuille « {s} »"),
+            (Some(s), Lang::En) => format!(" of sheet \"{s}\""),
+        };
         return Err(PackError::Unusable(located(
-            Issue::file("file", Problem::NoHeader, lang, "", "", ""),
+            Issue::file("file", Problem::NoHeader, lang, "", &detail, ""),
             None,
         )));
     };

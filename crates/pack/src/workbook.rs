@@ -64,7 +64,8 @@ impl Book {
             .collect()
     }
 
-    /// The sheet holding a tab: `Clients` (else the first sheet) or `Contacts`.
+    /// The sheet holding a tab: `Clients` (else the first sheet that is not `Contacts`) or
+    /// `Contacts`.
     pub(crate) fn choose_sheet(&self, tab: Tab, lang: Lang) -> Result<String, PackError> {
         let names = self.sheet_names();
         let wanted = match tab {
@@ -74,7 +75,12 @@ impl Book {
         if let Some(n) = names.iter().find(|n| fold(n) == wanted) {
             return Ok(n.clone());
         }
-        match (tab, names.first()) {
+        // Without a Clients sheet, the first sheet that is not the Contacts tab.
+        let first = names
+            .iter()
+            .find(|n| fold(n) != "contacts")
+            .or(names.first());
+        match (tab, first) {
             (Tab::Clients, Some(first)) => Ok(first.clone()),
             (Tab::Clients, None) => Err(PackError::Unusable(unreadable(
                 lang,

@@ -425,6 +425,31 @@ fn the_clients_sheet_is_found_by_name_even_when_second() {
         open_clients("c.xlsx", book).expect("open").sheet.as_deref(),
         Some("Feuil1")
     );
+    // ... that is not the Contacts tab.
+    let book = xlsx(&[
+        (
+            "Contacts",
+            text_rows(&[&["Client", "Nom", "Prénom"], &["CL1", "Doe", "Ann"]]),
+        ),
+        (
+            "Liste",
+            text_rows(&[&["Raison sociale", "SIRET"], &["C", ""]]),
+        ),
+    ]);
+    assert_eq!(
+        open_clients("c.xlsx", book).expect("open").sheet.as_deref(),
+        Some("Liste")
+    );
+    // A sheet without a header row: the message says which sheet was read.
+    let book = xlsx(&[("Notes", text_rows(&[&["Lisez-moi"]]))]);
+    match open_clients("c.xlsx", book) {
+        Err(PackError::Unusable(i)) => {
+            assert_eq!(i.code, "file.no_header");
+            assert!(i.message.contains("\"Notes\""), "{}", i.message);
+            assert_eq!(i.sheet.as_deref(), Some("Notes"));
+        }
+        other => panic!("{:?}", other.map(|o| o.sheet)),
+    }
 }
 
 #[test]
