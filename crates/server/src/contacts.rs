@@ -9,9 +9,11 @@ use crate::ReqLang;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json as Body;
-use clientele_core::contact::{self, column_by_key, Contact, ContactColumn};
+use clientele_core::contact::{
+    self, column_by_key, Contact, ContactColumn, ContactIssue, ContactKind,
+};
 use clientele_core::ident::phone;
-use clientele_core::issue::Severity;
+use clientele_core::issue::{Problem, Severity};
 use clientele_core::validate::Cell;
 use clientele_core::Lang;
 use clientele_store::StoreError;
@@ -67,6 +69,16 @@ fn validated(input: &Input, base: &Contact, lang: Lang) -> ApiResult<Contact> {
             continue;
         };
         match cell_of(v) {
+            // A JSON boolean in a column that is not a boolean is a wrong type, not "TRUE".
+            Some(Cell::Bool(b)) if !matches!(col.kind, ContactKind::Bool(_)) => {
+                let i = ContactIssue::new(
+                    col.key,
+                    Problem::Invalid,
+                    b.to_string(),
+                    " (true or false where a text or a number is expected)",
+                );
+                inv.push(i.key, &i.code(), &i.message(lang));
+            }
             Some(c) => {
                 // The API key wins over another spelling of the same column.
                 if let Some(pos) = cells.iter().position(|(c2, _)| c2.key == col.key) {
@@ -86,6 +98,10 @@ fn validated(input: &Input, base: &Contact, lang: Lang) -> ApiResult<Contact> {
     }
     let (c, issues) = contact::apply(base, &cells);
     for i in &issues {
+        // A column of the wrong type was given: its error says enough.
+        if i.problem == Problem::Required && inv.errors().contains_key(i.key) {
+            continue;
+        }
         match i.severity() {
             Severity::Error => inv.push(i.key, &i.code(), &i.message(lang)),
             Severity::Warning => inv.warn(i.key, &i.code(), &i.message(lang)),

@@ -10,7 +10,7 @@ use crate::{BaseUrl, ReqLang};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::Json as Body;
-use clientele_core::catalogue::{field_by_api_key, F};
+use clientele_core::catalogue::{field_by_api_key, Kind, F};
 use clientele_core::issue::{FieldIssue, Problem};
 use clientele_core::model::{Customer, Record};
 use clientele_core::validate::{check_row, pad_postal_code, parse_bool, parse_cells, Cell, Cells};
@@ -24,8 +24,9 @@ pub const MAX_PER_PAGE: u64 = 500;
 const MAX_PAGE: u64 = 1_000_000_000;
 
 /// Raw cells from the input, by field: the API key wins over other spellings of the same
-/// field; unknown and read-only keys are ignored.
-fn cells_of(input: &Input, inv: &mut Invalid) -> Cells {
+/// field; unknown and read-only keys are ignored. A JSON boolean in a field that is not a
+/// boolean is a wrong type (the pack would store a spreadsheet's TRUE as text): an issue.
+fn cells_of(input: &Input, inv: &mut Invalid, issues: &mut Vec<FieldIssue>) -> Cells {
     let mut cells: Cells = std::array::from_fn(|_| None);
     let mut prio = [0u8; clientele_core::N_FIELDS];
     for (k, v) in &input.map {
@@ -37,6 +38,14 @@ fn cells_of(input: &Input, inv: &mut Invalid) -> Cells {
             continue;
         }
         match cell_of(v) {
+            Some(Cell::Bool(b)) if f.def().kind != Kind::Bool => {
+                issues.push(FieldIssue::new(
+                    f,
+                    Problem::Invalid,
+                    b.to_string(),
+                    " (true or false where a text or a number is expected)",
+                ));
+            }
             Some(c) => {
                 cells[f.idx()] = Some(c);
                 prio[f.idx()] = p;
@@ -71,7 +80,8 @@ async fn validated(
     lang: Lang,
 ) -> ApiResult<Customer> {
     let mut inv = Invalid::new();
-    let mut cells = cells_of(input, &mut inv);
+    let mut type_issues = Vec::new();
+    let mut cells = cells_of(input, &mut inv, &mut type_issues);
     // A blank account on update keeps the stored one (on create, one is generated).
     if !creating
         && cells[F::customerAccount.idx()]
@@ -81,7 +91,10 @@ async fn validated(
         cells[F::customerAccount.idx()] = None;
     }
     let (rec, mut issues): (Record, Vec<FieldIssue>) = parse_cells(cells);
-    if creating && !rec.present[F::name.idx()] {
+    issues.append(&mut type_issues);
+    // A name of the wrong type was given: its error says enough.
+    let named = rec.present[F::name.idx()] || issues.iter().any(|i| i.field == F::name);
+    if creating && !named {
         issues.push(FieldIssue::new(F::name, Problem::Required, "", ""));
     }
     let mut merged = rec.merge_into(base);

@@ -269,6 +269,52 @@ fn login_throttling_is_per_email_and_address() {
     assert_eq!(login("bob@example.fr", "battery staple").status(), 200);
 }
 
+fn booleans_in_text_fields_are_refused() {
+    let s = TestServer::start();
+    let (st, e) = s.json(
+        "POST",
+        "/api/v1/customers",
+        &s.write,
+        &json!({"name": false, "mainAddressCity": true}),
+    );
+    assert_eq!(st, 422, "{e}");
+    assert_eq!(e["codes"]["name"], json!(["name.invalid"]));
+    assert_eq!(
+        e["codes"]["mainAddressCity"],
+        json!(["mainAddressCity.invalid"])
+    );
+    assert_eq!(s.customer_count(), 0);
+    // numbers in text fields are still read as their digits, booleans in boolean fields
+    // as booleans
+    let c = create(
+        &s,
+        &json!({"name": 1234, "mainAddressPostalCode": 75001, "vip": true}),
+    );
+    assert_eq!(
+        (
+            c["name"].clone(),
+            c["mainAddressPostalCode"].clone(),
+            c["vip"].clone()
+        ),
+        (json!("1234"), json!("75001"), json!(true))
+    );
+    // contacts
+    let (st, e) = s.json(
+        "POST",
+        &format!(
+            "/api/v1/contacts?contactable_type=customer&contactable_id={}",
+            c["id"]
+        ),
+        &s.write,
+        &json!({"lastName": true, "active": false}),
+    );
+    assert_eq!(
+        (st, e["codes"]["lastName"].clone()),
+        (422, json!(["lastName.invalid"])),
+        "{e}"
+    );
+}
+
 /// Every test runs on SQLite and on PostgreSQL.
 macro_rules! on_both {
     ($($name:ident),* $(,)?) => {
@@ -283,4 +329,5 @@ on_both!(
     updates_that_change_nothing_write_nothing,
     paginator_links_keep_the_query,
     login_throttling_is_per_email_and_address,
+    booleans_in_text_fields_are_refused,
 );
