@@ -63,6 +63,36 @@ fn cells_of(input: &Input, inv: &mut Invalid, issues: &mut Vec<FieldIssue>) -> C
     cells
 }
 
+/// The `language_id` the API answers for a language (as `Customer::to_api_json`): 2 for
+/// English, 1 for French or none.
+fn language_id_of(language: Option<&str>) -> i64 {
+    if language == Some("en") {
+        2
+    } else {
+        1
+    }
+}
+
+/// `language_id` from the input: 1 or 2 (null or blank: absent); anything else is an error.
+fn language_id(input: &Input, inv: &mut Invalid, lang: Lang) -> Option<i64> {
+    let id = match input.get("language_id")? {
+        Json::Null => return None,
+        Json::String(s) if s.trim().is_empty() => return None,
+        Json::String(s) => s.trim().parse().ok(),
+        Json::Number(n) => n.as_i64(),
+        _ => None,
+    };
+    if let Some(id @ (1 | 2)) = id {
+        return Some(id);
+    }
+    let message = match lang {
+        Lang::Fr => "Le language_id doit être 1 (français) ou 2 (anglais).",
+        Lang::En => "The language_id must be 1 (French) or 2 (English).",
+    };
+    inv.push("language_id", "language_id.invalid", message);
+    None
+}
+
 /// A resource id from the path: a positive integer, anything else is not found.
 pub(crate) fn id_of(raw: &str) -> ApiResult<i64> {
     raw.parse::<i64>()
@@ -82,6 +112,18 @@ async fn validated(
     let mut inv = Invalid::new();
     let mut type_issues = Vec::new();
     let mut cells = cells_of(input, &mut inv, &mut type_issues);
+    let language_id = language_id(input, &mut inv, lang);
+    let language_given =
+        cells[F::language.idx()].is_some() || type_issues.iter().any(|i| i.field == F::language);
+    // `language_id` alone sets the language, but only when it changes what the API answers:
+    // a customer without a language already answers 1, and an SDK sending the object back
+    // must not change it.
+    if let Some(id) = language_id.filter(|_| !language_given) {
+        if language_id_of(base.text(F::language)) != id {
+            let code = if id == 2 { "en" } else { "fr" };
+            cells[F::language.idx()] = Some(Cell::Text(code.into()));
+        }
+    }
     // A blank account on update keeps the stored one (on create, one is generated).
     if !creating
         && cells[F::customerAccount.idx()]
@@ -96,6 +138,22 @@ async fn validated(
     let named = rec.present[F::name.idx()] || issues.iter().any(|i| i.field == F::name);
     if creating && !named {
         issues.push(FieldIssue::new(F::name, Problem::Required, "", ""));
+    }
+    if let Some(id) = language_id.filter(|_| language_given) {
+        let language = rec.text(F::language);
+        let failed = issues.iter().any(|i| i.field == F::language);
+        if !failed && language_id_of(language) != id {
+            let language = language.unwrap_or("");
+            let message = match lang {
+                Lang::Fr => {
+                    format!("Le language_id {id} ne correspond pas à la langue « {language} ».")
+                }
+                Lang::En => {
+                    format!("The language_id {id} does not match the language \"{language}\".")
+                }
+            };
+            inv.push("language_id", "language_id.invalid", &message);
+        }
     }
     let mut merged = rec.merge_into(base);
     pad_postal_code(&rec, &mut merged, &mut issues);

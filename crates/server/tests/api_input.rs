@@ -315,6 +315,61 @@ fn booleans_in_text_fields_are_refused() {
     );
 }
 
+fn language_id_is_read_on_input() {
+    let s = TestServer::start();
+    let c = create(&s, &json!({"name": "Lang Co", "language": "en"}));
+    assert_eq!(
+        (c["language"].clone(), c["language_id"].clone()),
+        (json!("en"), json!(2))
+    );
+    let path = format!("/api/v1/customers/{}", c["id"]);
+    let (st, u) = s.json("PATCH", &path, &s.write, &json!({"language_id": 1}));
+    assert_eq!(st, 200, "{u}");
+    assert_eq!(
+        (u["language"].clone(), u["language_id"].clone()),
+        (json!("fr"), json!(1))
+    );
+    let (st, u) = s.json("PATCH", &path, &s.write, &json!({"language_id": "2"}));
+    assert_eq!(
+        (st, u["language"].clone(), u["language_id"].clone()),
+        (200, json!("en"), json!(2))
+    );
+    let (st, e) = s.json("PATCH", &path, &s.write, &json!({"language_id": 7}));
+    assert_eq!(
+        (st, e["codes"]["language_id"].clone()),
+        (422, json!(["language_id.invalid"])),
+        "{e}"
+    );
+    let (st, e) = s.json(
+        "PATCH",
+        &path,
+        &s.write,
+        &json!({"language": "fr", "language_id": 2}),
+    );
+    assert_eq!(
+        (st, e["codes"]["language_id"].clone()),
+        (422, json!(["language_id.invalid"])),
+        "{e}"
+    );
+    // agreeing keys are fine; nothing was changed by the refused requests
+    let (st, u) = s.json(
+        "PATCH",
+        &path,
+        &s.write,
+        &json!({"language": "English", "language_id": 2, "name": "Lang Co 2"}),
+    );
+    assert_eq!((st, u["language"].clone()), (200, json!("en")), "{u}");
+    // a customer without a language already answers language_id 1: the SDK sending it
+    // back changes nothing
+    let c = create(&s, &json!({"name": "No lang", "language_id": 1}));
+    assert_eq!(
+        (c["language"].clone(), c["language_id"].clone()),
+        (Json::Null, json!(1))
+    );
+    let c = create(&s, &json!({"name": "English", "language_id": 2}));
+    assert_eq!(c["language"], "en");
+}
+
 /// Every test runs on SQLite and on PostgreSQL.
 macro_rules! on_both {
     ($($name:ident),* $(,)?) => {
@@ -330,4 +385,5 @@ on_both!(
     paginator_links_keep_the_query,
     login_throttling_is_per_email_and_address,
     booleans_in_text_fields_are_refused,
+    language_id_is_read_on_input,
 );
