@@ -7,7 +7,7 @@ use crate::input::{cell_of, Input};
 use crate::state::ApiContext;
 use crate::ReqLang;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderName, StatusCode};
 use axum::Json as Body;
 use clientele_core::contact::{
     self, column_by_key, Contact, ContactColumn, ContactIssue, ContactKind,
@@ -147,20 +147,27 @@ pub async fn list(
     params(("contactable_type" = Option<String>, Query, description = "`App\\Customer` or `customer`"),
            ("contactable_id" = i64, Query, description = "Customer id (also accepted in the body)")),
     request_body(content = serde_json::Value, description = "Contact fields"),
-    responses((status = 201, description = "The created contact", body = serde_json::Value), (status = 401), (status = 403), (status = 422)),
+    responses((status = 201, description = "The created contact", body = serde_json::Value,
+               headers(("Location" = String, description = "`/api/v1/contacts/{id}`"))),
+              (status = 401), (status = 403), (status = 422)),
     security(("bearer" = [])))]
 pub async fn create(
     _: Writer,
     State(state): State<ApiContext>,
     ReqLang(lang): ReqLang,
     input: Input,
-) -> ApiResult<(StatusCode, Body<Json>)> {
+) -> ApiResult<(StatusCode, [(HeaderName, String); 1], Body<Json>)> {
     let customer = contactable(&input, true)?.unwrap_or_default();
     let c = validated(&input, &Contact::new(customer), lang)?;
     customer_exists(&state, customer).await?;
     let stored = state.db(move |s| s.create_contact(&c)).await?;
     state.sync().await?;
-    Ok((StatusCode::CREATED, Body(stored.to_api_json())))
+    let location = format!("/api/v1/contacts/{}", stored.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Body(stored.to_api_json()),
+    ))
 }
 
 /// One contact.

@@ -8,7 +8,7 @@ use crate::input::{cell_of, query_pairs, Input};
 use crate::state::ApiContext;
 use crate::{BaseUrl, ReqLang};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderName, StatusCode};
 use axum::Json as Body;
 use clientele_core::catalogue::{field_by_api_key, Kind, F};
 use clientele_core::issue::{FieldIssue, Problem};
@@ -431,7 +431,9 @@ pub async fn by_account(
 /// Create a customer: only `name` is required; the account is generated when absent.
 #[utoipa::path(post, path = "/api/v1/customers", tag = "customers",
     request_body(content = serde_json::Value, description = "Customer fields by API key (camelCase or snake_case), as JSON, form or query string"),
-    responses((status = 201, description = "The created customer", body = serde_json::Value), (status = 400, description = "Malformed body"),
+    responses((status = 201, description = "The created customer", body = serde_json::Value,
+               headers(("Location" = String, description = "`/api/v1/customers/{id}`"))),
+              (status = 400, description = "Malformed body"),
               (status = 401), (status = 403), (status = 422, description = "`{message, errors, codes}`")),
     security(("bearer" = [])))]
 pub async fn create(
@@ -439,7 +441,7 @@ pub async fn create(
     State(state): State<ApiContext>,
     ReqLang(lang): ReqLang,
     input: Input,
-) -> ApiResult<(StatusCode, Body<Json>)> {
+) -> ApiResult<(StatusCode, [(HeaderName, String); 1], Body<Json>)> {
     let c = validated(&state, &input, &Customer::new(), true, lang).await?;
     let c2 = c.clone();
     let stored = state
@@ -447,7 +449,12 @@ pub async fn create(
         .await?
         .map_err(|e| taken(e, &c, lang))?;
     state.sync().await?;
-    Ok((StatusCode::CREATED, Body(stored.to_api_json())))
+    let location = format!("/api/v1/customers/{}", stored.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Body(stored.to_api_json()),
+    ))
 }
 
 /// Update any subset of a customer's fields.

@@ -370,6 +370,43 @@ fn language_id_is_read_on_input() {
     assert_eq!(c["language"], "en");
 }
 
+fn creates_answer_with_a_location() {
+    let s = TestServer::start();
+    let r = s
+        .req("POST", "/api/v1/customers", &s.write)
+        .json(&json!({"name": "Located"}))
+        .send()
+        .expect("send");
+    let loc = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let (st, c) = common::read(r);
+    assert_eq!(st, 201);
+    assert_eq!(loc, Some(format!("/api/v1/customers/{}", c["id"])));
+    let r = s
+        .req(
+            "POST",
+            &format!(
+                "/api/v1/contacts?contactable_type=customer&contactable_id={}",
+                c["id"]
+            ),
+            &s.write,
+        )
+        .json(&json!({"lastName": "Doe"}))
+        .send()
+        .expect("send");
+    let loc = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let (st, k) = common::read(r);
+    assert_eq!(st, 201);
+    assert_eq!(loc, Some(format!("/api/v1/contacts/{}", k["id"])));
+}
+
 /// Every test runs on SQLite and on PostgreSQL.
 macro_rules! on_both {
     ($($name:ident),* $(,)?) => {
@@ -386,4 +423,5 @@ on_both!(
     login_throttling_is_per_email_and_address,
     booleans_in_text_fields_are_refused,
     language_id_is_read_on_input,
+    creates_answer_with_a_location,
 );
