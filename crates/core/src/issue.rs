@@ -97,8 +97,7 @@ problems! {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Issue {
-    /// Sheet name (files only).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Sheet name (null for a CSV file: every issue of the report has the same keys).
     pub sheet: Option<String>,
     /// Row number as the spreadsheet shows it.
     pub row: Option<u32>,
