@@ -3,10 +3,10 @@
 
 use crate::error::Error;
 use crate::state::ApiContext;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::multipart::MultipartError;
 use axum::extract::{FromRequest, Multipart, Request};
-use axum::http::header;
+use axum::http::{header, HeaderValue};
 use clientele_core::validate::Cell;
 use serde_json::{Map, Value as Json};
 
@@ -128,10 +128,13 @@ fn merge_body(content_type: &str, body: &[u8], into: &mut Map<String, Json>) -> 
 /// Merge the text fields of a multipart body into the map (later fields win). File parts
 /// have no place in these endpoints and are skipped, as unknown keys are.
 async fn merge_multipart(
-    req: Request,
+    content_type: HeaderValue,
+    body: Bytes,
     state: &ApiContext,
     into: &mut Map<String, Json>,
 ) -> Result<(), Error> {
+    let mut req = Request::new(Body::from(body));
+    req.headers_mut().insert(header::CONTENT_TYPE, content_type);
     let mut mp = Multipart::from_request(req, state)
         .await
         .map_err(|e| Error::BadRequest(format!("Malformed multipart body: {}", e.body_text())))?;
@@ -166,17 +169,12 @@ impl FromRequest<ApiContext> for Input {
         if let Some(q) = req.uri().query() {
             parse_pairs(q.as_bytes(), &mut map)?;
         }
-        let ct = req
-            .headers()
-            .get(header::CONTENT_TYPE)
+        let content_type = req.headers().get(header::CONTENT_TYPE).cloned();
+        let ct = content_type
+            .as_ref()
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
-        // PBX tools and Laravel clients post multipart forms (`curl -F`).
-        if ct.starts_with("multipart/form-data") {
-            merge_multipart(req, state, &mut map).await?;
-            return Ok(Input { map });
-        }
         let body =
             Bytes::from_request(req, state)
                 .await
@@ -184,7 +182,16 @@ impl FromRequest<ApiContext> for Input {
                     413 => Error::PayloadTooLarge,
                     _ => Error::BadRequest(e.body_text()),
                 })?;
-        merge_body(&ct, &body, &mut map)?;
+        match content_type {
+            // PBX tools and Laravel clients post multipart forms (`curl -F`). An empty body
+            // is no fields, as with the other content types.
+            Some(v) if ct.starts_with("multipart/form-data") => {
+                if !body.trim_ascii().is_empty() {
+                    merge_multipart(v, body, state, &mut map).await?;
+                }
+            }
+            _ => merge_body(&ct, &body, &mut map)?,
+        }
         Ok(Input { map })
     }
 }

@@ -99,6 +99,15 @@ fn multipart_forms_are_read_like_urlencoded_ones() {
         .text("lastName", "Doe");
     let (st, k) = multipart(&s, "/api/v1/contacts", &s.write, form);
     assert_eq!((st, k["lastName"].clone()), (201, json!("Doe")), "{k}");
+    // a multipart content type with an empty body is no fields, as with other bodies
+    let r = s
+        .client
+        .get(s.url("/api/isKnownPhoneNumber?phoneNumber=0640000046"))
+        .bearer_auth(&s.lookup)
+        .header("Content-Type", "multipart/form-data; boundary=x")
+        .send()
+        .expect("send");
+    assert_eq!(r.status(), 200);
     // invalid UTF-8 in a multipart value is refused like in other bodies
     let form = Form::new().part("name", Part::bytes(b"bad\xff\xfe".to_vec()));
     let (st, e) = multipart(&s, "/api/v1/customers", &s.write, form);
