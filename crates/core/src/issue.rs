@@ -68,6 +68,7 @@ problems! {
     Unreadable = "unreadable", Error, "file", "The file cannot be read: {d}", "Le fichier est illisible : {d}";
     NoHeader = "no_header", Error, "file", "No header row found in the first 20 rows{d} (at least two known column headings are needed)", "Aucune ligne d'en-tête dans les 20 premières lignes{d} (il faut au moins deux intitulés de colonne connus)";
     Unknown = "unknown", Warning, "header", "Unknown column \"{v}\", ignored{d}", "Colonne « {v} » inconnue, ignorée{d}";
+    NoHeading = "no_heading", Warning, "header", "Column {v} holds data (first on row {d}) but has no heading: ignored", "La colonne {v} contient des données (dès la ligne {d}) mais n'a pas d'intitulé : ignorée";
     DuplicateHeader = "duplicate", Error, "header", "Two columns are \"{h}\": {d}", "Deux colonnes correspondent à « {h} » : {d}";
     MissingName = "missing_name", Error, "header", "The file has no \"Raison sociale\" (company name) column", "Le fichier n'a pas de colonne « Raison sociale »";
     Required = "required", Error, "name", "{h} is required", "{h} est obligatoire";

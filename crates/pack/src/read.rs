@@ -15,6 +15,8 @@ use std::sync::Arc;
 const HEAD_BYTES: usize = 64 * 1024;
 /// The header row is searched among this many non-blank rows.
 const HEADER_SEARCH_ROWS: usize = 20;
+/// Data rows looked at for data in columns without a heading.
+const PEEK_ROWS: usize = 100;
 
 /// Which tab to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -342,7 +344,42 @@ fn open_source(file_name: String, src: Source, tab: Tab, lang: Lang) -> Result<O
     }
 
     let width = header.cells.len();
-    let rows = rows.map(move |r| {
+    // Data in a column without a heading is ignored like an unknown column, but silently it
+    // would look like a lost value: the first rows are looked at (and given back to the
+    // stream) to say so.
+    let mut peeked = Vec::new();
+    let mut noted: Vec<usize> = Vec::new();
+    for r in rows.by_ref().take(PEEK_ROWS) {
+        let stop = r.is_err();
+        if let Ok(row) = &r {
+            for (i, cell) in row.cells.iter().enumerate() {
+                let headed = header
+                    .cells
+                    .get(i)
+                    .is_some_and(|h| !h.display().trim().is_empty());
+                if !headed && !cell.is_blank() && !noted.contains(&i) {
+                    noted.push(i);
+                    let letter = column_letter(i);
+                    let mut issue = Issue::file(
+                        "header",
+                        Problem::NoHeading,
+                        lang,
+                        &letter,
+                        &row.number.to_string(),
+                        "",
+                    );
+                    issue.column = Some(letter);
+                    issue.header = Some(String::new());
+                    warnings.push(located(issue, Some(header_row)));
+                }
+            }
+        }
+        peeked.push(r);
+        if stop {
+            break;
+        }
+    }
+    let rows = peeked.into_iter().chain(rows).map(move |r| {
         r.map(|mut row| {
             if row.cells.len() < width {
                 row.cells.resize(width, Cell::Empty);

@@ -105,6 +105,39 @@ fn title_and_blank_rows_above_the_header_and_blank_rows_skipped() {
 }
 
 #[test]
+fn data_in_columns_without_a_heading_is_a_warning() {
+    let o = open_clients(
+        "c.csv",
+        b"Raison sociale;;SIRET\nA;;\nB;important;1;extra\n".to_vec(),
+    )
+    .expect("open");
+    let w: Vec<_> = o
+        .warnings
+        .iter()
+        .map(|i| (i.code.as_str(), i.column.as_deref(), i.message.as_str()))
+        .collect();
+    assert_eq!(
+        w,
+        vec![
+            (
+                "header.no_heading",
+                Some("B"),
+                "Column B holds data (first on row 3) but has no heading: ignored"
+            ),
+            (
+                "header.no_heading",
+                Some("D"),
+                "Column D holds data (first on row 3) but has no heading: ignored"
+            ),
+        ]
+    );
+    // the rows looked at are still all there, in order
+    let rows = rows(o);
+    assert_eq!(rows.len(), 2);
+    assert_eq!((rows[0].number, rows[1].number), (2, 3));
+}
+
+#[test]
 fn rows_are_padded_to_the_header_width() {
     let o = open_clients("c.csv", b"Raison sociale;SIRET;Ville;Pays\nA\n".to_vec()).expect("open");
     let rows = rows(o);
