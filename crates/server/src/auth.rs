@@ -1,5 +1,6 @@
 //! Authentication: users and `/api/login`, bearer tokens with scopes, the `api_token` query
-//! parameter and IP allow-lists of lookup tokens, and the login rate limit (per e-mail and address).
+//! parameter and IP allow-lists of lookup tokens, and the login rate limit (per e-mail and
+//! client address).
 //!
 //! Tokens are checked against an in-memory map of their SHA-256 (refreshed through the
 //! change feed), so a request never waits on the database to be authenticated.
@@ -319,8 +320,13 @@ type Failures = HashMap<(String, Option<IpAddr>), (Instant, u32)>;
 
 const WINDOW: Duration = Duration::from_secs(60);
 
+/// Longest e-mail address (RFC 5321): longer input is cut so that a body-sized "e-mail"
+/// cannot make the failure map hold megabytes per entry.
+const MAX_EMAIL: usize = 254;
+
 fn limiter_key(email: &str, ip: Option<IpAddr>) -> (String, Option<IpAddr>) {
-    (email.trim().to_lowercase(), ip)
+    let email: String = email.trim().chars().take(MAX_EMAIL).collect();
+    (email.to_lowercase(), ip)
 }
 
 impl LoginLimiter {
@@ -369,7 +375,7 @@ impl LoginLimiter {
     params(("email" = String, Query, description = "User e-mail (also accepted in a form or JSON body)"),
            ("password" = String, Query, description = "Password")),
     responses((status = 200, description = "`{\"token\":…,\"user\":{\"id\",\"name\",\"email\"},\"teams\":[],\"support_teams\":[]}`", body = serde_json::Value),
-              (status = 401, description = "Bad credentials"), (status = 422, description = "Missing field"), (status = 429, description = "Too many failed attempts")))]
+              (status = 401, description = "Bad credentials"), (status = 422, description = "Missing field"), (status = 429, description = "Too many failed attempts for this e-mail from this address; `Retry-After` gives the seconds to wait")))]
 pub async fn login(
     State(state): State<ApiContext>,
     ClientIp(ip): ClientIp,

@@ -57,6 +57,7 @@ pub fn query_pairs(q: &str) -> Result<Vec<(String, String)>, Error> {
     urlencoded_pairs(q.as_bytes(), "query string")
 }
 
+/// Split and decode urlencoded text into its pairs, in order.
 fn urlencoded_pairs(s: &[u8], what: &str) -> Result<Vec<(String, String)>, Error> {
     let mut pairs = Vec::new();
     for pair in s.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
