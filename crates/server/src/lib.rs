@@ -146,7 +146,66 @@ fn api_router(opts: &Options) -> OpenApiRouter<ApiContext> {
 
 /// The OpenAPI 3 description of every route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router(&Options::default()).split_for_parts().1
+    let mut doc = api_router(&Options::default()).split_for_parts().1;
+    unique_operation_ids(&mut doc);
+    doc
+}
+
+/// utoipa names an operation after its handler: the `list` of customers and of contacts,
+/// or the GET and POST of one routing handler, would share an id, which OpenAPI forbids
+/// (code generators fail on it). Each id becomes tag + handler (`customersList`), with the
+/// method when one handler serves several (`routingIsKnownPhoneNumberPost`).
+fn unique_operation_ids(doc: &mut utoipa::openapi::OpenApi) {
+    fn camel(parts: &[&str]) -> String {
+        let mut out = String::new();
+        for word in parts.iter().flat_map(|p| p.split(['_', '-', ' '])) {
+            let mut chars = word.chars();
+            if let Some(first) = chars.next() {
+                if out.is_empty() {
+                    out.extend(first.to_lowercase());
+                } else {
+                    out.extend(first.to_uppercase());
+                }
+                out.push_str(chars.as_str());
+            }
+        }
+        out
+    }
+    let mut seen = std::collections::HashSet::new();
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            ("get", &mut item.get),
+            ("post", &mut item.post),
+            ("put", &mut item.put),
+            ("patch", &mut item.patch),
+            ("delete", &mut item.delete),
+        ];
+        let handlers: Vec<Option<String>> = ops
+            .iter()
+            .filter_map(|(_, o)| o.as_ref().map(|o| o.operation_id.clone()))
+            .collect();
+        for (method, op) in ops.into_iter() {
+            let Some(op) = op else { continue };
+            let tag = op
+                .tags
+                .as_ref()
+                .and_then(|t| t.first())
+                .cloned()
+                .unwrap_or_default();
+            let handler = op.operation_id.clone().unwrap_or_default();
+            let same_handler = handlers
+                .iter()
+                .filter(|h| h.as_deref() == Some(handler.as_str()))
+                .count()
+                > 1;
+            let mut id = camel(&[&tag, &handler]);
+            if same_handler || !seen.insert(id.clone()) {
+                id = camel(&[&tag, &handler, method]);
+                seen.insert(id.clone());
+            }
+            op.operation_id = Some(id);
+        }
+    }
 }
 
 /// Unknown paths: the API's JSON 404 under `/api`, an HTML page elsewhere (browsers).
@@ -234,4 +293,35 @@ async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn openapi_operation_ids_are_unique_and_routing_answers_json() {
+        let doc = super::openapi();
+        let mut ids = Vec::new();
+        for item in doc.paths.paths.values() {
+            for op in [&item.get, &item.post, &item.put, &item.patch, &item.delete]
+                .into_iter()
+                .flatten()
+            {
+                ids.push(op.operation_id.clone().expect("every operation has an id"));
+            }
+        }
+        let mut unique = ids.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), ids.len(), "{ids:?}");
+        assert!(ids.contains(&"customersList".to_string()), "{ids:?}");
+        assert!(ids.contains(&"contactsList".to_string()), "{ids:?}");
+        assert!(
+            ids.contains(&"routingIsKnownPhoneNumberPost".to_string()),
+            "{ids:?}"
+        );
+        let json = doc.to_json().expect("json");
+        let v: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+        let ok = &v["paths"]["/api/isKnownPhoneNumber"]["get"]["responses"]["200"]["content"];
+        assert!(ok.get("application/json").is_some(), "{ok}");
+    }
 }

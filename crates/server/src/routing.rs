@@ -119,7 +119,7 @@ macro_rules! route {
                    ("format" = Option<String>, Query, description = "`raw`: text/plain `1` or `0`"),
                    ("details" = Option<String>, Query, description = "`1`: a JSON object {known, customerAccount, name, vip, onCallDuty, contact}"),
                    ("api_token" = Option<String>, Query, description = "A lookup token, for dialplans that cannot set headers")),
-            responses((status = 200, description = "The JSON literal `true` or `false`", body = bool),
+            responses((status = 200, description = "The JSON literal `true` or `false`", body = bool, content_type = "application/json"),
                       (status = 401), (status = 403), (status = 404, description = "Unknown (VIP and on-call routes): `{\"message\":\"not found\"}`"),
                       (status = 422, description = "Missing parameter")),
             security(("bearer" = []), ("api_token" = [])))]
