@@ -126,6 +126,16 @@ pub struct Customer {
     pub updated_at: String,
 }
 
+/// The BlueRockTEL `language_id` of a language: 2 for English, 1 for French or none (the
+/// API answers it and reads it back).
+pub fn language_id(language: Option<&str>) -> i64 {
+    if language == Some("en") {
+        2
+    } else {
+        1
+    }
+}
+
 impl Customer {
     /// A new customer with every field at its default.
     pub fn new() -> Customer {
@@ -221,14 +231,7 @@ impl Customer {
             ("prospection_code_id", json!(1)),
             ("acceptEmails", json!(true)),
             ("acceptCalls", json!(true)),
-            (
-                "language_id",
-                json!(if self.text(F::language) == Some("en") {
-                    2
-                } else {
-                    1
-                }),
-            ),
+            ("language_id", json!(language_id(self.text(F::language)))),
             ("isGroupingAccount", json!(false)),
             ("suppliers", json!("")),
             ("canSendSms", json!(false)),

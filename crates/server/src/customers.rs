@@ -63,16 +63,6 @@ fn cells_of(input: &Input, inv: &mut Invalid, issues: &mut Vec<FieldIssue>) -> C
     cells
 }
 
-/// The `language_id` the API answers for a language (as `Customer::to_api_json`): 2 for
-/// English, 1 for French or none.
-fn language_id_of(language: Option<&str>) -> i64 {
-    if language == Some("en") {
-        2
-    } else {
-        1
-    }
-}
-
 /// `language_id` from the input: 1 or 2 (null or blank: absent); anything else is an error.
 fn language_id(input: &Input, inv: &mut Invalid, lang: Lang) -> Option<i64> {
     let id = match input.get("language_id")? {
@@ -119,7 +109,7 @@ async fn validated(
     // a customer without a language already answers 1, and an SDK sending the object back
     // must not change it.
     if let Some(id) = language_id.filter(|_| !language_given) {
-        if language_id_of(base.text(F::language)) != id {
+        if clientele_core::model::language_id(base.text(F::language)) != id {
             let code = if id == 2 { "en" } else { "fr" };
             cells[F::language.idx()] = Some(Cell::Text(code.into()));
         }
@@ -142,7 +132,7 @@ async fn validated(
     if let Some(id) = language_id.filter(|_| language_given) {
         let language = rec.text(F::language);
         let failed = issues.iter().any(|i| i.field == F::language);
-        if !failed && language_id_of(language) != id {
+        if !failed && clientele_core::model::language_id(language) != id {
             let language = language.unwrap_or("");
             let message = match lang {
                 Lang::Fr => {

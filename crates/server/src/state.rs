@@ -21,7 +21,7 @@ pub struct Options {
     pub json_limit: usize,
     /// Largest upload (pack files).
     pub upload_limit: usize,
-    /// Failed logins allowed per client address and minute.
+    /// Failed logins allowed per e-mail and client address, and minute.
     pub login_failures_per_minute: u32,
 }
 
