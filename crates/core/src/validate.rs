@@ -7,7 +7,7 @@
 use crate::catalogue::{fold, Kind, F, FIELDS, N_FIELDS};
 use crate::ident::{self, phone::Phone, vat::VatError};
 use crate::issue::{FieldIssue, Problem};
-use crate::model::{default_value, Customer, Record, Str, Value};
+use crate::model::{default_value, Customer, Record, Str, Value, Values};
 
 /// A raw cell as read from a spreadsheet, a CSV file or a JSON request.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,31 +90,46 @@ pub type Cells = [Option<Cell>; N_FIELDS];
 /// Check every present cell on its own. Returns the record (present fields set, blanks at
 /// their default) and the issues found. The cells are consumed: a text cell that is its
 /// own value (most of them) becomes the value without a copy.
-pub fn parse_cells(mut cells: Cells) -> (Record, Vec<FieldIssue>) {
+pub fn parse_cells(cells: Cells) -> (Record, Vec<FieldIssue>) {
     let mut rec = Record::empty();
+    let issues = parse_cells_into(cells, &mut rec.present, (&mut rec.values, &mut rec.e164));
+    (rec, issues)
+}
+
+/// [`parse_cells`] straight into a customer's values (the import parses every row into
+/// the fresh customer it creates: no record in between, nothing moved twice): `present`
+/// marks the fields the cells carry; their values are overwritten (a cell with an error
+/// leaves `None`), the others are left as they were.
+pub fn parse_cells_into(
+    mut cells: Cells,
+    present: &mut [bool; N_FIELDS],
+    (values, e164): (&mut Values, &mut [Option<String>; 3]),
+) -> Vec<FieldIssue> {
     let mut issues = Vec::new();
     for d in FIELDS {
         let Some(cell) = &cells[d.id.idx()] else {
             continue;
         };
-        rec.present[d.id.idx()] = true;
+        present[d.id.idx()] = true;
+        let value = &mut values[d.id.idx()];
         match parse_cell(d.id, d.kind, cell, &mut issues) {
-            Parsed::Value(v) => rec.values[d.id.idx()] = Some(v),
+            Parsed::Value(v) => *value = Some(v),
             Parsed::Keep => {
-                if let Some(Cell::Text(t)) = cells[d.id.idx()].take() {
-                    rec.values[d.id.idx()] = Some(Value::Text(t));
-                }
+                *value = match cells[d.id.idx()].take() {
+                    Some(Cell::Text(t)) => Some(Value::Text(t)),
+                    _ => None,
+                };
             }
-            Parsed::Phone(raw, e164) => {
+            Parsed::Phone(raw, number) => {
                 let i = F::PHONES.iter().position(|p| *p == d.id).unwrap_or(0);
-                rec.e164[i] = e164;
-                rec.values[d.id.idx()] = Some(Value::Text(raw.into()));
+                e164[i] = number;
+                *value = Some(Value::Text(raw.into()));
             }
-            Parsed::Blank => rec.values[d.id.idx()] = default_value(d.id),
-            Parsed::Bad => {}
+            Parsed::Blank => *value = default_value(d.id),
+            Parsed::Bad => *value = None,
         }
     }
-    (rec, issues)
+    issues
 }
 
 enum Parsed {
@@ -487,8 +502,12 @@ pub fn is_french(country: Option<&str>, vat: Option<&str>) -> bool {
 /// warning. A foreign postal code is free text ("1000" in Brussels stays "1000"), so this
 /// runs on the customer as it will be stored (`merged`, its country known), before
 /// [`check_row`].
-pub fn pad_postal_code(rec: &Record, merged: &mut Customer, issues: &mut Vec<FieldIssue>) {
-    if !rec.present[F::postalCode.idx()]
+pub fn pad_postal_code(
+    present: &[bool; N_FIELDS],
+    merged: &mut Customer,
+    issues: &mut Vec<FieldIssue>,
+) {
+    if !present[F::postalCode.idx()]
         || !is_french(
             merged.text(F::mainAddressCountry),
             merged.text(F::taxRegistrationNumber),
@@ -516,11 +535,11 @@ pub fn pad_postal_code(rec: &Record, merged: &mut Customer, issues: &mut Vec<Fie
 /// source changes the country or VAT number they are judged by (a customer that becomes
 /// French must have French ones). Rules that concern one field only were run by
 /// [`parse_cells`]; fields that failed there are absent from `merged` and skipped here.
-pub fn check_row(rec: &Record, merged: &Customer, issues: &mut Vec<FieldIssue>) {
+pub fn check_row(carried: &[bool; N_FIELDS], merged: &Customer, issues: &mut Vec<FieldIssue>) {
     let nationality =
-        rec.present[F::mainAddressCountry.idx()] || rec.present[F::taxRegistrationNumber.idx()];
+        carried[F::mainAddressCountry.idx()] || carried[F::taxRegistrationNumber.idx()];
     let present = |f: F| {
-        rec.present[f.idx()] || (nationality && matches!(f, F::postalCode | F::registrationNumber))
+        carried[f.idx()] || (nationality && matches!(f, F::postalCode | F::registrationNumber))
     };
     let failed = |f: F, issues: &Vec<FieldIssue>| {
         issues
@@ -693,8 +712,8 @@ mod tests {
     fn run(pairs: &[(F, Cell)]) -> (Customer, Vec<FieldIssue>) {
         let (rec, mut issues) = parse_cells(row(pairs));
         let mut merged = rec.merge_into(&Customer::new());
-        pad_postal_code(&rec, &mut merged, &mut issues);
-        check_row(&rec, &merged, &mut issues);
+        pad_postal_code(&rec.present, &mut merged, &mut issues);
+        check_row(&rec.present, &merged, &mut issues);
         (merged, issues)
     }
 
@@ -813,8 +832,8 @@ mod tests {
         cells[F::mainAddressCountry.idx()] = Some(Cell::Empty);
         let (rec, mut issues) = parse_cells(cells);
         let mut merged = rec.merge_into(&base);
-        pad_postal_code(&rec, &mut merged, &mut issues);
-        check_row(&rec, &merged, &mut issues);
+        pad_postal_code(&rec.present, &mut merged, &mut issues);
+        check_row(&rec.present, &merged, &mut issues);
         assert_eq!(
             codes(&issues),
             vec!["registrationNumber.invalid", "postalCode.invalid"]

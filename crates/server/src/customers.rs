@@ -146,8 +146,8 @@ async fn validated(
         }
     }
     let mut merged = rec.merge_into(base);
-    pad_postal_code(&rec, &mut merged, &mut issues);
-    check_row(&rec, &merged, &mut issues);
+    pad_postal_code(&rec.present, &mut merged, &mut issues);
+    check_row(&rec.present, &merged, &mut issues);
     inv.field_issues(&issues, lang);
     if let Some(account) = merged.text(F::customerAccount).map(str::to_string) {
         if base.text(F::customerAccount) != Some(account.as_str()) && inv.is_empty() {

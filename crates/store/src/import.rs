@@ -209,24 +209,21 @@ fn move_present(
 /// Per-cell stage (and the cross-field rules as if the row were a new customer); safe to
 /// run on any thread.
 pub fn parse(cells: Cells) -> Parsed {
-    let (mut record, mut issues) = validate::parse_cells(cells);
-    // `record.merge_into(&Customer::new())`, moving the values instead of copying them.
-    let mut merged = Box::new(Customer::new());
-    move_present(
-        &record.present,
-        (&mut record.values, &mut record.e164),
-        (&mut merged.values, &mut merged.e164),
-    );
+    // `parse_cells(cells).merge_into(&Customer::new())`, parsed straight into the new
+    // customer: no record in between, no value moved twice.
+    let mut fresh = Box::new(Customer::new());
+    let mut present = [false; clientele_core::N_FIELDS];
+    let mut issues =
+        validate::parse_cells_into(cells, &mut present, (&mut fresh.values, &mut fresh.e164));
     let n = issues.len();
-    // The cross-field rules read only which fields the record carries.
-    validate::pad_postal_code(&record, &mut merged, &mut issues);
-    validate::check_row(&record, &merged, &mut issues);
+    validate::pad_postal_code(&present, &mut fresh, &mut issues);
+    validate::check_row(&present, &fresh, &mut issues);
     let cross = issues.split_off(n);
-    let search = crate::schema::search_text(&merged);
+    let search = crate::schema::search_text(&fresh);
     Parsed {
-        present: record.present,
+        present,
         issues,
-        fresh: merged,
+        fresh,
         cross,
         search,
     }
@@ -425,8 +422,8 @@ impl<'a> Importer<'a> {
                     unpad(&mut record);
                 }
                 let mut merged = record.merge_into(base);
-                validate::pad_postal_code(&record, &mut merged, &mut issues);
-                validate::check_row(&record, &merged, &mut issues);
+                validate::pad_postal_code(&record.present, &mut merged, &mut issues);
+                validate::check_row(&record.present, &merged, &mut issues);
                 Box::new(merged)
             }
             None => {
