@@ -278,12 +278,23 @@ fn export_format(asked: Option<ExportFormat>, output: Option<&Path>) -> Result<E
         [
             (ExportFormat::Xlsx, &["xlsx"][..]),
             (ExportFormat::Csv, &["csv", "txt"][..]),
-            (ExportFormat::Jsonl, &["jsonl", "ndjson", "json"][..]),
+            (ExportFormat::Jsonl, &["jsonl", "ndjson"][..]),
         ]
         .into_iter()
         .find(|(_, exts)| has_extension(p, exts))
         .map(|(f, _)| f)
     });
+    if let (None, Some(p)) = (asked, output) {
+        if named.is_none() && has_extension(p, &["json", "xls", "ods"]) {
+            // One object per line is no JSON document, and the workbooks are written as
+            // .xlsx only: better refused than a file its name lies about.
+            eprintln!(
+                "clientele: cannot export to {}: use a .csv, .xlsx or .jsonl file name, or give --format",
+                p.display()
+            );
+            return Err(UNUSABLE);
+        }
+    }
     match (asked, named) {
         (Some(a), Some(n)) if a != n => {
             eprintln!(

@@ -111,6 +111,10 @@ pub fn parse_cells_into(
             continue;
         };
         present[d.id.idx()] = true;
+        if let Some(i) = F::PHONES.iter().position(|p| *p == d.id) {
+            // Set again below for a full number; a blank, short or bad one has none.
+            e164[i] = None;
+        }
         let value = &mut values[d.id.idx()];
         match parse_cell(d.id, d.kind, cell, &mut issues) {
             Parsed::Value(v) => *value = Some(v),
@@ -211,7 +215,12 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
             Err(VatError::Checksum) => bad(Problem::Checksum, ""),
         },
         Kind::Capital => match parse_capital(cell, text) {
-            Some(v) => Parsed::Value(Value::Text(v.into())),
+            Some(v) => {
+                if is_ambiguous_amount(text) && matches!(cell, Cell::Text(_)) {
+                    issues.push(FieldIssue::new(f, Problem::Ambiguous, raw, v.clone()));
+                }
+                Parsed::Value(Value::Text(v.into()))
+            }
             None => bad(
                 Problem::Invalid,
                 " (expected an amount ≥ 0, e.g. 10 000 or 10000,50)",
@@ -374,6 +383,20 @@ fn parse_capital(cell: &Cell, text: &str) -> Option<String> {
     canonical_amount(&t)
 }
 
+/// "10,000" or "10.000": one separator followed by exactly 3 digits may separate thousands
+/// (English or French habit) as well as decimals; read as decimals, and said so.
+fn is_ambiguous_amount(text: &str) -> bool {
+    let t = text.trim_end_matches([' ', '€']).trim();
+    let Some(i) = t.find([',', '.']) else {
+        return false;
+    };
+    let (int, frac) = (&t[..i], &t[i + 1..]);
+    (1..=3).contains(&int.len())
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.len() == 3
+        && frac.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// The one text of an amount written `int[.frac]` (None unless digits): no leading zeros,
 /// cents when there is a fraction, no fraction when it is zero. "10000,5" typed back by
 /// Excel, a numeric cell 10000.5 and "10000.500" are all the stored "10000.50", so a pack
@@ -437,6 +460,10 @@ fn parse_siret(cell: &Cell, text: &str) -> Result<String, (Problem, String)> {
         if whole && matches!(digits.len(), 9 | 14) {
             return Ok(digits);
         }
+        if whole && matches!(digits.len(), 8 | 13) {
+            // A SIREN or SIRET starting with 0, lost like in a numeric cell.
+            return Ok(format!("0{digits}"));
+        }
         return Err((Problem::Scientific, String::new()));
     }
     let c = ident::compact(t);
@@ -492,6 +519,14 @@ pub fn fr_siren_of_valid(vat: &str) -> Option<&str> {
     (!siren.starts_with("000")).then_some(siren)
 }
 
+/// [`is_french`] of a customer.
+pub fn is_french_customer(c: &Customer) -> bool {
+    is_french(
+        c.text(F::mainAddressCountry),
+        c.text(F::taxRegistrationNumber),
+    )
+}
+
 /// Whether a customer is French: country blank or France, and VAT number (if any) `FR…`.
 pub fn is_french(country: Option<&str>, vat: Option<&str>) -> bool {
     country.is_none_or(is_france) && vat.is_none_or(|v| v.starts_with("FR"))
@@ -531,13 +566,20 @@ pub fn pad_postal_code(
 }
 
 /// Cross-field rules, on the customer as it will be stored (`merged`), reporting on the
-/// fields the source carried (`rec.present`), and on the postal code and SIRET when the
-/// source changes the country or VAT number they are judged by (a customer that becomes
-/// French must have French ones). Rules that concern one field only were run by
+/// fields the source carried (`carried`), and on the postal code and SIRET when the source
+/// makes a stored customer French or foreign (`was_french`: what it was; they are judged
+/// by it: a customer that becomes French must have French ones). Rules that concern one field only were run by
 /// [`parse_cells`]; fields that failed there are absent from `merged` and skipped here.
-pub fn check_row(carried: &[bool; N_FIELDS], merged: &Customer, issues: &mut Vec<FieldIssue>) {
-    let nationality =
-        carried[F::mainAddressCountry.idx()] || carried[F::taxRegistrationNumber.idx()];
+pub fn check_row(
+    carried: &[bool; N_FIELDS],
+    merged: &Customer,
+    was_french: Option<bool>,
+    issues: &mut Vec<FieldIssue>,
+) {
+    let vat = merged.text(F::taxRegistrationNumber);
+    let french = is_french(merged.text(F::mainAddressCountry), vat);
+    // `was_french`: whether the stored customer was (None for a new one).
+    let nationality = was_french.is_some_and(|w| w != french);
     let present = |f: F| {
         carried[f.idx()] || (nationality && matches!(f, F::postalCode | F::registrationNumber))
     };
@@ -546,8 +588,6 @@ pub fn check_row(carried: &[bool; N_FIELDS], merged: &Customer, issues: &mut Vec
             .iter()
             .any(|i| i.field == f && i.severity() == crate::issue::Severity::Error)
     };
-    let vat = merged.text(F::taxRegistrationNumber);
-    let french = is_french(merged.text(F::mainAddressCountry), vat);
 
     if present(F::name) && merged.text(F::name).is_none() && !failed(F::name, issues) {
         issues.push(FieldIssue::new(F::name, Problem::Required, "", ""));
@@ -713,7 +753,7 @@ mod tests {
         let (rec, mut issues) = parse_cells(row(pairs));
         let mut merged = rec.merge_into(&Customer::new());
         pad_postal_code(&rec.present, &mut merged, &mut issues);
-        check_row(&rec.present, &merged, &mut issues);
+        check_row(&rec.present, &merged, None, &mut issues);
         (merged, issues)
     }
 
@@ -787,6 +827,18 @@ mod tests {
     }
 
     #[test]
+    fn ambiguous_amounts_are_warned() {
+        for raw in ["10,000", "10.000", "250,500 €"] {
+            let (_, issues) = run(&[(F::name, t("A")), (F::capital, t(raw))]);
+            assert_eq!(codes(&issues), vec!["capital.ambiguous"], "{raw}");
+        }
+        for raw in ["10 000", "10000,50", "1,5", "10.000,00", "1234,567"] {
+            let (_, issues) = run(&[(F::name, t("A")), (F::capital, t(raw))]);
+            assert!(issues.is_empty(), "{raw}: {:?}", codes(&issues));
+        }
+    }
+
+    #[test]
     fn numeric_cells_in_text_columns() {
         let (c, issues) = run(&[
             (F::name, t("A")),
@@ -833,11 +885,26 @@ mod tests {
         let (rec, mut issues) = parse_cells(cells);
         let mut merged = rec.merge_into(&base);
         pad_postal_code(&rec.present, &mut merged, &mut issues);
-        check_row(&rec.present, &merged, &mut issues);
+        check_row(
+            &rec.present,
+            &merged,
+            Some(is_french_customer(&base)),
+            &mut issues,
+        );
         assert_eq!(
             codes(&issues),
             vec!["registrationNumber.invalid", "postalCode.invalid"]
         );
+        // A French customer said again to be French: nothing to re-check.
+        let mut french = Customer::new();
+        french.values[F::name.idx()] = Some(Value::Text("B".into()));
+        french.values[F::registrationNumber.idx()] = Some(Value::Text("732829320".into()));
+        let mut cells: Cells = std::array::from_fn(|_| None);
+        cells[F::mainAddressCountry.idx()] = Some(Cell::Text("France".into()));
+        let (rec, mut issues) = parse_cells(cells);
+        let merged = rec.merge_into(&french);
+        check_row(&rec.present, &merged, Some(true), &mut issues);
+        assert!(issues.is_empty(), "{:?}", codes(&issues));
     }
 
     #[test]
@@ -863,6 +930,11 @@ mod tests {
         ]);
         assert_eq!(codes(&i), Vec::<String>::new());
         assert_eq!(c.text(F::registrationNumber), Some("29141777263178"));
+        let (c, _) = run(&[
+            (F::name, t("A")),
+            (F::registrationNumber, t("1.234567800012E+12")),
+        ]);
+        assert_eq!(c.text(F::registrationNumber), Some("01234567800012"));
         for lost in ["2.914177726317E+13", "2.91417772631780E+14", "1.2E+3"] {
             let (_, i) = run(&[(F::name, t("A")), (F::registrationNumber, t(lost))]);
             assert_eq!(codes(&i), vec!["registrationNumber.scientific"], "{lost}");

@@ -17,6 +17,9 @@ const HEAD_BYTES: usize = 64 * 1024;
 const HEADER_SEARCH_ROWS: usize = 20;
 /// Data rows looked at for data in columns without a heading.
 const PEEK_ROWS: usize = 100;
+/// Columns without a heading reported at most (a file with thousands of them would
+/// otherwise make thousands of warnings).
+const MAX_NO_HEADING: usize = 20;
 
 /// Which tab to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -348,17 +351,23 @@ fn open_source(file_name: String, src: Source, tab: Tab, lang: Lang) -> Result<O
     // would look like a lost value: the first rows are looked at (and given back to the
     // stream) to say so.
     let mut peeked = Vec::new();
-    let mut noted: Vec<usize> = Vec::new();
+    // Columns already reported (a file may have any number of columns: no linear search),
+    // and at most MAX_NO_HEADING of them reported.
+    let headed: Vec<bool> = header
+        .cells
+        .iter()
+        .map(|h| !h.display().trim().is_empty())
+        .collect();
+    let mut noted = std::collections::HashSet::new();
     for r in rows.by_ref().take(PEEK_ROWS) {
         let stop = r.is_err();
         if let Ok(row) = &r {
             for (i, cell) in row.cells.iter().enumerate() {
-                let headed = header
-                    .cells
-                    .get(i)
-                    .is_some_and(|h| !h.display().trim().is_empty());
-                if !headed && !cell.is_blank() && !noted.contains(&i) {
-                    noted.push(i);
+                if noted.len() >= MAX_NO_HEADING {
+                    break;
+                }
+                let headed = headed.get(i).copied().unwrap_or(false);
+                if !headed && !cell.is_blank() && noted.insert(i) {
                     let letter = column_letter(i);
                     let mut issue = Issue::file(
                         "header",

@@ -131,6 +131,15 @@ fn data_in_columns_without_a_heading_is_a_warning() {
             ),
         ]
     );
+    // thousands of columns without a heading: a few warnings, quickly
+    let mut wide = b"Raison sociale;SIRET\n".to_vec();
+    for _ in 0..3 {
+        wide.extend_from_slice(b"A;1");
+        wide.extend(std::iter::repeat_n(&b";x"[..], 20_000).flatten());
+        wide.push(b'\n');
+    }
+    let many = open_clients("w.csv", wide).expect("open");
+    assert_eq!(many.warnings.len(), 20);
     // the rows looked at are still all there, in order
     let rows = rows(o);
     assert_eq!(rows.len(), 2);

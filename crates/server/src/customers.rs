@@ -13,7 +13,9 @@ use axum::Json as Body;
 use clientele_core::catalogue::{field_by_api_key, Kind, F};
 use clientele_core::issue::{FieldIssue, Problem};
 use clientele_core::model::{Customer, Record};
-use clientele_core::validate::{check_row, pad_postal_code, parse_bool, parse_cells, Cell, Cells};
+use clientele_core::validate::{
+    check_row, is_french_customer, pad_postal_code, parse_bool, parse_cells, Cell, Cells,
+};
 use clientele_core::Lang;
 use clientele_store::{ListQuery, SortKey, StoreError};
 use serde_json::{json, Value as Json};
@@ -147,7 +149,8 @@ async fn validated(
     }
     let mut merged = rec.merge_into(base);
     pad_postal_code(&rec.present, &mut merged, &mut issues);
-    check_row(&rec.present, &merged, &mut issues);
+    let was_french = (!creating).then(|| is_french_customer(base));
+    check_row(&rec.present, &merged, was_french, &mut issues);
     inv.field_issues(&issues, lang);
     if let Some(account) = merged.text(F::customerAccount).map(str::to_string) {
         if base.text(F::customerAccount) != Some(account.as_str()) && inv.is_empty() {

@@ -971,9 +971,14 @@ fn call_routing() {
         "a full E.164 match beats a more recent last-9 match"
     );
     assert_eq!(
-        route(&s, "/api/callerId?phoneNumber=%2B44494112233").2,
+        route(&s, "/api/callerId?phoneNumber=%2B1494112233").2,
         "Belgian",
-        "last 9 digits when no full match, most recent first"
+        "last 9 digits when no full match (no +1 number has 9 digits: a prefixed PBX number), most recent first"
+    );
+    assert_eq!(
+        route(&s, "/api/callerId?phoneNumber=%2B44494112233").0,
+        404,
+        "a possible UK number is whole: no last-9 match on another country's customer"
     );
     // writes made elsewhere (another process) reach the index through the change feed
     let mut c = s

@@ -217,7 +217,7 @@ pub fn parse(cells: Cells) -> Parsed {
         validate::parse_cells_into(cells, &mut present, (&mut fresh.values, &mut fresh.e164));
     let n = issues.len();
     validate::pad_postal_code(&present, &mut fresh, &mut issues);
-    validate::check_row(&present, &fresh, &mut issues);
+    validate::check_row(&present, &fresh, None, &mut issues);
     let cross = issues.split_off(n);
     let search = crate::schema::search_text(&fresh);
     Parsed {
@@ -423,7 +423,8 @@ impl<'a> Importer<'a> {
                 }
                 let mut merged = record.merge_into(base);
                 validate::pad_postal_code(&record.present, &mut merged, &mut issues);
-                validate::check_row(&record.present, &merged, &mut issues);
+                let was_french = validate::is_french_customer(base);
+                validate::check_row(&record.present, &merged, Some(was_french), &mut issues);
                 Box::new(merged)
             }
             None => {

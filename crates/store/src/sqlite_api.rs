@@ -450,10 +450,17 @@ mod tests {
             Some(c.id)
         );
         assert_eq!(
-            s.contact_by_phone("+32123456789")
+            s.contact_by_phone("+1123456789")
                 .expect("by last9")
                 .map(|x| x.id),
             Some(c.id)
+        );
+        // a possible foreign number is whole: no last-9 fallback
+        assert_eq!(
+            s.contact_by_phone("+32123456789")
+                .expect("by phone")
+                .map(|x| x.id),
+            None
         );
         let d = s
             .routing_data(&RoutingScope::Contacts(vec![c.id]))

@@ -650,10 +650,17 @@ fn api_store_round_trip() {
         Some(c.id)
     );
     assert_eq!(
-        s.contact_by_phone("+32123456789")
+        s.contact_by_phone("+1123456789")
             .expect("by last9")
             .map(|x| x.id),
         Some(c.id)
+    );
+    // a possible foreign number is whole: no last-9 fallback
+    assert_eq!(
+        s.contact_by_phone("+32123456789")
+            .expect("by phone")
+            .map(|x| x.id),
+        None
     );
     let mut changed = c.clone();
     changed.mobile_e164 = Some("+33612345678".into());

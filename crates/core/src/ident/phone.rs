@@ -162,12 +162,13 @@ pub fn fast_key(raw: &str) -> Option<String> {
     })
 }
 
-/// Whether a caller key (from [`fast_key`]) is a whole, valid number of a country outside
-/// the French numbering plan. Such a number must match exactly: on its last 9 digits it
+/// Whether a caller key (from [`fast_key`]) is a whole number of a country outside the
+/// French numbering plan: its calling code is known and the rest has a length that
+/// country's numbers can have. Such a number must match exactly: on its last 9 digits it
 /// would reach a French customer who merely shares them (+44 1 40 00 00 46 and
-/// 01 40 00 00 46). A foreign-looking key that is no valid number (a PBX that prefixed an
-/// outside-line 0: 00 1 40 00 00 46) may still fall back. It parses, but only on that
-/// fallback, after the exact look-up failed.
+/// 01 40 00 00 46). A foreign-looking key of no possible length (a PBX that prefixed an
+/// outside-line 0: 00 1 40 00 00 46) may still fall back. No parse: a table of lengths by
+/// calling code, built once from libphonenumber's metadata (routing must not parse).
 pub fn is_foreign(key: &str) -> bool {
     let Some(digits) = key.strip_prefix('+') else {
         return false;
@@ -175,7 +176,50 @@ pub fn is_foreign(key: &str) -> bool {
     if TRUNK_ZERO_CODES.iter().any(|cc| digits.starts_with(cc)) {
         return false;
     }
-    phonenumber::parse(None, key).is_ok_and(|n| phonenumber::is_valid(&n))
+    let table = national_lengths();
+    // Calling codes are prefix-free: at most one of the first 1 to 3 digits is one.
+    (1..=3).any(|n| {
+        let (Some(cc), Some(rest)) = (digits.get(..n), digits.get(n..)) else {
+            return false;
+        };
+        cc.parse::<u16>()
+            .ok()
+            .and_then(|cc| table.get(&cc))
+            .is_some_and(|lengths| u16::try_from(rest.len()).is_ok_and(|l| lengths.contains(&l)))
+    })
+}
+
+/// The possible lengths of national numbers, by country calling code.
+fn national_lengths() -> &'static std::collections::HashMap<u16, Vec<u16>> {
+    static TABLE: std::sync::OnceLock<std::collections::HashMap<u16, Vec<u16>>> =
+        std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table: std::collections::HashMap<u16, Vec<u16>> = Default::default();
+        use phonenumber::Type;
+        // Dialable number types (the general descriptor's lengths are often left out).
+        let kinds = [
+            Type::FixedLine,
+            Type::Mobile,
+            Type::TollFree,
+            Type::PremiumRate,
+            Type::SharedCost,
+            Type::PersonalNumber,
+            Type::Voip,
+            Type::Pager,
+            Type::Uan,
+            Type::Voicemail,
+        ];
+        for m in phonenumber::metadata::DATABASE.iter() {
+            let lengths = table.entry(m.country_code()).or_default();
+            lengths.extend_from_slice(m.descriptors().general().possible_length());
+            for k in kinds {
+                if let Some(d) = m.descriptors().get(k) {
+                    lengths.extend_from_slice(d.possible_length());
+                }
+            }
+        }
+        table
+    })
 }
 
 /// Last 9 digits of an E.164 number (or all digits when fewer): the fallback routing key.
