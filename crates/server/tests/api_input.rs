@@ -381,37 +381,29 @@ fn language_id_is_read_on_input() {
 
 fn creates_answer_with_a_location() {
     let s = TestServer::start();
-    let r = s
-        .req("POST", "/api/v1/customers", &s.write)
-        .json(&json!({"name": "Located"}))
-        .send()
-        .expect("send");
-    let loc = r
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let (st, c) = common::read(r);
+    // POST a JSON body: the status, the Location header and the created object.
+    let post = |path: &str, body: Json| {
+        let r = s
+            .req("POST", path, &s.write)
+            .json(&body)
+            .send()
+            .expect("send");
+        let loc = r
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let (st, created) = common::read(r);
+        (st, loc, created)
+    };
+    let (st, loc, c) = post("/api/v1/customers", json!({"name": "Located"}));
     assert_eq!(st, 201);
     assert_eq!(loc, Some(format!("/api/v1/customers/{}", c["id"])));
-    let r = s
-        .req(
-            "POST",
-            &format!(
-                "/api/v1/contacts?contactable_type=customer&contactable_id={}",
-                c["id"]
-            ),
-            &s.write,
-        )
-        .json(&json!({"lastName": "Doe"}))
-        .send()
-        .expect("send");
-    let loc = r
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let (st, k) = common::read(r);
+    let contacts = format!(
+        "/api/v1/contacts?contactable_type=customer&contactable_id={}",
+        c["id"]
+    );
+    let (st, loc, k) = post(&contacts, json!({"lastName": "Doe"}));
     assert_eq!(st, 201);
     assert_eq!(loc, Some(format!("/api/v1/contacts/{}", k["id"])));
 }
