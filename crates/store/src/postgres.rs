@@ -1081,6 +1081,12 @@ impl ImportTx for PgImport {
         // (docs/decisions.md). An API write may have slipped in between the count and the
         // lock: then everything stays.
         let rebuild = self.run(|c| {
+            // The account lock first, as an API create takes it (then reads the table):
+            // taken at finish only, after the DDL below has locked the table, it made an API
+            // create that came meanwhile and the import wait for each other (a deadlock
+            // that lost the import). API creates wait for the load instead, as they would
+            // for the table.
+            c.execute("SELECT pg_advisory_xact_lock($1)", &[&ACCOUNT_LOCK])?;
             c.batch_execute("SAVEPOINT bulk_load")?;
             // Any failure (a lock wait ending in a deadlock, say) only means the import
             // keeps the indexes: back to the savepoint, and on as an ordinary import.

@@ -602,6 +602,51 @@ fn an_import_bringing_the_next_account_makes_api_creates_wait() {
     );
 }
 
+/// A first import into the empty table (indexes dropped, table locked) that numbers
+/// customers at finish, and an API create that comes meanwhile: the create waits for the
+/// load, and both get an account (they used to wait for each other: a deadlock that lost
+/// the import).
+#[test]
+fn api_create_during_a_first_load_waits_without_deadlock() {
+    let Some(db) = PgDb::new() else { return };
+    let store = Arc::new(db.open());
+    let mut imp = Importer::new(store.as_ref(), "t.csv", ImportOptions::default()).expect("begin");
+    for i in 0..100u32 {
+        imp.row(
+            2 + i,
+            import::parse(cells(&[(F::name, &format!("Unnumbered {i}"))])),
+        )
+        .expect("row");
+    }
+    let api = {
+        let store = Arc::clone(&store);
+        std::thread::spawn(move || {
+            store
+                .create_customer(&cust(None, "Api"))
+                .map(|c| c.text(F::customerAccount).unwrap_or_default().to_string())
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert!(
+        !api.is_finished(),
+        "the API create waits for the first load"
+    );
+    imp.finish("sha").expect("the import commits");
+    let account = api
+        .join()
+        .expect("api thread")
+        .expect("the create succeeds after the load");
+    assert_eq!(account, "CL0101");
+    let mut all = HashSet::new();
+    store
+        .for_each_customer(&mut |c| {
+            all.insert(c.text(F::customerAccount).map(str::to_string));
+            Ok(())
+        })
+        .expect("read");
+    assert_eq!(all.len(), 101, "every customer, each with its own account");
+}
+
 #[test]
 fn two_servers_migrate_one_database_at_once() {
     let Some(db) = PgDb::new() else { return };
