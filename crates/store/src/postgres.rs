@@ -62,8 +62,12 @@ impl From<postgres::Error> for StoreError {
                 StoreError::Conflict(db.detail().unwrap_or(db.message()).to_string())
             }
             Some(db) => StoreError::Db(format!("{}: {}", db.severity(), db.message())),
-            // Connection-level errors carry no credentials, but say what failed.
-            None => StoreError::Db(e.to_string()),
+            // Connection-level errors carry no credentials, but say what failed (and why:
+            // "connection refused" is in the source).
+            None => match std::error::Error::source(&e) {
+                Some(why) => StoreError::Db(format!("{e}: {why}")),
+                None => StoreError::Db(e.to_string()),
+            },
         }
     }
 }
@@ -77,15 +81,27 @@ pub struct PgStore {
 impl PgStore {
     /// Connect to `url` (`postgres://user:pass@host:port/db`), creating or migrating the schema.
     pub fn open(url: &str) -> Result<PgStore> {
-        let config: postgres::Config = url
+        let mut config: postgres::Config = url
             .parse()
             .map_err(|e| StoreError::Db(format!("invalid database URL {}: {e}", redact(url))))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        // One connection by hand first: the pool would retry for its whole timeout and then
+        // only say it timed out, where PostgreSQL says why (no such database, role,
+        // password, or nothing listening).
+        if let Err(e) = config.connect(NoTls) {
+            return Err(StoreError::from(e));
+        }
         let manager = PostgresConnectionManager::new(config, NoTls);
         // One connection up front (the CLI needs one or two); the server grows to max_size.
         let pool = Pool::builder()
             .max_size(16)
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
+            // Failed connections surface where a connection is asked for, with their
+            // reason; r2d2's own handler also printed each retry on standard error.
+            .error_handler(Box::new(r2d2::NopErrorHandler))
             .build(manager)
             .map_err(|e| StoreError::Db(format!("cannot connect to {}: {e}", redact(url))))?;
         let store = PgStore {
