@@ -91,7 +91,14 @@ impl PgStore {
         // only say it timed out, where PostgreSQL says why (no such database, role,
         // password, or nothing listening).
         if let Err(e) = config.connect(NoTls) {
-            return Err(StoreError::from(e));
+            let why = match StoreError::from(e) {
+                StoreError::Db(m) => m,
+                other => other.to_string(),
+            };
+            return Err(StoreError::Db(format!(
+                "cannot connect to {}: {why}",
+                redact(url)
+            )));
         }
         let manager = PostgresConnectionManager::new(config, NoTls);
         // One connection up front (the CLI needs one or two); the server grows to max_size.
