@@ -556,6 +556,18 @@ fn accounts_of(list: &[Customer]) -> Vec<String> {
         .collect()
 }
 
+/// An API create without account on another thread; its generated account.
+fn create_in_background<S: Store + 'static>(
+    store: &Arc<S>,
+) -> std::thread::JoinHandle<clientele_store::Result<String>> {
+    let store = Arc::clone(store);
+    std::thread::spawn(move || {
+        store
+            .create_customer(&cust(None, "Api"))
+            .map(|c| c.text(F::customerAccount).unwrap_or_default().to_string())
+    })
+}
+
 #[test]
 fn an_import_bringing_the_next_account_makes_api_creates_wait() {
     let Some(db) = PgDb::new() else { return };
@@ -583,14 +595,7 @@ fn an_import_bringing_the_next_account_makes_api_creates_wait() {
         )
         .expect("row");
     }
-    let api = {
-        let store = Arc::clone(&store);
-        std::thread::spawn(move || {
-            store
-                .create_customer(&cust(None, "Api"))
-                .map(|c| c.text(F::customerAccount).unwrap_or_default().to_string())
-        })
-    };
+    let api = create_in_background(&store);
     std::thread::sleep(std::time::Duration::from_millis(700));
     assert!(!api.is_finished(), "the API create waits for the import");
     imp.finish("sha").expect("commit");
@@ -618,14 +623,7 @@ fn api_create_during_a_first_load_waits_without_deadlock() {
         )
         .expect("row");
     }
-    let api = {
-        let store = Arc::clone(&store);
-        std::thread::spawn(move || {
-            store
-                .create_customer(&cust(None, "Api"))
-                .map(|c| c.text(F::customerAccount).unwrap_or_default().to_string())
-        })
-    };
+    let api = create_in_background(&store);
     std::thread::sleep(std::time::Duration::from_millis(700));
     assert!(
         !api.is_finished(),
