@@ -81,24 +81,16 @@ fn urlencoded_pairs(s: &[u8], what: &str) -> Result<Vec<(String, String)>, Error
 /// Decode one urlencoded key or value (`+` is a space, `%XX` a byte; a `%` not followed by
 /// two hex digits stays as it is); `None` when the bytes are not UTF-8.
 fn decode_component(raw: &[u8]) -> Option<String> {
-    let hex = |b: Option<&u8>| b.and_then(|b| (*b as char).to_digit(16));
-    let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        match raw[i] {
-            b'+' => out.push(b' '),
-            b'%' => match (hex(raw.get(i + 1)), hex(raw.get(i + 2))) {
-                (Some(h), Some(l)) => {
-                    out.push((h * 16 + l) as u8);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).ok()
+    // `+` is a space in a form; then strict percent-decoding (form_urlencoded's own
+    // decoder replaces bad bytes with U+FFFD instead of failing).
+    let spaced: Vec<u8> = raw
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
+    percent_encoding::percent_decode(&spaced)
+        .decode_utf8()
+        .ok()
+        .map(std::borrow::Cow::into_owned)
 }
 
 /// Merge a body into the map by its content type.
