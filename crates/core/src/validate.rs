@@ -69,20 +69,25 @@ fn clean_text(s: &str) -> &str {
     }
 }
 
-/// Whether `t` holds a control character (line break, tab, C1 control…). Most cells are
-/// ASCII: a byte scan then answers without decoding characters.
-fn has_control(t: &str) -> bool {
+/// What makes a cell's text unusable, if anything: a control character (line break, tab,
+/// C1 control…), or U+FFFD, what decoding leaves of bytes that are not valid in the file's
+/// encoding (a Windows-1252 byte in a file that declares UTF-8 with its BOM, a cut UTF-16
+/// file: storing it would lose the character for good). Most cells are ASCII: a byte scan
+/// then answers without decoding characters.
+fn bad_characters(t: &str) -> Option<&'static str> {
     if t.is_ascii() {
-        t.bytes().any(|b| b < 0x20 || b == 0x7f)
-    } else {
-        t.chars().any(char::is_control)
+        return t.bytes().any(|b| b < 0x20 || b == 0x7f).then_some(CONTROL);
     }
+    t.chars().find_map(|c| match c {
+        '\u{FFFD}' => {
+            Some(" (unreadable character �: the file is not saved in the encoding it declares)")
+        }
+        c if c.is_control() => Some(CONTROL),
+        _ => None,
+    })
 }
 
-/// U+FFFD, what decoding leaves of bytes that are not valid in the file's encoding (a
-/// Windows-1252 byte in a file that declares UTF-8 with its BOM, a cut UTF-16 file): the
-/// text is damaged, and storing it would lose the character for good.
-const REPLACEMENT: char = '\u{FFFD}';
+const CONTROL: &str = " (line break or control character)";
 
 /// Raw cells of one row, by field (`None` = the source has no such column).
 pub type Cells = [Option<Cell>; N_FIELDS];
@@ -170,14 +175,8 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
         return Parsed::Blank;
     }
     let text = clean_text(raw);
-    if has_control(text) {
-        return bad(Problem::Invalid, " (line break or control character)");
-    }
-    if !text.is_ascii() && text.contains(REPLACEMENT) {
-        return bad(
-            Problem::Invalid,
-            " (unreadable character �: the file is not saved in the encoding it declares)",
-        );
+    if let Some(why) = bad_characters(text) {
+        return bad(Problem::Invalid, why);
     }
     // The cleaned text is the whole text cell: its string can become the value.
     let whole = matches!(cell, Cell::Text(_)) && text.len() == raw.len();
@@ -734,10 +733,10 @@ mod tests {
     #[test]
     fn control_characters_ascii_or_not() {
         for bad in ["a\tb", "a\nb", "x\u{7f}", "é\r", "Noël\u{85}", "\u{9f}"] {
-            assert!(has_control(bad), "{bad:?}");
+            assert_eq!(bad_characters(bad), Some(CONTROL), "{bad:?}");
         }
         for good in ["Hôtel Müller", "SAS", "", "a b", "€ 10 000"] {
-            assert!(!has_control(good), "{good:?}");
+            assert_eq!(bad_characters(good), None, "{good:?}");
         }
     }
 
