@@ -313,12 +313,11 @@ fn export_format(asked: Option<ExportFormat>, output: Option<&Path>) -> Result<E
     }
 }
 
-fn format_name(f: ExportFormat) -> &'static str {
-    match f {
-        ExportFormat::Csv => "csv",
-        ExportFormat::Xlsx => "xlsx",
-        ExportFormat::Jsonl => "jsonl",
-    }
+/// The `--format` value of a format, as clap spells it.
+fn format_name(f: ExportFormat) -> String {
+    clap::ValueEnum::to_possible_value(&f)
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default()
 }
 
 fn export(cli: &Cli, format: ExportFormat, output: Option<&Path>) -> Result<u8, u8> {
