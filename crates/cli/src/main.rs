@@ -125,11 +125,7 @@ pub enum Command {
         account_width: Option<usize>,
     },
     /// Serve the API and the web pages.
-    Serve {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: String,
-    },
+    Serve(serve::ServeArgs),
     /// Manage the users of the API.
     User {
         #[command(subcommand)]
@@ -150,6 +146,23 @@ pub enum Command {
     },
 }
 
+/// The log filter: `CLIENTELE_LOG` (tracing's `EnvFilter` syntax), by default warnings and
+/// the server's `info` events (logins, lockouts, token changes, start and stop). The
+/// PostgreSQL client logs every statement's parameters at `debug` (customer data, hashes):
+/// it stays at `info` unless named on purpose.
+fn log_filter(env: Option<String>) -> tracing_subscriber::EnvFilter {
+    let mut spec = env
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "warn,clientele_server=info".into());
+    if !spec.contains("tokio_postgres") {
+        spec.push_str(",tokio_postgres=info");
+    }
+    tracing_subscriber::EnvFilter::try_new(&spec).unwrap_or_else(|e| {
+        eprintln!("clientele: CLIENTELE_LOG={spec}: {e}; using the default");
+        tracing_subscriber::EnvFilter::new("warn,clientele_server=info,tokio_postgres=info")
+    })
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -160,10 +173,7 @@ fn main() -> ExitCode {
         }
     };
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CLIENTELE_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(log_filter(std::env::var("CLIENTELE_LOG").ok()))
         .with_writer(std::io::stderr)
         .init();
     let lang = cli

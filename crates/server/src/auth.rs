@@ -12,18 +12,18 @@ use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
-use clientele_store::TokenRecord;
+use clientele_store::{StoreError, TokenRecord};
 use ipnet::IpNet;
 use rand::RngCore;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -210,10 +210,7 @@ fn query_token(parts: &Parts) -> Option<String> {
 }
 
 fn client_ip(parts: &Parts) -> Option<IpAddr> {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
+    crate::net::client(parts).ip
 }
 
 async fn authenticate(
@@ -242,11 +239,8 @@ async fn authenticate(
         return Err(Error::Unauthenticated);
     }
     if !info.allow.is_empty() {
+        // Canonical (IPv4-mapped as IPv4), and a trusted proxy's client rather than the proxy.
         let ip = client_ip(parts).ok_or(Error::Forbidden)?;
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-            v4 => v4,
-        };
         if !info.allow.iter().any(|n| n.contains(&ip)) {
             return Err(Error::Forbidden);
         }
@@ -297,75 +291,14 @@ impl FromRequestParts<ApiContext> for Lookup {
     }
 }
 
-/// The client address of a request, for the login rate limit.
+/// The client address of a request (behind a trusted proxy, the proxy's client), for the
+/// login limits.
 pub struct ClientIp(pub Option<IpAddr>);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(ClientIp(client_ip(parts)))
-    }
-}
-
-/// Failed logins per e-mail and client address in the current minute. The key is the pair,
-/// as Laravel's login throttle (`email|ip`): one user's mistakes do not lock out the others
-/// behind the same address (an office NAT, a PBX host).
-pub struct LoginLimiter {
-    max: u32,
-    failures: Mutex<Failures>,
-}
-
-/// (lowercased e-mail, address) → (start of the window, failures in it).
-type Failures = HashMap<(String, Option<IpAddr>), (Instant, u32)>;
-
-const WINDOW: Duration = Duration::from_secs(60);
-
-/// Longest e-mail address (RFC 5321): longer input is cut so that a body-sized "e-mail"
-/// cannot make the failure map hold megabytes per entry.
-const MAX_EMAIL: usize = 254;
-
-fn limiter_key(email: &str, ip: Option<IpAddr>) -> (String, Option<IpAddr>) {
-    let email: String = email.trim().chars().take(MAX_EMAIL).collect();
-    (email.to_lowercase(), ip)
-}
-
-impl LoginLimiter {
-    /// At most `max` failures a minute per e-mail and address.
-    pub fn new(max: u32) -> LoginLimiter {
-        LoginLimiter {
-            max,
-            failures: Mutex::new(HashMap::new()),
-        }
-    }
-    fn lock(&self) -> std::sync::MutexGuard<'_, Failures> {
-        self.failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-    /// When this e-mail is blocked from this address: the seconds until it may try again.
-    pub fn retry_after(&self, email: &str, ip: Option<IpAddr>) -> Option<u64> {
-        let m = self.lock();
-        let (start, n) = m.get(&limiter_key(email, ip))?;
-        let left = WINDOW.checked_sub(start.elapsed())?;
-        // Round up: retrying after the announced delay must succeed.
-        (*n >= self.max).then(|| left.as_secs() + u64::from(left.subsec_nanos() > 0))
-    }
-    fn fail(&self, email: &str, ip: Option<IpAddr>) {
-        let mut m = self.lock();
-        if m.len() > 100_000 {
-            m.retain(|_, (start, _)| start.elapsed() < WINDOW);
-        }
-        let e = m
-            .entry(limiter_key(email, ip))
-            .or_insert((Instant::now(), 0));
-        if e.0.elapsed() >= WINDOW {
-            *e = (Instant::now(), 0);
-        }
-        e.1 += 1;
-    }
-    /// Forget the failures of a successful login (Laravel's `clearLoginAttempts`).
-    fn clear(&self, email: &str, ip: Option<IpAddr>) {
-        self.lock().remove(&limiter_key(email, ip));
     }
 }
 
@@ -395,15 +328,7 @@ pub async fn login(
         );
     }
     inv.check()?;
-    let user = match check_credentials(&state, ip, email.clone(), password).await {
-        Err(Error::TooManyAttempts) => {
-            return Err(Error::Throttled {
-                // The block may have just ended: then a second is as good a wait as any.
-                retry_after: state.0.limiter.retry_after(&email, ip).unwrap_or(1),
-            });
-        }
-        other => other?,
-    };
+    let user = check_credentials(&state, ip, email, password).await?;
     let (token, hash) = new_token();
     let uid = user.id;
     let h = hash.clone();
@@ -425,43 +350,68 @@ pub async fn login(
     ))
 }
 
-/// The user with these credentials; failures count towards the rate limit of this e-mail
-/// from this address.
+/// The user with these credentials. Refused at once, before any database read or hash,
+/// when a login limit is reached (`Throttled`, with the seconds to wait) or when every
+/// hashing thread is busy and the waiting line full (`Throttled`, one second): a flood of
+/// logins costs refusals, never the routing workers' CPU. Failures count towards the limits.
 pub(crate) async fn check_credentials(
     state: &ApiContext,
     ip: Option<IpAddr>,
     email: String,
     password: String,
 ) -> ApiResult<clientele_store::User> {
-    let limiter = &state.0.limiter;
-    if limiter.retry_after(&email, ip).is_some() {
-        return Err(Error::TooManyAttempts);
+    let throttle = &state.0.throttle;
+    let shown = log_email(&email);
+    let addr = ip.map_or_else(|| "-".to_string(), |i| i.to_string());
+    if let Err((why, retry_after)) = throttle.check(&email, ip) {
+        tracing::info!(client = %addr, email = %shown, limit = why.as_str(), retry_after, "login refused: too many failed attempts");
+        return Err(Error::Throttled { retry_after });
     }
     let key = email.clone();
-    let user = state
-        .db(move |s| match s.user_by_email(&email) {
-            Ok(u) => Ok(Some(u)),
-            Err(clientele_store::StoreError::NotFound) => Ok(None),
-            Err(e) => Err(e),
+    let store = state.0.store.clone();
+    // The user is read on the hashing thread too, so that a refused attempt costs no
+    // database read either.
+    let ticket = state
+        .0
+        .hashing
+        .submit(move || -> Result<Option<clientele_store::User>, StoreError> {
+            let user = match store.user_by_email(&email) {
+                Ok(u) => Some(u),
+                Err(StoreError::NotFound) => None,
+                Err(e) => return Err(e),
+            };
+            // Verify even for an unknown user, so timing does not reveal which e-mails exist.
+            let ok = match &user {
+                Some(u) => verify_password(&password, &u.password_hash),
+                None => {
+                    let _ = verify_password(&password, DUMMY_HASH);
+                    false
+                }
+            };
+            Ok(user.filter(|_| ok))
         })
-        .await?;
-    // Verify even for an unknown user, so timing does not reveal which e-mails exist.
-    let hash = user.as_ref().map(|u| u.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || match hash {
-        Some(h) => verify_password(&password, &h),
-        None => {
-            let _ = verify_password(&password, DUMMY_HASH);
-            false
-        }
-    })
-    .await
-    .map_err(|e| Error::Internal(e.to_string()))?;
-    let Some(user) = user.filter(|_| ok) else {
-        limiter.fail(&key, ip);
+        .map_err(|full| {
+            tracing::info!(client = %addr, waiting = full.waiting, "login refused: every password check is busy");
+            Error::Throttled { retry_after: 1 }
+        })?;
+    let user = ticket
+        .wait()
+        .await
+        .map_err(|_| Error::Internal("the password check failed".into()))??;
+    let Some(user) = user else {
+        throttle.fail(&key, ip);
+        tracing::info!(client = %addr, email = %shown, "login failed");
         return Err(Error::Unauthenticated);
     };
-    limiter.clear(&key, ip);
+    throttle.succeed(&key, ip);
+    tracing::info!(client = %addr, email = %shown, "login");
     Ok(user)
+}
+
+/// An e-mail as logged: at most 100 characters, control characters dropped (a log line
+/// must not be forged or bloated by what a client typed).
+fn log_email(e: &str) -> String {
+    e.trim().chars().filter(|c| !c.is_control()).take(100).collect()
 }
 
 /// A valid Argon2 hash of a random password, verified against when the user is unknown.
@@ -490,21 +440,5 @@ mod tests {
         );
         assert_eq!(allow_list(&[]).expect("ok"), None);
         assert!(allow_list(&["nope".into()]).is_err());
-    }
-
-    #[test]
-    fn limiter() {
-        let l = LoginLimiter::new(2);
-        let ip = Some(IpAddr::from([127, 0, 0, 1]));
-        assert_eq!(l.retry_after("a@x.fr", ip), None);
-        l.fail("a@x.fr", ip);
-        l.fail(" A@X.fr", ip);
-        assert!(l
-            .retry_after("a@x.fr", ip)
-            .is_some_and(|s| (59..=60).contains(&s)));
-        assert_eq!(l.retry_after("a@x.fr", None), None);
-        assert_eq!(l.retry_after("b@x.fr", ip), None);
-        l.clear("a@x.fr", ip);
-        assert_eq!(l.retry_after("a@x.fr", ip), None);
     }
 }

@@ -141,6 +141,12 @@ pub enum Error {
         /// Seconds until the next attempt may succeed.
         retry_after: u64,
     },
+    /// 503: the job queue (checks, imports, workbooks) is full.
+    #[error("The server is busy with other checks and imports: retry in a few seconds.")]
+    Busy {
+        /// Jobs waiting.
+        waiting: usize,
+    },
     /// 500: the database or the server failed.
     #[error("{0}")]
     Internal(String),
@@ -208,6 +214,15 @@ impl IntoResponse for Error {
                 let mut r = Error::TooManyAttempts.into_response();
                 r.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+                r
+            }
+            Error::Busy { waiting } => {
+                let mut r = json_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    json!({"message": "The server is busy with other checks and imports: retry in a few seconds.", "waiting": waiting}),
+                );
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
                 r
             }
             Error::Internal(m) => {

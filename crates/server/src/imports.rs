@@ -31,6 +31,7 @@ fn truthy(m: &Map<String, Json>, keys: &[&str]) -> bool {
     request_body(content_type = "multipart/form-data", description = "Field `file`: the pack (.xlsx, .xls, .ods, .csv, .txt)"),
     responses((status = 200, description = "The report; `imported` says whether the database was written", body = serde_json::Value),
               (status = 401), (status = 403), (status = 413, description = "File too large"),
+              (status = 503, description = "Every check and import slot is taken and the queue is full; `Retry-After` gives the seconds to wait"),
               (status = 422, description = "Unusable file (the report with its single issue), or no file")),
     security(("bearer" = [])))]
 pub async fn upload(
@@ -114,24 +115,45 @@ pub async fn upload(
     }
 }
 
-/// Check or import uploaded bytes on the blocking pool; `progress` gets the rows read.
+/// Check or import uploaded bytes on the job threads ([`crate::jobs`]); `progress` gets the
+/// rows read. Refused at once (`Busy`, 503) when the job queue is full.
 pub(crate) async fn run_bytes(
     state: &ApiContext,
     name: String,
     bytes: Vec<u8>,
     opts: RunOptions,
-    mut progress: impl FnMut(u64) + Send + 'static,
+    progress: impl FnMut(u64) + Send + 'static,
 ) -> ApiResult<Result<clientele_import::Report, RunError>> {
+    submit_run(state, name, bytes, opts, progress)?
+        .wait()
+        .await
+        .map_err(|_| Error::Internal("the check or import stopped unexpectedly".into()))
+}
+
+/// Queue a check or import of uploaded bytes; the ticket tells the place in the queue and
+/// gives the outcome.
+pub(crate) fn submit_run(
+    state: &ApiContext,
+    name: String,
+    bytes: Vec<u8>,
+    opts: RunOptions,
+    mut progress: impl FnMut(u64) + Send + 'static,
+) -> ApiResult<crate::jobs::Ticket<Result<clientele_import::Report, RunError>>> {
+    let store = state.0.store.clone();
     state
-        .db(move |s| {
-            Ok(clientele_import::run(
-                s as &dyn Store,
+        .0
+        .work
+        .submit(move || {
+            clientele_import::run(
+                store.as_ref() as &dyn Store,
                 Source::Bytes(&name, bytes),
                 &opts,
                 &mut progress,
-            ))
+            )
         })
-        .await
+        .map_err(|full| Error::Busy {
+            waiting: full.waiting,
+        })
 }
 
 /// Past imports, newest first.

@@ -13,8 +13,11 @@ pub mod error;
 pub mod imports;
 pub mod index;
 pub mod input;
+pub mod jobs;
+pub mod net;
 pub mod routing;
 pub mod state;
+pub mod throttle;
 pub mod web;
 
 pub use state::{ApiContext, Options};
@@ -35,22 +38,14 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// The scheme and host the client used (`http://127.0.0.1:8080`), for paginator URLs.
+/// The scheme and host the client used (`http://127.0.0.1:8080`), for paginator URLs: the
+/// public URL when one is set, forwarded values only from trusted proxies ([`net`]).
 pub struct BaseUrl(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let h = |n: &str| parts.headers.get(n).and_then(|v| v.to_str().ok());
-        let host = h("x-forwarded-host")
-            .or_else(|| h(header::HOST.as_str()))
-            .or_else(|| parts.uri.authority().map(|a| a.as_str()))
-            .unwrap_or("localhost");
-        let scheme = match h("x-forwarded-proto") {
-            Some("https") => "https",
-            _ => "http",
-        };
-        Ok(BaseUrl(format!("{scheme}://{host}")))
+        Ok(BaseUrl(net::client(parts).base))
     }
 }
 
@@ -230,16 +225,85 @@ async fn method_not_allowed() -> impl IntoResponse {
     )
 }
 
-/// The application: every API route with its layers (tracing, body limits), ready to
-/// serve or to extend (web pages).
+/// The application: every API route with its layers (tracing, client resolution, body
+/// limits, headers), ready to serve or to extend (web pages).
 pub fn router(state: ApiContext) -> Router {
     let (r, _) = api_router(&state.0.opts).split_for_parts();
     r.merge(web::router(state.0.opts.upload_limit))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.0.opts.json_limit))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(axum::middleware::map_response(answer_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            net::client_info,
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// Every answer: no content sniffing, and no caching of customer data unless the handler
+/// says otherwise (the static assets do).
+async fn answer_headers(mut r: axum::response::Response) -> axum::response::Response {
+    let h = r.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(header::HeaderValue::from_static("no-store"));
+    r
+}
+
+/// The tracing span of a request: method, path and the query with its secrets masked.
+/// Headers are never recorded (`Authorization`, cookies).
+fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %req.method(),
+        path = %req.uri().path(),
+        query = %redact_query(req.uri().query().unwrap_or("")),
+    )
+}
+
+/// Query keys whose values are secrets: never written to a log, at any level.
+const SECRET_KEYS: [&str; 6] = [
+    "password",
+    "api_token",
+    "token",
+    "secret",
+    "password_confirmation",
+    "current_password",
+];
+
+/// A query string for logs: secret values replaced by `***`, at most 300 characters.
+pub fn redact_query(q: &str) -> String {
+    let mut out = String::new();
+    for (i, pair) in q.split('&').enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        let (k, _) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = percent_encoding::percent_decode_str(k)
+            .decode_utf8_lossy()
+            .to_ascii_lowercase();
+        if SECRET_KEYS.contains(&name.trim()) {
+            out.push_str(k);
+            out.push_str("=***");
+        } else {
+            out.push_str(pair);
+        }
+        if out.len() > 300 {
+            let mut cut = 300;
+            while !out.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            out.truncate(cut);
+            out.push('…');
+            break;
+        }
+    }
+    out
 }
 
 /// Serve until SIGINT or SIGTERM.
@@ -297,6 +361,19 @@ async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn secrets_are_masked_in_logged_queries() {
+        let q = super::redact_query(
+            "phoneNumber=0612345678&api_token=clt_abc&Password=hunter2&pass%77ord=x&%61pi_token=y",
+        );
+        assert_eq!(
+            q,
+            "phoneNumber=0612345678&api_token=***&Password=***&pass%77ord=***&%61pi_token=***"
+        );
+        assert!(!q.contains("clt_abc") && !q.contains("hunter2"));
+        assert!(super::redact_query(&"a=b&".repeat(1000)).chars().count() <= 301);
+    }
+
     #[test]
     fn openapi_operation_ids_are_unique_and_routing_answers_json() {
         let doc = super::openapi();

@@ -1,9 +1,11 @@
 //! The shared state of the handlers, and the loop that keeps the in-memory caches (routing
 //! index, tokens) coherent with the database.
 
-use crate::auth::{LoginLimiter, TokenCache};
+use crate::auth::TokenCache;
 use crate::error::Error;
 use crate::index::Index;
+use crate::jobs::WorkQueue;
+use crate::throttle::{LoginLimits, LoginThrottle};
 use clientele_core::Lang;
 use clientele_store::{ApiStore, RoutingScope, StoreError};
 use std::collections::BTreeSet;
@@ -23,6 +25,21 @@ pub struct Options {
     pub upload_limit: usize,
     /// Failed logins allowed per e-mail and client address, and minute.
     pub login_failures_per_minute: u32,
+    /// The other login limits (per address, per e-mail, global).
+    pub login_limits: LoginLimits,
+    /// Threads that hash and verify passwords (Argon2), below the routing workers.
+    pub hash_threads: usize,
+    /// Password checks that may wait for a hashing thread; more are answered 429 at once.
+    pub hash_queue: usize,
+    /// Checks, imports and workbook builds running at once.
+    pub job_workers: usize,
+    /// Checks and imports that may wait; more are answered 503 (API) or a busy page.
+    pub job_queue: usize,
+    /// Proxies whose `X-Forwarded-For`, `-Proto` and `-Host` are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The URL clients reach this server by (`https://crm.example.fr`): written in paginator
+    /// links, and `Secure` cookies when it is https.
+    pub public_url: Option<String>,
 }
 
 impl Default for Options {
@@ -33,6 +50,13 @@ impl Default for Options {
             json_limit: 1 << 20,
             upload_limit: 64 << 20,
             login_failures_per_minute: 10,
+            login_limits: LoginLimits::default(),
+            hash_threads: 1,
+            hash_queue: 16,
+            job_workers: 1,
+            job_queue: 8,
+            trusted_proxies: Vec::new(),
+            public_url: None,
         }
     }
 }
@@ -49,8 +73,12 @@ pub struct Inner {
     pub tokens: TokenCache,
     /// The routing index.
     pub index: RwLock<Index>,
-    /// Failed logins by address.
-    pub limiter: LoginLimiter,
+    /// Failed logins by address, e-mail and pair.
+    pub throttle: LoginThrottle,
+    /// Password hashing, on its own low-priority threads.
+    pub hashing: WorkQueue,
+    /// Checks, imports and workbook builds, on their own lowest-priority threads.
+    pub work: WorkQueue,
     /// Settings.
     pub opts: Options,
     /// Checks and imports started from the web pages and running here.
@@ -86,7 +114,14 @@ impl ApiContext {
             store,
             tokens: cache,
             index: RwLock::new(index),
-            limiter: LoginLimiter::new(opts.login_failures_per_minute),
+            throttle: LoginThrottle::new(LoginLimits {
+                per_pair: opts.login_failures_per_minute,
+                ..opts.login_limits.clone()
+            }),
+            // Nice 10: a hash gets about a tenth of a core that routing wants.
+            hashing: WorkQueue::new("clientele-hash", opts.hash_threads, opts.hash_queue, 10),
+            // Nice 19: bulk work runs on what routing and logins leave.
+            work: WorkQueue::new("clientele-job", opts.job_workers, opts.job_queue, 19),
             opts,
             jobs: crate::web::Jobs::default(),
             rev: tokio::sync::Mutex::new(rev),

@@ -38,6 +38,12 @@ document.addEventListener("DOMContentLoaded", () => {
         const r = await fetch(box.dataset.progressUrl, { headers: { Accept: "application/json" } });
         const p = await r.json();
         if (rows) rows.textContent = p.rows.toLocaleString();
+        const queued = document.getElementById("progress-queued");
+        if (queued) {
+          queued.hidden = p.queued === null || p.queued === undefined;
+          const ahead = document.getElementById("progress-ahead");
+          if (ahead && !queued.hidden) ahead.textContent = p.queued.toLocaleString();
+        }
         if (!p.running) { window.location.reload(); return; }
       } catch (_) { /* keep trying */ }
       setTimeout(tick, 700);

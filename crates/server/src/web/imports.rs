@@ -2,7 +2,7 @@
 //! workbook and the rejected rows, import, history and undo.
 
 use super::{form_map, Page, Posted, Web, WebError, CSRF_FIELD};
-use crate::imports::run_bytes;
+use crate::imports::{run_bytes, submit_run};
 use crate::state::ApiContext;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
@@ -93,12 +93,22 @@ pub async fn upload(
     state
         .db(move |s| s.create_upload(&i2, uid, &n2, &b2))
         .await?;
-    start_job(&state, &id, name, bytes, None, web.lang);
+    if let Err(NotStarted::Busy(e)) = start_job(&state, &id, name, bytes, None, web.lang) {
+        return Err(WebError::from(e).with_lang(web.lang));
+    }
     Ok(Redirect::to(&format!("/uploads/{id}")).into_response())
 }
 
-/// Run a check (`import` None) or an import in the background, recording its report or
-/// result on the upload when done.
+/// Why a check or import did not start.
+enum NotStarted {
+    /// One already runs for this upload.
+    Running,
+    /// The job queue is full.
+    Busy(crate::error::Error),
+}
+
+/// Queue a check (`import` None) or an import, recording its report or result on the
+/// upload when done.
 fn start_job(
     state: &ApiContext,
     id: &str,
@@ -106,30 +116,33 @@ fn start_job(
     bytes: Vec<u8>,
     import: Option<bool>,
     lang: Lang,
-) -> bool {
+) -> Result<(), NotStarted> {
     let Some(job) = state.0.jobs.start(id, import.is_some()) else {
-        return false;
+        return Err(NotStarted::Running);
     };
+    // Forget the job however this ends (refused now, or its task ends, even by a panic).
+    let guard = JobGuard(state.clone(), id.to_string());
+    // With skip_invalid the library writes a rejected-rows file; the pages offer their
+    // own download, so it goes to a directory removed with the job.
+    let scratch = tempfile::tempdir().ok();
+    let opts = RunOptions {
+        dry_run: import.is_none(),
+        skip_invalid: import == Some(true),
+        rejected: scratch.as_ref().map(|d| d.path().join("rejected")),
+        lang,
+    };
+    let j = job.clone();
+    let ticket = submit_run(state, name, bytes, opts, move |n| {
+        j.rows.store(n, Ordering::Relaxed)
+    })
+    .map_err(NotStarted::Busy)?;
+    job.seq.store(ticket.seq(), Ordering::Relaxed);
     let state = state.clone();
     let id = id.to_string();
     tokio::spawn(async move {
-        // Forget the job however this task ends (even by a panic).
-        let _guard = JobGuard(state.clone(), id.clone());
-        // With skip_invalid the library writes a rejected-rows file; the pages offer their
-        // own download, so it goes to a directory removed with the job.
-        let scratch = tempfile::tempdir().ok();
-        let opts = RunOptions {
-            dry_run: import.is_none(),
-            skip_invalid: import == Some(true),
-            rejected: scratch.as_ref().map(|d| d.path().join("rejected")),
-            lang,
-        };
-        let j = job.clone();
-        let outcome = run_bytes(&state, name, bytes, opts, move |n| {
-            j.rows.store(n, Ordering::Relaxed)
-        })
-        .await;
-        let body = match outcome {
+        let _guard = guard;
+        let _scratch = scratch;
+        let body = match ticket.wait().await {
             Ok(Ok(report)) => {
                 let mut v = serde_json::to_value(&report).unwrap_or(Jv::Null);
                 v["status"] = json!("ok");
@@ -141,7 +154,7 @@ fn start_job(
                 v
             }
             Ok(Err(e)) => json!({"status": "failed", "message": e.to_string()}),
-            Err(e) => json!({"status": "failed", "message": e.to_string()}),
+            Err(_) => json!({"status": "failed", "message": "the check or import stopped unexpectedly"}),
         };
         if import.is_some() && body["imported"] == json!(true) {
             if let Err(e) = state.sync().await {
@@ -163,7 +176,7 @@ fn start_job(
             tracing::error!("cannot record the outcome of upload {id}: {e}");
         }
     });
-    true
+    Ok(())
 }
 
 /// Removes a job from the registry when dropped.
@@ -298,6 +311,9 @@ pub async fn show(web: Web, State(state): State<ApiContext>, Path(id): Path<Stri
         result = None;
     }
     let running = job.is_some();
+    let queued = job
+        .as_ref()
+        .and_then(|j| state.0.work.ahead_of(j.seq.load(Ordering::Relaxed)));
     let importing = job
         .as_ref()
         .is_some_and(|j| j.importing.load(Ordering::Relaxed));
@@ -345,6 +361,7 @@ pub async fn show(web: Web, State(state): State<ApiContext>, Path(id): Path<Stri
         context! {
             upload => context! { id => up.id.clone(), name => up.name.clone(), size => up.size, created_at => up.created_at.clone() },
             running => running,
+            queued => queued,
             elsewhere => elsewhere,
             importing => importing,
             stale => stale,
@@ -369,9 +386,13 @@ pub async fn progress(
     // Only the owner may watch; checked against the stored upload.
     let up = owned(&state, &web, id, false).await?;
     let job = state.0.jobs.get(&up.id);
+    let ahead = job
+        .as_ref()
+        .and_then(|j| state.0.work.ahead_of(j.seq.load(Ordering::Relaxed)));
     Ok(Json(json!({
         "running": job.is_some(),
         "rows": job.map_or(0, |j| j.rows.load(Ordering::Relaxed)),
+        "queued": ahead,
     })))
 }
 
@@ -400,6 +421,12 @@ pub async fn import(
             "The file has errors: fix them, or tick “skip invalid rows”.",
         );
     }
+    // Refused before the claim while the queue is full, so that the file can be imported
+    // later without uploading it again.
+    if !state.0.work.has_room() {
+        let (_, waiting) = state.0.work.depth();
+        return Err(WebError::from(crate::error::Error::Busy { waiting }).with_lang(web.lang));
+    }
     // Claimed in the database, so that two clicks (on any servers) import it once.
     let claim = up.id.clone();
     if !state.db(move |s| s.claim_upload(&claim, RUNNING)).await? {
@@ -408,7 +435,7 @@ pub async fn import(
             "This file was already imported (or is being imported): upload it again for a new import.",
         );
     }
-    if !start_job(
+    match start_job(
         &state,
         &up.id,
         up.name.clone(),
@@ -416,10 +443,23 @@ pub async fn import(
         Some(skip),
         web.lang,
     ) {
-        return refuse(
-            "Un contrôle ou un import de ce fichier est déjà en cours.",
-            "A check or import of this file is already running.",
-        );
+        Ok(()) => {}
+        Err(NotStarted::Running) => {
+            return refuse(
+                "Un contrôle ou un import de ce fichier est déjà en cours.",
+                "A check or import of this file is already running.",
+            )
+        }
+        Err(NotStarted::Busy(e)) => {
+            // The queue filled between the check above and now: the claim stays, so the
+            // outcome says what happened and how to go on.
+            let id = up.id.clone();
+            let text = json!({"status": "failed", "message": e.to_string()}).to_string();
+            state
+                .db(move |s| s.set_upload(&id, None, Some(&text)))
+                .await?;
+            return Err(WebError::from(e).with_lang(web.lang));
+        }
     }
     Ok(Redirect::to(&format!("/uploads/{}", up.id)).into_response())
 }

@@ -13,7 +13,8 @@
 mod customers;
 mod imports;
 
-use crate::auth::{hash_token, ClientIp};
+use crate::auth::hash_token;
+use crate::net::Client;
 use crate::error::Error;
 use crate::state::ApiContext;
 use axum::extract::{DefaultBodyLimit, Form, FromRequest, FromRequestParts, Query, Request, State};
@@ -75,6 +76,12 @@ pub fn router(upload_limit: usize) -> Router<ApiContext> {
 /// Headers of every page: no framing (clickjacking), no sniffing, no caching of customer
 /// data by shared caches, no full URLs sent to other sites.
 async fn page_headers(mut r: Response) -> Response {
+    add_page_headers(&mut r);
+    r
+}
+
+/// The headers of [`page_headers`], for HTML answered outside the page router (404).
+pub fn add_page_headers(r: &mut Response) {
     let h = r.headers_mut();
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
@@ -94,7 +101,6 @@ async fn page_headers(mut r: Response) -> Response {
     );
     h.entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
-    r
 }
 
 // ---------------------------------------------------------------------------------------
@@ -206,14 +212,32 @@ fn lang_code(lang: Lang) -> &'static str {
     }
 }
 
-/// `Secure` when the client came over HTTPS (through a proxy that says so).
-fn secure(headers: &HeaderMap) -> &'static str {
-    match headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-    {
-        Some("https") => "; Secure",
-        _ => "",
+/// `Secure` when the client came over HTTPS: the public URL is https, or a trusted proxy
+/// says so (see [`crate::net`]).
+fn secure(client: &Client) -> &'static str {
+    if client.https {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
+/// "45 secondes", "1 minute", "5 minutes" (a wait, rounded up to whole minutes past one).
+fn seconds_fr(s: u64) -> String {
+    match s {
+        0..=1 => "une seconde".into(),
+        2..=59 => format!("{s} secondes"),
+        60 => "une minute".into(),
+        _ => format!("{} minutes", s.div_ceil(60)),
+    }
+}
+
+fn seconds_en(s: u64) -> String {
+    match s {
+        0..=1 => "a second".into(),
+        2..=59 => format!("{s} seconds"),
+        60 => "a minute".into(),
+        _ => format!("{} minutes", s.div_ceil(60)),
     }
 }
 
@@ -414,6 +438,11 @@ impl From<Error> for WebError {
                 "File too large.",
             ),
             Error::BadRequest(m) => WebError::new(StatusCode::BAD_REQUEST, m.clone(), m),
+            Error::Busy { waiting } => WebError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("Le serveur traite déjà d’autres contrôles et imports ({waiting} en attente) : réessayez dans quelques secondes."),
+                format!("The server is busy with other checks and imports ({waiting} waiting): try again in a few seconds."),
+            ),
             other => {
                 tracing::error!("web page failed: {other}");
                 WebError::new(
@@ -446,9 +475,11 @@ impl IntoResponse for WebError {
 
 /// The HTML 404 page of unknown paths.
 pub fn not_found_page(headers: &HeaderMap) -> Response {
-    WebError::not_found()
+    let mut r = WebError::not_found()
         .with_lang(lang_of(headers))
-        .into_response()
+        .into_response();
+    add_page_headers(&mut r);
+    r
 }
 
 /// Result of a page handler.
@@ -463,6 +494,8 @@ type Page = Result<Response, WebError>;
 pub struct Job {
     /// Rows read so far.
     pub rows: AtomicU64,
+    /// Its number in the job queue, to tell how many wait ahead of it.
+    pub seq: AtomicU64,
     /// Whether it is an import (else a check).
     pub importing: AtomicBool,
 }
@@ -514,6 +547,7 @@ struct NextQuery {
 
 fn login_response(
     headers: &HeaderMap,
+    client: &Client,
     next: &str,
     error: Option<(&str, &str)>,
     email: &str,
@@ -539,7 +573,7 @@ fn login_response(
     }
     if let Ok(v) = HeaderValue::from_str(&format!(
         "{LOGIN_CSRF_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict{}",
-        secure(headers)
+        secure(client)
     )) {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -548,17 +582,25 @@ fn login_response(
 
 async fn login_page(
     State(state): State<ApiContext>,
+    client: Client,
     headers: HeaderMap,
     Query(q): Query<NextQuery>,
 ) -> Response {
     // A fresh installation has no user yet: the page says how to create the first one.
     let no_users = state.db(|s| s.count_users()).await.is_ok_and(|n| n == 0);
-    login_response(&headers, &local_path(q.next.as_deref()), None, "", no_users)
+    login_response(
+        &headers,
+        &client,
+        &local_path(q.next.as_deref()),
+        None,
+        "",
+        no_users,
+    )
 }
 
 async fn login(
     State(state): State<ApiContext>,
-    ClientIp(ip): ClientIp,
+    client: Client,
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Page {
@@ -576,11 +618,14 @@ async fn login(
         return Err(WebError::csrf(lang));
     }
     let user =
-        match crate::auth::check_credentials(&state, ip, email.clone(), field("password")).await {
+        match crate::auth::check_credentials(&state, client.ip, email.clone(), field("password"))
+            .await
+        {
             Ok(u) => u,
             Err(Error::Unauthenticated) => {
                 return Ok(login_response(
                     &headers,
+                    &client,
                     &next,
                     Some((
                         "Adresse e-mail ou mot de passe incorrect.",
@@ -590,18 +635,14 @@ async fn login(
                     false,
                 ))
             }
-            Err(Error::TooManyAttempts) => {
-                let mut r = login_response(
-                    &headers,
-                    &next,
-                    Some((
-                        "Trop de tentatives : réessayez dans une minute.",
-                        "Too many attempts: try again in a minute.",
-                    )),
-                    &email,
-                    false,
-                );
+            Err(Error::Throttled { retry_after }) => {
+                let fr = format!("Trop de tentatives : réessayez dans {}.", seconds_fr(retry_after));
+                let en = format!("Too many attempts: try again in {}.", seconds_en(retry_after));
+                let mut r = login_response(&headers, &client, &next, Some((&fr, &en)), &email, false);
                 *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+                if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
+                    r.headers_mut().insert(header::RETRY_AFTER, v);
+                }
                 return Ok(r);
             }
             Err(e) => return Err(WebError::from(e).with_lang(lang)),
@@ -619,7 +660,7 @@ async fn login(
     let cookie = format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
         SESSION_HOURS * 3600,
-        secure(&headers)
+        secure(&client)
     );
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         r.headers_mut().append(header::SET_COOKIE, v);
