@@ -231,6 +231,9 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
         },
         Kind::Int(min, max) => match parse_int(cell, text) {
             Some(i) if i >= min && i <= max => Parsed::Value(Value::Int(i)),
+            // BlueRockTEL's own default (its PHP SDK sends `resellerLevel: 0` on every
+            // create): no level, stored as none, without a warning (pack-clients.md).
+            Some(0) if f == F::resellerLevel => Parsed::Blank,
             _ if max == i64::MAX => bad(
                 Problem::Invalid,
                 &format!(" (expected a whole number ≥ {min})"),
@@ -1034,6 +1037,12 @@ mod tests {
             (F::isReseller, t("1")),
         ]);
         assert_eq!(codes(&i), vec!["resellerLevel.invalid"]);
+        // 0 is the BlueRockTEL SDK's default: no level, no warning, in every spelling.
+        for zero in [t("0"), t("00"), t("0.0"), Cell::Int(0), Cell::Float(0.0)] {
+            let (c, i) = run(&[(F::name, t("A")), (F::resellerLevel, zero.clone())]);
+            assert!(i.is_empty(), "{zero:?}: {:?}", codes(&i));
+            assert_eq!(c.get(F::resellerLevel), None, "{zero:?}");
+        }
         let (_, i) = run(&[(F::name, t("  "))]);
         assert_eq!(codes(&i), vec!["name.required"]);
         let (_, i) = run(&[(F::name, t("A\nB"))]);

@@ -37,16 +37,27 @@ impl Input {
     }
 }
 
-/// Parse a query string into the map (later keys win).
+/// Parse a query string into the map (a repeated key is a 400).
 pub fn parse_pairs(s: &[u8], into: &mut Map<String, Json>) -> Result<(), Error> {
     parse_urlencoded(s, into, "query string")
 }
 
 /// Parse `application/x-www-form-urlencoded` text (a query string or a form body, named
-/// by `what` in errors) into the map (later keys win). Bytes that are not UTF-8 are a 400,
+/// by `what` in errors) into the map. Bytes that are not UTF-8 are a 400,
 /// as in a JSON body: decoders that replace them with U+FFFD would store garbage.
+///
+/// A key given twice in one source (`?page=1&page=2`) is a 400 that names it: which one was
+/// meant cannot be known, and answering either would hide the client's bug. Keys ending in
+/// `[]` are lists by PHP's convention and may repeat.
 fn parse_urlencoded(s: &[u8], into: &mut Map<String, Json>, what: &str) -> Result<(), Error> {
+    let mut seen = std::collections::HashSet::new();
     for (k, v) in urlencoded_pairs(s, what)? {
+        if !k.ends_with("[]") && !seen.insert(k.clone()) {
+            return Err(Error::BadRequest(format!(
+                "Malformed {what}: `{}` is given more than once.",
+                k.chars().take(100).collect::<String>()
+            )));
+        }
         into.insert(k, Json::String(v));
     }
     Ok(())

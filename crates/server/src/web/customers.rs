@@ -5,7 +5,7 @@ use super::{Page, Posted, Web, WebError, CSRF_FIELD};
 use crate::error::Error;
 use crate::input::Input;
 use crate::state::ApiContext;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use clientele_core::catalogue::{Kind, FIELDS};
@@ -152,7 +152,7 @@ fn tri(s: &str) -> Option<bool> {
 }
 
 /// The list with search, filters and pagination.
-pub async fn list(web: Web, State(state): State<ApiContext>, Query(p): Query<ListParams>) -> Page {
+pub async fn list(web: Web, State(state): State<ApiContext>, super::WebQuery(p): super::WebQuery<ListParams>) -> Page {
     let lang = web.lang;
     let page = p.page.parse::<u64>().unwrap_or(1).clamp(1, 1_000_000);
     let mut flags = Vec::new();

@@ -5,7 +5,7 @@ use super::{form_map, Page, Posted, Web, WebError, CSRF_FIELD};
 use crate::imports::{run_bytes, submit_run};
 use crate::state::ApiContext;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
@@ -613,7 +613,7 @@ pub async fn template(web: Web) -> Page {
 pub async fn history(
     web: Web,
     State(state): State<ApiContext>,
-    Query(q): Query<HashMap<String, String>>,
+    super::WebQuery(q): super::WebQuery<HashMap<String, String>>,
 ) -> Page {
     let rows = state.db(|s| s.imports()).await?;
     let undone = q.get("undone").and_then(|v| v.parse::<i64>().ok());

@@ -17,7 +17,7 @@ use crate::auth::hash_token;
 use crate::net::Client;
 use crate::error::Error;
 use crate::state::ApiContext;
-use axum::extract::{DefaultBodyLimit, Form, FromRequest, FromRequestParts, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Form, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -310,14 +310,64 @@ impl FromRequest<ApiContext> for Posted {
         let Form(form) =
             Form::<Vec<(String, String)>>::from_request(Request::from_parts(parts, body), state)
                 .await
-                .map_err(|e| {
-                    WebError::new(StatusCode::BAD_REQUEST, e.body_text(), e.body_text())
-                        .with_lang(lang)
-                        .into_response()
-                })?;
+                .map_err(|e| form_rejection(&e, lang))?;
         web.check_csrf(&form).map_err(IntoResponse::into_response)?;
         Ok(Posted { web, form })
     }
+}
+
+/// A page's query string. A malformed one (a key given twice, a value of the wrong kind) is
+/// a 400 page in the layout that says which key, not the framework's plain text.
+pub struct WebQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for WebQuery<T> {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or("");
+        let lang = lang_of(&parts.headers);
+        let refuse = |fr: String, en: String| {
+            WebError::new(StatusCode::BAD_REQUEST, fr, en)
+                .with_lang(lang)
+                .into_response()
+        };
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q).map_err(|_| {
+            refuse(
+                "Adresse mal formée : son paramètre n’est pas lisible.".into(),
+                "Malformed address: its query string cannot be read.".into(),
+            )
+        })?;
+        let mut seen = std::collections::HashSet::new();
+        if let Some((k, _)) = pairs.iter().find(|(k, _)| !seen.insert(k.as_str())) {
+            let k: String = k.chars().take(100).collect();
+            return Err(refuse(
+                format!("Adresse mal formée : le paramètre « {k} » est donné plusieurs fois."),
+                format!("Malformed address: the parameter “{k}” is given more than once."),
+            ));
+        }
+        serde_urlencoded::from_str(q).map(WebQuery).map_err(|e| {
+            refuse(
+                format!("Adresse mal formée : {e}."),
+                format!("Malformed address: {e}."),
+            )
+        })
+    }
+}
+
+/// A form body's rejection as a page: 413 when too large, 400 otherwise.
+fn form_rejection(e: &axum::extract::rejection::FormRejection, lang: Lang) -> Response {
+    let status = e.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return WebError::from(Error::PayloadTooLarge)
+            .with_lang(lang)
+            .into_response();
+    }
+    WebError::new(
+        StatusCode::BAD_REQUEST,
+        "Formulaire illisible : rechargez la page et recommencez.",
+        "The form cannot be read: reload the page and try again.",
+    )
+    .with_lang(lang)
+    .into_response()
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -584,7 +634,7 @@ async fn login_page(
     State(state): State<ApiContext>,
     client: Client,
     headers: HeaderMap,
-    Query(q): Query<NextQuery>,
+    WebQuery(q): WebQuery<NextQuery>,
 ) -> Response {
     // A fresh installation has no user yet: the page says how to create the first one.
     let no_users = state.db(|s| s.count_users()).await.is_ok_and(|n| n == 0);
@@ -602,8 +652,12 @@ async fn login(
     State(state): State<ApiContext>,
     client: Client,
     headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
+    form: Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> Page {
+    let form = match form {
+        Ok(Form(f)) => f,
+        Err(e) => return Ok(form_rejection(&e, lang_of(&headers))),
+    };
     let field = |k: &str| {
         form.iter()
             .find(|(n, _)| n == k)
@@ -688,7 +742,7 @@ struct LangQuery {
 }
 
 /// The language switch: remembered in a cookie (a year), then back to the page.
-async fn set_lang(Query(q): Query<LangQuery>) -> Response {
+async fn set_lang(WebQuery(q): WebQuery<LangQuery>) -> Response {
     let lang = if q.set.as_deref() == Some("en") {
         "en"
     } else {

@@ -102,6 +102,11 @@ pub struct TestServer {
 
 impl TestServer {
     pub fn start() -> TestServer {
+        TestServer::start_with(|_| {})
+    }
+
+    /// A server whose options `tune` changes first (login limits, queues, proxies).
+    pub fn start_with(tune: impl FnOnce(&mut clientele_server::Options) + Send + 'static) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let (url, pg_name) = test_db_url(dir.path());
         let store = clientele_store::open_api(&url).expect("open store");
@@ -137,11 +142,12 @@ impl TestServer {
                 addr_tx
                     .send(listener.local_addr().expect("addr"))
                     .expect("send addr");
-                let opts = clientele_server::Options {
+                let mut opts = clientele_server::Options {
                     poll: Duration::from_millis(100),
                     login_failures_per_minute: 5,
                     ..Default::default()
                 };
+                tune(&mut opts);
                 clientele_server::serve_until(s2, listener, opts, async {
                     let _ = rx.await;
                 })
@@ -179,6 +185,15 @@ impl TestServer {
             _dir: dir,
             pg_name,
         }
+    }
+
+    /// A client whose requests come from another loopback address (127.0.0.n).
+    pub fn client_from(&self, n: u8) -> Client {
+        Client::builder()
+            .timeout(Duration::from_secs(60))
+            .local_address(std::net::IpAddr::from([127, 0, 0, n]))
+            .build()
+            .expect("client")
     }
 
     pub fn url(&self, path: &str) -> String {
