@@ -27,19 +27,31 @@ fn free_port() -> u16 {
 }
 
 fn start(db: &TestDb) -> Server {
+    start_logging(db, None)
+}
+
+/// A server whose log (standard error) goes to `log`, at `CLIENTELE_LOG=debug`.
+fn start_logging(db: &TestDb, log: Option<&std::path::Path>) -> Server {
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_clientele"))
-        .args([
-            "--db",
-            &db.url,
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn serve");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_clientele"));
+    cmd.args([
+        "--db",
+        &db.url,
+        "serve",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+    ])
+    .stdout(Stdio::null());
+    match log {
+        Some(path) => {
+            cmd.env("CLIENTELE_LOG", "debug")
+                .stderr(std::fs::File::create(path).expect("log file"));
+        }
+        None => {
+            cmd.stderr(Stdio::null());
+        }
+    }
+    let child = cmd.spawn().expect("spawn serve");
     let server = Server {
         child,
         base: format!("http://127.0.0.1:{port}"),
@@ -60,8 +72,7 @@ fn start(db: &TestDb) -> Server {
     server
 }
 
-fn two_servers_share_one_database(db: &TestDb) {
-    // A user from the command line, then a token from the login route.
+fn add_user(db: &TestDb) {
     let mut add = Command::new(env!("CARGO_BIN_EXE_clientele"))
         .args(["--db", &db.url, "user", "add", "staff@example.fr"])
         .stdin(Stdio::piped())
@@ -75,6 +86,11 @@ fn two_servers_share_one_database(db: &TestDb) {
         .write_all(b"correct horse battery\n")
         .expect("password");
     assert!(add.wait().expect("wait").success());
+}
+
+fn two_servers_share_one_database(db: &TestDb) {
+    // A user from the command line, then a token from the login route.
+    add_user(db);
     let lookup_token = db.run(&["token", "create", "pbx", "--scope", "lookup"]);
     assert!(lookup_token.status.success());
     let lookup_token = String::from_utf8_lossy(&lookup_token.stdout)
@@ -143,6 +159,82 @@ fn two_servers_share_one_database(db: &TestDb) {
     let (code, l) = db.json(&["lookup", "+33612345678"]);
     assert_eq!(code, 0);
     assert_eq!(l["phone"]["isVipByPhoneNumber"], true, "{l}");
+}
+
+/// Even at `debug`, no password, token, `api_token` or `Authorization` value reaches the
+/// log; failed logins are there with the client address.
+fn secrets_never_reach_the_log(db: &TestDb) {
+    add_user(db);
+    let out = db.run(&["token", "create", "pbx", "--scope", "lookup"]);
+    assert!(out.status.success());
+    let lookup = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let log = db.path("server.log");
+    let server = start_logging(db, Some(&log));
+    let http = reqwest::blocking::Client::new();
+    let r = http
+        .get(format!(
+            "{}/api/isKnownPhoneNumber?phoneNumber=0140000000&api_token={lookup}",
+            server.base
+        ))
+        .send()
+        .expect("routing");
+    assert!(r.status().as_u16() == 200 || r.status().as_u16() == 404);
+    let login: Value = http
+        .post(format!(
+            "{}/api/login?email=staff@example.fr&password=correct%20horse%20battery",
+            server.base
+        ))
+        .send()
+        .expect("login")
+        .json()
+        .expect("json");
+    let token = login["token"].as_str().expect("token").to_string();
+    let r = http
+        .post(format!("{}/api/login", server.base))
+        .json(&json!({"email": "staff@example.fr", "password": "Wrong-Secret-42"}))
+        .send()
+        .expect("bad login");
+    assert_eq!(r.status(), 401);
+    let r = http
+        .post(format!("{}/api/v1/customers", server.base))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Logged Ltd", "ftpPassword": "Ftp-Secret-77"}))
+        .send()
+        .expect("create");
+    assert_eq!(r.status(), 201);
+    drop(server);
+    let text = std::fs::read_to_string(&log).expect("log");
+    assert!(text.contains("DEBUG"), "the log is at debug: {text}");
+    for secret in [
+        lookup.as_str(),
+        token.as_str(),
+        "correct horse battery",
+        "correct%20horse%20battery",
+        "Wrong-Secret-42",
+        "Ftp-Secret-77",
+    ] {
+        assert!(!text.contains(secret), "{secret} in the log:\n{text}");
+    }
+    assert!(text.contains("api_token=***"), "{text}");
+    let failed = text
+        .lines()
+        .find(|l| l.contains("login failed"))
+        .unwrap_or_else(|| panic!("no failed login in the log:\n{text}"));
+    assert!(failed.contains("INFO") && failed.contains("127.0.0.1"), "{failed}");
+}
+
+#[test]
+fn sqlite_secrets_never_reach_the_log() {
+    if let Some(db) = TestDb::new(Backend::Sqlite) {
+        secrets_never_reach_the_log(&db);
+    }
+}
+
+#[test]
+fn postgres_secrets_never_reach_the_log() {
+    if let Some(db) = TestDb::new(Backend::Postgres) {
+        secrets_never_reach_the_log(&db);
+    }
 }
 
 #[test]
