@@ -220,7 +220,10 @@ fn secrets_never_reach_the_log(db: &TestDb) {
         .lines()
         .find(|l| l.contains("login failed"))
         .unwrap_or_else(|| panic!("no failed login in the log:\n{text}"));
-    assert!(failed.contains("INFO") && failed.contains("127.0.0.1"), "{failed}");
+    assert!(
+        failed.contains("INFO") && failed.contains("127.0.0.1"),
+        "{failed}"
+    );
 }
 
 #[test]

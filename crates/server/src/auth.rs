@@ -411,7 +411,11 @@ pub(crate) async fn check_credentials(
 /// An e-mail as logged: at most 100 characters, control characters dropped (a log line
 /// must not be forged or bloated by what a client typed).
 fn log_email(e: &str) -> String {
-    e.trim().chars().filter(|c| !c.is_control()).take(100).collect()
+    e.trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(100)
+        .collect()
 }
 
 /// A valid Argon2 hash of a random password, verified against when the user is unknown.

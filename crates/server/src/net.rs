@@ -124,7 +124,11 @@ fn valid_host(h: &str) -> bool {
 }
 
 /// Middleware: resolve the [`Client`] and drop untrusted forwarding headers.
-pub async fn client_info(State(state): State<ApiContext>, mut req: Request, next: Next) -> Response {
+pub async fn client_info(
+    State(state): State<ApiContext>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -150,19 +154,23 @@ pub async fn client_info(State(state): State<ApiContext>, mut req: Request, next
 /// The resolved client (a default from the peer alone when the middleware did not run,
 /// as in unit tests of a bare router).
 pub fn client(parts: &Parts) -> Client {
-    parts.extensions.get::<Client>().cloned().unwrap_or_else(|| {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
-        resolve(
-            peer,
-            &HeaderMap::new(),
-            parts.uri.authority().map(|a| a.as_str()),
-            &[],
-            None,
-        )
-    })
+    parts
+        .extensions
+        .get::<Client>()
+        .cloned()
+        .unwrap_or_else(|| {
+            let peer = parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip());
+            resolve(
+                peer,
+                &HeaderMap::new(),
+                parts.uri.authority().map(|a| a.as_str()),
+                &[],
+                None,
+            )
+        })
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Client {

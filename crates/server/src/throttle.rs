@@ -160,10 +160,7 @@ impl LoginThrottle {
         if let Some(s) = over(m.pair.get(&pair), l.per_pair, MINUTE) {
             return Err((Blocked::Pair, s));
         }
-        if m.known
-            .get(&pair)
-            .is_some_and(|t| t.elapsed() < KNOWN_FOR)
-        {
+        if m.known.get(&pair).is_some_and(|t| t.elapsed() < KNOWN_FOR) {
             return Ok(());
         }
         if let Some(s) = ip.and_then(|ip| over(m.address.get(&ip), l.per_address, l.window)) {

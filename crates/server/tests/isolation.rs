@@ -37,7 +37,10 @@ fn one_address_spraying_many_emails_is_stopped_others_are_not() {
     let secs: u64 = retry.expect("Retry-After").parse().expect("seconds");
     assert!((1..=300).contains(&secs), "{secs}");
     // Even the right password is refused from that address (no oracle for the attacker)…
-    assert_eq!(login(&attacker, &s, "ann@example.fr", "correct horse").0, 429);
+    assert_eq!(
+        login(&attacker, &s, "ann@example.fr", "correct horse").0,
+        429
+    );
     // …but the real user from her own address is not locked out.
     assert_eq!(
         login(&s.client_from(2), &s, "ann@example.fr", "correct horse").0,
@@ -280,7 +283,10 @@ fn repeated_query_keys_get_a_clear_message() {
     let r = s
         .client
         .get(s.url("/customers?page=1&page=2"))
-        .header("Cookie", format!("clientele_session={token}; clientele_lang=en"))
+        .header(
+            "Cookie",
+            format!("clientele_session={token}; clientele_lang=en"),
+        )
         .send()
         .expect("send");
     assert_eq!(r.status(), 400);

@@ -152,7 +152,11 @@ fn tri(s: &str) -> Option<bool> {
 }
 
 /// The list with search, filters and pagination.
-pub async fn list(web: Web, State(state): State<ApiContext>, super::WebQuery(p): super::WebQuery<ListParams>) -> Page {
+pub async fn list(
+    web: Web,
+    State(state): State<ApiContext>,
+    super::WebQuery(p): super::WebQuery<ListParams>,
+) -> Page {
     let lang = web.lang;
     let page = p.page.parse::<u64>().unwrap_or(1).clamp(1, 1_000_000);
     let mut flags = Vec::new();

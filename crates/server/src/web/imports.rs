@@ -154,7 +154,9 @@ fn start_job(
                 v
             }
             Ok(Err(e)) => json!({"status": "failed", "message": e.to_string()}),
-            Err(_) => json!({"status": "failed", "message": "the check or import stopped unexpectedly"}),
+            Err(_) => {
+                json!({"status": "failed", "message": "the check or import stopped unexpectedly"})
+            }
         };
         if import.is_some() && body["imported"] == json!(true) {
             if let Err(e) = state.sync().await {

@@ -14,8 +14,8 @@ mod customers;
 mod imports;
 
 use crate::auth::hash_token;
-use crate::net::Client;
 use crate::error::Error;
+use crate::net::Client;
 use crate::state::ApiContext;
 use axum::extract::{DefaultBodyLimit, Form, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -690,9 +690,16 @@ async fn login(
                 ))
             }
             Err(Error::Throttled { retry_after }) => {
-                let fr = format!("Trop de tentatives : réessayez dans {}.", seconds_fr(retry_after));
-                let en = format!("Too many attempts: try again in {}.", seconds_en(retry_after));
-                let mut r = login_response(&headers, &client, &next, Some((&fr, &en)), &email, false);
+                let fr = format!(
+                    "Trop de tentatives : réessayez dans {}.",
+                    seconds_fr(retry_after)
+                );
+                let en = format!(
+                    "Too many attempts: try again in {}.",
+                    seconds_en(retry_after)
+                );
+                let mut r =
+                    login_response(&headers, &client, &next, Some((&fr, &en)), &email, false);
                 *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
                 if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
                     r.headers_mut().insert(header::RETRY_AFTER, v);

@@ -106,7 +106,9 @@ impl TestServer {
     }
 
     /// A server whose options `tune` changes first (login limits, queues, proxies).
-    pub fn start_with(tune: impl FnOnce(&mut clientele_server::Options) + Send + 'static) -> TestServer {
+    pub fn start_with(
+        tune: impl FnOnce(&mut clientele_server::Options) + Send + 'static,
+    ) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let (url, pg_name) = test_db_url(dir.path());
         let store = clientele_store::open_api(&url).expect("open store");
