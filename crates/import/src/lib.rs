@@ -518,6 +518,7 @@ fn import_contacts(
                        message: String,
                        problem| {
         let (column, header) = place(field);
+        let (value, value_length) = clientele_core::issue::reported_value(&value);
         issues.push(Issue {
             sheet: sheet.clone(),
             row: Some(row),
@@ -525,6 +526,7 @@ fn import_contacts(
             header,
             field: Some(key),
             value: Some(value),
+            value_length,
             severity,
             code,
             message,
