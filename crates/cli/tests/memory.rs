@@ -8,8 +8,8 @@ mod common;
 use common::{Backend, TestDb};
 use serde_json::Value;
 use std::io::Write;
-use std::path::Path;
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use zip::write::SimpleFileOptions;
@@ -67,7 +67,9 @@ fn xlsx(sheet_rows: Vec<(Vec<u8>, usize)>, shared: Vec<(Vec<u8>, usize)>) -> Vec
     ));
     sheet.extend(sheet_rows);
     sheet.push((b"</sheetData></worksheet>".to_vec(), 1));
-    let mut sst = once(format!(r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{NS}">"#));
+    let mut sst = once(format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{NS}">"#
+    ));
     sst.extend(shared);
     sst.push((b"</sst>".to_vec(), 1));
     zip_of(&[
@@ -113,7 +115,11 @@ fn huge_string_xlsx(headings: &[&str], big: &str, rows: usize) -> Vec<u8> {
 
 /// (a) One 5 MB shared string shown by 2,000 cells (two columns of 1,000 rows).
 fn one_huge_shared_string() -> Vec<u8> {
-    huge_string_xlsx(&["Raison sociale", "Commentaire"], &"x".repeat(5 << 20), 1_000)
+    huge_string_xlsx(
+        &["Raison sociale", "Commentaire"],
+        &"x".repeat(5 << 20),
+        1_000,
+    )
 }
 
 /// (b) An ODS whose one row of values is repeated 6,000 × 16,384 times (~10^8 cells).
@@ -134,7 +140,10 @@ fn many_shared_strings() -> Vec<u8> {
     xlsx(
         once(body),
         vec![
-            (b"<si><t>Raison sociale</t></si><si><t>Ville</t></si>".to_vec(), 1),
+            (
+                b"<si><t>Raison sociale</t></si><si><t>Ville</t></si>".to_vec(),
+                1,
+            ),
             (b"<si/>".to_vec(), 12_000_000),
         ],
     )
@@ -160,7 +169,8 @@ fn huge_report() -> Vec<u8> {
 /// goes: the test process stays small, see [`wait_measured`]).
 fn long_cells_csv(path: &Path) {
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).expect("csv"));
-    out.write_all(b"Raison sociale;Ville;Commentaire\n").expect("write");
+    out.write_all(b"Raison sociale;Ville;Commentaire\n")
+        .expect("write");
     let cell = "z".repeat(100 << 10);
     for _ in 0..10 {
         for c in 0..40 {
@@ -239,7 +249,10 @@ fn expanding_files_check_in_bounded_memory(backend: Backend) {
     let (code, report, peak) = check_measured(&db.url, &a);
     assert_eq!(code, 1, "{report}");
     assert_eq!(report["rows"], 1_000);
-    assert_eq!(report["errors"], 2_000, "name and comment too long on every row");
+    assert_eq!(
+        report["errors"], 2_000,
+        "name and comment too long on every row"
+    );
     let issue = &report["issues"][0];
     assert_eq!(issue["code"], "name.too_long");
     assert_eq!(issue["value"].as_str().expect("value").chars().count(), 300);
@@ -359,7 +372,10 @@ fn start(db: &TestDb) -> Server {
     };
     let start = Instant::now();
     while !alive(&server) {
-        assert!(start.elapsed() < Duration::from_secs(30), "server did not start");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "server did not start"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     server
@@ -386,7 +402,10 @@ fn hidden(html: &str, name: &str) -> String {
 
 /// Log in through the form; the session cookie and a CSRF token.
 fn login(s: &Server, c: &reqwest::blocking::Client) -> (String, String) {
-    let page = c.get(format!("{}/login", s.base)).send().expect("login page");
+    let page = c
+        .get(format!("{}/login", s.base))
+        .send()
+        .expect("login page");
     let pre = page
         .headers()
         .get_all("set-cookie")
@@ -427,7 +446,13 @@ fn login(s: &Server, c: &reqwest::blocking::Client) -> (String, String) {
 }
 
 /// Upload through the web form and wait for its check; the upload's page.
-fn web_upload(s: &Server, c: &reqwest::blocking::Client, auth: &(String, String), name: &str, bytes: Vec<u8>) -> String {
+fn web_upload(
+    s: &Server,
+    c: &reqwest::blocking::Client,
+    auth: &(String, String),
+    name: &str,
+    bytes: Vec<u8>,
+) -> String {
     let form = reqwest::blocking::multipart::Form::new()
         .text("_csrf", auth.1.clone())
         .part(
@@ -441,7 +466,10 @@ fn web_upload(s: &Server, c: &reqwest::blocking::Client, auth: &(String, String)
         .send()
         .expect("upload");
     assert_eq!(r.status(), 303);
-    let page = r.headers()["location"].to_str().expect("location").to_string();
+    let page = r.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
     let start = Instant::now();
     loop {
         let p: Value = c
@@ -454,7 +482,10 @@ fn web_upload(s: &Server, c: &reqwest::blocking::Client, auth: &(String, String)
         if p["running"] == false {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(300), "check never ended");
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "check never ended"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     c.get(format!("{}{page}", s.base))
@@ -478,7 +509,11 @@ fn api_check(s: &Server, token: &str, name: &str, bytes: Vec<u8>) -> (u16, Value
         .expect("api upload");
     let status = r.status().as_u16();
     let text = r.text().expect("body");
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null), text.len())
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+        text.len(),
+    )
 }
 
 fn expanding_files_through_the_server(backend: Backend) {

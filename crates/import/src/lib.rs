@@ -433,8 +433,7 @@ fn run_opened(
                     .collect::<Vec<_>>()
                     .join(" ; ");
                 if rejected.is_none() {
-                    match clientele_pack::RejectedWriter::new(&rejected_path, &all_columns, delim)
-                    {
+                    match clientele_pack::RejectedWriter::new(&rejected_path, &all_columns, delim) {
                         Ok(w) => rejected = Some((rejected_path.clone(), w)),
                         Err(e) => {
                             failure = Some(cannot_write(&rejected_path, e));

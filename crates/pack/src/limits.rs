@@ -126,10 +126,7 @@ pub(crate) fn row_too_large(lang: Lang, row: u32) -> PackError {
 pub(crate) fn file_too_large(lang: Lang) -> PackError {
     too_large(
         lang,
-        &format!(
-            "its cells hold more than {} MB of text",
-            mb(MAX_FILE_TEXT)
-        ),
+        &format!("its cells hold more than {} MB of text", mb(MAX_FILE_TEXT)),
         &format!(
             "ses cellules contiennent plus de {} Mo de texte",
             mb(MAX_FILE_TEXT)
@@ -203,10 +200,7 @@ pub(crate) fn guard_zip(src: &Source, format: Format, lang: Lang) -> Result<(), 
                 ),
             ));
         }
-        let lower = f
-            .name()
-            .map(|n| n.to_ascii_lowercase())
-            .unwrap_or_default();
+        let lower = f.name().map(|n| n.to_ascii_lowercase()).unwrap_or_default();
         let wanted = match format {
             Format::Xlsx => lower.ends_with("sharedstrings.xml"),
             _ => lower == "content.xml",
@@ -307,10 +301,7 @@ fn scan_shared_strings(r: impl std::io::BufRead) -> Result<(), Scan> {
                     "its distinct texts hold more than {} MB",
                     mb(MAX_SHARED_BYTES)
                 ),
-                format!(
-                    "ses textes distincts dépassent {} Mo",
-                    mb(MAX_SHARED_BYTES)
-                ),
+                format!("ses textes distincts dépassent {} Mo", mb(MAX_SHARED_BYTES)),
             ));
         }
     }
@@ -387,7 +378,9 @@ fn scan_ods(r: impl std::io::BufRead) -> Result<(), Scan> {
             match e.name().as_ref() {
                 "table:table" => table = OdsTable::default(),
                 "table:table-row" => {
-                    row_rep = num_attr(e, "table:number-rows-repeated").unwrap_or(1).max(1);
+                    row_rep = num_attr(e, "table:number-rows-repeated")
+                        .unwrap_or(1)
+                        .max(1);
                     col = 0;
                     row_cols = None;
                     row_text = 0;
@@ -399,8 +392,7 @@ fn scan_ods(r: impl std::io::BufRead) -> Result<(), Scan> {
                     let rep = num_attr(e, "table:number-columns-repeated")
                         .unwrap_or(1)
                         .max(1);
-                    let filled =
-                        has_attr(e, "office:value-type") || has_attr(e, "table:formula");
+                    let filled = has_attr(e, "office:value-type") || has_attr(e, "table:formula");
                     if empty {
                         end_cell((rep, filled, 0), &mut col, &mut row_cols, &mut row_text);
                     } else {

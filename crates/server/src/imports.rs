@@ -111,7 +111,10 @@ pub async fn upload(
 /// A multipart upload that could not be read: 413 when it is larger than allowed (however
 /// the limit showed: a field, the stream), else 400 saying in the user's words what is wrong
 /// (the library's "incomplete multipart stream" means nothing to the staff).
-pub(crate) fn multipart_error(e: &axum::extract::multipart::MultipartError, lang: clientele_core::Lang) -> Error {
+pub(crate) fn multipart_error(
+    e: &axum::extract::multipart::MultipartError,
+    lang: clientele_core::Lang,
+) -> Error {
     let text = e.body_text().to_ascii_lowercase();
     if e.status().as_u16() == 413 || text.contains("length limit") || text.contains("too large") {
         return Error::PayloadTooLarge;

@@ -480,7 +480,9 @@ fn kept_files_and_refused_uploads() {
     assert!(String::from_utf8_lossy(&rejected).contains("KF002;Beta"));
     use clientele_store::UploadFile;
     assert_eq!(
-        s.store.upload_file(&id, UploadFile::Annotated).expect("kept"),
+        s.store
+            .upload_file(&id, UploadFile::Annotated)
+            .expect("kept"),
         Some(annotated.clone()),
         "kept with the upload"
     );
@@ -504,17 +506,29 @@ fn kept_files_and_refused_uploads() {
         .expect("page")
         .text()
         .expect("html");
-    assert!(html.contains("n&#x27;est pas un tableur") || html.contains("n'est pas un tableur"), "{html}");
+    assert!(
+        html.contains("n&#x27;est pas un tableur") || html.contains("n'est pas un tableur"),
+        "{html}"
+    );
     assert!(html.contains("une image PNG"), "{html}");
     let mut docx = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    docx.start_file("word/document.xml", zip::write::SimpleFileOptions::default())
-        .expect("entry");
+    docx.start_file(
+        "word/document.xml",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .expect("entry");
     std::io::Write::write_all(&mut docx, b"<w:document/>").expect("write");
     let docx = docx.finish().expect("zip").into_inner();
     let (status, body) = s.json_multipart("letter.docx", docx.clone());
     assert_eq!(status, 422);
     assert_eq!(body["issues"][0]["code"], "file.not_spreadsheet");
-    assert!(body["message"].as_str().expect("message").contains("a Word document"), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .expect("message")
+            .contains("a Word document"),
+        "{body}"
+    );
     // A zip cut short: the user's words, not the library's ("Could not find EOCD").
     let (status, body) = s.json_multipart("cut.xlsx", docx[..docx.len() - 30].to_vec());
     assert_eq!(status, 422);

@@ -183,14 +183,20 @@ mod tests {
         assert_eq!((up.size, up.bytes.len()), (3, 0));
         assert_eq!(s.upload("u1", true).expect("full").bytes, b"abc");
         // Files made from the upload: none until kept, then kept.
-        assert_eq!(s.upload_file("u1", UploadFile::Annotated).expect("none"), None);
+        assert_eq!(
+            s.upload_file("u1", UploadFile::Annotated).expect("none"),
+            None
+        );
         s.set_upload_file("u1", UploadFile::Annotated, b"xlsx")
             .expect("keep");
         assert_eq!(
             s.upload_file("u1", UploadFile::Annotated).expect("kept"),
             Some(b"xlsx".to_vec())
         );
-        assert_eq!(s.upload_file("u1", UploadFile::Rejected).expect("none"), None);
+        assert_eq!(
+            s.upload_file("u1", UploadFile::Rejected).expect("none"),
+            None
+        );
         assert!(matches!(
             s.upload_file("nope", UploadFile::Rejected),
             Err(StoreError::NotFound)

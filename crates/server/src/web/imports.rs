@@ -10,8 +10,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use clientele_core::Lang;
-use clientele_import::{RunError, RunOptions};
 use clientele_core::Problem;
+use clientele_import::{RunError, RunOptions};
 use clientele_store::{StoreError, Upload, UploadFile};
 use minijinja::{context, Value};
 use serde_json::{json, Value as Jv};
@@ -490,9 +490,7 @@ async fn made_once(
             .with_lang(lang)
         })?;
     let (i2, b2) = (up.id.clone(), bytes.clone());
-    state
-        .db(move |s| s.set_upload_file(&i2, kind, &b2))
-        .await?;
+    state.db(move |s| s.set_upload_file(&i2, kind, &b2)).await?;
     Ok((up, report, bytes))
 }
 
@@ -540,13 +538,14 @@ pub async fn annotated(web: Web, State(state): State<ApiContext>, Path(id): Path
 /// The rows with errors, in the file's format, with their messages.
 pub async fn rejected(web: Web, State(state): State<ApiContext>, Path(id): Path<String>) -> Page {
     let lang = web.lang;
-    let (up, report, bytes) = made_once(&state, &web, id, UploadFile::Rejected, move |up, report| {
-        let errors = row_errors(&report);
-        clientele_import::rejected_rows(&up.name, up.bytes, &errors, lang)
-            .map(|(_, bytes)| bytes)
-            .map_err(|e| e.to_string())
-    })
-    .await?;
+    let (up, report, bytes) =
+        made_once(&state, &web, id, UploadFile::Rejected, move |up, report| {
+            let errors = row_errors(&report);
+            clientele_import::rejected_rows(&up.name, up.bytes, &errors, lang)
+                .map(|(_, bytes)| bytes)
+                .map_err(|e| e.to_string())
+        })
+        .await?;
     let name = clientele_import::rejected_name(&up.name, !report["delimiter"].is_null());
     let ct = if name.ends_with(".csv") {
         "text/csv; charset=utf-8"
