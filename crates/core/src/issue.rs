@@ -66,6 +66,8 @@ macro_rules! problems {
 // `{h}` is the column heading, `{v}` the value, `{d}` a detail.
 problems! {
     Unreadable = "unreadable", Error, "file", "The file cannot be read: {d}", "Le fichier est illisible : {d}";
+    NotSpreadsheet = "not_spreadsheet", Error, "file", "The file is not a spreadsheet{d} (accepted: .xlsx, .xls, .ods, .csv, .txt)", "Le fichier n'est pas un tableur{d} (formats acceptés : .xlsx, .xls, .ods, .csv, .txt)";
+    TooLarge = "too_large", Error, "file", "The file is too large to check: {d}", "Le fichier est trop volumineux pour être contrôlé : {d}";
     NoHeader = "no_header", Error, "file", "No header row found in the first 20 rows{d} (at least two known column headings are needed)", "Aucune ligne d'en-tête dans les 20 premières lignes{d} (il faut au moins deux intitulés de colonne connus)";
     Unknown = "unknown", Warning, "header", "Unknown column \"{v}\", ignored{d}", "Colonne « {v} » inconnue, ignorée{d}";
     NoHeading = "no_heading", Warning, "header", "Column {v} holds data (first on row {d}) but has no heading: ignored", "La colonne {v} contient des données (dès la ligne {d}) mais n'a pas d'intitulé : ignorée";
@@ -95,6 +97,24 @@ problems! {
     UnknownClient = "unknown", Error, "client", "Contact linked to \"{v}\", which is neither a row of the Clients tab nor a known customer account", "Contact lié à « {v} », qui n'est ni une ligne de l'onglet Clients ni un compte client connu";
 }
 
+/// A reported value keeps at most this many characters (its real length is given beside
+/// it): a 5 MB cell referenced by thousands of cells would otherwise copy 5 MB into every
+/// issue of the report.
+pub const MAX_VALUE_CHARS: usize = 300;
+
+/// A value as an issue reports it: cut to [`MAX_VALUE_CHARS`] characters, with its real
+/// length when it was cut.
+pub fn reported_value(value: &str) -> (String, Option<usize>) {
+    // A value of at most MAX_VALUE_CHARS bytes has at most that many characters.
+    if value.len() <= MAX_VALUE_CHARS {
+        return (value.to_string(), None);
+    }
+    match value.char_indices().nth(MAX_VALUE_CHARS) {
+        None => (value.to_string(), None),
+        Some((cut, _)) => (value[..cut].to_string(), Some(value.chars().count())),
+    }
+}
+
 /// One problem, located in a file (row, column) or a request (field).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -109,8 +129,11 @@ pub struct Issue {
     pub header: Option<String>,
     /// Pack key of the field.
     pub field: Option<&'static str>,
-    /// The raw value.
+    /// The raw value, cut to [`MAX_VALUE_CHARS`] characters.
     pub value: Option<String>,
+    /// The value's real length in characters, when `value` was cut.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value_length: Option<usize>,
     /// Error or warning.
     pub severity: Severity,
     /// Stable code `<field>.<problem>`.
@@ -173,7 +196,7 @@ impl FieldIssue {
 /// Render a problem's message.
 pub fn render(problem: Problem, lang: Lang, heading: &str, value: &str, detail: &str) -> String {
     // Truncate absurd values so one 10,000-character cell does not flood the report.
-    let value: String = if value.chars().count() > 80 {
+    let value: String = if value.len() > 80 && value.chars().nth(80).is_some() {
         value.chars().take(77).chain("...".chars()).collect()
     } else {
         value.to_string()
@@ -266,20 +289,24 @@ impl Issue {
         detail: &str,
         heading: &str,
     ) -> Issue {
+        let message = render(problem, lang, heading, value, detail);
+        let (value, value_length) = if value.is_empty() {
+            (None, None)
+        } else {
+            let (v, n) = reported_value(value);
+            (Some(v), n)
+        };
         Issue {
             sheet: None,
             row: None,
             column: None,
             header: None,
             field: None,
-            value: if value.is_empty() {
-                None
-            } else {
-                Some(value.to_string())
-            },
+            value,
+            value_length,
             severity: problem.severity(),
             code: format!("{prefix}.{}", problem.suffix()),
-            message: render(problem, lang, heading, value, detail),
+            message,
             problem,
         }
     }
@@ -292,13 +319,15 @@ impl Issue {
         column: Option<String>,
         header: Option<String>,
     ) -> Issue {
+        let (value, value_length) = reported_value(&fi.value);
         Issue {
             sheet: sheet.map(str::to_string),
             row: Some(row),
             column,
             header,
             field: Some(fi.field.key()),
-            value: Some(fi.value.clone()),
+            value: Some(value),
+            value_length,
             severity: fi.severity(),
             code: fi.code(),
             message: fi.message(lang),

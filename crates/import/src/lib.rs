@@ -22,6 +22,16 @@ const PARSED_IN_FLIGHT: usize = 1024;
 
 /// At most this many update previews are listed.
 pub const MAX_LISTED_CHANGES: usize = 1_000;
+/// The issues and update previews listed in a report take at most about this many bytes of
+/// JSON (counts stay exact): a report is stored and shown again on every view of the
+/// upload, and a few kilobytes of workbook could otherwise list hundreds of megabytes.
+pub const MAX_REPORT_BYTES: usize = 16 << 20;
+/// Issues are moved into the report (counted, listed or dropped) every this many, so the
+/// issues waiting take little room.
+const DRAIN_ISSUES: usize = 10_000;
+/// Parsed rows travel in batches of at most this much cell text too (bytes), so that rows
+/// of long cells cannot fill memory while waiting for the writing thread.
+const PARSED_BATCH_BYTES: usize = 1 << 20;
 
 /// A column of the report.
 #[derive(Debug, Clone, Serialize)]
@@ -85,7 +95,7 @@ pub struct Report {
     pub warnings: u64,
     /// Issues, sorted by sheet, row, column.
     pub issues: Vec<Issue>,
-    /// Issues not listed because of [`MAX_LISTED_ISSUES`].
+    /// Issues not listed because of [`MAX_LISTED_ISSUES`] or [`MAX_REPORT_BYTES`].
     #[serde(skip_serializing_if = "is_zero")]
     pub issues_not_listed: u64,
     /// Field changes of updated customers (first [`MAX_LISTED_CHANGES`]).
@@ -312,8 +322,11 @@ fn run_opened(
         }
     }
     importer.file_columns(&present);
-    let mut rejected: Vec<(RawRow, String)> = Vec::new();
+    // Rejected rows go to their file as they come (a file of invalid rows would otherwise
+    // be held whole in memory); the file is removed if the import does not happen.
+    let mut rejected: Option<(PathBuf, clientele_pack::RejectedWriter)> = None;
     let keep_rejected = opts.skip_invalid && !opts.dry_run;
+    let mut listed_bytes = 0usize;
 
     // Parse cells on a second thread while this one talks to the database. Rows travel in
     // batches: a message per row costs a wake-up of the other thread (a futex call) per row.
@@ -329,7 +342,11 @@ fn run_opened(
     let mut rows = opened.rows;
     let parser = std::thread::spawn(move || {
         let mut batch = Vec::with_capacity(PARSED_BATCH);
+        let mut batch_bytes = 0usize;
         for r in rows.by_ref() {
+            if let Ok(raw) = &r {
+                batch_bytes += raw.cells.iter().map(cell_bytes).sum::<usize>();
+            }
             let item = r.map(|mut raw| {
                 let mut cells: clientele_core::validate::Cells = std::array::from_fn(|_| None);
                 for &(col, field) in &layout {
@@ -352,7 +369,8 @@ fn run_opened(
             });
             let stop = item.is_err();
             batch.push(item);
-            if batch.len() >= PARSED_BATCH || stop {
+            if batch.len() >= PARSED_BATCH || batch_bytes >= PARSED_BATCH_BYTES || stop {
+                batch_bytes = 0;
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(PARSED_BATCH));
                 if tx.send(full).is_err() || stop {
                     return;
@@ -365,6 +383,17 @@ fn run_opened(
     });
 
     let mut failure: Option<RunError> = None;
+    let rejected_path = opts
+        .rejected
+        .clone()
+        .unwrap_or_else(|| default_rejected_path(name, report.delimiter.is_some()));
+    let delim = opened_delimiter(&report);
+    let cannot_write = |path: &Path, e: PackError| {
+        RunError::Io(format!(
+            "cannot write the rejected rows to {}: {e}; nothing was imported",
+            path.display()
+        ))
+    };
     let mut n = 0u64;
     for item in rx.into_iter().flatten() {
         let (raw, parsed) = match item {
@@ -403,13 +432,35 @@ fn run_opened(
                     .map(|i| i.message(opts.lang))
                     .collect::<Vec<_>>()
                     .join(" ; ");
-                rejected.push((raw, msgs));
+                if rejected.is_none() {
+                    match clientele_pack::RejectedWriter::new(&rejected_path, &all_columns, delim) {
+                        Ok(w) => rejected = Some((rejected_path.clone(), w)),
+                        Err(e) => {
+                            failure = Some(cannot_write(&rejected_path, e));
+                            break;
+                        }
+                    }
+                }
+                if let Some((path, w)) = rejected.as_mut() {
+                    if let Err(e) = w.write(&raw, &msgs) {
+                        failure = Some(cannot_write(path, e));
+                        break;
+                    }
+                }
             }
             RowOutcome::Update {
                 id,
                 account,
                 fields,
-            } if report.changes.len() < MAX_LISTED_CHANGES => {
+            } if report.changes.len() < MAX_LISTED_CHANGES && listed_bytes < MAX_REPORT_BYTES => {
+                listed_bytes += 64
+                    + fields
+                        .iter()
+                        .map(|c| {
+                            32 + c.before.as_ref().map_or(0, String::len)
+                                + c.after.as_ref().map_or(0, String::len)
+                        })
+                        .sum::<usize>();
                 report.changes.push(Change {
                     row: raw.number,
                     id,
@@ -424,36 +475,42 @@ fn run_opened(
         if n.is_multiple_of(1_000) {
             progress(n);
         }
-        if issues.len() > MAX_LISTED_ISSUES {
-            report.issues_not_listed += count_and_drop(&mut issues, &mut report);
+        if issues.len() > DRAIN_ISSUES {
+            report.issues_not_listed += count_and_drop(&mut issues, &mut report, &mut listed_bytes);
         }
     }
     let _ = parser.join();
     if let Some(f) = failure {
+        if let Some((path, w)) = rejected.take() {
+            drop(w);
+            let _ = std::fs::remove_file(path);
+        }
         // Dropping the importer rolls the transaction back.
         return Err(f);
     }
     progress(n);
+    let remove_rejected = |r: Option<(PathBuf, clientele_pack::RejectedWriter)>| {
+        if let Some((path, w)) = r {
+            drop(w);
+            let _ = std::fs::remove_file(path);
+        }
+    };
     if let Some(c) = contacts {
         issues.extend(c.warnings.clone());
-        import_contacts(&mut importer, c, opts.lang, &mut issues)?;
+        if let Err(e) = import_contacts(&mut importer, c, opts.lang, &mut issues) {
+            remove_rejected(rejected);
+            return Err(e);
+        }
     }
     let counts = importer.counts();
-    // The rejected rows are written before the commit: should the file not be writable,
+    // The rejected rows are finished before the commit: should the file not be writable,
     // the import is rolled back rather than committed without them.
     let mut rejected_file = None;
-    if keep_rejected && !rejected.is_empty() {
-        let path = opts
-            .rejected
-            .clone()
-            .unwrap_or_else(|| default_rejected_path(name, report.delimiter.is_some()));
-        let delim = opened_delimiter(&report);
-        clientele_pack::write_rejected(&path, &all_columns, delim, &rejected).map_err(|e| {
-            RunError::Io(format!(
-                "cannot write the rejected rows to {}: {e}; nothing was imported",
-                path.display()
-            ))
-        })?;
+    if let Some((path, w)) = rejected {
+        if let Err(e) = w.finish() {
+            let _ = std::fs::remove_file(&path);
+            return Err(cannot_write(&path, e));
+        }
         rejected_file = Some(path);
     }
     let outcome = match sha.wait().and_then(|sha| Ok(importer.finish(&sha)?)) {
@@ -475,7 +532,7 @@ fn run_opened(
     report.update = counts.update;
     report.unchanged = counts.unchanged;
     report.contacts = counts.contacts;
-    report.issues_not_listed += count_and_drop(&mut issues, &mut report);
+    report.issues_not_listed += count_and_drop(&mut issues, &mut report, &mut listed_bytes);
     report.issues.sort_by(|a, b| {
         (&a.sheet, a.row, col_key(&a.column)).cmp(&(&b.sheet, b.row, col_key(&b.column)))
     });
@@ -518,6 +575,7 @@ fn import_contacts(
                        message: String,
                        problem| {
         let (column, header) = place(field);
+        let (value, value_length) = clientele_core::issue::reported_value(&value);
         issues.push(Issue {
             sheet: sheet.clone(),
             row: Some(row),
@@ -525,6 +583,7 @@ fn import_contacts(
             header,
             field: Some(key),
             value: Some(value),
+            value_length,
             severity,
             code,
             message,
@@ -609,21 +668,39 @@ fn opened_contact_cells(columns: &[clientele_pack::Column], raw: &RawRow) -> Vec
     out
 }
 
-/// Move counted issues into the report's list (up to the cap); returns how many were dropped.
-fn count_and_drop(issues: &mut Vec<Issue>, report: &mut Report) -> u64 {
+/// Move counted issues into the report's list (up to [`MAX_LISTED_ISSUES`] and
+/// [`MAX_REPORT_BYTES`], `listed_bytes` being what is listed so far); returns how many were
+/// dropped.
+fn count_and_drop(issues: &mut Vec<Issue>, report: &mut Report, listed_bytes: &mut usize) -> u64 {
     let mut dropped = 0;
     for i in issues.drain(..) {
         match i.severity {
             Severity::Error => report.errors += 1,
             Severity::Warning => report.warnings += 1,
         }
-        if report.issues.len() < MAX_LISTED_ISSUES {
+        // The JSON of an issue: its texts and ~150 bytes of keys and numbers.
+        let size = 150
+            + i.message.len()
+            + i.code.len()
+            + i.value.as_ref().map_or(0, String::len)
+            + i.header.as_ref().map_or(0, String::len)
+            + i.sheet.as_ref().map_or(0, String::len);
+        if report.issues.len() < MAX_LISTED_ISSUES && *listed_bytes + size <= MAX_REPORT_BYTES {
+            *listed_bytes += size;
             report.issues.push(i);
         } else {
             dropped += 1;
         }
     }
     dropped
+}
+
+/// Text bytes of a cell.
+fn cell_bytes(c: &Cell) -> usize {
+    match c {
+        Cell::Text(s) | Cell::Error(s) => s.len(),
+        _ => 0,
+    }
 }
 
 /// Sort key of a column letter: shorter first, then alphabetical (`B` < `AA`); none first.
@@ -661,6 +738,12 @@ pub fn rejected_rows(
     w.finish().map_err(|e| RunError::Io(e.to_string()))?;
     let out = std::fs::read(&path).map_err(|e| RunError::Io(e.to_string()))?;
     Ok((out_name, out))
+}
+
+/// The name of the rejected-rows file of a pack: `<stem>.rejected.csv` for a text file
+/// (`csv`), `<stem>.rejected.xlsx` for a workbook.
+pub fn rejected_name(name: &str, csv: bool) -> String {
+    default_rejected_path(name, csv).display().to_string()
 }
 
 fn default_rejected_path(name: &str, csv: bool) -> PathBuf {

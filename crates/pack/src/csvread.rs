@@ -214,10 +214,10 @@ pub(crate) fn open_text(
                         } else {
                             // The input is valid UTF-8 (checked or decoded); the lossy path
                             // is only a guard, and a slower one.
-                            Cell::Text(match std::str::from_utf8(f) {
-                                Ok(t) => t.into(),
-                                Err(_) => String::from_utf8_lossy(f).into(),
-                            })
+                            match std::str::from_utf8(f) {
+                                Ok(t) => crate::limits::text_cell(t),
+                                Err(_) => crate::limits::text_cell(&String::from_utf8_lossy(f)),
+                            }
                         }
                     })
                     .collect();

@@ -12,6 +12,7 @@
 
 mod csvread;
 mod headers;
+mod limits;
 mod read;
 mod source;
 mod workbook;

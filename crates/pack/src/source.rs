@@ -2,6 +2,7 @@
 //! reader thread that hands rows over through a bounded channel.
 
 use crate::headers::unreadable;
+use crate::limits;
 use crate::read::RawRow;
 use crate::PackError;
 use clientele_core::issue::Lang;
@@ -101,6 +102,10 @@ pub(crate) fn sniff(name: &str, head: &[u8], lang: Lang) -> Result<Format, PackE
     if ole {
         return Ok(Format::Xls);
     }
+    let binary = binary_kind(head);
+    if let Some(Some(what)) = binary {
+        return Err(limits::not_spreadsheet(lang, Some(what)));
+    }
     match ext.as_str() {
         "xlsx" | "xlsm" | "xls" | "ods" | "xlsb" => {
             let (en, fr) = match ext.as_str() {
@@ -119,8 +124,35 @@ pub(crate) fn sniff(name: &str, head: &[u8], lang: Lang) -> Result<Format, PackE
             };
             Err(PackError::Unusable(unreadable(lang, en, fr)))
         }
+        _ if binary.is_some() => Err(limits::not_spreadsheet(lang, None)),
         _ => Ok(Format::Text),
     }
+}
+
+/// Well-known kinds of files that are not spreadsheets, by their first bytes.
+const MAGICS: &[(&[u8], &str, &str)] = &[
+    (b"\x89PNG", "a PNG image", "une image PNG"),
+    (b"\xFF\xD8\xFF", "a JPEG image", "une image JPEG"),
+    (b"GIF8", "a GIF image", "une image GIF"),
+    (b"%PDF", "a PDF document", "un document PDF"),
+    (b"{\\rtf", "an RTF document", "un document RTF"),
+    (b"\x1F\x8B", "a gzip archive", "une archive gzip"),
+    (b"Rar!", "a RAR archive", "une archive RAR"),
+    (b"7z\xBC\xAF", "a 7-Zip archive", "une archive 7-Zip"),
+];
+
+/// A file that is plainly not text, once zip and OLE workbooks are ruled out: a known
+/// magic number, or NUL bytes (text in UTF-16 carries a BOM, which the reader requires).
+/// `Some(None)` when binary of an unknown kind.
+fn binary_kind(head: &[u8]) -> Option<Option<(&'static str, &'static str)>> {
+    if let Some((_, en, fr)) = MAGICS.iter().find(|(m, _, _)| head.starts_with(m)) {
+        return Some(Some((en, fr)));
+    }
+    let utf16 = head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF");
+    if !utf16 && head.contains(&0) {
+        return Some(None);
+    }
+    None
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -131,7 +163,10 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 const BATCH_ROWS: usize = 256;
 /// A batch is also cut by its number of cells, so very wide rows keep memory bounded.
 const BATCH_CELLS: usize = 1 << 16;
-/// Batches waiting in the channel; with the two limits above, at most ~500k cells in flight.
+/// A batch is also cut by its text: with rows of at most `MAX_ROW_BYTES`, at most 8 × (1 +
+/// 4) MB of text are in flight however large the cells.
+const BATCH_BYTES: usize = 1 << 20;
+/// Batches waiting in the channel; with the limits above, at most ~500k cells in flight.
 const CHANNEL_BATCHES: usize = 8;
 
 type Batch = Result<Vec<RawRow>, PackError>;
@@ -141,18 +176,50 @@ pub(crate) struct Sink {
     tx: SyncSender<Batch>,
     batch: Vec<RawRow>,
     cells: usize,
+    /// Text bytes of the batch.
+    bytes: usize,
+    /// Text bytes of the whole file so far.
+    total: u64,
+    /// The stream was ended by an error: nothing more goes out.
+    dead: bool,
+    lang: Lang,
 }
 
 impl Sink {
-    /// Queue a row; wholly blank rows are skipped. Returns false once the consumer is gone.
+    /// Queue a row; wholly blank rows are skipped. Returns false once the consumer is gone,
+    /// or when the row or the file passes its text budget (the stream then ends with
+    /// `file.too_large`).
     pub(crate) fn push(&mut self, row: RawRow) -> bool {
-        if row.cells.iter().all(clientele_core::Cell::is_blank) {
+        if self.dead {
+            return false;
+        }
+        let mut blank = true;
+        let mut bytes = 0;
+        for c in &row.cells {
+            blank &= c.is_blank();
+            bytes += limits::cell_bytes(c);
+        }
+        if blank {
             return true;
         }
+        if bytes > limits::MAX_ROW_BYTES {
+            let e = limits::row_too_large(self.lang, row.number);
+            self.end_with(e);
+            return false;
+        }
+        self.total += bytes as u64;
+        if self.total > limits::MAX_FILE_TEXT {
+            let e = limits::file_too_large(self.lang);
+            self.end_with(e);
+            return false;
+        }
         self.cells += row.cells.len();
+        self.bytes += bytes;
         self.batch.push(row);
-        if self.batch.len() >= BATCH_ROWS || self.cells >= BATCH_CELLS {
+        if self.batch.len() >= BATCH_ROWS || self.cells >= BATCH_CELLS || self.bytes >= BATCH_BYTES
+        {
             self.cells = 0;
+            self.bytes = 0;
             let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_ROWS));
             return self.tx.send(Ok(batch)).is_ok();
         }
@@ -161,13 +228,18 @@ impl Sink {
 
     /// Send what is queued, then the error that ends the stream.
     pub(crate) fn fail(mut self, e: PackError) {
-        if self.flush() {
+        self.end_with(e);
+    }
+
+    fn end_with(&mut self, e: PackError) {
+        if !self.dead && self.flush() {
             let _ = self.tx.send(Err(e));
         }
+        self.dead = true;
     }
 
     fn flush(&mut self) -> bool {
-        if self.batch.is_empty() {
+        if self.dead || self.batch.is_empty() {
             return true;
         }
         let batch = std::mem::take(&mut self.batch);
@@ -192,6 +264,10 @@ where
         tx,
         batch: Vec::with_capacity(BATCH_ROWS),
         cells: 0,
+        bytes: 0,
+        total: 0,
+        dead: false,
+        lang,
     };
     let handle = std::thread::Builder::new()
         .name("clientele-pack-reader".into())

@@ -1,6 +1,7 @@
 //! Workbooks (XLSX, XLS, ODS) through calamine: sheet choice and row producers.
 
 use crate::headers::{unreadable, unreadable_io};
+use crate::limits::{self, text_cell};
 use crate::read::{RawRow, Tab};
 use crate::source::{spawn, Format, ReadSeek, RowStream, Sink, Source};
 use crate::PackError;
@@ -27,6 +28,8 @@ impl Book {
     pub(crate) fn load(src: &Source, format: Format, lang: Lang) -> Result<Book, PackError> {
         if format == Format::Xls {
             guard_xls_dimensions(src, lang)?;
+        } else {
+            limits::guard_zip(src, format, lang)?;
         }
         let rs = src.seekable().map_err(|e| unreadable_io(lang, &e))?;
         let opened = catch_unwind(AssertUnwindSafe(|| match format {
@@ -42,7 +45,7 @@ impl Book {
         }));
         match opened {
             Ok(Ok(book)) => Ok(book),
-            Ok(Err(msg)) => Err(PackError::Unusable(unreadable(lang, &msg, &msg))),
+            Ok(Err(msg)) => Err(PackError::Unusable(damaged(lang, format, &msg))),
             Err(_) => Err(PackError::Unusable(unreadable(
                 lang,
                 "the workbook structure is malformed",
@@ -101,16 +104,47 @@ impl Book {
             Book::Xlsx(mut b) => xlsx_rows(&mut b, &sheet, sink, lang),
             Book::Xls(mut b) => range_rows(
                 b.worksheet_range(&sheet).map_err(|e| e.to_string()),
+                Format::Xls,
                 sink,
                 lang,
             ),
             Book::Ods(mut b) => range_rows(
                 b.worksheet_range(&sheet).map_err(|e| e.to_string()),
+                Format::Ods,
                 sink,
                 lang,
             ),
         })
     }
+}
+
+/// A workbook calamine cannot open, said in the user's words: the library's message
+/// ("Zip error: invalid Zip archive: Could not find EOCD") means nothing to the staff.
+fn damaged(lang: Lang, format: Format, msg: &str) -> clientele_core::Issue {
+    let lower = msg.to_ascii_lowercase();
+    let (en, fr) = match format {
+        Format::Xls if lower.contains("workbook") || lower.contains("stream") => (
+            "it is not an Excel 97-2003 workbook (another Office document, or a damaged file?)",
+            "ce n'est pas un classeur Excel 97-2003 (un autre document Office, ou un fichier abîmé ?)",
+        ),
+        Format::Xls => (
+            "the Excel 97-2003 workbook is damaged (its content could not be read)",
+            "le classeur Excel 97-2003 est abîmé (son contenu n'a pas pu être lu)",
+        ),
+        Format::Ods => (
+            "the OpenDocument spreadsheet is damaged (its content could not be read)",
+            "le classeur OpenDocument est abîmé (son contenu n'a pas pu être lu)",
+        ),
+        _ if lower.contains("password") || lower.contains("encrypt") => (
+            "it is protected by a password: save it without one",
+            "il est protégé par un mot de passe : enregistrez-le sans",
+        ),
+        _ => (
+            "the Excel workbook is damaged (its content could not be read)",
+            "le classeur Excel est abîmé (son contenu n'a pas pu être lu)",
+        ),
+    };
+    unreadable(lang, en, fr)
 }
 
 /// XLSX: cell by cell from the sheet XML. The declared `dimension` is never used to size
@@ -119,15 +153,17 @@ fn xlsx_rows(book: &mut Xlsx<Rs>, sheet: &str, mut sink: Sink, lang: Lang) {
     let mut reader = match book.worksheet_cells_reader(sheet) {
         Ok(r) => r,
         Err(e) => {
-            return sink.fail(PackError::Unusable(unreadable(
+            return sink.fail(PackError::Unusable(damaged(
                 lang,
-                &e.to_string(),
+                Format::Xlsx,
                 &e.to_string(),
             )))
         }
     };
     let mut current: Option<u32> = None;
     let mut cells: Vec<Cell> = Vec::new();
+    // Text of the row being built: it is cut before it grows past the row budget.
+    let mut row_bytes = 0usize;
     loop {
         match reader.next_cell() {
             Ok(Some(c)) => {
@@ -147,10 +183,15 @@ fn xlsx_rows(book: &mut Xlsx<Rs>, sheet: &str, mut sink: Sink, lang: Lang) {
                         }
                     }
                     current = Some(row);
+                    row_bytes = 0;
                 }
                 let col = col as usize;
                 if col >= MAX_COLUMNS {
                     continue;
+                }
+                row_bytes += limits::cell_bytes(&value);
+                if row_bytes > limits::MAX_ROW_BYTES {
+                    return sink.fail(limits::row_too_large(lang, row.saturating_add(1)));
                 }
                 if cells.len() <= col {
                     cells.resize(col + 1, Cell::Empty);
@@ -158,14 +199,18 @@ fn xlsx_rows(book: &mut Xlsx<Rs>, sheet: &str, mut sink: Sink, lang: Lang) {
                 cells[col] = value;
             }
             Ok(None) => break,
-            Err(e) => {
+            Err(_) => {
                 if let Some(r) = current {
                     sink.push(RawRow {
                         number: r.saturating_add(1),
                         cells,
                     });
                 }
-                let mut issue = unreadable(lang, &e.to_string(), &e.to_string());
+                let mut issue = unreadable(
+                    lang,
+                    "the sheet's content is damaged (malformed XML)",
+                    "le contenu de la feuille est abîmé (XML mal formé)",
+                );
                 issue.row = current.map(|r| r.saturating_add(2));
                 return sink.fail(PackError::Unusable(issue));
             }
@@ -180,10 +225,15 @@ fn xlsx_rows(book: &mut Xlsx<Rs>, sheet: &str, mut sink: Sink, lang: Lang) {
 }
 
 /// XLS and ODS: calamine only reads them whole; the range is sized by real cells.
-fn range_rows(range: Result<calamine::Range<Data>, String>, mut sink: Sink, lang: Lang) {
+fn range_rows(
+    range: Result<calamine::Range<Data>, String>,
+    format: Format,
+    mut sink: Sink,
+    lang: Lang,
+) {
     let range = match range {
         Ok(r) => r,
-        Err(msg) => return sink.fail(PackError::Unusable(unreadable(lang, &msg, &msg))),
+        Err(msg) => return sink.fail(PackError::Unusable(damaged(lang, format, &msg))),
     };
     let Some((row0, col0)) = range.start() else {
         return;
@@ -206,10 +256,9 @@ fn from_ref(d: &DataRef<'_>) -> Cell {
     match d {
         DataRef::Int(i) => Cell::Int(*i),
         DataRef::Float(f) => Cell::Float(*f),
-        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => {
-            Cell::Text(s.as_str().into())
-        }
-        DataRef::SharedString(s) => Cell::Text((*s).into()),
+        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => text_cell(s),
+        // One shared string may be shown by thousands of cells: cut before copying.
+        DataRef::SharedString(s) => text_cell(s),
         DataRef::Bool(b) => Cell::Bool(*b),
         DataRef::DateTime(dt) => date_cell(dt),
         DataRef::Error(e) => Cell::Error(e.to_string().into()),
@@ -239,9 +288,7 @@ fn from_data(d: &Data) -> Cell {
     match d {
         Data::Int(i) => Cell::Int(*i),
         Data::Float(f) => Cell::Float(*f),
-        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => {
-            Cell::Text(s.as_str().into())
-        }
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => text_cell(s),
         Data::Bool(b) => Cell::Bool(*b),
         Data::DateTime(dt) => date_cell(dt),
         Data::Error(e) => Cell::Error(e.to_string().into()),

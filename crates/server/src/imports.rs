@@ -52,13 +52,7 @@ pub async fn upload(
         parse_pairs(q.as_bytes(), &mut fields)?;
     }
     let mut file: Option<(String, Vec<u8>)> = None;
-    let too_large = |e: axum::extract::multipart::MultipartError| {
-        if e.status().as_u16() == 413 {
-            Error::PayloadTooLarge
-        } else {
-            Error::BadRequest(e.body_text())
-        }
-    };
+    let too_large = |e: axum::extract::multipart::MultipartError| multipart_error(&e, lang);
     while let Some(field) = mp.next_field().await.map_err(too_large)? {
         let name = field.name().unwrap_or_default().to_string();
         if name == "file" {
@@ -113,6 +107,25 @@ pub async fn upload(
         Err(RunError::Store(e)) => Err(e.into()),
         Err(RunError::Io(e)) => Err(Error::Unprocessable(json!({ "message": e }))),
     }
+}
+
+/// A multipart upload that could not be read: 413 when it is larger than allowed (however
+/// the limit showed: a field, the stream), else 400 saying in the user's words what is wrong
+/// (the library's "incomplete multipart stream" means nothing to the staff).
+pub(crate) fn multipart_error(
+    e: &axum::extract::multipart::MultipartError,
+    lang: clientele_core::Lang,
+) -> Error {
+    let text = e.body_text().to_ascii_lowercase();
+    if e.status().as_u16() == 413 || text.contains("length limit") || text.contains("too large") {
+        return Error::PayloadTooLarge;
+    }
+    let msg = if lang == clientele_core::Lang::Fr {
+        "L’envoi du fichier est incomplet ou mal formé (le transfert a-t-il été interrompu ?) : envoyez le fichier de nouveau, en multipart/form-data avec le champ « file »."
+    } else {
+        "The file upload is incomplete or malformed (was the transfer cut short?): send the file again, as multipart/form-data with a \"file\" field."
+    };
+    Error::BadRequest(msg.into())
 }
 
 /// Check or import uploaded bytes on the job threads ([`crate::jobs`]); `progress` gets the

@@ -453,6 +453,133 @@ fn upload_import_and_ownership() {
     assert_eq!(r.headers()["cache-control"], "no-store");
 }
 
+/// The annotated workbook and the rejected rows are made at the first download and kept:
+/// the second download serves what was kept (marked here through the store), the check is
+/// not run again. Files that are not spreadsheets, too large or cut short get clear answers.
+fn kept_files_and_refused_uploads() {
+    let s = TestServer::start();
+    let c = http();
+    let (session, csrf) = login(&s, &c);
+    let cookie = format!("clientele_session={session}");
+    let csv = "Compte client;Raison sociale;SIRET\nKF001;Alpha;73282932000074\nKF002;Beta;73282932000075\n";
+    let page = upload_and_wait(&s, &c, &cookie, &csrf, "kept.csv", csv.as_bytes());
+    let id = page.trim_start_matches("/uploads/").to_string();
+    let get = |path: &str| {
+        let r = c
+            .get(s.url(&format!("{page}/{path}")))
+            .header("Cookie", &cookie)
+            .send()
+            .expect("download");
+        (r.status().as_u16(), r.bytes().expect("body").to_vec())
+    };
+    let (status, annotated) = get("annotated.xlsx");
+    assert_eq!(status, 200);
+    assert!(annotated.starts_with(b"PK"), "an XLSX");
+    let (status, rejected) = get("rejected");
+    assert_eq!(status, 200);
+    assert!(String::from_utf8_lossy(&rejected).contains("KF002;Beta"));
+    use clientele_store::UploadFile;
+    assert_eq!(
+        s.store
+            .upload_file(&id, UploadFile::Annotated)
+            .expect("kept"),
+        Some(annotated.clone()),
+        "kept with the upload"
+    );
+    s.store
+        .set_upload_file(&id, UploadFile::Annotated, b"kept annotated")
+        .expect("mark");
+    s.store
+        .set_upload_file(&id, UploadFile::Rejected, b"kept rejected")
+        .expect("mark");
+    assert_eq!(get("annotated.xlsx"), (200, b"kept annotated".to_vec()));
+    assert_eq!(get("rejected"), (200, b"kept rejected".to_vec()));
+
+    // Not spreadsheets: said so, whatever the name.
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend_from_slice(&[0u8; 200]);
+    let page = upload_and_wait(&s, &c, &cookie, &csrf, "photo.png", &png);
+    let html = c
+        .get(s.url(&page))
+        .header("Cookie", &cookie)
+        .send()
+        .expect("page")
+        .text()
+        .expect("html");
+    assert!(
+        html.contains("n&#x27;est pas un tableur") || html.contains("n'est pas un tableur"),
+        "{html}"
+    );
+    assert!(html.contains("une image PNG"), "{html}");
+    let mut docx = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    docx.start_file(
+        "word/document.xml",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .expect("entry");
+    std::io::Write::write_all(&mut docx, b"<w:document/>").expect("write");
+    let docx = docx.finish().expect("zip").into_inner();
+    let (status, body) = s.json_multipart("letter.docx", docx.clone());
+    assert_eq!(status, 422);
+    assert_eq!(body["issues"][0]["code"], "file.not_spreadsheet");
+    assert!(
+        body["message"]
+            .as_str()
+            .expect("message")
+            .contains("a Word document"),
+        "{body}"
+    );
+    // A zip cut short: the user's words, not the library's ("Could not find EOCD").
+    let (status, body) = s.json_multipart("cut.xlsx", docx[..docx.len() - 30].to_vec());
+    assert_eq!(status, 422);
+    let msg = body["message"].as_str().expect("message");
+    assert!(msg.contains("damaged or incomplete"), "{msg}");
+    assert!(!msg.contains("EOCD"), "{msg}");
+
+    // Larger than the limit (64 MB): 413 from the web form and from the API.
+    let big = vec![b'a'; 65 << 20];
+    let form = reqwest::blocking::multipart::Form::new()
+        .text("_csrf", csrf.clone())
+        .part(
+            "file",
+            reqwest::blocking::multipart::Part::bytes(big.clone()).file_name("big.csv"),
+        );
+    let r = c
+        .post(s.url("/import"))
+        .header("Cookie", &cookie)
+        .multipart(form)
+        .send()
+        .expect("big upload");
+    assert_eq!(r.status(), 413);
+    let (status, _) = s.json_multipart("big.csv", big);
+    assert_eq!(status, 413);
+
+    // A multipart body cut short: a message about the upload, not the library's.
+    let r = c
+        .post(s.url("/api/v1/imports?dryRun=1"))
+        .bearer_auth(&s.write)
+        .header("Content-Type", "multipart/form-data; boundary=XYZ")
+        .body("--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\nRaison sociale;Ville\nA;B\n")
+        .send()
+        .expect("cut upload");
+    assert_eq!(r.status(), 400);
+    let body: serde_json::Value = r.json().expect("json");
+    let msg = body["message"].as_str().expect("message");
+    assert!(msg.contains("incomplete or malformed"), "{msg}");
+    assert!(!msg.contains("multipart stream"), "{msg}");
+    assert_eq!(s.store.stats().expect("stats").total, 0);
+}
+
+#[test]
+fn kept_files_and_refused_uploads_sqlite() {
+    with_backend(Backend::Sqlite, kept_files_and_refused_uploads);
+}
+
+#[test]
+fn kept_files_and_refused_uploads_postgres() {
+    with_backend(Backend::Postgres, kept_files_and_refused_uploads);
+}
+
 #[test]
 fn upload_import_and_ownership_sqlite() {
     with_backend(Backend::Sqlite, upload_import_and_ownership);

@@ -499,6 +499,25 @@ pub struct Upload {
     pub created_at: String,
 }
 
+/// A file made from an upload and kept with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadFile {
+    /// The user's file back as XLSX with its issues marked.
+    Annotated,
+    /// The rows with errors, in the file's format.
+    Rejected,
+}
+
+impl UploadFile {
+    /// Its column in the uploads table.
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            UploadFile::Annotated => "annotated",
+            UploadFile::Rejected => "rejected",
+        }
+    }
+}
+
 /// Hours an upload is kept.
 pub const UPLOAD_HOURS: i64 = 24;
 
@@ -521,4 +540,8 @@ pub trait WebStore {
     fn claim_upload(&self, id: &str, marker: &str) -> Result<bool>;
     /// Record the check report and/or the import result of an upload.
     fn set_upload(&self, id: &str, report: Option<&str>, result: Option<&str>) -> Result<()>;
+    /// A file made from an upload, if it was made; `NotFound` when the upload is unknown.
+    fn upload_file(&self, id: &str, kind: UploadFile) -> Result<Option<Vec<u8>>>;
+    /// Keep a file made from an upload.
+    fn set_upload_file(&self, id: &str, kind: UploadFile, bytes: &[u8]) -> Result<()>;
 }

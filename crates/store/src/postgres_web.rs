@@ -2,7 +2,7 @@
 
 use crate::postgres::PgStore;
 use crate::postgres_api::user_from_row;
-use crate::{Result, Session, StoreError, Upload, WebStore, UPLOAD_HOURS};
+use crate::{Result, Session, StoreError, Upload, UploadFile, WebStore, UPLOAD_HOURS};
 
 impl WebStore for PgStore {
     fn create_session(&self, hash: &str, user_id: i64, csrf: &str, expires_at: &str) -> Result<()> {
@@ -94,6 +94,28 @@ impl WebStore for PgStore {
         let n = self.conn()?.execute(
             "UPDATE uploads SET report = COALESCE($2, report), result = COALESCE($3, result) WHERE id = $1",
             &[&id, &report, &result],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    fn upload_file(&self, id: &str, kind: UploadFile) -> Result<Option<Vec<u8>>> {
+        let r = self
+            .conn()?
+            .query_opt(
+                &format!("SELECT {} FROM uploads WHERE id = $1", kind.column()),
+                &[&id],
+            )?
+            .ok_or(StoreError::NotFound)?;
+        Ok(r.try_get(0)?)
+    }
+
+    fn set_upload_file(&self, id: &str, kind: UploadFile, bytes: &[u8]) -> Result<()> {
+        let n = self.conn()?.execute(
+            &format!("UPDATE uploads SET {} = $2 WHERE id = $1", kind.column()),
+            &[&id, &bytes],
         )?;
         if n == 0 {
             return Err(StoreError::NotFound);

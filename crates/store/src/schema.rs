@@ -123,7 +123,7 @@ pub fn bulk_indexes(d: Dialect) -> (String, Vec<String>) {
 }
 
 /// The schema version a database is brought to.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Every migration in order: the version it brings the database to and its statements.
 /// Both backends apply those above the database's version, then record [`SCHEMA_VERSION`].
@@ -132,6 +132,20 @@ pub fn migrations(d: Dialect) -> [(i64, Vec<String>); SCHEMA_VERSION as usize] {
         (1, create_statements(d)),
         (2, web_statements(d)),
         (3, identifier_collation(d)),
+        (4, upload_files(d)),
+    ]
+}
+
+/// Statements of schema version 4: the annotated workbook and the rejected rows of an
+/// upload, made at the first download and kept (making them reads the whole file again).
+pub fn upload_files(d: Dialect) -> Vec<String> {
+    let blob = match d {
+        Dialect::Sqlite => "BLOB",
+        Dialect::Postgres => "BYTEA",
+    };
+    vec![
+        format!("ALTER TABLE uploads ADD COLUMN annotated {blob}"),
+        format!("ALTER TABLE uploads ADD COLUMN rejected {blob}"),
     ]
 }
 

@@ -2,7 +2,7 @@
 
 use crate::sqlite::SqliteStore;
 use crate::sqlite_api::user_from_row;
-use crate::{Result, Session, StoreError, Upload, WebStore, UPLOAD_HOURS};
+use crate::{Result, Session, StoreError, Upload, UploadFile, WebStore, UPLOAD_HOURS};
 use rusqlite::{params, OptionalExtension};
 
 impl WebStore for SqliteStore {
@@ -105,6 +105,29 @@ impl WebStore for SqliteStore {
         }
         Ok(())
     }
+
+    fn upload_file(&self, id: &str, kind: UploadFile) -> Result<Option<Vec<u8>>> {
+        self.pool()
+            .get()?
+            .query_row(
+                &format!("SELECT {} FROM uploads WHERE id = ?1", kind.column()),
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or(StoreError::NotFound)
+    }
+
+    fn set_upload_file(&self, id: &str, kind: UploadFile, bytes: &[u8]) -> Result<()> {
+        let n = self.pool().get()?.execute(
+            &format!("UPDATE uploads SET {} = ?2 WHERE id = ?1", kind.column()),
+            params![id, bytes],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -159,6 +182,25 @@ mod tests {
         let up = s.upload("u1", false).expect("meta");
         assert_eq!((up.size, up.bytes.len()), (3, 0));
         assert_eq!(s.upload("u1", true).expect("full").bytes, b"abc");
+        // Files made from the upload: none until kept, then kept.
+        assert_eq!(
+            s.upload_file("u1", UploadFile::Annotated).expect("none"),
+            None
+        );
+        s.set_upload_file("u1", UploadFile::Annotated, b"xlsx")
+            .expect("keep");
+        assert_eq!(
+            s.upload_file("u1", UploadFile::Annotated).expect("kept"),
+            Some(b"xlsx".to_vec())
+        );
+        assert_eq!(
+            s.upload_file("u1", UploadFile::Rejected).expect("none"),
+            None
+        );
+        assert!(matches!(
+            s.upload_file("nope", UploadFile::Rejected),
+            Err(StoreError::NotFound)
+        ));
         // Reopening an upgraded database changes nothing.
         drop(s);
         SqliteStore::open(&path.to_string_lossy()).expect("reopen");

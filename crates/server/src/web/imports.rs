@@ -2,7 +2,7 @@
 //! workbook and the rejected rows, import, history and undo.
 
 use super::{form_map, Page, Posted, Web, WebError, CSRF_FIELD};
-use crate::imports::{run_bytes, submit_run};
+use crate::imports::submit_run;
 use crate::state::ApiContext;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, State};
@@ -10,8 +10,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use clientele_core::Lang;
+use clientele_core::Problem;
 use clientele_import::{RunError, RunOptions};
-use clientele_store::{StoreError, Upload};
+use clientele_store::{StoreError, Upload, UploadFile};
 use minijinja::{context, Value};
 use serde_json::{json, Value as Jv};
 use std::collections::{BTreeMap, HashMap};
@@ -53,26 +54,20 @@ pub async fn upload(
     };
     let mut csrf = Vec::new();
     let mut file: Option<(String, Vec<u8>)> = None;
+    let lang = web.lang;
+    let refused = |e: axum::extract::multipart::MultipartError| {
+        WebError::from(crate::imports::multipart_error(&e, lang)).with_lang(lang)
+    };
     loop {
         let field = match mp.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(WebError::from(crate::error::Error::PayloadTooLarge).with_lang(web.lang))
-            }
-            Err(e) => {
-                return Err(
-                    WebError::from(crate::error::Error::BadRequest(e.body_text()))
-                        .with_lang(web.lang),
-                )
-            }
+            Err(e) => return Err(refused(e)),
         };
         let name = field.name().unwrap_or_default().to_string();
         if name == "file" {
             let fname = field.file_name().unwrap_or_default().to_string();
-            let bytes = field.bytes().await.map_err(|e| {
-                WebError::from(crate::error::Error::BadRequest(e.body_text())).with_lang(web.lang)
-            })?;
+            let bytes = field.bytes().await.map_err(refused)?;
             file = Some((fname, bytes.to_vec()));
         } else if name == CSRF_FIELD {
             let v = field.text().await.unwrap_or_default();
@@ -499,48 +494,95 @@ fn stem(name: &str) -> String {
         .map_or_else(|| "pack".into(), |s| s.to_string_lossy().into_owned())
 }
 
-/// The user's file back as XLSX, each faulty cell highlighted with its message as a
-/// comment (errors red, warnings amber).
-pub async fn annotated(web: Web, State(state): State<ApiContext>, Path(id): Path<String>) -> Page {
-    let up = owned(&state, &web, id, true).await?;
+/// A file made from an upload, kept with it: made at the first download (from the stored
+/// report: the check is not run again), then served as kept.
+async fn made_once(
+    state: &ApiContext,
+    web: &Web,
+    id: String,
+    kind: UploadFile,
+    make: impl FnOnce(Upload, Jv) -> Result<Vec<u8>, String> + Send + 'static,
+) -> Result<(Upload, Jv, Vec<u8>), WebError> {
     let lang = web.lang;
-    let (name, bytes) = (up.name.clone(), up.bytes.clone());
-    // The file is checked again so that every issue is placed with its problem, not only
-    // the ones the stored report lists; it costs what the first check did.
-    let opts = RunOptions {
-        dry_run: true,
-        lang,
-        ..RunOptions::default()
-    };
-    let checked = run_bytes(&state, name, bytes, opts, |_| {}).await?;
-    let issues = match checked {
-        Ok(r) => r.issues,
-        Err(RunError::Unusable(r)) => r.issues,
-        Err(e) => {
-            return Err(WebError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                e.to_string(),
-                e.to_string(),
-            )
-            .with_lang(lang))
-        }
-    };
-    let name = up.name.clone();
-    let bytes = tokio::task::spawn_blocking(move || {
-        clientele_pack::annotate(&up.name, &up.bytes, &issues).map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|e| WebError::from(crate::error::Error::Internal(e.to_string())))?
-    .map_err(|e| {
-        WebError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("Impossible d’annoter ce fichier : {e}"),
-            format!("This file cannot be annotated: {e}"),
+    let up = owned(state, web, id, false).await?;
+    let report = parse_json(up.report.as_deref());
+    let Some(report) = report else {
+        return Err(WebError::new(
+            StatusCode::CONFLICT,
+            "Le contrôle de ce fichier n’est pas terminé.",
+            "The check of this file is not finished.",
         )
-        .with_lang(lang)
-    })?;
+        .with_lang(lang));
+    };
+    let i2 = up.id.clone();
+    if let Some(kept) = state.db(move |s| s.upload_file(&i2, kind)).await? {
+        return Ok((up, report, kept));
+    }
+    let up = owned(state, web, up.id, true).await?;
+    let (up2, r2) = (up.clone(), report.clone());
+    // Made on the job threads like checks (lowest priority, bounded queue).
+    let bytes = state
+        .0
+        .work
+        .submit(move || make(up2, r2))
+        .map_err(|full| {
+            WebError::from(crate::error::Error::Busy {
+                waiting: full.waiting,
+            })
+            .with_lang(lang)
+        })?
+        .wait()
+        .await
+        .map_err(|_| WebError::from(crate::error::Error::Internal("workbook build lost".into())))?
+        .map_err(|e| {
+            WebError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("Impossible de produire ce fichier : {e}"),
+                format!("This file cannot be produced: {e}"),
+            )
+            .with_lang(lang)
+        })?;
+    let (i2, b2) = (up.id.clone(), bytes.clone());
+    state.db(move |s| s.set_upload_file(&i2, kind, &b2)).await?;
+    Ok((up, report, bytes))
+}
+
+/// The listed issues of a stored report, as the annotated copy places them.
+fn report_issues(report: &Jv) -> Vec<clientele_core::Issue> {
+    report["issues"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|j| {
+            let mut i = clientele_core::Issue::file("file", Problem::Invalid, Lang::En, "", "", "");
+            if j["severity"] == "warning" {
+                i.severity = clientele_core::Severity::Warning;
+            }
+            i.sheet = j["sheet"].as_str().map(str::to_string);
+            i.row = j["row"].as_u64().and_then(|r| u32::try_from(r).ok());
+            i.column = j["column"].as_str().map(str::to_string);
+            i.code = j["code"].as_str().unwrap_or_default().to_string();
+            i.message = j["message"].as_str().unwrap_or_default().to_string();
+            i
+        })
+        .collect()
+}
+
+/// The user's file back as XLSX, each faulty cell highlighted with its message as a
+/// comment (errors red, warnings amber): the issues the report lists.
+pub async fn annotated(web: Web, State(state): State<ApiContext>, Path(id): Path<String>) -> Page {
+    let (up, _, bytes) = made_once(&state, &web, id, UploadFile::Annotated, |up, report| {
+        if report["status"] == "unusable" {
+            // Nothing of the file can be placed: its one issue says why.
+            let msg = report["issues"][0]["message"].as_str().unwrap_or_default();
+            return Err(msg.to_string());
+        }
+        clientele_pack::annotate(&up.name, &up.bytes, &report_issues(&report))
+            .map_err(|e| e.to_string())
+    })
+    .await?;
     Ok(attachment(
-        &format!("{}.annote.xlsx", stem(&name)),
+        &format!("{}.annote.xlsx", stem(&up.name)),
         XLSX,
         bytes,
     ))
@@ -548,9 +590,26 @@ pub async fn annotated(web: Web, State(state): State<ApiContext>, Path(id): Path
 
 /// The rows with errors, in the file's format, with their messages.
 pub async fn rejected(web: Web, State(state): State<ApiContext>, Path(id): Path<String>) -> Page {
-    let up = owned(&state, &web, id, true).await?;
     let lang = web.lang;
-    let report = parse_json(up.report.as_deref()).unwrap_or(Jv::Null);
+    let (up, report, bytes) =
+        made_once(&state, &web, id, UploadFile::Rejected, move |up, report| {
+            let errors = row_errors(&report);
+            clientele_import::rejected_rows(&up.name, up.bytes, &errors, lang)
+                .map(|(_, bytes)| bytes)
+                .map_err(|e| e.to_string())
+        })
+        .await?;
+    let name = clientele_import::rejected_name(&up.name, !report["delimiter"].is_null());
+    let ct = if name.ends_with(".csv") {
+        "text/csv; charset=utf-8"
+    } else {
+        XLSX
+    };
+    Ok(attachment(&name, ct, bytes))
+}
+
+/// The error messages of the Clients tab's rows in a stored report, by row number.
+fn row_errors(report: &Jv) -> HashMap<u32, String> {
     let clients_sheet = report["sheet"].as_str().map(str::to_string);
     let mut errors: HashMap<u32, String> = HashMap::new();
     for i in report["issues"].as_array().into_iter().flatten() {
@@ -576,25 +635,7 @@ pub async fn rejected(web: Web, State(state): State<ApiContext>, Path(id): Path<
             })
             .or_insert_with(|| msg.to_string());
     }
-    let (name, bytes) = tokio::task::spawn_blocking(move || {
-        clientele_import::rejected_rows(&up.name, up.bytes, &errors, lang)
-    })
-    .await
-    .map_err(|e| WebError::from(crate::error::Error::Internal(e.to_string())))?
-    .map_err(|e| {
-        WebError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            e.to_string(),
-            e.to_string(),
-        )
-        .with_lang(lang)
-    })?;
-    let ct = if name.ends_with(".csv") {
-        "text/csv; charset=utf-8"
-    } else {
-        XLSX
-    };
-    Ok(attachment(&name, ct, bytes))
+    errors
 }
 
 /// A blank pack.

@@ -198,6 +198,22 @@ impl TestServer {
             .expect("client")
     }
 
+    /// POST a file to `/api/v1/imports?dryRun=1` with the write token: status and JSON body.
+    pub fn json_multipart(&self, name: &str, bytes: Vec<u8>) -> (u16, Json) {
+        let form = reqwest::blocking::multipart::Form::new().part(
+            "file",
+            reqwest::blocking::multipart::Part::bytes(bytes).file_name(name.to_string()),
+        );
+        let r = self
+            .client
+            .post(self.url("/api/v1/imports?dryRun=1"))
+            .bearer_auth(&self.write)
+            .multipart(form)
+            .send()
+            .expect("upload");
+        read(r)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

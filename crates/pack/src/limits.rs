@@ -1,0 +1,522 @@
+//! What a pack may expand to, and the checks made before a workbook is handed to calamine.
+//!
+//! A few kilobytes of zip can describe gigabytes of cells: a shared string of 5 MB
+//! referenced by thousands of cells, an ODS row repeated 6,000 times with a cell repeated
+//! 16,384 times, twenty million tiny shared strings. calamine materialises the shared
+//! strings of an XLSX and every cell of an ODS sheet, so those are measured first by
+//! streaming the zip entries (nothing is materialised), and a file beyond the bounds below
+//! gets `file.too_large`. The readers then cut every cell and row to a bounded size, so the
+//! memory a check needs is bounded whatever the input.
+
+use crate::headers::unreadable;
+use crate::source::{Format, Source};
+use crate::PackError;
+use clientele_core::issue::{Issue, Lang, Problem};
+use clientele_core::Cell;
+use quick_xml::events::{BytesStart, Event};
+use std::io::{BufReader, Read};
+
+/// A cell keeps at most this many characters: Excel's own limit for a cell. No field
+/// accepts as many (the longest, the comment, takes 10,000), so a longer cell is still
+/// reported as too long, with the first characters as its value.
+pub(crate) const MAX_CELL_CHARS: usize = 32_767;
+/// A row may hold at most this much text (bytes, after the cut above); a real row holds a
+/// few kilobytes.
+pub(crate) const MAX_ROW_BYTES: usize = 4 << 20;
+/// A file may hold at most this much text in all (bytes, as read: shared strings count once
+/// per cell that shows them). A million-row pack holds a few hundred megabytes.
+pub(crate) const MAX_FILE_TEXT: u64 = 2 << 30;
+/// Shared strings of an XLSX at most (calamine keeps them all in memory, ~50 bytes each
+/// beside their text): five times a 200,000-row pack whose every text cell is distinct.
+pub(crate) const MAX_SHARED_STRINGS: u64 = 5_000_000;
+/// Text bytes of the shared strings of an XLSX at most.
+pub(crate) const MAX_SHARED_BYTES: u64 = 256 << 20;
+/// Cells of the rectangles calamine makes of an ODS file's sheets, at most (32 bytes each):
+/// a 400,000-row pack of 40 columns.
+pub(crate) const MAX_ODS_CELLS: u64 = 16_000_000;
+/// Text bytes of an ODS file once its repeats are expanded, at most.
+pub(crate) const MAX_ODS_TEXT: u64 = 512 << 20;
+/// A zip entry unpacking to more than this…
+const BIG_ENTRY: u64 = 256 << 20;
+/// …and more than this many times its packed size is refused: text and XML pack 5 to 20
+/// times; a higher ratio is a file built to expand.
+const MAX_RATIO: u64 = 100;
+/// The entries of a workbook unpack to this many bytes at most in all.
+const MAX_UNPACKED: u64 = 8 << 30;
+
+/// `file.too_large` with a detail in the message language.
+pub(crate) fn too_large(lang: Lang, en: &str, fr: &str) -> PackError {
+    PackError::Unusable(Issue::file(
+        "file",
+        Problem::TooLarge,
+        lang,
+        "",
+        if lang == Lang::Fr { fr } else { en },
+        "",
+    ))
+}
+
+/// `file.not_spreadsheet`, naming what the file looks like (`" (a PNG image)"`), if known.
+pub(crate) fn not_spreadsheet(lang: Lang, what: Option<(&str, &str)>) -> PackError {
+    let detail = match what {
+        Some((en, fr)) => format!(" ({})", if lang == Lang::Fr { fr } else { en }),
+        None => String::new(),
+    };
+    PackError::Unusable(Issue::file(
+        "file",
+        Problem::NotSpreadsheet,
+        lang,
+        "",
+        &detail,
+        "",
+    ))
+}
+
+/// Megabytes, for messages.
+fn mb(bytes: u64) -> u64 {
+    bytes >> 20
+}
+
+/// A text cell, cut to [`MAX_CELL_CHARS`] characters.
+pub(crate) fn text_cell(s: &str) -> Cell {
+    Cell::Text(cut(s).into())
+}
+
+/// `s` cut to [`MAX_CELL_CHARS`] characters.
+pub(crate) fn cut(s: &str) -> &str {
+    // At most MAX_CELL_CHARS bytes is at most that many characters: the common case costs
+    // one comparison.
+    if s.len() <= MAX_CELL_CHARS {
+        return s;
+    }
+    match s.char_indices().nth(MAX_CELL_CHARS) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// Bytes of text a cell holds (what it costs to carry).
+pub(crate) fn cell_bytes(c: &Cell) -> usize {
+    match c {
+        Cell::Text(s) | Cell::Error(s) => s.len(),
+        _ => 0,
+    }
+}
+
+/// The error of a row over [`MAX_ROW_BYTES`].
+pub(crate) fn row_too_large(lang: Lang, row: u32) -> PackError {
+    let mut e = too_large(
+        lang,
+        &format!(
+            "row {row} holds more than {} MB of text",
+            mb(MAX_ROW_BYTES as u64)
+        ),
+        &format!(
+            "la ligne {row} contient plus de {} Mo de texte",
+            mb(MAX_ROW_BYTES as u64)
+        ),
+    );
+    if let PackError::Unusable(i) = &mut e {
+        i.row = Some(row);
+    }
+    e
+}
+
+/// The error of a file over [`MAX_FILE_TEXT`].
+pub(crate) fn file_too_large(lang: Lang) -> PackError {
+    too_large(
+        lang,
+        &format!("its cells hold more than {} MB of text", mb(MAX_FILE_TEXT)),
+        &format!(
+            "ses cellules contiennent plus de {} Mo de texte",
+            mb(MAX_FILE_TEXT)
+        ),
+    )
+}
+
+/// A zip that is not a complete archive (cut short, or not a zip at all).
+fn damaged_zip(lang: Lang) -> PackError {
+    PackError::Unusable(unreadable(
+        lang,
+        "it is damaged or incomplete (not a complete zip archive: was the download or copy cut short?)",
+        "il est abîmé ou incomplet (ce n'est pas une archive zip complète : le téléchargement ou la copie a-t-il été interrompu ?)",
+    ))
+}
+
+/// Check a zip-based workbook (XLSX, ODS) before calamine opens it: that it is a complete
+/// zip, that it is a spreadsheet (not a Word document), that no entry is built to expand,
+/// and that what calamine would materialise (XLSX shared strings, ODS cells) is bounded.
+pub(crate) fn guard_zip(src: &Source, format: Format, lang: Lang) -> Result<(), PackError> {
+    let rs = src
+        .seekable()
+        .map_err(|e| crate::headers::unreadable_io(lang, &e))?;
+    let mut zip = zip::ZipArchive::new(rs).map_err(|_| damaged_zip(lang))?;
+    let names: Vec<String> = zip
+        .file_names()
+        .filter_map(|n| n.ok().map(std::borrow::Cow::into_owned))
+        .collect();
+    let has = |p: &str| names.iter().any(|n| n.to_ascii_lowercase().starts_with(p));
+    if format == Format::Xlsx && !has("xl/") {
+        let what = if has("word/") {
+            Some(("a Word document", "un document Word"))
+        } else if has("ppt/") {
+            Some(("a PowerPoint presentation", "une présentation PowerPoint"))
+        } else if has("mimetype") {
+            Some((
+                "an OpenDocument file that is not a spreadsheet",
+                "un fichier OpenDocument qui n'est pas un classeur",
+            ))
+        } else {
+            Some(("a zip archive", "une archive zip"))
+        };
+        return Err(not_spreadsheet(lang, what));
+    }
+    if format == Format::Xlsx && has("xl/workbook.bin") {
+        return Err(PackError::Unusable(unreadable(
+            lang,
+            "Excel binary workbooks (.xlsb) are not read: save it as .xlsx",
+            "les classeurs binaires Excel (.xlsb) ne sont pas lus : enregistrez-le en .xlsx",
+        )));
+    }
+    let mut total = 0u64;
+    let mut scan = None;
+    for i in 0..zip.len() {
+        let f = zip.by_index_raw(i).map_err(|_| damaged_zip(lang))?;
+        let (size, packed) = (f.size(), f.compressed_size().max(1));
+        total = total.saturating_add(size);
+        if size > BIG_ENTRY && size / packed > MAX_RATIO {
+            let name = f.name().map(|n| n.into_owned()).unwrap_or_default();
+            return Err(too_large(
+                lang,
+                &format!(
+                    "its part {name} unpacks to {} MB from {} KB",
+                    mb(size),
+                    packed >> 10
+                ),
+                &format!(
+                    "sa partie {name} se décompresse en {} Mo à partir de {} Ko",
+                    mb(size),
+                    packed >> 10
+                ),
+            ));
+        }
+        let lower = f.name().map(|n| n.to_ascii_lowercase()).unwrap_or_default();
+        let wanted = match format {
+            Format::Xlsx => lower.ends_with("sharedstrings.xml"),
+            _ => lower == "content.xml",
+        };
+        if wanted {
+            scan = Some((i, size));
+        }
+    }
+    if total > MAX_UNPACKED {
+        return Err(too_large(
+            lang,
+            &format!("it unpacks to {} MB", mb(total)),
+            &format!("il se décompresse en {} Mo", mb(total)),
+        ));
+    }
+    let Some((index, size)) = scan else {
+        return Ok(());
+    };
+    let entry = zip.by_index(index).map_err(|_| damaged_zip(lang))?;
+    // Never read past the size the directory declares, which the bounds above judged.
+    let xml = BufReader::with_capacity(1 << 16, entry.take(size));
+    let outcome = match format {
+        Format::Ods => scan_ods(xml),
+        _ => scan_shared_strings(xml),
+    };
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(Scan::Damaged) => Err(PackError::Unusable(unreadable(
+            lang,
+            "its content is damaged (malformed XML)",
+            "son contenu est abîmé (XML mal formé)",
+        ))),
+        Err(Scan::Over(en, fr)) => Err(too_large(lang, &en, &fr)),
+    }
+}
+
+/// Why a scan stopped.
+enum Scan {
+    /// The XML is malformed.
+    Damaged,
+    /// A bound is exceeded: the detail in English and French.
+    Over(String, String),
+}
+
+/// A numeric attribute (`None` when absent or not a number).
+fn num_attr(e: &BytesStart<'_>, name: &str) -> Option<u64> {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.as_ref() == name)
+        .and_then(|a| a.value.trim().parse().ok())
+}
+
+/// Whether an element has an attribute.
+fn has_attr(e: &BytesStart<'_>, name: &str) -> bool {
+    e.attributes().flatten().any(|a| a.key.as_ref() == name)
+}
+
+/// Count the shared strings of an XLSX and their text, stopping at the first bound passed.
+fn scan_shared_strings(r: impl std::io::BufRead) -> Result<(), Scan> {
+    let over_count = |n: u64| {
+        Scan::Over(
+            format!("it has more than {MAX_SHARED_STRINGS} distinct texts ({n} declared or found)"),
+            format!("il contient plus de {MAX_SHARED_STRINGS} textes distincts ({n} déclarés ou trouvés)"),
+        )
+    };
+    let mut xml = quick_xml::Reader::from_reader(r);
+    let mut buf = Vec::with_capacity(1 << 12);
+    let (mut count, mut bytes) = (0u64, 0u64);
+    loop {
+        buf.clear();
+        match xml.read_event_into(&mut buf) {
+            Ok(Event::Start(e)) | Ok(Event::Empty(e)) => match e.local_name().as_ref() {
+                "sst" => {
+                    // calamine reserves room for the declared count before reading any.
+                    if let Some(n) = num_attr(&e, "uniqueCount") {
+                        if n > MAX_SHARED_STRINGS {
+                            return Err(over_count(n));
+                        }
+                    }
+                }
+                "si" => {
+                    count += 1;
+                    if count > MAX_SHARED_STRINGS {
+                        return Err(over_count(count));
+                    }
+                }
+                _ => {}
+            },
+            Ok(Event::Text(t)) => bytes += t.len() as u64,
+            Ok(Event::CData(t)) => bytes += t.len() as u64,
+            Ok(Event::Eof) => return Ok(()),
+            Ok(_) => {}
+            Err(_) => return Err(Scan::Damaged),
+        }
+        if bytes > MAX_SHARED_BYTES {
+            return Err(Scan::Over(
+                format!(
+                    "its distinct texts hold more than {} MB",
+                    mb(MAX_SHARED_BYTES)
+                ),
+                format!("ses textes distincts dépassent {} Mo", mb(MAX_SHARED_BYTES)),
+            ));
+        }
+    }
+}
+
+/// What the rows of one ODS sheet expand to so far.
+#[derive(Default)]
+struct OdsTable {
+    /// First and last (0-based, expanded) row holding a value.
+    rows: Option<(u64, u64)>,
+    /// First and last column holding a value.
+    cols: Option<(u64, u64)>,
+    /// Rows so far (repeats expanded).
+    next_row: u64,
+}
+
+impl OdsTable {
+    /// Cells of the rectangle calamine makes of the sheet.
+    fn area(&self) -> u64 {
+        match (self.rows, self.cols) {
+            (Some((r0, r1)), Some((c0, c1))) => {
+                (r1 - r0 + 1).saturating_mul(c1.saturating_sub(c0) + 1)
+            }
+            _ => 0,
+        }
+    }
+}
+
+/// Excel's and calamine's last column index.
+const LAST_COL: u64 = 16_383;
+/// calamine's last row index.
+const LAST_ROW: u64 = 1_048_575;
+
+/// Measure what an ODS `content.xml` expands to, honouring `number-rows-repeated` and
+/// `number-columns-repeated` arithmetically (nothing is expanded). Repeated empty rows and
+/// cells (LibreOffice writes a million trailing empty rows) cost nothing here nor in
+/// calamine; repeated values are counted as calamine will copy them.
+fn scan_ods(r: impl std::io::BufRead) -> Result<(), Scan> {
+    let mut xml = quick_xml::Reader::from_reader(r);
+    let mut buf = Vec::with_capacity(1 << 12);
+    let mut table = OdsTable::default();
+    // Sheets already read: calamine loads every sheet of the file.
+    let (mut done_cells, mut text) = (0u64, 0u64);
+    // The current row: its repeat count, the next column, the columns with a value, and
+    // the text of one copy of it.
+    let mut row_rep = 1u64;
+    let mut col = 0u64;
+    let mut row_cols: Option<(u64, u64)> = None;
+    let mut row_text = 0u64;
+    // The current cell: its repeat count, whether it holds something, its text.
+    let mut cell: Option<(u64, bool, u64)> = None;
+    let end_cell = |cell: (u64, bool, u64),
+                    col: &mut u64,
+                    row_cols: &mut Option<(u64, u64)>,
+                    row_text: &mut u64| {
+        let (rep, filled, t) = cell;
+        if filled && *col <= LAST_COL {
+            let last = col.saturating_add(rep - 1).min(LAST_COL);
+            let first = row_cols.map_or(*col, |(f, _)| f);
+            *row_cols = Some((first, last));
+            *row_text = row_text.saturating_add(t.saturating_mul(last - *col + 1));
+        }
+        *col = col.saturating_add(rep);
+    };
+    loop {
+        buf.clear();
+        let ev = xml.read_event_into(&mut buf).map_err(|_| Scan::Damaged)?;
+        let (start, empty) = match &ev {
+            Event::Start(e) => (Some(e), false),
+            Event::Empty(e) => (Some(e), true),
+            _ => (None, false),
+        };
+        if let Some(e) = start {
+            match e.name().as_ref() {
+                "table:table" => table = OdsTable::default(),
+                "table:table-row" => {
+                    row_rep = num_attr(e, "table:number-rows-repeated")
+                        .unwrap_or(1)
+                        .max(1);
+                    col = 0;
+                    row_cols = None;
+                    row_text = 0;
+                    if empty {
+                        table.next_row = table.next_row.saturating_add(row_rep);
+                    }
+                }
+                "table:table-cell" | "table:covered-table-cell" => {
+                    let rep = num_attr(e, "table:number-columns-repeated")
+                        .unwrap_or(1)
+                        .max(1);
+                    let filled = has_attr(e, "office:value-type") || has_attr(e, "table:formula");
+                    if empty {
+                        end_cell((rep, filled, 0), &mut col, &mut row_cols, &mut row_text);
+                    } else {
+                        cell = Some((rep, filled, 0));
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
+        match ev {
+            Event::Text(t) => {
+                if let Some(c) = cell.as_mut() {
+                    c.1 = true;
+                    c.2 = c.2.saturating_add(t.len() as u64);
+                }
+            }
+            Event::CData(t) => {
+                if let Some(c) = cell.as_mut() {
+                    c.1 = true;
+                    c.2 = c.2.saturating_add(t.len() as u64);
+                }
+            }
+            Event::End(e) => match e.name().as_ref() {
+                "table:table-cell" | "table:covered-table-cell" => {
+                    if let Some(c) = cell.take() {
+                        end_cell(c, &mut col, &mut row_cols, &mut row_text);
+                    }
+                }
+                "table:table-row" => {
+                    let first = table.next_row.min(LAST_ROW);
+                    let last = table.next_row.saturating_add(row_rep - 1).min(LAST_ROW);
+                    if let Some((c0, c1)) = row_cols {
+                        table.rows = Some((table.rows.map_or(first, |(f, _)| f), last));
+                        table.cols = Some(match table.cols {
+                            Some((a, b)) => (a.min(c0), b.max(c1)),
+                            None => (c0, c1),
+                        });
+                        text = text.saturating_add(row_text.saturating_mul(last - first + 1));
+                    }
+                    table.next_row = table.next_row.saturating_add(row_rep);
+                    let cells = done_cells.saturating_add(table.area());
+                    if cells > MAX_ODS_CELLS {
+                        return Err(Scan::Over(
+                            format!("its sheets expand to more than {MAX_ODS_CELLS} cells (repeated rows and columns)"),
+                            format!("ses feuilles s'étendent à plus de {MAX_ODS_CELLS} cellules (lignes et colonnes répétées)"),
+                        ));
+                    }
+                    if text > MAX_ODS_TEXT {
+                        return Err(Scan::Over(
+                            format!(
+                                "its cells expand to more than {} MB of text (repeated rows and columns)",
+                                mb(MAX_ODS_TEXT)
+                            ),
+                            format!(
+                                "ses cellules s'étendent à plus de {} Mo de texte (lignes et colonnes répétées)",
+                                mb(MAX_ODS_TEXT)
+                            ),
+                        ));
+                    }
+                }
+                "table:table" => {
+                    done_cells = done_cells.saturating_add(table.area());
+                    table = OdsTable::default();
+                }
+                _ => {}
+            },
+            Event::Eof => return Ok(()),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ods(body: &str) -> Result<(), Scan> {
+        let xml = format!(
+            "<office:document-content><office:body><office:spreadsheet>{body}</office:spreadsheet></office:body></office:document-content>"
+        );
+        scan_ods(xml.as_bytes())
+    }
+
+    #[test]
+    fn ods_trailing_repeats_are_free() {
+        let row = r#"<table:table-row><table:table-cell office:value-type="string"><text:p>Raison sociale</text:p></table:table-cell><table:table-cell table:number-columns-repeated="1023"/></table:table-row>"#;
+        let body = format!(
+            r#"<table:table table:name="Clients">{row}<table:table-row table:number-rows-repeated="1048000"><table:table-cell table:number-columns-repeated="1024"/></table:table-row></table:table>"#
+        );
+        assert!(ods(&body).is_ok());
+    }
+
+    #[test]
+    fn ods_repeated_values_are_counted() {
+        let body = r#"<table:table table:name="S"><table:table-row table:number-rows-repeated="6000"><table:table-cell table:number-columns-repeated="16384" office:value-type="float" office:value="1"/></table:table-row></table:table>"#;
+        assert!(matches!(ods(body), Err(Scan::Over(..))));
+        // A value far away makes the rectangle in between count too.
+        let body = r#"<table:table table:name="S"><table:table-row><table:table-cell office:value-type="float" office:value="1"/></table:table-row><table:table-row table:number-rows-repeated="5000"><table:table-cell table:number-columns-repeated="16383"/><table:table-cell office:value-type="float" office:value="1"/></table:table-row></table:table>"#;
+        assert!(matches!(ods(body), Err(Scan::Over(..))));
+        let body = r#"<table:table table:name="S"><table:table-row table:number-rows-repeated="1000"><table:table-cell table:number-columns-repeated="40" office:value-type="float" office:value="1"/></table:table-row></table:table>"#;
+        assert!(ods(body).is_ok());
+    }
+
+    #[test]
+    fn shared_strings_are_counted() {
+        let n = MAX_SHARED_STRINGS + 1;
+        let xml = format!(r#"<sst uniqueCount="{n}"><si><t>a</t></si></sst>"#);
+        assert!(matches!(
+            scan_shared_strings(xml.as_bytes()),
+            Err(Scan::Over(..))
+        ));
+        let xml = r#"<sst uniqueCount="2"><si><t>a</t></si><si><t>b</t></si></sst>"#;
+        assert!(scan_shared_strings(xml.as_bytes()).is_ok());
+        assert!(matches!(
+            scan_shared_strings(&b"<sst><si><t>a</x></si></sst>"[..]),
+            Err(Scan::Damaged)
+        ));
+    }
+
+    #[test]
+    fn cells_are_cut_on_characters() {
+        let long = "é".repeat(MAX_CELL_CHARS + 5);
+        assert_eq!(cut(&long).chars().count(), MAX_CELL_CHARS);
+        assert_eq!(cut("abc"), "abc");
+    }
+}
