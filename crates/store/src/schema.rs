@@ -123,7 +123,7 @@ pub fn bulk_indexes(d: Dialect) -> (String, Vec<String>) {
 }
 
 /// The schema version a database is brought to.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Every migration in order: the version it brings the database to and its statements.
 /// Both backends apply those above the database's version, then record [`SCHEMA_VERSION`].
@@ -132,6 +132,7 @@ pub fn migrations(d: Dialect) -> [(i64, Vec<String>); SCHEMA_VERSION as usize] {
         (1, create_statements(d)),
         (2, web_statements(d)),
         (3, identifier_collation(d)),
+        (4, token_life_and_audit(d)),
     ]
 }
 
@@ -149,6 +150,27 @@ pub fn identifier_collation(d: Dialect) -> Vec<String> {
                 .into(),
         ],
     }
+}
+
+/// Statements of schema version 4: token life cycle (expiry, idle timeout, last use), who
+/// made and undid each import, and the audit trail of single writes (API and web edits).
+pub fn token_life_and_audit(d: Dialect) -> Vec<String> {
+    let (pk, int) = match d {
+        Dialect::Sqlite => ("INTEGER PRIMARY KEY", "INTEGER"),
+        Dialect::Postgres => ("BIGSERIAL PRIMARY KEY", "BIGINT"),
+    };
+    vec![
+        "ALTER TABLE tokens ADD COLUMN expires_at TEXT".into(),
+        format!("ALTER TABLE tokens ADD COLUMN idle_secs {int}"),
+        "ALTER TABLE tokens ADD COLUMN last_used_at TEXT".into(),
+        "ALTER TABLE imports ADD COLUMN actor TEXT".into(),
+        "ALTER TABLE imports ADD COLUMN undone_by TEXT".into(),
+        format!(
+            "CREATE TABLE audit (id {pk}, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, \
+             kind TEXT NOT NULL, item {int} NOT NULL, label TEXT)"
+        ),
+        "CREATE INDEX audit_item ON audit (kind, item)".into(),
+    ]
 }
 
 /// Statements of schema version 2: web sessions and uploaded packs (kept in the database
