@@ -11,6 +11,7 @@ mod report;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod serve;
+mod tokens;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use clientele_core::Lang;
@@ -129,6 +130,10 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        /// Tokens minted by `/api/login` stop being accepted after this long unused
+        /// (`24h`, `30m`, `90s`, `7d`).
+        #[arg(long, default_value = "24h", value_name = "DURATION")]
+        token_idle_timeout: String,
     },
     /// Manage the users of the API.
     User {
@@ -138,7 +143,7 @@ pub enum Command {
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
-        action: serve::TokenAction,
+        action: tokens::TokenAction,
     },
     /// What the call-routing routes would answer for a number (or a customer account).
     Lookup {

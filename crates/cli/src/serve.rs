@@ -1,4 +1,4 @@
-//! `clientele serve`, `user add`, `token create` and `lookup`: the commands of the API.
+//! `clientele serve`, `user add` and `lookup`: the commands of the API.
 
 use crate::cmd::{FAILURE, OK, UNUSABLE};
 use crate::{Cli, Output};
@@ -35,22 +35,6 @@ pub enum ScopeArg {
     Lookup,
 }
 
-/// `clientele token …`
-#[derive(Subcommand)]
-pub enum TokenAction {
-    /// Create a token and print it (only its hash is stored).
-    Create {
-        /// A name to recognise it by.
-        name: String,
-        /// What it may do.
-        #[arg(long, value_enum)]
-        scope: ScopeArg,
-        /// Client networks allowed to use it (CIDR or address; repeatable).
-        #[arg(long)]
-        allow: Vec<String>,
-    },
-}
-
 fn open(cli: &Cli) -> Result<Arc<dyn ApiStore>, u8> {
     clientele_store::open_api(&cli.db).map_err(|e| {
         eprintln!(
@@ -70,7 +54,11 @@ fn failure(e: &StoreError) -> u8 {
 }
 
 /// `clientele serve`.
-pub fn serve(cli: &Cli, lang: Lang, listen: &str) -> Result<u8, u8> {
+pub fn serve(cli: &Cli, lang: Lang, listen: &str, token_idle: &str) -> Result<u8, u8> {
+    let token_idle = crate::tokens::parse_duration(token_idle).map_err(|e| {
+        eprintln!("clientele: --token-idle-timeout: {e}");
+        UNUSABLE
+    })?;
     let addr: std::net::SocketAddr = listen.parse().map_err(|_| {
         eprintln!("clientele: --listen {listen}: expected an address such as 127.0.0.1:8080");
         UNUSABLE
@@ -106,6 +94,7 @@ pub fn serve(cli: &Cli, lang: Lang, listen: &str) -> Result<u8, u8> {
         }
         let opts = clientele_server::Options {
             lang,
+            token_idle: std::time::Duration::from_secs(token_idle.unsigned_abs()),
             ..clientele_server::Options::default()
         };
         clientele_server::serve(store, listener, opts)
@@ -143,10 +132,8 @@ pub fn user(cli: &Cli, action: &UserAction) -> Result<u8, u8> {
         .unwrap_or("")
         .trim_end_matches('\r')
         .to_string();
-    if password.chars().count() < 8 {
-        eprintln!(
-            "clientele: the password must have at least 8 characters (read from standard input)"
-        );
+    if let Err(e) = clientele_server::password::check(&password) {
+        eprintln!("clientele: {e} (read from standard input)");
         return Err(UNUSABLE);
     }
     let hash = auth::hash_password(&password).map_err(|e| {
@@ -161,31 +148,6 @@ pub fn user(cli: &Cli, action: &UserAction) -> Result<u8, u8> {
         .create_user(&name, email, &hash)
         .map_err(|e| failure(&e))?;
     eprintln!("User #{} {} <{}> created.", u.id, u.name, u.email);
-    Ok(OK)
-}
-
-/// `clientele token create`.
-pub fn token(cli: &Cli, action: &TokenAction) -> Result<u8, u8> {
-    let TokenAction::Create { name, scope, allow } = action;
-    let allow = auth::allow_list(allow).map_err(|e| {
-        eprintln!("clientele: --allow: {e}");
-        UNUSABLE
-    })?;
-    let scope = match scope {
-        ScopeArg::Read => auth::Scope::Read,
-        ScopeArg::Write => auth::Scope::Write,
-        ScopeArg::Lookup => auth::Scope::Lookup,
-    };
-    let store = open(cli)?;
-    let (token, hash) = auth::new_token();
-    store
-        .create_token(name, &hash, scope.as_str(), allow.as_deref(), None)
-        .map_err(|e| failure(&e))?;
-    println!("{token}");
-    eprintln!(
-        "Token \"{name}\" ({}) created; keep it now: only its hash is stored.",
-        scope.as_str()
-    );
     Ok(OK)
 }
 

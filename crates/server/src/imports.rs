@@ -34,7 +34,7 @@ fn truthy(m: &Map<String, Json>, keys: &[&str]) -> bool {
               (status = 422, description = "Unusable file (the report with its single issue), or no file")),
     security(("bearer" = [])))]
 pub async fn upload(
-    _: Writer,
+    Writer(actor): Writer,
     State(state): State<ApiContext>,
     ReqLang(lang): ReqLang,
     RawQuery(q): RawQuery,
@@ -85,7 +85,7 @@ pub async fn upload(
         lang,
         ..RunOptions::default()
     };
-    let result = run_bytes(&state, name, bytes, opts, |_| {}).await?;
+    let result = run_bytes(&state, actor, name, bytes, opts, |_| {}).await?;
     match result {
         Ok(report) => {
             if report.imported {
@@ -117,13 +117,14 @@ pub async fn upload(
 /// Check or import uploaded bytes on the blocking pool; `progress` gets the rows read.
 pub(crate) async fn run_bytes(
     state: &ApiContext,
+    actor: String,
     name: String,
     bytes: Vec<u8>,
     opts: RunOptions,
     mut progress: impl FnMut(u64) + Send + 'static,
 ) -> ApiResult<Result<clientele_import::Report, RunError>> {
     state
-        .db(move |s| {
+        .db_as(actor, move |s| {
             Ok(clientele_import::run(
                 s as &dyn Store,
                 Source::Bytes(&name, bytes),
@@ -153,14 +154,16 @@ pub async fn list(_: Reader, State(state): State<ApiContext>) -> ApiResult<Body<
               (status = 409, description = "Already undone, or customers changed since")),
     security(("bearer" = [])))]
 pub async fn undo(
-    _: Writer,
+    Writer(actor): Writer,
     State(state): State<ApiContext>,
     Path(id): Path<String>,
     input: crate::input::Input,
 ) -> ApiResult<Body<Json>> {
     let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
     let force = truthy(&input.map, &["force"]);
-    let rec = state.db(move |s| s.undo_import(id, force)).await?;
+    let rec = state
+        .db_as(actor, move |s| s.undo_import(id, force))
+        .await?;
     state.sync().await?;
     Ok(Body(
         serde_json::to_value(rec).map_err(|e| Error::Internal(e.to_string()))?,

@@ -13,6 +13,7 @@ pub mod error;
 pub mod imports;
 pub mod index;
 pub mod input;
+pub mod password;
 pub mod routing;
 pub mod state;
 pub mod web;

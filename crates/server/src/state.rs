@@ -23,6 +23,8 @@ pub struct Options {
     pub upload_limit: usize,
     /// Failed logins allowed per e-mail and client address, and minute.
     pub login_failures_per_minute: u32,
+    /// Tokens minted by `/api/login` stop being accepted after this long unused.
+    pub token_idle: Duration,
 }
 
 impl Default for Options {
@@ -33,6 +35,7 @@ impl Default for Options {
             json_limit: 1 << 20,
             upload_limit: 64 << 20,
             login_failures_per_minute: 10,
+            token_idle: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -96,6 +99,16 @@ impl ApiContext {
     /// The store.
     pub fn store(&self) -> &Arc<dyn ApiStore> {
         &self.0.store
+    }
+
+    /// Run a store call on the blocking pool, its writes recorded as made by `actor`.
+    pub async fn db_as<T, F>(&self, actor: String, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn ApiStore) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.db(move |s| clientele_store::audit::as_actor(&actor, || f(s)))
+            .await
     }
 
     /// Run a store call on the blocking pool.
@@ -219,6 +232,9 @@ impl ApiContext {
             tick.tick().await;
             if let Err(e) = self.sync().await {
                 tracing::warn!("cannot refresh the routing index: {e}");
+            }
+            if let Err(e) = crate::auth::maintain_tokens(&self).await {
+                tracing::warn!("cannot record token uses or expiries: {e}");
             }
         }
     }

@@ -397,6 +397,17 @@ pub struct TokenLife {
     pub idle_secs: Option<i64>,
 }
 
+/// What [`TokenStore::expire_token`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expiry {
+    /// No such token (revoked, or expired by another server).
+    Gone,
+    /// It had expired and is now deleted.
+    Expired(TokenRecord),
+    /// It is still alive (with the stored time of its last use).
+    Alive(TokenRecord),
+}
+
 /// One entry of the audit trail: a single write made through the API or the web pages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuditRecord {
@@ -430,13 +441,18 @@ pub trait TokenStore {
     /// Delete a token (by id); returns it. `NotFound` when unknown. Appends a `token` change.
     fn revoke_token(&self, id: i64) -> Result<TokenRecord>;
     /// Delete a token if it has expired by the database's own record of its last use
-    /// (another server may have used it); returns it when deleted. Appends a `token` change.
-    fn expire_token(&self, id: i64) -> Result<Option<TokenRecord>>;
+    /// (another server may have used it). Appends a `token` change when it deletes it.
+    fn expire_token(&self, id: i64) -> Result<Expiry>;
     /// Record the last use of tokens (id, time), keeping the later of the stored and the
     /// given time. No change is appended: a use changes nothing any server must reload.
     fn touch_tokens(&self, uses: &[(i64, String)]) -> Result<()>;
     /// The audit trail of one item, newest first, at most `limit` entries.
     fn audit_of(&self, kind: &str, item: i64, limit: u64) -> Result<Vec<AuditRecord>>;
+    /// The import that created a customer, if one did: (import id, file, when, who).
+    fn creating_import(
+        &self,
+        customer_id: i64,
+    ) -> Result<Option<(i64, String, String, Option<String>)>>;
 }
 
 /// How the audit trail names a contact: its name, else its id.

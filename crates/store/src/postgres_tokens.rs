@@ -2,7 +2,7 @@
 //! Mirrors `sqlite_tokens.rs`.
 
 use crate::postgres::{record_change, PgStore};
-use crate::{AuditRecord, Result, StoreError, TokenLife, TokenRecord, TokenStore};
+use crate::{AuditRecord, Expiry, Result, StoreError, TokenLife, TokenRecord, TokenStore};
 use ::postgres::Row;
 
 /// Every token column, with the e-mail of its user (`t` is the tokens table).
@@ -64,7 +64,7 @@ impl TokenStore for PgStore {
         Ok(rec)
     }
 
-    fn expire_token(&self, id: i64) -> Result<Option<TokenRecord>> {
+    fn expire_token(&self, id: i64) -> Result<Expiry> {
         let mut c = self.conn()?;
         let mut tx = c.transaction()?;
         // FOR UPDATE: two servers expiring the same token delete (and report) it once.
@@ -73,16 +73,16 @@ impl TokenStore for PgStore {
             &[&id],
         )?
         else {
-            return Ok(None);
+            return Ok(Expiry::Gone);
         };
         let rec = token_from_row(&row)?;
         if !rec.expired_at(crate::now_ms(), None) {
-            return Ok(None);
+            return Ok(Expiry::Alive(rec));
         }
         tx.execute("DELETE FROM tokens WHERE id = $1", &[&id])?;
         record_change(&mut tx, "token", id)?;
         tx.commit()?;
-        Ok(Some(rec))
+        Ok(Expiry::Expired(rec))
     }
 
     fn touch_tokens(&self, uses: &[(i64, String)]) -> Result<()> {
@@ -115,5 +115,17 @@ impl TokenStore for PgStore {
                 })
             })
             .collect()
+    }
+
+    fn creating_import(
+        &self,
+        customer_id: i64,
+    ) -> Result<Option<(i64, String, String, Option<String>)>> {
+        let row = self.conn()?.query_opt(
+            "SELECT i.id, i.file, i.at, i.actor FROM customers c JOIN imports i ON i.id = c.created_import WHERE c.id = $1",
+            &[&customer_id],
+        )?;
+        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+            .transpose()
     }
 }

@@ -1,7 +1,7 @@
 //! The SQLite implementation of [`TokenStore`]: tokens' life cycle and the audit trail.
 
 use crate::sqlite::{record_change, SqliteStore};
-use crate::{AuditRecord, Result, StoreError, TokenLife, TokenRecord, TokenStore};
+use crate::{AuditRecord, Expiry, Result, StoreError, TokenLife, TokenRecord, TokenStore};
 use rusqlite::{params, OptionalExtension, Row};
 
 /// Every token column, with the e-mail of its user (`t` is the tokens table).
@@ -63,7 +63,7 @@ impl TokenStore for SqliteStore {
         Ok(rec)
     }
 
-    fn expire_token(&self, id: i64) -> Result<Option<TokenRecord>> {
+    fn expire_token(&self, id: i64) -> Result<Expiry> {
         let mut c = self.pool().get()?;
         let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let rec = tx
@@ -73,13 +73,16 @@ impl TokenStore for SqliteStore {
                 token_from_row,
             )
             .optional()?;
-        let Some(rec) = rec.filter(|r| r.expired_at(crate::now_ms(), None)) else {
-            return Ok(None);
+        let Some(rec) = rec else {
+            return Ok(Expiry::Gone);
         };
+        if !rec.expired_at(crate::now_ms(), None) {
+            return Ok(Expiry::Alive(rec));
+        }
         tx.execute("DELETE FROM tokens WHERE id = ?1", [id])?;
         record_change(&tx, "token", id)?;
         tx.commit()?;
-        Ok(Some(rec))
+        Ok(Expiry::Expired(rec))
     }
 
     fn touch_tokens(&self, uses: &[(i64, String)]) -> Result<()> {
@@ -113,5 +116,21 @@ impl TokenStore for SqliteStore {
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
+    }
+
+    fn creating_import(
+        &self,
+        customer_id: i64,
+    ) -> Result<Option<(i64, String, String, Option<String>)>> {
+        let c = self.pool().get()?;
+        let row = c
+            .prepare_cached(
+                "SELECT i.id, i.file, i.at, i.actor FROM customers c JOIN imports i ON i.id = c.created_import WHERE c.id = ?1",
+            )?
+            .query_row([customer_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?;
+        Ok(row)
     }
 }

@@ -93,7 +93,8 @@ pub async fn upload(
     state
         .db(move |s| s.create_upload(&i2, uid, &n2, &b2))
         .await?;
-    start_job(&state, &id, name, bytes, None, web.lang);
+    let actor = web.session.user.email.clone();
+    start_job(&state, &id, name, bytes, None, web.lang, actor);
     Ok(Redirect::to(&format!("/uploads/{id}")).into_response())
 }
 
@@ -106,6 +107,7 @@ fn start_job(
     bytes: Vec<u8>,
     import: Option<bool>,
     lang: Lang,
+    actor: String,
 ) -> bool {
     let Some(job) = state.0.jobs.start(id, import.is_some()) else {
         return false;
@@ -125,7 +127,7 @@ fn start_job(
             lang,
         };
         let j = job.clone();
-        let outcome = run_bytes(&state, name, bytes, opts, move |n| {
+        let outcome = run_bytes(&state, actor, name, bytes, opts, move |n| {
             j.rows.store(n, Ordering::Relaxed)
         })
         .await;
@@ -415,6 +417,7 @@ pub async fn import(
         up.bytes,
         Some(skip),
         web.lang,
+        web.session.user.email.clone(),
     ) {
         return refuse(
             "Un contrôle ou un import de ce fichier est déjà en cours.",
@@ -470,7 +473,8 @@ pub async fn annotated(web: Web, State(state): State<ApiContext>, Path(id): Path
         lang,
         ..RunOptions::default()
     };
-    let checked = run_bytes(&state, name, bytes, opts, |_| {}).await?;
+    let actor = web.session.user.email.clone();
+    let checked = run_bytes(&state, actor, name, bytes, opts, |_| {}).await?;
     let issues = match checked {
         Ok(r) => r.issues,
         Err(RunError::Unusable(r)) => r.issues,
@@ -592,7 +596,10 @@ pub async fn undo(
 ) -> Page {
     let id: i64 = id.parse().map_err(|_| WebError::not_found())?;
     let force = form_map(&form).get("force") == Some(&"1");
-    let outcome = state.db(move |s| Ok(s.undo_import(id, force))).await?;
+    let actor = web.session.user.email.clone();
+    let outcome = state
+        .db_as(actor, move |s| Ok(s.undo_import(id, force)))
+        .await?;
     let msg = match outcome {
         Ok(_) => {
             state.sync().await?;
