@@ -118,7 +118,10 @@ fn eventually(what: &str, mut f: impl FnMut() -> bool) {
 fn login(base: &str) -> String {
     let v: Value = reqwest::blocking::Client::new()
         .post(format!("{base}/api/login"))
-        .form(&[("email", "staff@example.fr"), ("password", "correct horse battery")])
+        .form(&[
+            ("email", "staff@example.fr"),
+            ("password", "correct horse battery"),
+        ])
         .send()
         .expect("login")
         .json()
@@ -148,15 +151,35 @@ fn token_life(backend: Backend) {
         String::from_utf8_lossy(&common.stderr)
     );
     let ok = user_add(&db, "staff@example.fr", "correct horse battery");
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
 
     // A named token, one with an expiry, and two servers.
     let out = db.run(&["token", "create", "sync", "--scope", "write"]);
     assert!(out.status.success());
     let sync = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let out = db.run(&["token", "create", "audit", "--scope", "read", "--expires-in", "90d"]);
+    let out = db.run(&[
+        "token",
+        "create",
+        "audit",
+        "--scope",
+        "read",
+        "--expires-in",
+        "90d",
+    ]);
     assert!(out.status.success());
-    let bad = db.run(&["token", "create", "x", "--scope", "read", "--idle-timeout", "90"]);
+    let bad = db.run(&[
+        "token",
+        "create",
+        "x",
+        "--scope",
+        "read",
+        "--idle-timeout",
+        "90",
+    ]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--idle-timeout"));
     let a = start(&db, "a");
@@ -167,7 +190,9 @@ fn token_life(backend: Backend) {
     // Listed, with their life.
     let tokens = list(&db);
     let audit = tokens.iter().find(|t| t["name"] == "audit").expect("audit");
-    assert!(audit["expiresAt"].as_str().is_some_and(|e| e.starts_with("20")));
+    assert!(audit["expiresAt"]
+        .as_str()
+        .is_some_and(|e| e.starts_with("20")));
     assert_eq!(audit["idleTimeoutSecs"], Value::Null);
     let sync_rec = tokens.iter().find(|t| t["name"] == "sync").expect("sync");
     assert_eq!(sync_rec["expiresAt"], Value::Null);
@@ -199,7 +224,9 @@ fn token_life(backend: Backend) {
 
     // Left unused past the idle time, it is refused by both, and the expiry is logged.
     let l2 = login(&a.base);
-    eventually("B accepts the second login token", || status(&b.base, &l2) == 200);
+    eventually("B accepts the second login token", || {
+        status(&b.base, &l2) == 200
+    });
     std::thread::sleep(Duration::from_secs(IDLE_SECS + 2));
     assert_eq!(status(&b.base, &l2), 401, "expired");
     assert_eq!(status(&a.base, &l2), 401, "expired");
@@ -210,9 +237,16 @@ fn token_life(backend: Backend) {
     });
     assert!(a.log().contains("token created"), "{}", a.log());
 
-    // Two tokens are named `login`: revoking by that name is refused, by id it works.
-    let _l3 = login(&a.base);
-    let ambiguous = db.run(&["token", "revoke", "login"]);
+    assert_eq!(status(&b.base, &l1), 401, "l1 expired too");
+
+    // Two tokens share a name: revoking by that name is refused (by id it works, below).
+    for _ in 0..2 {
+        assert!(db
+            .run(&["token", "create", "dup", "--scope", "read"])
+            .status
+            .success());
+    }
+    let ambiguous = db.run(&["token", "revoke", "dup"]);
     assert_eq!(ambiguous.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&ambiguous.stderr).contains("revoke one by its id"));
     let unknown = db.run(&["token", "revoke", "nope"]);
@@ -220,14 +254,36 @@ fn token_life(backend: Backend) {
 
     // Revoked from the command line: refused by both servers within their poll interval.
     let out = db.run(&["token", "revoke", "sync"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    eventually("A refuses the revoked token", || status(&a.base, &sync) == 401);
-    eventually("B refuses the revoked token", || status(&b.base, &sync) == 401);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eventually("A refuses the revoked token", || {
+        status(&a.base, &sync) == 401
+    });
+    eventually("B refuses the revoked token", || {
+        status(&b.base, &sync) == 401
+    });
     assert!(list(&db).iter().all(|t| t["name"] != "sync"));
-    let out = db.run(&["token", "revoke", &l1_id.to_string()]);
+
+    // A login token revoked by id (the newest: ids are never reused).
+    let l5 = login(&a.base);
+    eventually("B accepts l5", || status(&b.base, &l5) == 200);
+    let l5_id = list(&db)
+        .iter()
+        .filter(|t| t["name"] == "login")
+        .filter_map(|t| t["id"].as_i64())
+        .max()
+        .expect("login tokens");
+    let out = db.run(&["token", "revoke", &l5_id.to_string()]);
     assert!(out.status.success());
-    eventually("B refuses the revoked login token", || status(&b.base, &l1) == 401);
-    assert_eq!(status(&a.base, &l1), 401);
+    eventually("B refuses the revoked login token", || {
+        status(&b.base, &l5) == 401
+    });
+    eventually("A refuses the revoked login token", || {
+        status(&a.base, &l5) == 401
+    });
 }
 
 #[test]
@@ -262,9 +318,17 @@ fn cli_import_records_the_os_user(backend: Backend) {
         c.output().expect("run")
     };
     let out = run(&["import", csv.to_str().expect("path")], Some("marie"));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = run(&["undo", "1"], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let (_, imports) = db.json(&["imports"]);
     assert_eq!(imports[0]["actor"], "cli:marie", "{imports}");
     assert_eq!(imports[0]["undoneBy"], "cli", "{imports}");

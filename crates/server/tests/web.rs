@@ -1020,10 +1020,15 @@ fn audit_and_token_page() {
     );
     let updates = history_entry(&html, "update");
     assert_eq!(updates.len(), 2, "an API update and a web edit: {html}");
-    assert!(updates.iter().all(|e| e.contains("ann@example.fr")), "{updates:?}");
+    assert!(
+        updates.iter().all(|e| e.contains("ann@example.fr")),
+        "{updates:?}"
+    );
     let contacts = history_entry(&html, "contact.create");
     assert!(
-        contacts.len() == 1 && contacts[0].contains("Zoé Martin") && contacts[0].contains("token:write"),
+        contacts.len() == 1
+            && contacts[0].contains("Zoé Martin")
+            && contacts[0].contains("token:write"),
         "{contacts:?}"
     );
     // A delete is recorded too (its trail outlives the customer).
@@ -1035,7 +1040,12 @@ fn audit_and_token_page() {
     );
     assert_eq!(st, 201);
     let other_id = other["id"].as_i64().expect("id");
-    let (st, _) = s.json("DELETE", &format!("/api/v1/customers/{other_id}"), &ann, &json!({}));
+    let (st, _) = s.json(
+        "DELETE",
+        &format!("/api/v1/customers/{other_id}"),
+        &ann,
+        &json!({}),
+    );
     assert_eq!(st, 200);
     let trail = s.store.audit_of("customer", other_id, 10).expect("audit");
     assert_eq!(
@@ -1087,7 +1097,10 @@ fn audit_and_token_page() {
         .nth(1)
         .and_then(|r| r.split("</tr>").next())
         .expect("import row");
-    assert!(row.contains("<td class=\"actor\">token:write</td>"), "{row}");
+    assert!(
+        row.contains("<td class=\"actor\">token:write</td>"),
+        "{row}"
+    );
     assert!(
         row.contains("par <span class=\"actor\">ann@example.fr</span>"),
         "{row}"
@@ -1104,15 +1117,24 @@ fn audit_and_token_page() {
     let tokens = s.store.tokens().expect("tokens");
     let lookup = tokens.iter().find(|t| t.name == "lookup").expect("lookup");
     let login_rec = tokens.iter().find(|t| t.name == "login").expect("login");
-    assert!(html.contains(&format!("<tr data-token=\"{}\">", lookup.id)), "{html}");
+    assert!(
+        html.contains(&format!("<tr data-token=\"{}\">", lookup.id)),
+        "{html}"
+    );
     let login_row = html
         .split(&format!("<tr data-token=\"{}\">", login_rec.id))
         .nth(1)
         .and_then(|r| r.split("</tr>").next())
         .expect("login row");
-    assert!(login_row.contains("ann@example.fr") && login_row.contains("write"), "{login_row}");
+    assert!(
+        login_row.contains("ann@example.fr") && login_row.contains("write"),
+        "{login_row}"
+    );
     // Used a moment ago on this server: the page shows it (not yet written to the database).
-    assert!(login_row.contains("<td class=\"last-used\"><time"), "{login_row}");
+    assert!(
+        login_row.contains("<td class=\"last-used\"><time"),
+        "{login_row}"
+    );
     // Revoking needs the session's CSRF token.
     let routing = "/api/isKnownPhoneNumber?phoneNumber=0612345678";
     assert_eq!(s.get(routing, &s.lookup).0, 200);
@@ -1137,7 +1159,12 @@ fn audit_and_token_page() {
         format!("/tokens?revoked={}", lookup.id).as_str()
     );
     assert_eq!(s.get(routing, &s.lookup).0, 401, "revoked");
-    assert!(s.store.tokens().expect("tokens").iter().all(|t| t.id != lookup.id));
+    assert!(s
+        .store
+        .tokens()
+        .expect("tokens")
+        .iter()
+        .all(|t| t.id != lookup.id));
     // Revoking it again: not found.
     let r = c
         .post(s.url(&revoke))
@@ -1185,7 +1212,11 @@ async fn token_page_journey(s: &TestServer, b: &Client) {
     let row = text_of(b, &format!("tr[data-token='{}']", read.id)).await;
     assert!(row.contains("read"), "{row}");
     // The script shows the creation time in the browser's zone (no "UTC" suffix left).
-    let created = text_of(b, &format!("tr[data-token='{}'] time[data-local='1']", read.id)).await;
+    let created = text_of(
+        b,
+        &format!("tr[data-token='{}'] time[data-local='1']", read.id),
+    )
+    .await;
     assert!(!created.is_empty() && !created.contains("UTC"), "{created}");
     shot(b, "tokens.png").await;
     assert_eq!(blocking(|| s.get("/api/v1/customers", &s.read).0), 200);

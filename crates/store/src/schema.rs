@@ -159,10 +159,30 @@ pub fn token_life_and_audit(d: Dialect) -> Vec<String> {
         Dialect::Sqlite => ("INTEGER PRIMARY KEY", "INTEGER"),
         Dialect::Postgres => ("BIGSERIAL PRIMARY KEY", "BIGINT"),
     };
-    vec![
-        "ALTER TABLE tokens ADD COLUMN expires_at TEXT".into(),
-        format!("ALTER TABLE tokens ADD COLUMN idle_secs {int}"),
-        "ALTER TABLE tokens ADD COLUMN last_used_at TEXT".into(),
+    let tokens: Vec<String> = match d {
+        // Token ids must never be reused (SQLite reuses the highest id once deleted): a
+        // revoke or an expiry by id must not reach a newer token. AUTOINCREMENT needs the
+        // table made again.
+        Dialect::Sqlite => vec![
+            "CREATE TABLE tokens_v4 (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, \
+             hash TEXT NOT NULL UNIQUE, scope TEXT NOT NULL, allow TEXT, user_id INTEGER, \
+             created_at TEXT NOT NULL, expires_at TEXT, idle_secs INTEGER, last_used_at TEXT)"
+                .into(),
+            "INSERT INTO tokens_v4 (id, name, hash, scope, allow, user_id, created_at) \
+             SELECT id, name, hash, scope, allow, user_id, created_at FROM tokens"
+                .into(),
+            "DROP TABLE tokens".into(),
+            "ALTER TABLE tokens_v4 RENAME TO tokens".into(),
+        ],
+        // BIGSERIAL never reuses an id.
+        Dialect::Postgres => vec![
+            "ALTER TABLE tokens ADD COLUMN expires_at TEXT".into(),
+            format!("ALTER TABLE tokens ADD COLUMN idle_secs {int}"),
+            "ALTER TABLE tokens ADD COLUMN last_used_at TEXT".into(),
+        ],
+    };
+    let mut st = tokens;
+    st.extend::<Vec<String>>(vec![
         "ALTER TABLE imports ADD COLUMN actor TEXT".into(),
         "ALTER TABLE imports ADD COLUMN undone_by TEXT".into(),
         format!(
@@ -170,7 +190,8 @@ pub fn token_life_and_audit(d: Dialect) -> Vec<String> {
              kind TEXT NOT NULL, item {int} NOT NULL, label TEXT)"
         ),
         "CREATE INDEX audit_item ON audit (kind, item)".into(),
-    ]
+    ]);
+    st
 }
 
 /// Statements of schema version 2: web sessions and uploaded packs (kept in the database
