@@ -425,6 +425,9 @@ pub struct AuditRecord {
     pub label: Option<String>,
 }
 
+/// The import that created a customer: (import id, file, when, who).
+pub type CreatingImport = (i64, String, String, Option<String>);
+
 /// Tokens' life cycle and the audit trail of single writes.
 pub trait TokenStore {
     /// Store a token that expires (see [`TokenLife`]); returns its id. Appends a `token`
@@ -448,11 +451,8 @@ pub trait TokenStore {
     fn touch_tokens(&self, uses: &[(i64, String)]) -> Result<()>;
     /// The audit trail of one item, newest first, at most `limit` entries.
     fn audit_of(&self, kind: &str, item: i64, limit: u64) -> Result<Vec<AuditRecord>>;
-    /// The import that created a customer, if one did: (import id, file, when, who).
-    fn creating_import(
-        &self,
-        customer_id: i64,
-    ) -> Result<Option<(i64, String, String, Option<String>)>>;
+    /// The import that created a customer, if one did.
+    fn creating_import(&self, customer_id: i64) -> Result<Option<CreatingImport>>;
 }
 
 /// How the audit trail names a contact: its name, else its id.

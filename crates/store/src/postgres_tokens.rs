@@ -2,7 +2,9 @@
 //! Mirrors `sqlite_tokens.rs`.
 
 use crate::postgres::{record_change, PgStore};
-use crate::{AuditRecord, Expiry, Result, StoreError, TokenLife, TokenRecord, TokenStore};
+use crate::{
+    AuditRecord, CreatingImport, Expiry, Result, StoreError, TokenLife, TokenRecord, TokenStore,
+};
 use ::postgres::Row;
 
 /// Every token column, with the e-mail of its user (`t` is the tokens table).
@@ -117,10 +119,7 @@ impl TokenStore for PgStore {
             .collect()
     }
 
-    fn creating_import(
-        &self,
-        customer_id: i64,
-    ) -> Result<Option<(i64, String, String, Option<String>)>> {
+    fn creating_import(&self, customer_id: i64) -> Result<Option<CreatingImport>> {
         let row = self.conn()?.query_opt(
             "SELECT i.id, i.file, i.at, i.actor FROM customers c JOIN imports i ON i.id = c.created_import WHERE c.id = $1",
             &[&customer_id],

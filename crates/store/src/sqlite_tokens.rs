@@ -1,7 +1,9 @@
 //! The SQLite implementation of [`TokenStore`]: tokens' life cycle and the audit trail.
 
 use crate::sqlite::{record_change, SqliteStore};
-use crate::{AuditRecord, Expiry, Result, StoreError, TokenLife, TokenRecord, TokenStore};
+use crate::{
+    AuditRecord, CreatingImport, Expiry, Result, StoreError, TokenLife, TokenRecord, TokenStore,
+};
 use rusqlite::{params, OptionalExtension, Row};
 
 /// Every token column, with the e-mail of its user (`t` is the tokens table).
@@ -118,10 +120,7 @@ impl TokenStore for SqliteStore {
         Ok(rows)
     }
 
-    fn creating_import(
-        &self,
-        customer_id: i64,
-    ) -> Result<Option<(i64, String, String, Option<String>)>> {
+    fn creating_import(&self, customer_id: i64) -> Result<Option<CreatingImport>> {
         let c = self.pool().get()?;
         let row = c
             .prepare_cached(
