@@ -43,8 +43,18 @@ fn store_failure(e: &StoreError) -> u8 {
     }
 }
 
-/// Run the command; returns the exit code.
+/// Run the command; returns the exit code. Its writes (imports, undos, tokens) are recorded
+/// as made by `cli:<OS user>` (`$USER`, else `$LOGNAME`; plain `cli` when neither is set).
 pub fn run(cli: &Cli, lang: Lang) -> u8 {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .filter(|u| !u.trim().is_empty());
+    let actor = user.map_or_else(|| "cli".to_string(), |u| format!("cli:{}", u.trim()));
+    clientele_store::audit::as_actor(&actor, || run_command(cli, lang))
+}
+
+fn run_command(cli: &Cli, lang: Lang) -> u8 {
     let result = match &cli.command {
         Command::Check { file, format } => import(
             cli,
@@ -108,7 +118,7 @@ pub fn run(cli: &Cli, lang: Lang) -> u8 {
         } => settings(cli, account_prefix.clone(), *account_width),
         Command::Serve(args) => crate::serve::serve(cli, lang, args),
         Command::User { action } => crate::serve::user(cli, action),
-        Command::Token { action } => crate::serve::token(cli, action),
+        Command::Token { action } => crate::tokens::token(cli, action),
         Command::Lookup { number, format } => crate::serve::lookup(cli, number, *format),
     };
     result.unwrap_or_else(|code| code)

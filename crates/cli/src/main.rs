@@ -11,6 +11,7 @@ mod report;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod serve;
+mod tokens;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use clientele_core::Lang;
@@ -134,7 +135,7 @@ pub enum Command {
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
-        action: serve::TokenAction,
+        action: tokens::TokenAction,
     },
     /// What the call-routing routes would answer for a number (or a customer account).
     Lookup {

@@ -1,4 +1,4 @@
-//! `clientele serve`, `user add`, `token create` and `lookup`: the commands of the API.
+//! `clientele serve`, `user add` and `lookup`: the commands of the API.
 
 use crate::cmd::{FAILURE, OK, UNUSABLE};
 use crate::{Cli, Output};
@@ -33,22 +33,6 @@ pub enum ScopeArg {
     Write,
     /// Only the call-routing routes (may be passed as `?api_token=`).
     Lookup,
-}
-
-/// `clientele token …`
-#[derive(Subcommand)]
-pub enum TokenAction {
-    /// Create a token and print it (only its hash is stored).
-    Create {
-        /// A name to recognise it by.
-        name: String,
-        /// What it may do.
-        #[arg(long, value_enum)]
-        scope: ScopeArg,
-        /// Client networks allowed to use it (CIDR or address; repeatable).
-        #[arg(long)]
-        allow: Vec<String>,
-    },
 }
 
 fn open(cli: &Cli) -> Result<Arc<dyn ApiStore>, u8> {
@@ -95,11 +79,24 @@ pub struct ServeArgs {
     /// Checks and imports that may wait; more are refused (API 503, a busy page).
     #[arg(long, env = "CLIENTELE_JOB_QUEUE", default_value_t = 8)]
     pub job_queue: usize,
+    /// Tokens minted by `/api/login` stop being accepted after this long unused
+    /// (`24h`, `30m`, `90s`, `7d`).
+    #[arg(
+        long,
+        env = "CLIENTELE_TOKEN_IDLE_TIMEOUT",
+        default_value = "24h",
+        value_name = "DURATION"
+    )]
+    pub token_idle_timeout: String,
 }
 
 /// `clientele serve`.
 pub fn serve(cli: &Cli, lang: Lang, args: &ServeArgs) -> Result<u8, u8> {
     let listen = &args.listen;
+    let token_idle = crate::tokens::parse_duration(&args.token_idle_timeout).map_err(|e| {
+        eprintln!("clientele: --token-idle-timeout: {e}");
+        UNUSABLE
+    })?;
     let addr: std::net::SocketAddr = listen.parse().map_err(|_| {
         eprintln!("clientele: --listen {listen}: expected an address such as 127.0.0.1:8080");
         UNUSABLE
@@ -161,6 +158,7 @@ pub fn serve(cli: &Cli, lang: Lang, args: &ServeArgs) -> Result<u8, u8> {
             hash_queue: args.hash_queue,
             job_workers: args.jobs,
             job_queue: args.job_queue,
+            token_idle: std::time::Duration::from_secs(token_idle.unsigned_abs()),
             ..clientele_server::Options::default()
         };
         clientele_server::serve(store, listener, opts)
@@ -198,10 +196,8 @@ pub fn user(cli: &Cli, action: &UserAction) -> Result<u8, u8> {
         .unwrap_or("")
         .trim_end_matches('\r')
         .to_string();
-    if password.chars().count() < 8 {
-        eprintln!(
-            "clientele: the password must have at least 8 characters (read from standard input)"
-        );
+    if let Err(e) = clientele_server::password::check(&password) {
+        eprintln!("clientele: {e} (read from standard input)");
         return Err(UNUSABLE);
     }
     let hash = auth::hash_password(&password).map_err(|e| {
@@ -216,31 +212,6 @@ pub fn user(cli: &Cli, action: &UserAction) -> Result<u8, u8> {
         .create_user(&name, email, &hash)
         .map_err(|e| failure(&e))?;
     eprintln!("User #{} {} <{}> created.", u.id, u.name, u.email);
-    Ok(OK)
-}
-
-/// `clientele token create`.
-pub fn token(cli: &Cli, action: &TokenAction) -> Result<u8, u8> {
-    let TokenAction::Create { name, scope, allow } = action;
-    let allow = auth::allow_list(allow).map_err(|e| {
-        eprintln!("clientele: --allow: {e}");
-        UNUSABLE
-    })?;
-    let scope = match scope {
-        ScopeArg::Read => auth::Scope::Read,
-        ScopeArg::Write => auth::Scope::Write,
-        ScopeArg::Lookup => auth::Scope::Lookup,
-    };
-    let store = open(cli)?;
-    let (token, hash) = auth::new_token();
-    store
-        .create_token(name, &hash, scope.as_str(), allow.as_deref(), None)
-        .map_err(|e| failure(&e))?;
-    println!("{token}");
-    eprintln!(
-        "Token \"{name}\" ({}) created; keep it now: only its hash is stored.",
-        scope.as_str()
-    );
     Ok(OK)
 }
 

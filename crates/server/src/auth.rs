@@ -17,13 +17,14 @@ use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
-use clientele_store::{StoreError, TokenRecord};
+use clientele_store::{Expiry, StoreError, TokenLife, TokenRecord};
 use ipnet::IpNet;
 use rand::RngCore;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -59,12 +60,44 @@ impl Scope {
 }
 
 /// A known token.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct TokenInfo {
     /// Scope.
     pub scope: Scope,
     /// Allowed client networks (empty: any).
     pub allow: Vec<IpNet>,
+    /// Id, name, owner and life as stored.
+    pub record: TokenRecord,
+    /// Milliseconds since the epoch of its last use known here (ours, or the stored one).
+    pub last_used: AtomicI64,
+    /// The last use this server wrote to the database (or read from it).
+    pub stored_use: AtomicI64,
+}
+
+impl TokenInfo {
+    fn new(scope: Scope, allow: Vec<IpNet>, record: TokenRecord) -> TokenInfo {
+        let stored = record
+            .last_used_at
+            .as_deref()
+            .and_then(clientele_store::parse_time)
+            .unwrap_or(0);
+        TokenInfo {
+            scope,
+            allow,
+            record,
+            last_used: AtomicI64::new(stored),
+            stored_use: AtomicI64::new(stored),
+        }
+    }
+    /// Who acts with it (audit trail).
+    pub fn actor(&self) -> String {
+        self.record.actor()
+    }
+    /// Whether it is no longer accepted at `now` by what this server knows.
+    fn expired(&self, now: i64) -> bool {
+        let used = self.last_used.load(Ordering::Relaxed);
+        self.record.expired_at(now, (used > 0).then_some(used))
+    }
 }
 
 /// Token hashes → what they allow; a miss reloads from the database at most once a second.
@@ -75,8 +108,13 @@ pub struct TokenCache {
 }
 
 impl TokenCache {
-    /// Replace the whole map.
+    /// Replace the whole map (keeping the uses seen here and not yet written).
     pub fn replace(&self, records: &[TokenRecord]) {
+        let old = self
+            .map
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
         let mut m = HashMap::with_capacity(records.len());
         for r in records {
             let (Ok(bytes), Some(scope)) = (hex::decode(&r.hash), Scope::parse(&r.scope)) else {
@@ -90,7 +128,14 @@ impl TokenCache {
                 .as_deref()
                 .map(|a| a.split(',').filter_map(|n| parse_net(n).ok()).collect())
                 .unwrap_or_default();
-            m.insert(key, Arc::new(TokenInfo { scope, allow }));
+            let info = TokenInfo::new(scope, allow, r.clone());
+            if let Some(prev) = old.get(&key).filter(|p| p.record.id == r.id) {
+                info.last_used
+                    .fetch_max(prev.last_used.load(Ordering::Relaxed), Ordering::Relaxed);
+                info.stored_use
+                    .fetch_max(prev.stored_use.load(Ordering::Relaxed), Ordering::Relaxed);
+            }
+            m.insert(key, Arc::new(info));
         }
         *self
             .map
@@ -99,10 +144,37 @@ impl TokenCache {
     }
     /// Add one token (login).
     pub fn insert(&self, hash: [u8; 32], info: TokenInfo) {
+        info.last_used
+            .fetch_max(clientele_store::now_ms(), Ordering::Relaxed);
         self.map
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(hash, Arc::new(info));
+    }
+    /// Forget one token (revoked or expired here; the change feed tells the other servers).
+    pub fn remove_id(&self, id: i64) {
+        self.map
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|_, t| t.record.id != id);
+    }
+    /// The last use known here of every token (milliseconds since the epoch), by id: fresher
+    /// than the stored one, which is written at most once a minute.
+    pub fn last_uses(&self) -> HashMap<i64, i64> {
+        self.all()
+            .iter()
+            .map(|t| (t.record.id, t.last_used.load(Ordering::Relaxed)))
+            .filter(|(_, t)| *t > 0)
+            .collect()
+    }
+    /// Every token known here.
+    fn all(&self) -> Vec<Arc<TokenInfo>> {
+        self.map
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect()
     }
     fn get(&self, hash: &[u8; 32]) -> Option<Arc<TokenInfo>> {
         self.map
@@ -213,6 +285,118 @@ fn client_ip(parts: &Parts) -> Option<IpAddr> {
     crate::net::client(parts).ip
 }
 
+/// Refuse an expired token (deleting it), else note its use. What this server knows of its
+/// last use may be late (another server may have used it since): the database decides.
+async fn check_life(
+    state: &ApiContext,
+    info: Arc<TokenInfo>,
+    ip: Option<IpAddr>,
+) -> ApiResult<Arc<TokenInfo>> {
+    let now = clientele_store::now_ms();
+    if !info.expired(now) {
+        // A quarter of a second is precise enough for a last use, and every request of a
+        // busy token then only reads the shared counter (no cache line bouncing between
+        // cores on each call-routing request).
+        if now - info.last_used.load(Ordering::Relaxed) >= 250 {
+            info.last_used.fetch_max(now, Ordering::Relaxed);
+        }
+        return Ok(info);
+    }
+    let id = info.record.id;
+    match state.db(move |s| s.expire_token(id)).await? {
+        Expiry::Gone => {
+            state.0.tokens.remove_id(id);
+            Err(Error::Unauthenticated)
+        }
+        Expiry::Expired(rec) => {
+            log_expired(&rec, ip);
+            state.0.tokens.remove_id(id);
+            Err(Error::Unauthenticated)
+        }
+        Expiry::Alive(rec) => {
+            // Used on another server meanwhile: take its time and go on.
+            let stored = rec
+                .last_used_at
+                .as_deref()
+                .and_then(clientele_store::parse_time)
+                .unwrap_or(0);
+            info.stored_use.fetch_max(stored, Ordering::Relaxed);
+            info.last_used.fetch_max(now, Ordering::Relaxed);
+            Ok(info)
+        }
+    }
+}
+
+fn log_expired(rec: &TokenRecord, ip: Option<IpAddr>) {
+    let client = ip.map(|i| i.to_string());
+    tracing::info!(
+        token_id = rec.id,
+        token = %rec.name,
+        owner = %rec.actor(),
+        client = client.as_deref().unwrap_or("-"),
+        "token expired"
+    );
+}
+
+/// How long a token's last use may stay unwritten: a minute, or a quarter of its idle
+/// timeout when shorter (so that another server, which only knows the written time, still
+/// sees a token in use as alive), but never below the poll interval.
+fn use_write_interval(rec: &TokenRecord, poll: Duration) -> i64 {
+    let minute = 60_000;
+    let quarter = rec
+        .idle_secs
+        .map_or(minute, |s| s.saturating_mul(250).min(minute));
+    quarter.max(i64::try_from(poll.as_millis()).unwrap_or(minute))
+}
+
+/// On the poll tick: write the last uses that are due (one batch for every token), and
+/// delete the tokens that expired here (the database confirms, and logs them once).
+pub async fn maintain_tokens(state: &ApiContext) -> ApiResult<()> {
+    let now = clientele_store::now_ms();
+    let poll = state.0.opts.poll;
+    let mut uses = Vec::new();
+    let mut expired = Vec::new();
+    for t in state.0.tokens.all() {
+        let used = t.last_used.load(Ordering::Relaxed);
+        let stored = t.stored_use.load(Ordering::Relaxed);
+        if t.expired(now) {
+            expired.push(t.clone());
+        } else if used > stored && used - stored >= use_write_interval(&t.record, poll) {
+            uses.push((t.clone(), used));
+        }
+    }
+    if !uses.is_empty() {
+        let batch: Vec<(i64, String)> = uses
+            .iter()
+            .map(|(t, at)| (t.record.id, clientele_store::format_time(*at)))
+            .collect();
+        state.db(move |s| s.touch_tokens(&batch)).await?;
+        for (t, at) in uses {
+            t.stored_use.fetch_max(at, Ordering::Relaxed);
+        }
+    }
+    for t in expired {
+        let id = t.record.id;
+        match state.db(move |s| s.expire_token(id)).await? {
+            Expiry::Expired(rec) => {
+                log_expired(&rec, None);
+                state.0.tokens.remove_id(id);
+            }
+            Expiry::Gone => state.0.tokens.remove_id(id),
+            Expiry::Alive(rec) => {
+                let stored = rec
+                    .last_used_at
+                    .as_deref()
+                    .and_then(clientele_store::parse_time)
+                    .unwrap_or(0);
+                t.stored_use.fetch_max(stored, Ordering::Relaxed);
+                t.last_used.fetch_max(stored, Ordering::Relaxed);
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn authenticate(
     parts: &Parts,
     state: &ApiContext,
@@ -234,6 +418,7 @@ async fn authenticate(
         }
         None => return Err(Error::Unauthenticated),
     };
+    let info = check_life(state, info, client_ip(parts)).await?;
     // A token in a URL ends up in logs: only lookup tokens may travel that way.
     if from_query && info.scope != Scope::Lookup {
         return Err(Error::Unauthenticated);
@@ -250,8 +435,8 @@ async fn authenticate(
 
 /// A request authenticated with a `read` or `write` token.
 pub struct Reader;
-/// A request authenticated with a `write` token.
-pub struct Writer;
+/// A request authenticated with a `write` token; holds who it is (audit trail).
+pub struct Writer(pub String);
 /// A request authenticated with any token (routing routes; `?api_token=` accepted).
 pub struct Lookup;
 
@@ -274,8 +459,9 @@ impl FromRequestParts<ApiContext> for Writer {
         parts: &mut Parts,
         state: &ApiContext,
     ) -> Result<Self, Self::Rejection> {
-        match authenticate(parts, state, false).await?.scope {
-            Scope::Write => Ok(Writer),
+        let info = authenticate(parts, state, false).await?;
+        match info.scope {
+            Scope::Write => Ok(Writer(info.actor())),
             Scope::Read | Scope::Lookup => Err(Error::Forbidden),
         }
     }
@@ -329,25 +515,60 @@ pub async fn login(
     }
     inv.check()?;
     let user = check_credentials(&state, ip, email, password).await?;
-    let (token, hash) = new_token();
-    let uid = user.id;
-    let h = hash.clone();
-    state
-        .db(move |s| s.create_token("login", &h, "write", None, Some(uid)))
-        .await?;
-    state.0.tokens.insert(
-        hash_token(&token),
-        TokenInfo {
-            scope: Scope::Write,
-            allow: Vec::new(),
-        },
-    );
+    let token = mint_login_token(&state, &user, ip).await?;
     Ok((
         StatusCode::OK,
         Json(
             json!({"token": token, "user": {"id": user.id, "name": user.name, "email": user.email}, "teams": [], "support_teams": []}),
         ),
     ))
+}
+
+/// A new `write` token for a user who logged in, which expires after the configured idle
+/// time; known to this server at once, to the others through the change feed.
+async fn mint_login_token(
+    state: &ApiContext,
+    user: &clientele_store::User,
+    ip: Option<IpAddr>,
+) -> ApiResult<String> {
+    let (token, hash) = new_token();
+    let life = TokenLife {
+        expires_at: None,
+        idle_secs: Some(
+            i64::try_from(state.0.opts.token_idle.as_secs().max(1)).unwrap_or(i64::MAX),
+        ),
+    };
+    let (uid, h, l) = (user.id, hash.clone(), life.clone());
+    let id = state
+        .db(move |s| s.create_token_with_life("login", &h, "write", None, Some(uid), &l))
+        .await?;
+    let record = TokenRecord {
+        id,
+        name: "login".into(),
+        hash,
+        scope: "write".into(),
+        allow: None,
+        user_id: Some(user.id),
+        user_email: Some(user.email.clone()),
+        created_at: clientele_store::now(),
+        last_used_at: None,
+        expires_at: None,
+        idle_secs: life.idle_secs,
+    };
+    state.0.tokens.insert(
+        hash_token(&token),
+        TokenInfo::new(Scope::Write, Vec::new(), record),
+    );
+    let client = ip.map(|i| i.to_string());
+    tracing::info!(
+        token_id = id,
+        token = "login",
+        owner = %user.email,
+        idle_secs = life.idle_secs.unwrap_or_default(),
+        client = client.as_deref().unwrap_or("-"),
+        "token created"
+    );
+    Ok(token)
 }
 
 /// The user with these credentials. Refused at once, before any database read or hash,

@@ -152,7 +152,7 @@ pub async fn list(
               (status = 401), (status = 403), (status = 422)),
     security(("bearer" = [])))]
 pub async fn create(
-    _: Writer,
+    Writer(actor): Writer,
     State(state): State<ApiContext>,
     ReqLang(lang): ReqLang,
     input: Input,
@@ -160,7 +160,7 @@ pub async fn create(
     let customer = contactable(&input, true)?.unwrap_or_default();
     let c = validated(&input, &Contact::new(customer), lang)?;
     customer_exists(&state, customer).await?;
-    let stored = state.db(move |s| s.create_contact(&c)).await?;
+    let stored = state.db_as(actor, move |s| s.create_contact(&c)).await?;
     state.sync().await?;
     let location = format!("/api/v1/contacts/{}", stored.id);
     Ok((
@@ -191,7 +191,7 @@ pub async fn show(
     responses((status = 200, description = "The updated contact", body = serde_json::Value), (status = 401), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 pub async fn update(
-    _: Writer,
+    Writer(actor): Writer,
     State(state): State<ApiContext>,
     ReqLang(lang): ReqLang,
     Path(id): Path<String>,
@@ -211,7 +211,7 @@ pub async fn update(
     if c == stored {
         return Ok(Body(stored.to_api_json()));
     }
-    let stored = state.db(move |s| s.update_contact(&c)).await?;
+    let stored = state.db_as(actor, move |s| s.update_contact(&c)).await?;
     state.sync().await?;
     Ok(Body(stored.to_api_json()))
 }
@@ -222,13 +222,13 @@ pub async fn update(
     responses((status = 200, description = "`{\"message\":\"Deleted.\"}`", body = serde_json::Value), (status = 401), (status = 403), (status = 404)),
     security(("bearer" = [])))]
 pub async fn delete(
-    _: Writer,
+    Writer(actor): Writer,
     State(state): State<ApiContext>,
     Path(id): Path<String>,
     _input: Input,
 ) -> ApiResult<Body<Json>> {
     let id = crate::customers::id_of(&id)?;
-    state.db(move |s| s.delete_contact(id)).await?;
+    state.db_as(actor, move |s| s.delete_contact(id)).await?;
     state.sync().await?;
     Ok(Body(json!({"message": "Deleted."})))
 }

@@ -430,7 +430,7 @@ pub async fn by_account(
               (status = 401), (status = 403), (status = 422, description = "`{message, errors, codes}`")),
     security(("bearer" = [])))]
 pub async fn create(
-    _: Writer,
+    Writer(actor): Writer,
     State(state): State<ApiContext>,
     ReqLang(lang): ReqLang,
     input: Input,
@@ -438,7 +438,7 @@ pub async fn create(
     let c = validated(&state, &input, &Customer::new(), true, lang).await?;
     let c2 = c.clone();
     let stored = state
-        .db(move |s| Ok(s.create_customer(&c2)))
+        .db_as(actor, move |s| Ok(s.create_customer(&c2)))
         .await?
         .map_err(|e| taken(e, &c, lang))?;
     state.sync().await?;
@@ -457,20 +457,21 @@ pub async fn create(
     responses((status = 200, description = "The updated customer", body = serde_json::Value), (status = 400), (status = 401), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 pub async fn update(
-    _: Writer,
+    Writer(actor): Writer,
     State(state): State<ApiContext>,
     ReqLang(lang): ReqLang,
     Path(id): Path<String>,
     input: Input,
 ) -> ApiResult<Body<Json>> {
-    let stored = apply_update(&state, id_of(&id)?, &input, lang).await?;
+    let stored = apply_update(&state, actor, id_of(&id)?, &input, lang).await?;
     Ok(Body(stored.to_api_json()))
 }
 
 /// Validate `input` (API keys) on top of customer `id` and store it: the API's update and
-/// the web edit form.
+/// the web edit form; the write is recorded as made by `actor`.
 pub(crate) async fn apply_update(
     state: &ApiContext,
+    actor: String,
     id: i64,
     input: &Input,
     lang: Lang,
@@ -484,7 +485,7 @@ pub(crate) async fn apply_update(
     }
     let c2 = c.clone();
     let stored = state
-        .db(move |s| Ok(s.update_customer(&c2)))
+        .db_as(actor, move |s| Ok(s.update_customer(&c2)))
         .await?
         .map_err(|e| taken(e, &c, lang))?;
     state.sync().await?;
@@ -497,13 +498,13 @@ pub(crate) async fn apply_update(
     responses((status = 200, description = "`{\"message\":\"Deleted.\"}`", body = serde_json::Value), (status = 401), (status = 403), (status = 404)),
     security(("bearer" = [])))]
 pub async fn delete(
-    _: Writer,
+    Writer(actor): Writer,
     State(state): State<ApiContext>,
     Path(id): Path<String>,
     _input: Input,
 ) -> ApiResult<Body<Json>> {
     let id = id_of(&id)?;
-    state.db(move |s| s.delete_customer(id)).await?;
+    state.db_as(actor, move |s| s.delete_customer(id)).await?;
     state.sync().await?;
     Ok(Body(json!({"message": "Deleted."})))
 }

@@ -35,7 +35,7 @@ fn truthy(m: &Map<String, Json>, keys: &[&str]) -> bool {
               (status = 422, description = "Unusable file (the report with its single issue), or no file")),
     security(("bearer" = [])))]
 pub async fn upload(
-    _: Writer,
+    Writer(actor): Writer,
     State(state): State<ApiContext>,
     ReqLang(lang): ReqLang,
     RawQuery(q): RawQuery,
@@ -80,7 +80,7 @@ pub async fn upload(
         lang,
         ..RunOptions::default()
     };
-    let result = run_bytes(&state, name, bytes, opts, |_| {}).await?;
+    let result = run_bytes(&state, actor, name, bytes, opts, |_| {}).await?;
     match result {
         Ok(report) => {
             if report.imported {
@@ -132,12 +132,13 @@ pub(crate) fn multipart_error(
 /// rows read. Refused at once (`Busy`, 503) when the job queue is full.
 pub(crate) async fn run_bytes(
     state: &ApiContext,
+    actor: String,
     name: String,
     bytes: Vec<u8>,
     opts: RunOptions,
     progress: impl FnMut(u64) + Send + 'static,
 ) -> ApiResult<Result<clientele_import::Report, RunError>> {
-    submit_run(state, name, bytes, opts, progress)?
+    submit_run(state, actor, name, bytes, opts, progress)?
         .wait()
         .await
         .map_err(|_| Error::Internal("the check or import stopped unexpectedly".into()))
@@ -147,6 +148,7 @@ pub(crate) async fn run_bytes(
 /// gives the outcome.
 pub(crate) fn submit_run(
     state: &ApiContext,
+    actor: String,
     name: String,
     bytes: Vec<u8>,
     opts: RunOptions,
@@ -157,12 +159,15 @@ pub(crate) fn submit_run(
         .0
         .work
         .submit(move || {
-            clientele_import::run(
-                store.as_ref() as &dyn Store,
-                Source::Bytes(&name, bytes),
-                &opts,
-                &mut progress,
-            )
+            // Its writes are recorded as made by `actor` (the audit trail).
+            clientele_store::audit::as_actor(&actor, || {
+                clientele_import::run(
+                    store.as_ref() as &dyn Store,
+                    Source::Bytes(&name, bytes),
+                    &opts,
+                    &mut progress,
+                )
+            })
         })
         .map_err(|full| Error::Busy {
             waiting: full.waiting,
@@ -188,14 +193,16 @@ pub async fn list(_: Reader, State(state): State<ApiContext>) -> ApiResult<Body<
               (status = 409, description = "Already undone, or customers changed since")),
     security(("bearer" = [])))]
 pub async fn undo(
-    _: Writer,
+    Writer(actor): Writer,
     State(state): State<ApiContext>,
     Path(id): Path<String>,
     input: crate::input::Input,
 ) -> ApiResult<Body<Json>> {
     let id: i64 = id.parse().map_err(|_| Error::NotFound)?;
     let force = truthy(&input.map, &["force"]);
-    let rec = state.db(move |s| s.undo_import(id, force)).await?;
+    let rec = state
+        .db_as(actor, move |s| s.undo_import(id, force))
+        .await?;
     state.sync().await?;
     Ok(Body(
         serde_json::to_value(rec).map_err(|e| Error::Internal(e.to_string()))?,

@@ -15,6 +15,7 @@ pub mod index;
 pub mod input;
 pub mod jobs;
 pub mod net;
+pub mod password;
 pub mod routing;
 pub mod state;
 pub mod throttle;

@@ -40,6 +40,8 @@ pub struct Options {
     /// The URL clients reach this server by (`https://crm.example.fr`): written in paginator
     /// links, and `Secure` cookies when it is https.
     pub public_url: Option<String>,
+    /// Tokens minted by `/api/login` stop being accepted after this long unused.
+    pub token_idle: Duration,
 }
 
 impl Default for Options {
@@ -57,6 +59,7 @@ impl Default for Options {
             job_queue: 8,
             trusted_proxies: Vec::new(),
             public_url: None,
+            token_idle: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -131,6 +134,16 @@ impl ApiContext {
     /// The store.
     pub fn store(&self) -> &Arc<dyn ApiStore> {
         &self.0.store
+    }
+
+    /// Run a store call on the blocking pool, its writes recorded as made by `actor`.
+    pub async fn db_as<T, F>(&self, actor: String, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn ApiStore) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.db(move |s| clientele_store::audit::as_actor(&actor, || f(s)))
+            .await
     }
 
     /// Run a store call on the blocking pool.
@@ -254,6 +267,9 @@ impl ApiContext {
             tick.tick().await;
             if let Err(e) = self.sync().await {
                 tracing::warn!("cannot refresh the routing index: {e}");
+            }
+            if let Err(e) = crate::auth::maintain_tokens(&self).await {
+                tracing::warn!("cannot record token uses or expiries: {e}");
             }
         }
     }

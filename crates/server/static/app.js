@@ -29,6 +29,18 @@ document.addEventListener("DOMContentLoaded", () => {
     f.addEventListener("submit", (e) => { if (!window.confirm(f.dataset.confirm)) e.preventDefault(); });
   });
 
+  // Stored times are UTC: show them in the viewer's time zone (the UTC text stays in the
+  // title; without script the page reads "… UTC").
+  document.querySelectorAll("time[datetime]").forEach((t) => {
+    const d = new Date(t.getAttribute("datetime"));
+    if (Number.isNaN(d.getTime())) return;
+    t.title = t.textContent;
+    t.textContent = d.toLocaleString(document.documentElement.lang || undefined, {
+      year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+    });
+    t.dataset.local = "1";
+  });
+
   // Progress of a running check or import: poll, then reload for the report.
   const box = document.getElementById("progress");
   if (box) {

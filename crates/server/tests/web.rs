@@ -1062,3 +1062,327 @@ fn browser_journey_sqlite() {
 fn browser_journey_postgres() {
     with_backend(Backend::Postgres, browser_journey);
 }
+
+// ---------------------------------------------------------------------------------------
+// Audit trail and the token page (issue 12)
+// ---------------------------------------------------------------------------------------
+
+/// A page of the signed-in user (status, HTML).
+fn page(s: &TestServer, c: &reqwest::blocking::Client, session: &str, path: &str) -> (u16, String) {
+    let r = c
+        .get(s.url(path))
+        .header("Cookie", format!("clientele_session={session}"))
+        .send()
+        .expect("page");
+    (r.status().as_u16(), r.text().expect("html"))
+}
+
+/// The `<li>` of a customer page's history whose action is `action`.
+fn history_entry<'a>(html: &'a str, action: &str) -> Vec<&'a str> {
+    let marker = format!("<li data-action=\"{action}\">");
+    html.split(&marker)
+        .skip(1)
+        .map(|rest| rest.split("</li>").next().expect("entry"))
+        .collect()
+}
+
+fn audit_and_token_page() {
+    let s = TestServer::start();
+    let c = http();
+    let (session, csrf) = login(&s, &c);
+    // An API create with the `write` token (made by `token create`): recorded as the token.
+    let (st, created) = s.json(
+        "POST",
+        "/api/v1/customers",
+        &s.write,
+        &json!({"name": "Audit Un", "customerAccount": "AUD001"}),
+    );
+    assert_eq!(st, 201, "{created}");
+    let id = created["id"].as_i64().expect("id");
+    // An API update with a login token: recorded as its user.
+    let (st, login) = s.json(
+        "POST",
+        "/api/login",
+        "",
+        &json!({"email": "ann@example.fr", "password": "correct horse"}),
+    );
+    assert_eq!(st, 200, "{login}");
+    let ann = login["token"].as_str().expect("token").to_string();
+    let (st, _) = s.json(
+        "PATCH",
+        &format!("/api/v1/customers/{id}"),
+        &ann,
+        &json!({"name": "Audit Un bis"}),
+    );
+    assert_eq!(st, 200);
+    // A contact added with the write token.
+    let (st, contact) = s.json(
+        "POST",
+        "/api/v1/contacts",
+        &s.write,
+        &json!({"contactable_id": id, "firstName": "Zoé", "lastName": "Martin"}),
+    );
+    assert_eq!(st, 201, "{contact}");
+    // A web edit: recorded as the signed-in user.
+    let (_, form) = page(&s, &c, &session, &format!("/customers/{id}/edit"));
+    let mut fields: Vec<(String, String)> = vec![("_csrf".into(), hidden(&form, "_csrf"))];
+    fields.push(("name".into(), "Audit Un (édité)".into()));
+    let r = c
+        .post(s.url(&format!("/customers/{id}/edit")))
+        .header("Cookie", format!("clientele_session={session}"))
+        .form(&fields)
+        .send()
+        .expect("edit");
+    assert_eq!(r.status(), 303, "{}", r.text().unwrap_or_default());
+    let (st, html) = page(&s, &c, &session, &format!("/customers/{id}"));
+    assert_eq!(st, 200);
+    let created_e = history_entry(&html, "create");
+    assert_eq!(created_e.len(), 1, "{html}");
+    assert!(created_e[0].contains("token:write"), "{}", created_e[0]);
+    // Times are `<time>` elements in UTC, with a readable UTC fallback.
+    assert!(
+        created_e[0].contains("<time datetime=\"20") && created_e[0].contains(" UTC</time>"),
+        "{}",
+        created_e[0]
+    );
+    let updates = history_entry(&html, "update");
+    assert_eq!(updates.len(), 2, "an API update and a web edit: {html}");
+    assert!(
+        updates.iter().all(|e| e.contains("ann@example.fr")),
+        "{updates:?}"
+    );
+    let contacts = history_entry(&html, "contact.create");
+    assert!(
+        contacts.len() == 1
+            && contacts[0].contains("Zoé Martin")
+            && contacts[0].contains("token:write"),
+        "{contacts:?}"
+    );
+    // A delete is recorded too (its trail outlives the customer).
+    let (st, other) = s.json(
+        "POST",
+        "/api/v1/customers",
+        &s.write,
+        &json!({"name": "Audit Deux"}),
+    );
+    assert_eq!(st, 201);
+    let other_id = other["id"].as_i64().expect("id");
+    let (st, _) = s.json(
+        "DELETE",
+        &format!("/api/v1/customers/{other_id}"),
+        &ann,
+        &json!({}),
+    );
+    assert_eq!(st, 200);
+    let trail = s.store.audit_of("customer", other_id, 10).expect("audit");
+    assert_eq!(
+        trail
+            .iter()
+            .map(|a| (a.action.as_str(), a.actor.as_str()))
+            .collect::<Vec<_>>(),
+        vec![("delete", "ann@example.fr"), ("create", "token:write")]
+    );
+
+    // An API import with the write token, undone from the web page by Ann: the history
+    // names both, and a customer it created names the import.
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("audit.xlsx");
+    pack(&file, false);
+    let part = reqwest::blocking::multipart::Part::bytes(std::fs::read(&file).expect("pack"))
+        .file_name("audit.xlsx");
+    let (st, report) = common::read(
+        s.client
+            .post(s.url("/api/v1/imports"))
+            .bearer_auth(&s.write)
+            .multipart(reqwest::blocking::multipart::Form::new().part("file", part))
+            .send()
+            .expect("import"),
+    );
+    assert_eq!(st, 200, "{report}");
+    let imports = s.store.imports().expect("imports");
+    let import = &imports[0];
+    assert_eq!(import.actor.as_deref(), Some("token:write"));
+    let web001 = s.store.customer_by_account("WEB001").expect("imported");
+    let (_, html) = page(&s, &c, &session, &format!("/customers/{}", web001.id));
+    let by_import = history_entry(&html, "import");
+    assert!(
+        by_import.len() == 1
+            && by_import[0].contains("audit.xlsx")
+            && by_import[0].contains("token:write"),
+        "{html}"
+    );
+    let r = c
+        .post(s.url(&format!("/imports/{}/undo", import.id)))
+        .header("Cookie", format!("clientele_session={session}"))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .expect("undo");
+    assert_eq!(r.status(), 303);
+    let (_, html) = page(&s, &c, &session, "/imports");
+    let row = html
+        .split(&format!("<tr data-import=\"{}\">", import.id))
+        .nth(1)
+        .and_then(|r| r.split("</tr>").next())
+        .expect("import row");
+    assert!(
+        row.contains("<td class=\"actor\">token:write</td>"),
+        "{row}"
+    );
+    assert!(
+        row.contains("par <span class=\"actor\">ann@example.fr</span>"),
+        "{row}"
+    );
+    assert!(row.contains("<time datetime=\""), "{row}");
+    assert_eq!(
+        s.store.imports().expect("imports")[0].undone_by.as_deref(),
+        Some("ann@example.fr")
+    );
+
+    // The token page lists every token with its scope; the login token names its user.
+    let (st, html) = page(&s, &c, &session, "/tokens");
+    assert_eq!(st, 200);
+    let tokens = s.store.tokens().expect("tokens");
+    let lookup = tokens.iter().find(|t| t.name == "lookup").expect("lookup");
+    let login_rec = tokens.iter().find(|t| t.name == "login").expect("login");
+    assert!(
+        html.contains(&format!("<tr data-token=\"{}\">", lookup.id)),
+        "{html}"
+    );
+    let login_row = html
+        .split(&format!("<tr data-token=\"{}\">", login_rec.id))
+        .nth(1)
+        .and_then(|r| r.split("</tr>").next())
+        .expect("login row");
+    assert!(
+        login_row.contains("ann@example.fr") && login_row.contains("write"),
+        "{login_row}"
+    );
+    // Used a moment ago on this server: the page shows it (not yet written to the database).
+    assert!(
+        login_row.contains("<td class=\"last-used\"><time"),
+        "{login_row}"
+    );
+    // Revoking needs the session's CSRF token.
+    let routing = "/api/isKnownPhoneNumber?phoneNumber=0612345678";
+    assert_eq!(s.get(routing, &s.lookup).0, 200);
+    let revoke = format!("/tokens/{}/revoke", lookup.id);
+    let r = c
+        .post(s.url(&revoke))
+        .header("Cookie", format!("clientele_session={session}"))
+        .form(&[("_csrf", "forged")])
+        .send()
+        .expect("revoke");
+    assert_eq!(r.status(), 403);
+    assert_eq!(s.get(routing, &s.lookup).0, 200, "still valid");
+    let r = c
+        .post(s.url(&revoke))
+        .header("Cookie", format!("clientele_session={session}"))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .expect("revoke");
+    assert_eq!(r.status(), 303);
+    assert_eq!(
+        r.headers()["location"],
+        format!("/tokens?revoked={}", lookup.id).as_str()
+    );
+    assert_eq!(s.get(routing, &s.lookup).0, 401, "revoked");
+    assert!(s
+        .store
+        .tokens()
+        .expect("tokens")
+        .iter()
+        .all(|t| t.id != lookup.id));
+    // Revoking it again: not found.
+    let r = c
+        .post(s.url(&revoke))
+        .header("Cookie", format!("clientele_session={session}"))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .expect("revoke");
+    assert_eq!(r.status(), 404);
+    // Without a session: the login page.
+    let r = c.get(s.url("/tokens")).send().expect("tokens");
+    assert_eq!(r.status(), 303);
+}
+
+#[test]
+fn audit_and_token_page_sqlite() {
+    with_backend(Backend::Sqlite, audit_and_token_page);
+}
+
+#[test]
+fn audit_and_token_page_postgres() {
+    with_backend(Backend::Postgres, audit_and_token_page);
+}
+
+async fn token_page_journey(s: &TestServer, b: &Client) {
+    let base = &s.base;
+    b.goto(&format!("{base}/tokens")).await.expect("goto");
+    b.wait()
+        .for_element(Locator::Css("#email"))
+        .await
+        .expect("login form")
+        .send_keys("ann@example.fr")
+        .await
+        .expect("type");
+    b.find(Locator::Css("#password"))
+        .await
+        .expect("password")
+        .send_keys("correct horse")
+        .await
+        .expect("type");
+    click(b, "form button[type=submit]").await;
+    let read = blocking(|| s.store.tokens().expect("tokens"))
+        .into_iter()
+        .find(|t| t.name == "read")
+        .expect("read token");
+    let row = text_of(b, &format!("tr[data-token='{}']", read.id)).await;
+    assert!(row.contains("read"), "{row}");
+    // The script shows the creation time in the browser's zone (no "UTC" suffix left).
+    let created = text_of(
+        b,
+        &format!("tr[data-token='{}'] time[data-local='1']", read.id),
+    )
+    .await;
+    assert!(!created.is_empty() && !created.contains("UTC"), "{created}");
+    shot(b, "tokens.png").await;
+    assert_eq!(blocking(|| s.get("/api/v1/customers", &s.read).0), 200);
+    click(b, &format!("tr[data-token='{}'] button", read.id)).await;
+    b.accept_alert().await.expect("confirm");
+    let done = text_of(b, "#revoke-done").await;
+    assert!(done.contains(&read.id.to_string()), "{done}");
+    assert!(
+        b.find(Locator::Css(&format!("tr[data-token='{}']", read.id)))
+            .await
+            .is_err(),
+        "revoked token still listed"
+    );
+    assert_eq!(blocking(|| s.get("/api/v1/customers", &s.read).0), 401);
+}
+
+fn browser_token_page() {
+    let Some((d, chrome)) = driver() else {
+        return;
+    };
+    let s = TestServer::start();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let b = browser(&d, &chrome).await;
+        token_page_journey(&s, &b).await;
+        b.close().await.expect("close browser");
+    });
+}
+
+#[test]
+fn browser_token_page_sqlite() {
+    with_backend(Backend::Sqlite, browser_token_page);
+}
+
+#[test]
+fn browser_token_page_postgres() {
+    with_backend(Backend::Postgres, browser_token_page);
+}

@@ -4,14 +4,17 @@
 //! The trait is synchronous: the CLI calls it directly and the server from blocking tasks.
 //! No SQL leaves this crate, and no HTTP or file format enters it.
 
+pub mod audit;
 pub mod import;
 pub mod postgres;
 pub mod postgres_api;
+mod postgres_tokens;
 mod postgres_web;
 pub mod schema;
 pub mod sqlite;
 pub mod sqlite_api;
 mod sqlite_bulk;
+mod sqlite_tokens;
 mod sqlite_web;
 
 use clientele_core::model::Customer;
@@ -159,6 +162,10 @@ pub struct ImportRecord {
     pub contacts: u64,
     /// When it was undone, if it was.
     pub undone_at: Option<String>,
+    /// Who made it (see [`audit`]); none for imports made before it was recorded.
+    pub actor: Option<String>,
+    /// Who undid it.
+    pub undone_by: Option<String>,
 }
 
 /// Counts by dimension for the dashboard.
@@ -298,6 +305,9 @@ mod tests {
         );
         assert_eq!(redact("clientele.db"), "clientele.db");
         assert!(now().ends_with('Z') && now().len() == 27);
+        let t = "2024-01-02T03:04:05.678000Z";
+        assert_eq!(format_time(parse_time(t).expect("parses")), t);
+        assert!(parse_time("nope").is_none());
     }
 }
 
@@ -322,7 +332,7 @@ pub struct User {
 }
 
 /// An API token as stored: only the SHA-256 of the secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TokenRecord {
     /// Id.
     pub id: i64,
@@ -336,6 +346,155 @@ pub struct TokenRecord {
     pub allow: Option<String>,
     /// The user it was issued to (login), if any.
     pub user_id: Option<i64>,
+    /// That user's e-mail.
+    pub user_email: Option<String>,
+    /// When it was made.
+    pub created_at: String,
+    /// When it was last used, as last written by a server (see [`TokenStore::touch_tokens`]).
+    pub last_used_at: Option<String>,
+    /// When it stops being accepted, whatever its use.
+    pub expires_at: Option<String>,
+    /// Seconds without use after which it stops being accepted.
+    pub idle_secs: Option<i64>,
+}
+
+impl TokenRecord {
+    /// Who acts with this token, as the audit trail names it: the user's e-mail for a login
+    /// token, `token:<name>` otherwise.
+    pub fn actor(&self) -> String {
+        match &self.user_email {
+            Some(e) => e.clone(),
+            None => format!("token:{}", self.name),
+        }
+    }
+    /// Whether it is no longer accepted at `now` (milliseconds since the epoch), its last
+    /// use being `last_used` (milliseconds; the creation when never used).
+    pub fn expired_at(&self, now: i64, last_used: Option<i64>) -> bool {
+        if self
+            .expires_at
+            .as_deref()
+            .and_then(parse_time)
+            .is_some_and(|t| t <= now)
+        {
+            return true;
+        }
+        let Some(idle) = self.idle_secs else {
+            return false;
+        };
+        let base = last_used
+            .or_else(|| self.last_used_at.as_deref().and_then(parse_time))
+            .or_else(|| parse_time(&self.created_at));
+        base.is_some_and(|b| b.saturating_add(idle.saturating_mul(1000)) <= now)
+    }
+}
+
+/// How long a new token lives (both unset: until revoked).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenLife {
+    /// It stops being accepted at this time (as [`now`] writes it).
+    pub expires_at: Option<String>,
+    /// It stops being accepted after this many seconds without use.
+    pub idle_secs: Option<i64>,
+}
+
+/// What [`TokenStore::expire_token`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expiry {
+    /// No such token (revoked, or expired by another server).
+    Gone,
+    /// It had expired and is now deleted.
+    Expired(TokenRecord),
+    /// It is still alive (with the stored time of its last use).
+    Alive(TokenRecord),
+}
+
+/// One entry of the audit trail: a single write made through the API or the web pages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditRecord {
+    /// When (as [`now`] writes it).
+    pub at: String,
+    /// Who (see [`audit`]).
+    pub actor: String,
+    /// `create`, `update` or `delete`.
+    pub action: String,
+    /// `customer` or `contact`.
+    pub kind: String,
+    /// Id of the item.
+    pub item: i64,
+    /// What it was (account or contact name), to read it after a delete.
+    pub label: Option<String>,
+}
+
+/// The import that created a customer: (import id, file, when, who).
+pub type CreatingImport = (i64, String, String, Option<String>);
+
+/// Tokens' life cycle and the audit trail of single writes.
+pub trait TokenStore {
+    /// Store a token that expires (see [`TokenLife`]); returns its id. Appends a `token`
+    /// change.
+    fn create_token_with_life(
+        &self,
+        name: &str,
+        hash: &str,
+        scope: &str,
+        allow: Option<&str>,
+        user_id: Option<i64>,
+        life: &TokenLife,
+    ) -> Result<i64>;
+    /// Delete a token (by id); returns it. `NotFound` when unknown. Appends a `token` change.
+    fn revoke_token(&self, id: i64) -> Result<TokenRecord>;
+    /// Delete a token if it has expired by the database's own record of its last use
+    /// (another server may have used it). Appends a `token` change when it deletes it.
+    fn expire_token(&self, id: i64) -> Result<Expiry>;
+    /// Record the last use of tokens (id, time), keeping the later of the stored and the
+    /// given time. No change is appended: a use changes nothing any server must reload.
+    fn touch_tokens(&self, uses: &[(i64, String)]) -> Result<()>;
+    /// The audit trail of one item, newest first, at most `limit` entries.
+    fn audit_of(&self, kind: &str, item: i64, limit: u64) -> Result<Vec<AuditRecord>>;
+    /// The import that created a customer, if one did.
+    fn creating_import(&self, customer_id: i64) -> Result<Option<CreatingImport>>;
+}
+
+/// How the audit trail names a contact: its name, else its id.
+pub(crate) fn contact_label(c: &Contact) -> String {
+    let name = [c.text("firstName"), c.text("lastName")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if name.is_empty() {
+        format!("#{}", c.id)
+    } else {
+        name
+    }
+}
+
+/// Milliseconds since the epoch of a time written by [`now`] (or any RFC 3339 time).
+pub fn parse_time(s: &str) -> Option<i64> {
+    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
+/// The time `ms` milliseconds after the epoch, written as [`now`] writes it.
+pub fn format_time(ms: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    )
+}
+
+/// Milliseconds since the epoch, now.
+pub fn now_ms() -> i64 {
+    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+        .unwrap_or(i64::MAX)
 }
 
 /// One entry of the change feed (`changes` table): every write appends one.
@@ -416,7 +575,7 @@ pub struct RoutingData {
 
 /// The storage needed by the REST API beyond customers: users, tokens, contacts, the change
 /// feed and the routing rows. Every backend implements it with [`Store`].
-pub trait ApiStore: Store + WebStore {
+pub trait ApiStore: Store + WebStore + TokenStore {
     /// Create a user; `Conflict` when the e-mail is taken.
     fn create_user(&self, name: &str, email: &str, password_hash: &str) -> Result<User>;
     /// A user by e-mail (case-insensitive).

@@ -289,6 +289,20 @@ fn write_phones(
     Ok(())
 }
 
+/// Append to the audit trail, in the write's transaction, with the actor of the current call.
+pub(crate) fn record_audit(
+    c: &mut impl ::postgres::GenericClient,
+    action: &str,
+    item: i64,
+    label: Option<&str>,
+) -> Result<()> {
+    c.execute(
+        "INSERT INTO audit (at, actor, action, kind, item, label) VALUES ($1, $2, $3, 'customer', $4, $5)",
+        &[&crate::now(), &crate::audit::actor(), &action, &item, &label],
+    )?;
+    Ok(())
+}
+
 /// Append to the change feed; call it last, just before commit (it holds [`CHANGES_LOCK`]).
 pub(crate) fn record_change(
     c: &mut impl ::postgres::GenericClient,
@@ -455,6 +469,7 @@ impl Store for PgStore {
             return Err(StoreError::NotFound);
         }
         write_phones(&mut tx, cust.id, &cust, false)?;
+        record_audit(&mut tx, "update", cust.id, cust.text(F::customerAccount))?;
         record_change(&mut tx, "customer", cust.id)?;
         tx.commit()?;
         Ok(cust)
@@ -463,10 +478,19 @@ impl Store for PgStore {
     fn delete_customer(&self, id: i64) -> Result<()> {
         let mut c = self.conn()?;
         let mut tx = c.transaction()?;
+        let Some(row) = tx.query_opt(
+            "SELECT \"customerAccount\" FROM customers WHERE id = $1 FOR UPDATE",
+            &[&id],
+        )?
+        else {
+            return Err(StoreError::NotFound);
+        };
+        let account: Option<String> = row.try_get(0)?;
         tx.execute("DELETE FROM phones WHERE customer_id = $1", &[&id])?;
         if tx.execute("DELETE FROM customers WHERE id = $1", &[&id])? == 0 {
             return Err(StoreError::NotFound);
         }
+        record_audit(&mut tx, "delete", id, account.as_deref())?;
         record_change(&mut tx, "customer", id)?;
         tx.commit()?;
         Ok(())
@@ -563,15 +587,16 @@ impl Store for PgStore {
         tx.execute("DELETE FROM phones WHERE customer_id IN (SELECT id FROM customers WHERE created_import = $1)", &[&id])?;
         tx.execute("DELETE FROM contacts WHERE created_import = $1", &[&id])?;
         tx.execute("DELETE FROM customers WHERE created_import = $1", &[&id])?;
-        let now = crate::now();
+        let (now, actor) = (crate::now(), crate::audit::actor());
         tx.execute(
-            "UPDATE imports SET undone_at = $2 WHERE id = $1",
-            &[&id, &now],
+            "UPDATE imports SET undone_at = $2, undone_by = $3 WHERE id = $1",
+            &[&id, &now, &actor],
         )?;
         record_change(&mut tx, "all", id)?;
         tx.commit()?;
         let mut rec = rec;
         rec.undone_at = Some(now);
+        rec.undone_by = Some(actor);
         Ok(rec)
     }
 
@@ -669,12 +694,13 @@ fn create_once(
         tx.batch_execute("SET LOCAL lock_timeout = DEFAULT")?;
     }
     write_phones(&mut tx, cust.id, &cust, true)?;
+    record_audit(&mut tx, "create", cust.id, cust.text(F::customerAccount))?;
     record_change(&mut tx, "customer", cust.id)?;
     tx.commit()?;
     Ok(cust)
 }
 
-const IMPORT_SELECT: &str = "SELECT id, file, sha256, at, created, updated, unchanged, rejected, contacts, undone_at FROM imports";
+const IMPORT_SELECT: &str = "SELECT id, file, sha256, at, created, updated, unchanged, rejected, contacts, undone_at, actor, undone_by FROM imports";
 
 fn import_from_row(r: &Row) -> Result<ImportRecord> {
     Ok(ImportRecord {
@@ -688,6 +714,8 @@ fn import_from_row(r: &Row) -> Result<ImportRecord> {
         rejected: r.try_get::<_, i64>(7)? as u64,
         contacts: r.try_get::<_, i64>(8)? as u64,
         undone_at: r.try_get(9)?,
+        actor: r.try_get(10)?,
+        undone_by: r.try_get(11)?,
     })
 }
 
@@ -889,8 +917,8 @@ impl PgImport {
             .and_then(|_| {
                 conn.query_one(
                     // The SHA-256 is written at finish (it may still be being computed).
-                    "INSERT INTO imports (file, sha256, at) VALUES ($1, '', $2) RETURNING id",
-                    &[&file, &crate::now()],
+                    "INSERT INTO imports (file, sha256, at, actor) VALUES ($1, '', $2, $3) RETURNING id",
+                    &[&file, &crate::now(), &crate::audit::actor()],
                 )
             });
         let import_id: i64 = match started.and_then(|r| r.try_get(0)) {

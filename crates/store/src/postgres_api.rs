@@ -1,7 +1,8 @@
 //! The PostgreSQL implementation of [`ApiStore`]: users, tokens, contacts, the change feed
 //! and the rows of the routing index. Mirrors `sqlite_api.rs`.
 
-use crate::postgres::{record_change, refs, PgStore, P};
+use crate::contact_label;
+use crate::postgres::{record_audit, record_change, refs, PgStore, P};
 use crate::schema::{contact_columns, contact_select};
 use crate::{
     ApiStore, ChangeRecord, Result, RoutingContact, RoutingCustomer, RoutingData, RoutingPhone,
@@ -187,18 +188,9 @@ impl ApiStore for PgStore {
     fn tokens(&self) -> Result<Vec<TokenRecord>> {
         query_all(
             &mut *self.conn()?,
-            "SELECT id, name, hash, scope, allow, user_id FROM tokens ORDER BY id",
+            &format!("{} ORDER BY t.id", crate::postgres_tokens::TOKEN_SELECT),
             &[],
-            |r| {
-                Ok(TokenRecord {
-                    id: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                    hash: r.try_get(2)?,
-                    scope: r.try_get(3)?,
-                    allow: r.try_get(4)?,
-                    user_id: r.try_get(5)?,
-                })
-            },
+            crate::postgres_tokens::token_from_row,
         )
     }
 
@@ -236,6 +228,12 @@ impl ApiStore for PgStore {
         contact.created_at.clone_from(&now);
         contact.updated_at = now;
         contact.id = insert_contact(&mut tx, &contact, None)?;
+        record_audit(
+            &mut tx,
+            "contact.create",
+            contact.customer_id,
+            Some(&contact_label(&contact)),
+        )?;
         record_change(&mut tx, "contact", contact.id)?;
         tx.commit()?;
         Ok(contact)
@@ -266,6 +264,12 @@ impl ApiStore for PgStore {
             return Err(StoreError::NotFound);
         }
         write_contact_phones(&mut tx, contact.id, &contact, false)?;
+        record_audit(
+            &mut tx,
+            "contact.update",
+            contact.customer_id,
+            Some(&contact_label(&contact)),
+        )?;
         record_change(&mut tx, "contact", contact.id)?;
         tx.commit()?;
         Ok(contact)
@@ -274,10 +278,22 @@ impl ApiStore for PgStore {
     fn delete_contact(&self, id: i64) -> Result<()> {
         let mut c = self.conn()?;
         let mut tx = c.transaction()?;
-        tx.execute("DELETE FROM phones WHERE contact_id = $1", &[&id])?;
-        if tx.execute("DELETE FROM contacts WHERE id = $1", &[&id])? == 0 {
+        let Some(row) = tx.query_opt(
+            &format!("{} WHERE id = $1 FOR UPDATE", contact_select()),
+            &[&id],
+        )?
+        else {
             return Err(StoreError::NotFound);
-        }
+        };
+        let old = contact_from_row(&row)?;
+        tx.execute("DELETE FROM phones WHERE contact_id = $1", &[&id])?;
+        tx.execute("DELETE FROM contacts WHERE id = $1", &[&id])?;
+        record_audit(
+            &mut tx,
+            "contact.delete",
+            old.customer_id,
+            Some(&contact_label(&old)),
+        )?;
         record_change(&mut tx, "contact", id)?;
         tx.commit()?;
         Ok(())

@@ -123,7 +123,7 @@ pub fn bulk_indexes(d: Dialect) -> (String, Vec<String>) {
 }
 
 /// The schema version a database is brought to.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Every migration in order: the version it brings the database to and its statements.
 /// Both backends apply those above the database's version, then record [`SCHEMA_VERSION`].
@@ -133,6 +133,7 @@ pub fn migrations(d: Dialect) -> [(i64, Vec<String>); SCHEMA_VERSION as usize] {
         (2, web_statements(d)),
         (3, identifier_collation(d)),
         (4, upload_files(d)),
+        (5, token_life_and_audit(d)),
     ]
 }
 
@@ -163,6 +164,48 @@ pub fn identifier_collation(d: Dialect) -> Vec<String> {
                 .into(),
         ],
     }
+}
+
+/// Statements of schema version 5: token life cycle (expiry, idle timeout, last use), who
+/// made and undid each import, and the audit trail of single writes (API and web edits).
+pub fn token_life_and_audit(d: Dialect) -> Vec<String> {
+    let (pk, int) = match d {
+        Dialect::Sqlite => ("INTEGER PRIMARY KEY", "INTEGER"),
+        Dialect::Postgres => ("BIGSERIAL PRIMARY KEY", "BIGINT"),
+    };
+    let tokens: Vec<String> = match d {
+        // Token ids must never be reused (SQLite reuses the highest id once deleted): a
+        // revoke or an expiry by id must not reach a newer token. AUTOINCREMENT needs the
+        // table made again.
+        Dialect::Sqlite => vec![
+            "CREATE TABLE tokens_v4 (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, \
+             hash TEXT NOT NULL UNIQUE, scope TEXT NOT NULL, allow TEXT, user_id INTEGER, \
+             created_at TEXT NOT NULL, expires_at TEXT, idle_secs INTEGER, last_used_at TEXT)"
+                .into(),
+            "INSERT INTO tokens_v4 (id, name, hash, scope, allow, user_id, created_at) \
+             SELECT id, name, hash, scope, allow, user_id, created_at FROM tokens"
+                .into(),
+            "DROP TABLE tokens".into(),
+            "ALTER TABLE tokens_v4 RENAME TO tokens".into(),
+        ],
+        // BIGSERIAL never reuses an id.
+        Dialect::Postgres => vec![
+            "ALTER TABLE tokens ADD COLUMN expires_at TEXT".into(),
+            format!("ALTER TABLE tokens ADD COLUMN idle_secs {int}"),
+            "ALTER TABLE tokens ADD COLUMN last_used_at TEXT".into(),
+        ],
+    };
+    let mut st = tokens;
+    st.extend::<Vec<String>>(vec![
+        "ALTER TABLE imports ADD COLUMN actor TEXT".into(),
+        "ALTER TABLE imports ADD COLUMN undone_by TEXT".into(),
+        format!(
+            "CREATE TABLE audit (id {pk}, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, \
+             kind TEXT NOT NULL, item {int} NOT NULL, label TEXT)"
+        ),
+        "CREATE INDEX audit_item ON audit (kind, item)".into(),
+    ]);
+    st
 }
 
 /// Statements of schema version 2: web sessions and uploaded packs (kept in the database

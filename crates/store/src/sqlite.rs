@@ -246,6 +246,20 @@ fn write_phones(c: &Connection, id: i64, cust: &Customer, fresh: bool) -> rusqli
     Ok(())
 }
 
+/// Append to the audit trail, in the write's transaction, with the actor of the current call.
+pub(crate) fn record_audit(
+    c: &Connection,
+    action: &str,
+    item: i64,
+    label: Option<&str>,
+) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "INSERT INTO audit (at, actor, action, kind, item, label) VALUES (?1, ?2, ?3, 'customer', ?4, ?5)",
+    )?
+    .execute(params![crate::now(), crate::audit::actor(), action, item, label])?;
+    Ok(())
+}
+
 pub(crate) fn record_change(c: &Connection, kind: &str, item: i64) -> rusqlite::Result<()> {
     c.prepare_cached("INSERT INTO changes (kind, item) VALUES (?1, ?2)")?
         .execute(params![kind, item])?;
@@ -391,6 +405,7 @@ impl Store for SqliteStore {
             .execute(params_from_iter(customer_params(&cust, None)))?;
         cust.id = tx.last_insert_rowid();
         write_phones(&tx, cust.id, &cust, true)?;
+        record_audit(&tx, "create", cust.id, cust.text(F::customerAccount))?;
         record_change(&tx, "customer", cust.id)?;
         tx.commit()?;
         Ok(cust)
@@ -410,6 +425,7 @@ impl Store for SqliteStore {
             return Err(StoreError::NotFound);
         }
         write_phones(&tx, cust.id, &cust, false)?;
+        record_audit(&tx, "update", cust.id, cust.text(F::customerAccount))?;
         record_change(&tx, "customer", cust.id)?;
         tx.commit()?;
         Ok(cust)
@@ -418,11 +434,19 @@ impl Store for SqliteStore {
     fn delete_customer(&self, id: i64) -> Result<()> {
         let mut c = self.conn()?;
         let tx = c.transaction()?;
+        let account: Option<String> = tx
+            .query_row(
+                "SELECT \"customerAccount\" FROM customers WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
         tx.execute("DELETE FROM phones WHERE customer_id = ?1", [id])?;
         let n = tx.execute("DELETE FROM customers WHERE id = ?1", [id])?;
         if n == 0 {
             return Err(StoreError::NotFound);
         }
+        record_audit(&tx, "delete", id, account.as_deref())?;
         record_change(&tx, "customer", id)?;
         tx.commit()?;
         Ok(())
@@ -456,8 +480,8 @@ impl Store for SqliteStore {
         conn.execute_batch("PRAGMA temp_store = FILE; BEGIN IMMEDIATE")?;
         let result = conn.execute(
             // The SHA-256 is written at finish (it may still be being computed).
-            "INSERT INTO imports (file, sha256, at) VALUES (?1, '', ?2)",
-            params![file, crate::now()],
+            "INSERT INTO imports (file, sha256, at, actor) VALUES (?1, '', ?2, ?3)",
+            params![file, crate::now(), crate::audit::actor()],
         );
         if let Err(e) = result {
             let _ = conn.execute_batch("ROLLBACK");
@@ -486,7 +510,7 @@ impl Store for SqliteStore {
 
     fn imports(&self) -> Result<Vec<ImportRecord>> {
         let c = self.conn()?;
-        let mut st = c.prepare("SELECT id, file, sha256, at, created, updated, unchanged, rejected, contacts, undone_at FROM imports ORDER BY id DESC")?;
+        let mut st = c.prepare("SELECT id, file, sha256, at, created, updated, unchanged, rejected, contacts, undone_at, actor, undone_by FROM imports ORDER BY id DESC")?;
         let rows = st
             .query_map([], import_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -497,7 +521,7 @@ impl Store for SqliteStore {
         let mut c = self.conn()?;
         let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let rec = tx
-            .query_row("SELECT id, file, sha256, at, created, updated, unchanged, rejected, contacts, undone_at FROM imports WHERE id = ?1", [id], import_from_row)
+            .query_row("SELECT id, file, sha256, at, created, updated, unchanged, rejected, contacts, undone_at, actor, undone_by FROM imports WHERE id = ?1", [id], import_from_row)
             .optional()?
             .ok_or(StoreError::NotFound)?;
         if rec.undone_at.is_some() {
@@ -546,14 +570,16 @@ impl Store for SqliteStore {
         tx.execute("DELETE FROM phones WHERE customer_id IN (SELECT id FROM customers WHERE created_import = ?1)", [id])?;
         tx.execute("DELETE FROM contacts WHERE created_import = ?1", [id])?;
         tx.execute("DELETE FROM customers WHERE created_import = ?1", [id])?;
+        let (now, actor) = (crate::now(), crate::audit::actor());
         tx.execute(
-            "UPDATE imports SET undone_at = ?2 WHERE id = ?1",
-            params![id, crate::now()],
+            "UPDATE imports SET undone_at = ?2, undone_by = ?3 WHERE id = ?1",
+            params![id, now, actor],
         )?;
         record_change(&tx, "all", id)?;
         tx.commit()?;
         let mut rec = rec;
-        rec.undone_at = Some(crate::now());
+        rec.undone_at = Some(now);
+        rec.undone_by = Some(actor);
         Ok(rec)
     }
 
@@ -603,6 +629,8 @@ fn import_from_row(r: &Row) -> rusqlite::Result<ImportRecord> {
         rejected: r.get::<_, i64>(7)? as u64,
         contacts: r.get::<_, i64>(8)? as u64,
         undone_at: r.get(9)?,
+        actor: r.get(10)?,
+        undone_by: r.get(11)?,
     })
 }
 

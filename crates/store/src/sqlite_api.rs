@@ -1,8 +1,9 @@
 //! The SQLite implementation of [`ApiStore`]: users, tokens, contacts, the change feed and
 //! the rows of the routing index.
 
+use crate::contact_label;
 use crate::schema::{contact_columns, contact_select};
-use crate::sqlite::{record_change, SqliteStore};
+use crate::sqlite::{record_audit, record_change, SqliteStore};
 use crate::{
     ApiStore, ChangeRecord, Result, RoutingContact, RoutingCustomer, RoutingData, RoutingPhone,
     RoutingScope, StoreError, TokenRecord, User,
@@ -213,18 +214,9 @@ impl ApiStore for SqliteStore {
         let c = self.pool().get()?;
         query_all(
             &c,
-            "SELECT id, name, hash, scope, allow, user_id FROM tokens",
+            &format!("{} ORDER BY t.id", crate::sqlite_tokens::TOKEN_SELECT),
             &[],
-            |r| {
-                Ok(TokenRecord {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    hash: r.get(2)?,
-                    scope: r.get(3)?,
-                    allow: r.get(4)?,
-                    user_id: r.get(5)?,
-                })
-            },
+            crate::sqlite_tokens::token_from_row,
         )
     }
 
@@ -264,6 +256,12 @@ impl ApiStore for SqliteStore {
         contact.created_at.clone_from(&now);
         contact.updated_at = now;
         contact.id = insert_contact(&tx, &contact, None)?;
+        record_audit(
+            &tx,
+            "contact.create",
+            contact.customer_id,
+            Some(&contact_label(&contact)),
+        )?;
         record_change(&tx, "contact", contact.id)?;
         tx.commit()?;
         Ok(contact)
@@ -294,6 +292,12 @@ impl ApiStore for SqliteStore {
             return Err(StoreError::NotFound);
         }
         write_contact_phones(&tx, contact.id, &contact, false)?;
+        record_audit(
+            &tx,
+            "contact.update",
+            contact.customer_id,
+            Some(&contact_label(&contact)),
+        )?;
         record_change(&tx, "contact", contact.id)?;
         tx.commit()?;
         Ok(contact)
@@ -302,10 +306,21 @@ impl ApiStore for SqliteStore {
     fn delete_contact(&self, id: i64) -> Result<()> {
         let mut c = self.pool().get()?;
         let tx = c.transaction()?;
-        tx.execute("DELETE FROM phones WHERE contact_id = ?1", [id])?;
-        if tx.execute("DELETE FROM contacts WHERE id = ?1", [id])? == 0 {
+        let Some(old) = tx
+            .prepare_cached(&format!("{} WHERE id = ?1", contact_select()))?
+            .query_row([id], contact_from_row)
+            .optional()?
+        else {
             return Err(StoreError::NotFound);
-        }
+        };
+        tx.execute("DELETE FROM phones WHERE contact_id = ?1", [id])?;
+        tx.execute("DELETE FROM contacts WHERE id = ?1", [id])?;
+        record_audit(
+            &tx,
+            "contact.delete",
+            old.customer_id,
+            Some(&contact_label(&old)),
+        )?;
         record_change(&tx, "contact", id)?;
         tx.commit()?;
         Ok(())

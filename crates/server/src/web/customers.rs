@@ -265,13 +265,35 @@ fn fields_of(c: &Customer, lang: Lang) -> Vec<Jv> {
         .collect()
 }
 
+/// Entries of a customer's history shown on its page.
+const HISTORY: u64 = 50;
+
 /// A customer: every field, its VAT regime and invoice mention, its contacts.
 pub async fn show(web: Web, State(state): State<ApiContext>, Path(id): Path<String>) -> Page {
     let id = id_of(&id)?;
-    let (c, contacts) = state
-        .db(move |s| Ok((s.customer(id)?, s.contacts_of(id)?)))
+    let (c, contacts, mut history, created_by) = state
+        .db(move |s| {
+            Ok((
+                s.customer(id)?,
+                s.contacts_of(id)?,
+                s.audit_of("customer", id, HISTORY)?,
+                s.creating_import(id)?,
+            ))
+        })
         .await
         .map_err(|e| WebError::from(e).with_lang(web.lang))?;
+    // The import that created it is the oldest entry (later imports' updates are in the
+    // import history, not per customer: see docs/decisions.md).
+    if let Some((import, file, at, actor)) = created_by {
+        history.push(clientele_store::AuditRecord {
+            at,
+            actor: actor.unwrap_or_else(|| "—".into()),
+            action: "import".into(),
+            kind: "import".into(),
+            item: import,
+            label: Some(file),
+        });
+    }
     let lang = web.lang;
     let regime = c.vat_regime();
     let contacts: Vec<Jv> = contacts.iter().map(|k| k.to_api_json()).collect();
@@ -288,6 +310,7 @@ pub async fn show(web: Web, State(state): State<ApiContext>, Path(id): Path<Stri
             contacts => Value::from_serialize(&contacts),
             created_at => c.created_at.clone(),
             updated_at => c.updated_at.clone(),
+            history => Value::from_serialize(&history),
             saved => web.path.contains("saved=1"),
         },
     ))
@@ -372,7 +395,8 @@ pub async fn edit(
             .map(|(k, v)| (k.clone(), Jv::String(v.clone())))
             .collect(),
     };
-    match crate::customers::apply_update(&state, id, &input, web.lang).await {
+    let actor = web.session.user.email.clone();
+    match crate::customers::apply_update(&state, actor, id, &input, web.lang).await {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?saved=1")).into_response()),
         Err(Error::Invalid(inv)) => {
             let name = state

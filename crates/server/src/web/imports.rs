@@ -88,7 +88,8 @@ pub async fn upload(
     state
         .db(move |s| s.create_upload(&i2, uid, &n2, &b2))
         .await?;
-    if let Err(NotStarted::Busy(e)) = start_job(&state, &id, name, bytes, None, web.lang) {
+    let actor = web.session.user.email.clone();
+    if let Err(NotStarted::Busy(e)) = start_job(&state, &id, name, bytes, None, web.lang, actor) {
         return Err(WebError::from(e).with_lang(web.lang));
     }
     Ok(Redirect::to(&format!("/uploads/{id}")).into_response())
@@ -111,6 +112,7 @@ fn start_job(
     bytes: Vec<u8>,
     import: Option<bool>,
     lang: Lang,
+    actor: String,
 ) -> Result<(), NotStarted> {
     let Some(job) = state.0.jobs.start(id, import.is_some()) else {
         return Err(NotStarted::Running);
@@ -127,7 +129,7 @@ fn start_job(
         lang,
     };
     let j = job.clone();
-    let ticket = submit_run(state, name, bytes, opts, move |n| {
+    let ticket = submit_run(state, actor, name, bytes, opts, move |n| {
         j.rows.store(n, Ordering::Relaxed)
     })
     .map_err(NotStarted::Busy)?;
@@ -439,6 +441,7 @@ pub async fn import(
         up.bytes,
         Some(skip),
         web.lang,
+        web.session.user.email.clone(),
     ) {
         Ok(()) => {}
         Err(NotStarted::Running) => {
@@ -675,7 +678,10 @@ pub async fn undo(
 ) -> Page {
     let id: i64 = id.parse().map_err(|_| WebError::not_found())?;
     let force = form_map(&form).get("force") == Some(&"1");
-    let outcome = state.db(move |s| Ok(s.undo_import(id, force))).await?;
+    let actor = web.session.user.email.clone();
+    let outcome = state
+        .db_as(actor, move |s| Ok(s.undo_import(id, force)))
+        .await?;
     let msg = match outcome {
         Ok(_) => {
             state.sync().await?;

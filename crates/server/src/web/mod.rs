@@ -12,6 +12,7 @@
 
 mod customers;
 mod imports;
+mod tokens;
 
 use crate::auth::hash_token;
 use crate::error::Error;
@@ -69,6 +70,8 @@ pub fn router(upload_limit: usize) -> Router<ApiContext> {
             "/customers/{id}/edit",
             get(customers::edit_form).post(customers::edit),
         )
+        .route("/tokens", get(tokens::list))
+        .route("/tokens/{id}/revoke", post(tokens::revoke))
         .merge(uploads)
         .layer(axum::middleware::map_response(page_headers))
 }
@@ -132,6 +135,7 @@ fn env() -> &'static Environment<'static> {
                 include_str!("../../templates/customer.html"),
             ),
             ("edit.html", include_str!("../../templates/edit.html")),
+            ("tokens.html", include_str!("../../templates/tokens.html")),
         ] {
             // The templates are part of the binary and covered by the browser tests: a
             // syntax error is a build defect, reported at the first page rendered.
@@ -150,8 +154,29 @@ fn env() -> &'static Environment<'static> {
             },
         );
         env.add_filter("num", |n: i64| group_digits(n));
+        env.add_filter("when", when);
         env
     })
+}
+
+/// A stored UTC time as `<time>`: the page's script shows it in the viewer's time zone; without
+/// script it reads `2024-01-02 03:04 UTC`.
+fn when(t: Option<String>) -> Value {
+    let Some(t) = t.filter(|t| !t.is_empty()) else {
+        return Value::from("—");
+    };
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let shown: String = t.chars().take(16).collect::<String>().replace('T', " ");
+    Value::from_safe_string(format!(
+        "<time datetime=\"{}\">{} UTC</time>",
+        esc(&t),
+        esc(&shown)
+    ))
 }
 
 /// `1234567` → `1 234 567` (French grouping, also readable in English).
@@ -816,6 +841,16 @@ mod tests {
     }
 
     #[test]
+    fn times_are_time_elements() {
+        assert_eq!(
+            when(Some("2024-01-02T03:04:05.000000Z".into())).to_string(),
+            "<time datetime=\"2024-01-02T03:04:05.000000Z\">2024-01-02 03:04 UTC</time>"
+        );
+        assert_eq!(when(None).to_string(), "—");
+        assert!(!when(Some("<b>".into())).to_string().contains("<b>"));
+    }
+
+    #[test]
     fn cookies_are_found() {
         let mut h = HeaderMap::new();
         h.insert(
@@ -840,6 +875,7 @@ mod tests {
             "customers.html",
             "customer.html",
             "edit.html",
+            "tokens.html",
         ] {
             assert!(env().get_template(name).is_ok(), "{name} does not compile");
         }
