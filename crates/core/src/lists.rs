@@ -6,7 +6,6 @@
 //! Nothing here blocks: the lists lag reality by months, so every rule built on them is a
 //! warning.
 
-use crate::catalogue::fold;
 use std::sync::LazyLock;
 
 /// foldhash: every French row of an import looks its postal code up (the keys are our own
@@ -16,6 +15,11 @@ type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>
 fn map<K, V>(capacity: usize) -> HashMap<K, V> {
     HashMap::with_capacity_and_hasher(capacity, foldhash::fast::FixedState::default())
 }
+
+/// Heading of the column that exports add after the pack's columns: the label of the
+/// activity code. It is derived data: reading a pack ignores that column without a warning,
+/// so an export imports back unchanged.
+pub const ACTIVITY_LABEL_HEADING: &str = "Libellé activité (NAF)";
 
 static DATA: &[u8] = include_bytes!("../data/fr-lists.deflate");
 
