@@ -276,14 +276,27 @@ pub fn city_names_of(code: &str) -> Vec<&'static str> {
         return Vec::new();
     };
     let l = &*LISTS;
-    let mut out: Vec<&'static str> = Vec::new();
-    for e in l.postal.get(&code).map(Vec::as_slice).unwrap_or(&[]) {
-        let c = &l.communes[e.commune as usize];
-        if !out.contains(&&*c.name) {
-            out.push(&c.name);
+    let entries = l.postal.get(&code).map(Vec::as_slice).unwrap_or(&[]);
+    whole_names(l, entries)
+}
+
+/// The names of the communes of a postal code, without repeats, and without an
+/// arrondissement beside its whole city (13055 Marseille and 13201 Marseille 1er
+/// Arrondissement on 13001 read as one: Marseille).
+fn whole_names(l: &'static Lists, entries: &[Entry]) -> Vec<&'static str> {
+    let commune = |e: &Entry| &l.communes[e.commune as usize];
+    let mut names: Vec<&'static str> = Vec::new();
+    for e in entries {
+        let c = commune(e);
+        let part_of_whole = entries.iter().any(|o| {
+            let o = commune(o);
+            !std::ptr::eq(o, c) && o.strict[0] == c.strict[0] && o.name.len() < c.name.len()
+        });
+        if !part_of_whole && !names.contains(&&*c.name) {
+            names.push(&c.name);
         }
     }
-    out
+    names
 }
 
 /// What the lists say of a French postal code and city.
@@ -336,7 +349,7 @@ fn fmt_code(c: u32) -> String {
 
 /// `Lyon → 69001, 69002, …` for a city known by its loose key (the communes of that name,
 /// several when they share it), or `None`.
-fn codes_of_city(l: &Lists, loose: &str) -> Option<String> {
+fn codes_of_city(l: &'static Lists, loose: &str) -> Option<String> {
     let ids = l.by_key.get(loose)?;
     let mut name: Option<&str> = None;
     let mut codes: Vec<u32> = Vec::new();
@@ -415,21 +428,7 @@ pub fn check_place(code: &str, city: &str) -> Place {
             };
         }
     }
-    let mut names: Vec<&str> = Vec::new();
-    for e in entries {
-        let c = commune(e);
-        // The whole city beside its arrondissements (13055 Marseille and 13201 Marseille
-        // 1er Arrondissement on 13001) reads as one: name the whole city only.
-        let key = &c.strict[0];
-        if !entries.iter().any(|o| {
-            !std::ptr::eq(commune(o), c)
-                && commune(o).strict[0] == *key
-                && commune(o).name.len() < c.name.len()
-        }) && !names.contains(&&*c.name)
-        {
-            names.push(&c.name);
-        }
-    }
+    let names = whole_names(l, entries);
     let mut suggestion = format!("{code} → {}", list(&names));
     if let Some(codes) = codes_of_city(l, &loose) {
         suggestion.push_str("; ");
@@ -440,7 +439,7 @@ pub fn check_place(code: &str, city: &str) -> Place {
 
 /// A code no commune has, with CEDEX in the city: a CEDEX code, fine when the city is a
 /// commune of the code's department.
-fn cedex_place(l: &Lists, code: &str, strict: &str, loose: &str) -> Place {
+fn cedex_place(l: &'static Lists, code: &str, strict: &str, loose: &str) -> Place {
     // Departments 01–95 (20 for Corsica) are the first two digits, overseas the first three.
     let dept = if code.starts_with("97") || code.starts_with("98") {
         &code[..3]
@@ -592,6 +591,10 @@ mod tests {
             "20000 → Ajaccio, Lecci; Bastia → 20200, 20600"
         );
         assert_eq!(city_names_of("98000"), vec!["Monaco"]);
+        assert_eq!(city_names_of("13001"), vec!["Marseille"]);
+        assert_eq!(city_names_of("75001"), vec!["Paris"]);
+        assert!(city_names_of("69000").is_empty());
+        assert!(city_names_of("x").is_empty());
     }
 
     #[test]
