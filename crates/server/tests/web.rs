@@ -542,6 +542,7 @@ fn official_lists_in_pages() {
         "{}",
         r.status()
     );
+    wait_until_done(&s, &c, &cookie, &page);
     let id = s.store.customer_by_account("LI001").expect("imported").id;
     let html = c
         .get(s.url(&format!("/customers/{id}")))
@@ -1047,16 +1048,8 @@ async fn value_of(b: &Client, css: &str) -> String {
 /// The edit form proposes the communes of a typed postal code; a city that is not one of
 /// them is saved (a warning, never a block) and shown with its suggestion; choosing the
 /// proposed commune clears it.
-async fn address_proposals(s: &TestServer, b: &Client) {
+async fn address_proposals(s: &TestServer, b: &Client, id: i64) {
     let base = &s.base;
-    let (code, created) = s.json(
-        "POST",
-        "/api/v1/customers",
-        &s.write,
-        &json!({"name": "Adresse SA", "mainAddressPostalCode": "75001", "mainAddressCity": "Paris"}),
-    );
-    assert_eq!(code, 201, "{created}");
-    let id = created["id"].as_i64().expect("id");
     browser_login(b, base).await;
     b.goto(&format!("{base}/customers/{id}/edit"))
         .await
@@ -1145,6 +1138,14 @@ fn browser_address_proposals() {
         return;
     };
     let s = TestServer::start();
+    let (code, created) = s.json(
+        "POST",
+        "/api/v1/customers",
+        &s.write,
+        &json!({"name": "Adresse SA", "mainAddressPostalCode": "75001", "mainAddressCity": "Paris"}),
+    );
+    assert_eq!(code, 201, "{created}");
+    let id = created["id"].as_i64().expect("id");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -1152,7 +1153,7 @@ fn browser_address_proposals() {
         .expect("runtime");
     rt.block_on(async {
         let b = browser(&d, &chrome).await;
-        address_proposals(&s, &b).await;
+        address_proposals(&s, &b, id).await;
         b.close().await.expect("close browser");
     });
 }
