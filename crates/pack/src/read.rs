@@ -325,7 +325,9 @@ fn open_source(file_name: String, src: Source, tab: Tab, lang: Lang) -> Result<O
                 return Err(PackError::Unusable(located(issue, Some(header_row))));
             }
         } else if schema == Schema::Clients && is_derived_heading(&text) {
-            // Our exports' derived column (the NAF label): read back without a word.
+            // Our exports' derived column (the NAF label): not a column of the pack, read
+            // back without a word.
+            continue;
         } else {
             let mut issue = unknown_header(schema, lang, &text);
             issue.column = Some(letter.clone());
