@@ -4,6 +4,8 @@
 #     against sqlite3's own `.import` of the same file into an untyped table + one unique index.
 #  2. M-row XLSX pack (default 200,000), against a bare calamine read of the same file.
 # Usage: scripts/bench-import.sh [N] [M]     (needs python3 with xlsxwriter for the XLSX pack)
+# CLIENTELE_BENCH_OTHER=/path/to/clientele also measures that binary (e.g. a release build of
+# main) on the same files, in the same run, to compare two versions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-1000000}
@@ -41,6 +43,12 @@ rows=$(sqlite3 "$dir/ours.db" "SELECT COUNT(*) FROM customers")
 echo "baseline sqlite3 .import + unique index: ${bt}s, peak ${bm} MB"
 echo "clientele import (full validation):     ${ot}s, peak ${om} MB, $rows customers"
 awk -v o="$ot" -v b="$bt" 'BEGIN{printf "ratio: %.2fx the baseline (goal <= 0.75x)\n", o/b}'
+if [ -n "${CLIENTELE_BENCH_OTHER:-}" ]; then
+  rm -f "$dir/other.db"*
+  read -r pt pm < <(measure "$CLIENTELE_BENCH_OTHER" --db "$dir/other.db" import "$dir/pack-$N.csv" --format json)
+  echo "other binary ($CLIENTELE_BENCH_OTHER): ${pt}s, peak ${pm} MB"
+  awk -v o="$ot" -v b="$pt" 'BEGIN{printf "this build / other: %.3f\n", o/b}'
+fi
 
 echo "== XLSX: $M rows"
 rm -f "$dir/ours-x.db"*
@@ -49,3 +57,9 @@ read -r xt xm < <(measure "$bin" --db "$dir/ours-x.db" import "$dir/pack-$M.xlsx
 echo "baseline bare calamine read:            ${ct}s, peak ${cm} MB"
 echo "clientele import (full validation):     ${xt}s, peak ${xm} MB"
 awk -v o="$xt" -v b="$ct" -v om="$xm" -v bm="$cm" 'BEGIN{printf "ratio: %.2fx the baseline time (goal <= 1.3x), memory %.2fx (goal < 1x)\n", o/b, om/bm}'
+if [ -n "${CLIENTELE_BENCH_OTHER:-}" ]; then
+  rm -f "$dir/other-x.db"*
+  read -r pt pm < <(measure "$CLIENTELE_BENCH_OTHER" --db "$dir/other-x.db" import "$dir/pack-$M.xlsx" --format json)
+  echo "other binary ($CLIENTELE_BENCH_OTHER): ${pt}s, peak ${pm} MB"
+  awk -v o="$xt" -v b="$pt" 'BEGIN{printf "this build / other: %.3f\n", o/b}'
+fi

@@ -28,6 +28,7 @@ on_both!(
     ods_file_is_read,
     contacts_tab_is_imported_with_the_clients,
     one_file_updates_a_customer_once,
+    official_lists_warn_and_label,
 );
 
 fn issues_by_code<'a>(report: &'a Value, code: &str) -> Vec<&'a Value> {
@@ -483,6 +484,164 @@ fn export_then_reimport_is_unchanged(db: &TestDb) {
             "{fmt}: {r}"
         );
     }
+}
+
+/// Addresses and activity codes against the official French lists: warnings on the right
+/// rows, the import done all the same, the NAF label in exports, and an export (with its
+/// label column) imported back unchanged and without a word about that column.
+fn official_lists_warn_and_label(db: &TestDb) {
+    let path = db.path("lists.csv");
+    let head = row(&[
+        "Compte client",
+        "Raison sociale",
+        "Code Postal",
+        "Ville",
+        "Pays",
+        "Code activité (NAF)",
+    ]);
+    let rows = [
+        ["CL1", "Paris Lyon", "75001", "Lyon", "", "62.02Z"],
+        ["CL2", "Lyon sans code", "69000", "Lyon", "", ""],
+        [
+            "CL3",
+            "Stéphanois",
+            "42000",
+            "ST ETIENNE",
+            "France",
+            "6110Z",
+        ],
+        [
+            "CL4",
+            "Bruxellois",
+            "1000",
+            "Bruxelles",
+            "Belgique",
+            "62.02Z",
+        ],
+        [
+            "CL5",
+            "Valserine",
+            "01200",
+            "Bellegarde-sur-Valserine",
+            "",
+            "",
+        ],
+        ["CL6", "Rouennais", "76037", "ROUEN CEDEX 1", "", "62.01Z"],
+        ["CL7", "Monégasque", "98000", "Monaco", "", ""],
+        ["CL8", "Marseillais", "13001", "Marseile", "", ""],
+        ["CL9", "Bastiais", "20200", "Bastia", "", ""],
+    ];
+    let mut all = vec![head];
+    all.extend(rows.iter().map(|r| row(r)));
+    write_csv(&path, &all);
+    let (code, r) = db.json(&["--lang", "fr", "import", path.to_str().expect("p")]);
+    assert_eq!(code, 0, "warnings never block: {r}");
+    assert_eq!(r["imported"], true);
+    assert_eq!(r["create"], 9);
+    let mut found: Vec<(u64, String)> = r["issues"]
+        .as_array()
+        .expect("issues")
+        .iter()
+        .map(|i| {
+            assert_eq!(i["severity"], "warning", "{i}");
+            (
+                i["row"].as_u64().unwrap_or(0),
+                i["code"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    let want: Vec<(u64, String)> = [
+        (2, "mainAddressCity.postal_mismatch"),
+        (2, "activityCode.unknown"),
+        (3, "postalCode.unknown"),
+        (4, "mainAddressCity.spelling"),
+        (6, "mainAddressCity.former_commune"),
+        (9, "mainAddressCity.postal_mismatch"),
+    ]
+    .iter()
+    .map(|(n, c)| (*n, c.to_string()))
+    .collect::<std::collections::BTreeSet<_>>()
+    .into_iter()
+    .collect();
+    assert_eq!(found, want, "{r}");
+    let msg = |code: &str, row: u64| -> String {
+        issues_by_code(&r, code)
+            .into_iter()
+            .find(|i| i["row"] == row)
+            .and_then(|i| i["message"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(
+        msg("mainAddressCity.postal_mismatch", 9),
+        "Ville : « Marseile » n'est pas une commune de ce code postal (13001 → Marseille)"
+    );
+    assert!(
+        msg("postalCode.unknown", 3).contains("(Lyon → 69001, 69002"),
+        "{}",
+        msg("postalCode.unknown", 3)
+    );
+    assert_eq!(
+        msg("mainAddressCity.spelling", 4),
+        "Ville : « ST ETIENNE » s'écrit « Saint-Étienne » dans la liste officielle"
+    );
+    assert!(msg("activityCode.unknown", 2).contains("(62.02A, 62.02B)"));
+    // Stored as written: the lists suggest, they do not rewrite.
+    assert_eq!(db.customer("CL3")["mainAddressCity"], "ST ETIENNE");
+    assert_eq!(
+        db.customer("CL3")["activityLabel"],
+        "Télécommunications filaires"
+    );
+    assert_eq!(db.customer("CL1")["activityLabel"], Value::Null);
+
+    // Exports carry the label; importing them back changes nothing and says nothing of it.
+    for (fmt, name) in [("csv", "lists-export.csv"), ("xlsx", "lists-export.xlsx")] {
+        let out_path = db.path(name);
+        let out = db.run(&[
+            "export",
+            "--format",
+            fmt,
+            "-o",
+            out_path.to_str().expect("p"),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if fmt == "csv" {
+            let text = std::fs::read_to_string(&out_path).expect("read");
+            let header = text.lines().next().unwrap_or_default();
+            assert!(header.ends_with(";Libellé activité (NAF)"), "{header}");
+            let cl3 = text
+                .lines()
+                .find(|l| l.starts_with("CL3;"))
+                .unwrap_or_default();
+            assert!(cl3.ends_with(";Télécommunications filaires"), "{cl3}");
+        }
+        let (code, r) = db.json(&["import", out_path.to_str().expect("p")]);
+        assert_eq!(code, 0, "{r}");
+        assert_eq!(r["unchanged"], 9, "{fmt}: {r}");
+        assert!(
+            issues_by_code(&r, "header.unknown").is_empty(),
+            "{fmt}: {r}"
+        );
+    }
+    let out_path = db.path("lists.jsonl");
+    let out = db.run(&[
+        "export",
+        "--format",
+        "jsonl",
+        "-o",
+        out_path.to_str().expect("p"),
+    ]);
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&out_path).expect("read");
+    assert!(
+        text.contains("\"activityLabel\":\"Programmation informatique\""),
+        "{text}"
+    );
 }
 
 fn skip_invalid_writes_valid_rows_and_rejects_the_others(db: &TestDb) {

@@ -84,6 +84,11 @@ problems! {
     SirenMismatch = "siren_mismatch", Error, "taxRegistrationNumber", "{h}: the SIREN in \"{v}\" is not the SIRET's ({d})", "{h} : le SIREN de « {v} » n'est pas celui du SIRET ({d})";
     Ambiguous = "ambiguous", Warning, "capital", "{h}: \"{v}\" was read as {d} (the separator is taken as the decimal one); write 10000 or 10000,00 if a thousands separator was meant", "{h} : « {v} » a été lu comme {d} (le séparateur est pris pour la virgule décimale) ; écrivez 10000 ou 10000,00 s'il séparait les milliers";
     Padded = "padded", Warning, "postalCode", "{h}: \"{v}\" lost its leading zero; read as {d}", "{h} : « {v} » avait perdu son zéro initial ; lu comme {d}";
+    UnknownPostal = "unknown", Warning, "postalCode", "{h}: no commune has the postal code \"{v}\" in the official list{d}; for a CEDEX code, write CEDEX in the city", "{h} : aucune commune n'a le code postal « {v} » dans la liste officielle{d} ; pour un code CEDEX, écrivez CEDEX dans la ville";
+    PostalMismatch = "postal_mismatch", Warning, "mainAddressCity", "{h}: \"{v}\" is not a commune of this postal code{d}", "{h} : « {v} » n'est pas une commune de ce code postal{d}";
+    Spelling = "spelling", Warning, "mainAddressCity", "{h}: \"{v}\" is written \"{d}\" in the official list", "{h} : « {v} » s'écrit « {d} » dans la liste officielle";
+    FormerCommune = "former_commune", Warning, "mainAddressCity", "{h}: \"{v}\" is a former commune, now part of {d}", "{h} : « {v} » est une ancienne commune, rattachée à {d}";
+    UnknownNaf = "unknown", Warning, "activityCode", "{h}: \"{v}\" is not in the NAF rev. 2 list{d}", "{h} : « {v} » ne figure pas dans la nomenclature NAF rév. 2{d}";
     Redundant = "redundant", Warning, "accountsReference", "{h} is the same as the customer account; leave it blank", "{h} est identique au compte client ; laissez-le vide";
     NotReseller = "not_reseller", Warning, "resellerLevel", "{h} is set but the customer is not a reseller", "{h} est renseigné mais le client n'est pas revendeur";
     EuCustomer = "eu_customer", Warning, "chargeVAT", "VAT is charged to a customer with a VAT number of another EU country ({d}); usually 0", "La TVA est facturée à un client ayant un numéro de TVA d'un autre pays de l'UE ({d}) ; en général 0";

@@ -5,6 +5,7 @@ pub mod catalogue;
 pub mod contact;
 pub mod ident;
 pub mod issue;
+pub mod lists;
 pub mod model;
 pub mod validate;
 

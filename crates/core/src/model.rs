@@ -187,6 +187,12 @@ impl Customer {
         )
     }
 
+    /// The NAF label of the activity code (`Programmation informatique`), when the code is in
+    /// the official list.
+    pub fn activity_label(&self) -> Option<&'static str> {
+        crate::lists::naf_label(self.text(F::activityCode)?)
+    }
+
     /// The API object (camelCase keys, never-null compatibility keys filled).
     pub fn to_api_json(&self) -> Json {
         let mut m = Map::new();
@@ -215,6 +221,10 @@ impl Customer {
                 self.e164[i].as_ref().map_or(Json::Null, |s| json!(s)),
             );
         }
+        m.insert(
+            "activityLabel".into(),
+            self.activity_label().map_or(Json::Null, |s| json!(s)),
+        );
         let regime = self.vat_regime();
         m.insert("vatRegime".into(), json!(regime.code()));
         m.insert(
@@ -365,5 +375,14 @@ mod tests {
         assert_eq!(j["active"], json!(true));
         assert_eq!(j["chargeVAT"], json!(true));
         assert_eq!(j["vatRegime"], json!("standard"));
+        assert_eq!(j["activityLabel"], Json::Null);
+        let mut c = Customer::new();
+        c.values[F::activityCode.idx()] = Some(Value::Text("61.10Z".into()));
+        assert_eq!(
+            c.to_api_json()["activityLabel"],
+            json!("Télécommunications filaires")
+        );
+        c.values[F::activityCode.idx()] = Some(Value::Text("62.02Z".into()));
+        assert_eq!(c.to_api_json()["activityLabel"], Json::Null);
     }
 }

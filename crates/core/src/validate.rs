@@ -7,6 +7,7 @@
 use crate::catalogue::{fold, Kind, F, FIELDS, N_FIELDS};
 use crate::ident::{self, phone::Phone, vat::VatError};
 use crate::issue::{FieldIssue, Problem};
+use crate::lists::{self, Place};
 use crate::model::{default_value, Customer, Record, Str, Value, Values};
 
 /// A raw cell as read from a spreadsheet, a CSV file or a JSON request.
@@ -567,6 +568,66 @@ pub fn pad_postal_code(
     }
 }
 
+/// The warnings of the official lists on a stored customer (postal code, city, activity
+/// code), for its page: a customer saved despite them, or before the lists were checked.
+pub fn list_issues(c: &Customer) -> Vec<FieldIssue> {
+    let mut carried = [false; N_FIELDS];
+    for f in [F::postalCode, F::mainAddressCity, F::activityCode] {
+        carried[f.idx()] = true;
+    }
+    let mut issues = Vec::new();
+    check_row(&carried, c, None, &mut issues);
+    issues.retain(|i| {
+        matches!(
+            i.problem,
+            Problem::UnknownPostal
+                | Problem::PostalMismatch
+                | Problem::Spelling
+                | Problem::FormerCommune
+                | Problem::UnknownNaf
+        )
+    });
+    issues
+}
+
+/// A French postal code (well-formed) and city against the official lists.
+fn check_place(pc: &str, city: &str, issues: &mut Vec<FieldIssue>) {
+    let paren = |s: String| {
+        if s.is_empty() {
+            s
+        } else {
+            format!(" ({s})")
+        }
+    };
+    match lists::check_place(pc, city) {
+        Place::Ok => {}
+        Place::UnknownCode { city_codes } => issues.push(FieldIssue::new(
+            F::postalCode,
+            Problem::UnknownPostal,
+            pc,
+            paren(city_codes),
+        )),
+        Place::Spelling { official } => issues.push(FieldIssue::new(
+            F::mainAddressCity,
+            Problem::Spelling,
+            city,
+            official,
+        )),
+        Place::Former { now } => issues.push(FieldIssue::new(
+            F::mainAddressCity,
+            Problem::FormerCommune,
+            city,
+            now,
+        )),
+        Place::Mismatch { suggestion } => issues.push(FieldIssue::new(
+            F::mainAddressCity,
+            Problem::PostalMismatch,
+            city,
+            paren(suggestion),
+        )),
+    }
+}
+
 /// Cross-field rules, on the customer as it will be stored (`merged`), reporting on the
 /// fields the source carried (`carried`), and on the postal code and SIRET when the source
 /// makes a stored customer French or foreign (`was_french`: what it was; they are judged
@@ -658,6 +719,35 @@ pub fn check_row(
         }
     }
 
+    // The official lists (warnings only: they lag reality by months). Foreign customers are
+    // not checked against French lists.
+    if french && (present(F::postalCode) || present(F::mainAddressCity)) {
+        if let Some(pc) = merged
+            .text(F::postalCode)
+            .filter(|pc| ident::postal::is_valid_fr(pc))
+        {
+            check_place(pc, merged.text(F::mainAddressCity).unwrap_or(""), issues);
+        }
+    }
+    if french && present(F::activityCode) {
+        if let Some(code) = merged.text(F::activityCode) {
+            if lists::naf_label(code).is_none() {
+                let near = lists::naf_neighbours(code);
+                let detail = if near.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({near})")
+                };
+                issues.push(FieldIssue::new(
+                    F::activityCode,
+                    Problem::UnknownNaf,
+                    code,
+                    detail,
+                ));
+            }
+        }
+    }
+
     if present(F::accountsReference) {
         if let (Some(a), Some(b)) = (
             merged.text(F::accountsReference),
@@ -724,7 +814,7 @@ pub fn check_row(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::issue::Severity;
+    use crate::issue::{Lang, Severity};
 
     #[test]
     fn undecodable_bytes_are_an_error() {
@@ -1084,6 +1174,132 @@ mod tests {
             (F::emailAddress, t("a b@c.fr")),
         ]);
         assert_eq!(codes(&i), vec!["website.invalid", "emailAddress.invalid"]);
+    }
+
+    fn place(pc: &str, city: &str) -> Vec<FieldIssue> {
+        run(&[
+            (F::name, t("A")),
+            (F::postalCode, t(pc)),
+            (F::mainAddressCity, t(city)),
+        ])
+        .1
+    }
+
+    #[test]
+    fn addresses_against_the_official_lists() {
+        for (pc, city) in [
+            ("75001", "Paris"),
+            ("75008", "PARIS CEDEX 08"),
+            ("13001", "Marseille"),
+            ("69003", "Lyon"),
+            ("20000", "Ajaccio"),
+            ("20200", "Bastia"),
+            ("97400", "Saint-Denis"),
+            ("97200", "Fort-de-France"),
+            ("98000", "Monaco"),
+            ("42000", "Saint-Étienne"),
+            ("76037", "ROUEN CEDEX 1"),
+            ("51300", "Vitry-le-François"),
+        ] {
+            let i = place(pc, city);
+            assert!(i.is_empty(), "{pc} {city}: {:?}", codes(&i));
+        }
+        let i = place("75001", "Lyon");
+        assert_eq!(codes(&i), vec!["mainAddressCity.postal_mismatch"]);
+        assert_eq!(i[0].severity(), Severity::Warning);
+        assert_eq!(
+            i[0].message(Lang::En),
+            "City: \"Lyon\" is not a commune of this postal code (75001 → Paris; \
+             Lyon → 69001, 69002, 69003, 69004, 69005, 69006, 69007, 69008 (+1))"
+        );
+        assert_eq!(
+            i[0].message(Lang::Fr),
+            "Ville : « Lyon » n'est pas une commune de ce code postal (75001 → Paris; \
+             Lyon → 69001, 69002, 69003, 69004, 69005, 69006, 69007, 69008 (+1))"
+        );
+        let i = place("13001", "Marseile");
+        assert_eq!(
+            i[0].message(Lang::En),
+            "City: \"Marseile\" is not a commune of this postal code (13001 → Marseille)"
+        );
+        let i = place("69000", "Lyon");
+        assert_eq!(codes(&i), vec!["postalCode.unknown"]);
+        assert!(i[0].message(Lang::Fr).starts_with(
+            "Code Postal : aucune commune n'a le code postal « 69000 » dans la liste officielle \
+             (Lyon → 69001,"
+        ));
+        let i = place("42000", "ST ETIENNE");
+        assert_eq!(codes(&i), vec!["mainAddressCity.spelling"]);
+        assert_eq!(
+            i[0].message(Lang::Fr),
+            "Ville : « ST ETIENNE » s'écrit « Saint-Étienne » dans la liste officielle"
+        );
+        let i = place("01200", "Bellegarde-sur-Valserine");
+        assert_eq!(codes(&i), vec!["mainAddressCity.former_commune"]);
+        assert_eq!(
+            i[0].message(Lang::En),
+            "City: \"Bellegarde-sur-Valserine\" is a former commune, now part of Valserhône (01200)"
+        );
+        // A padded code is checked once padded; a blank city checks the code alone.
+        let (_, i) = run(&[
+            (F::name, t("A")),
+            (F::postalCode, Cell::Float(6000.0)),
+            (F::mainAddressCity, t("Nice")),
+        ]);
+        assert_eq!(codes(&i), vec!["postalCode.padded"]);
+        let (_, i) = run(&[(F::name, t("A")), (F::postalCode, t("75999"))]);
+        assert_eq!(codes(&i), vec!["postalCode.unknown"]);
+        // Padded, "7500" is the real 07500 of Guilherand-Granges; a malformed code has its
+        // error only.
+        assert_eq!(
+            codes(&place("7500", "Paris")),
+            vec!["postalCode.padded", "mainAddressCity.postal_mismatch"]
+        );
+        assert_eq!(codes(&place("96000", "Paris")), vec!["postalCode.invalid"]);
+    }
+
+    #[test]
+    fn list_issues_of_a_stored_customer() {
+        let (mut c, _) = run(&[
+            (F::name, t("A")),
+            (F::postalCode, t("13001")),
+            (F::mainAddressCity, t("Marseile")),
+            (F::activityCode, t("62.02Z")),
+            (F::registrationNumber, t("1234")),
+        ]);
+        assert_eq!(
+            codes(&list_issues(&c)),
+            vec!["mainAddressCity.postal_mismatch", "activityCode.unknown"]
+        );
+        c.values[F::mainAddressCountry.idx()] = Some(Value::Text("Italie".into()));
+        assert!(list_issues(&c).is_empty());
+    }
+
+    #[test]
+    fn foreign_customers_are_not_checked_against_french_lists() {
+        let (_, i) = run(&[
+            (F::name, t("A")),
+            (F::postalCode, t("75001")),
+            (F::mainAddressCity, t("Bruxelles")),
+            (F::mainAddressCountry, t("Belgique")),
+            (F::activityCode, t("62.02Z")),
+        ]);
+        assert!(i.is_empty(), "{:?}", codes(&i));
+    }
+
+    #[test]
+    fn activity_codes_against_naf() {
+        let (c, i) = run(&[(F::name, t("A")), (F::activityCode, t("6202Z"))]);
+        assert_eq!(codes(&i), vec!["activityCode.unknown"]);
+        assert_eq!(c.text(F::activityCode), Some("62.02Z"));
+        assert_eq!(
+            i[0].message(Lang::En),
+            "Activity code (NAF): \"62.02Z\" is not in the NAF rev. 2 list (62.02A, 62.02B)"
+        );
+        for ok in ["62.01Z", "61.10Z", "6202A", "01.11Z", "99.00Z"] {
+            let (_, i) = run(&[(F::name, t("A")), (F::activityCode, t(ok))]);
+            assert!(i.is_empty(), "{ok}: {:?}", codes(&i));
+        }
     }
 
     #[test]

@@ -324,6 +324,10 @@ fn open_source(file_name: String, src: Source, tab: Tab, lang: Lang) -> Result<O
                 issue.header = Some(text);
                 return Err(PackError::Unusable(located(issue, Some(header_row))));
             }
+        } else if schema == Schema::Clients && is_derived_heading(&text) {
+            // Our exports' derived column (the NAF label): not a column of the pack, read
+            // back without a word.
+            continue;
         } else {
             let mut issue = unknown_header(schema, lang, &text);
             issue.column = Some(letter.clone());
@@ -407,6 +411,14 @@ fn open_source(file_name: String, src: Source, tab: Tab, lang: Lang) -> Result<O
         warnings,
         rows: Box::new(rows),
     })
+}
+
+/// Whether a heading names a column our exports derive from others (the label of the
+/// activity code, by its heading or its API key `activityLabel`).
+fn is_derived_heading(text: &str) -> bool {
+    let f = clientele_core::catalogue::fold(text);
+    f == clientele_core::catalogue::fold(clientele_core::lists::ACTIVITY_LABEL_HEADING)
+        || f == "activitylabel"
 }
 
 #[cfg(test)]

@@ -182,8 +182,13 @@ impl<W: Write> CsvExporter<W> {
             .delimiter(b';')
             .terminator(csv::Terminator::CRLF)
             .from_writer(w);
-        w.write_record(FIELDS.iter().map(|d| d.heading))
-            .map_err(io::Error::from)?;
+        w.write_record(
+            FIELDS
+                .iter()
+                .map(|d| d.heading)
+                .chain([clientele_core::lists::ACTIVITY_LABEL_HEADING]),
+        )
+        .map_err(io::Error::from)?;
         Ok(CsvExporter { w })
     }
 
@@ -195,6 +200,7 @@ impl<W: Write> CsvExporter<W> {
                 Some(Value::Text(s)) => csv_safe(Some(d.id), s),
                 v => value_text(v),
             })
+            .chain([Cow::Borrowed(c.activity_label().unwrap_or_default())])
             .collect();
         self.w
             .write_record(record.iter().map(|s| s.as_bytes()))
@@ -245,6 +251,10 @@ impl XlsxExporter {
                 ws.set_column_width(col, width_for(d.heading))?;
                 ws.write_string_with_format(0, col, d.heading, &bold)?;
             }
+            let col = col_num(FIELDS.len())?;
+            let heading = clientele_core::lists::ACTIVITY_LABEL_HEADING;
+            ws.set_column_width(col, 40.0)?;
+            ws.write_string_with_format(0, col, heading, &bold)?;
             ws.set_freeze_panes(1, 0)?;
             self.row = 1;
         }
@@ -269,6 +279,9 @@ impl XlsxExporter {
                     ws.write_number(row, col, if *b { 1.0 } else { 0.0 })?;
                 }
             }
+        }
+        if let Some(label) = c.activity_label() {
+            ws.write_string(row, col_num(FIELDS.len())?, label)?;
         }
         self.row = row + 1;
         Ok(())

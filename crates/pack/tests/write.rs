@@ -216,8 +216,15 @@ fn empty_exports_still_have_the_header() {
         .expect("new")
         .finish()
         .expect("finish");
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    assert!(
+        text.trim_end().ends_with(";Libellé activité (NAF)"),
+        "the derived label column comes last: {text}"
+    );
     let o = open_bytes("e.csv", bytes, Tab::Clients, Lang::En).expect("open");
+    // The label column is read back as nothing: no column, no warning.
     assert_eq!(o.columns.len(), FIELDS.len());
+    assert!(o.warnings.is_empty(), "{:?}", o.warnings);
     let bytes = XlsxExporter::new().save_to_buffer().expect("save");
     let o = open_bytes("e.xlsx", bytes, Tab::Clients, Lang::En).expect("open");
     assert_eq!(o.columns.len(), FIELDS.len());

@@ -8,7 +8,7 @@ use crate::input::{cell_of, query_pairs, Input};
 use crate::state::ApiContext;
 use crate::{BaseUrl, ReqLang};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderName, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::Json as Body;
 use clientele_core::catalogue::{field_by_api_key, Kind, F};
 use clientele_core::issue::{FieldIssue, Problem};
@@ -100,7 +100,7 @@ async fn validated(
     base: &Customer,
     creating: bool,
     lang: Lang,
-) -> ApiResult<Customer> {
+) -> ApiResult<(Customer, Vec<Json>)> {
     let mut inv = Invalid::new();
     let mut type_issues = Vec::new();
     let mut cells = cells_of(input, &mut inv, &mut type_issues);
@@ -171,9 +171,41 @@ async fn validated(
             }
         }
     }
+    let warnings = inv.warnings().to_vec();
     inv.check()?;
     merged.id = base.id;
-    Ok(merged)
+    Ok((merged, warnings))
+}
+
+/// Name of the response header carrying the warnings of a successful create or update.
+pub const WARNINGS_HEADER: &str = "x-clientele-warnings";
+
+/// The warnings of a successful create or update, as a header: the BlueRockTEL body (the
+/// customer object at the top level) stays exactly as its clients expect, and clients that
+/// know Clientèle read `X-Clientele-Warnings`, a JSON array of `{key, code, message}` with
+/// every non-ASCII character escaped (`\u00e9`) so that it is a valid header value.
+fn warnings_header(warnings: &[Json]) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    if warnings.is_empty() {
+        return h;
+    }
+    let text = Json::Array(warnings.to_vec()).to_string();
+    let mut ascii = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if c.is_ascii() {
+            ascii.push(c);
+        } else {
+            let mut buf = [0u16; 2];
+            for unit in c.encode_utf16(&mut buf) {
+                ascii.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    // Only printable ASCII is left (serde_json escapes control characters): always valid.
+    if let Ok(v) = HeaderValue::from_str(&ascii) {
+        h.insert(HeaderName::from_static(WARNINGS_HEADER), v);
+    }
+    h
 }
 
 fn taken(e: StoreError, c: &Customer, lang: Lang) -> Error {
@@ -434,8 +466,8 @@ pub async fn create(
     State(state): State<ApiContext>,
     ReqLang(lang): ReqLang,
     input: Input,
-) -> ApiResult<(StatusCode, [(HeaderName, String); 1], Body<Json>)> {
-    let c = validated(&state, &input, &Customer::new(), true, lang).await?;
+) -> ApiResult<(StatusCode, [(HeaderName, String); 1], HeaderMap, Body<Json>)> {
+    let (c, warnings) = validated(&state, &input, &Customer::new(), true, lang).await?;
     let c2 = c.clone();
     let stored = state
         .db_as(actor, move |s| Ok(s.create_customer(&c2)))
@@ -446,6 +478,7 @@ pub async fn create(
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
+        warnings_header(&warnings),
         Body(stored.to_api_json()),
     ))
 }
@@ -462,26 +495,27 @@ pub async fn update(
     ReqLang(lang): ReqLang,
     Path(id): Path<String>,
     input: Input,
-) -> ApiResult<Body<Json>> {
-    let stored = apply_update(&state, actor, id_of(&id)?, &input, lang).await?;
-    Ok(Body(stored.to_api_json()))
+) -> ApiResult<(HeaderMap, Body<Json>)> {
+    let (stored, warnings) = apply_update(&state, actor, id_of(&id)?, &input, lang).await?;
+    Ok((warnings_header(&warnings), Body(stored.to_api_json())))
 }
 
 /// Validate `input` (API keys) on top of customer `id` and store it: the API's update and
-/// the web edit form; the write is recorded as made by `actor`.
+/// the web edit form; the write is recorded as made by `actor`. Gives the stored customer
+/// and the warnings.
 pub(crate) async fn apply_update(
     state: &ApiContext,
     actor: String,
     id: i64,
     input: &Input,
     lang: Lang,
-) -> ApiResult<Customer> {
+) -> ApiResult<(Customer, Vec<Json>)> {
     let base = state.db(move |s| s.customer(id)).await?;
-    let c = validated(state, input, &base, false, lang).await?;
+    let (c, warnings) = validated(state, input, &base, false, lang).await?;
     // Like Laravel's save() of a clean model: no write, so `updated_at` (which decides
     // routing among customers sharing a number) only moves on a real change.
     if c.same_values(&base) {
-        return Ok(base);
+        return Ok((base, warnings));
     }
     let c2 = c.clone();
     let stored = state
@@ -489,7 +523,7 @@ pub(crate) async fn apply_update(
         .await?
         .map_err(|e| taken(e, &c, lang))?;
     state.sync().await?;
-    Ok(stored)
+    Ok((stored, warnings))
 }
 
 /// Delete a customer and its contacts.

@@ -327,6 +327,9 @@ pub async fn serve_until(
         .await
         .map_err(std::io::Error::other)?;
     let poller = tokio::spawn(state.clone().poll_forever());
+    // Decode the official French lists now, off the request path (the first customer page
+    // or API write would otherwise wait for them).
+    tokio::task::spawn_blocking(clientele_core::lists::preload);
     let app = router(state);
     let result = axum::serve(
         listener,

@@ -40,6 +40,40 @@ document.addEventListener("DOMContentLoaded", () => {
     });
     t.dataset.local = "1";
   });
+  // Edit form: the communes of a typed French postal code, proposed for the city (a
+  // datalist, and buttons that fill the city in).
+  const hint = document.getElementById("communes-hint");
+  const postal = document.getElementById("f-mainAddressPostalCode");
+  const city = document.getElementById("f-mainAddressCity");
+  const list = document.getElementById("communes");
+  if (hint && postal && city && list) {
+    const propose = async () => {
+      const code = postal.value.trim();
+      list.replaceChildren();
+      hint.replaceChildren();
+      if (!/^[0-9]{5}$/.test(code)) return;
+      let names = [];
+      try {
+        const r = await fetch(hint.dataset.communesUrl + code, { headers: { Accept: "application/json" } });
+        if (r.ok) names = await r.json();
+      } catch (_) { return; }
+      if (postal.value.trim() !== code || !names.length) return;
+      hint.append(hint.dataset.label + " ");
+      names.forEach((n) => {
+        const o = document.createElement("option");
+        o.value = n;
+        list.append(o);
+        const b = document.createElement("button");
+        b.type = "button";
+        b.className = "link commune";
+        b.textContent = n;
+        b.addEventListener("click", () => { city.value = n; city.focus(); });
+        hint.append(b, " ");
+      });
+    };
+    postal.addEventListener("input", propose);
+    propose();
+  }
 
   // Progress of a running check or import: poll, then reload for the report.
   const box = document.getElementById("progress");

@@ -1180,6 +1180,135 @@ fn every_route_is_described_in_openapi() {
     }
 }
 
+/// The warnings of the `X-Clientele-Warnings` header, as `(key, code)` pairs.
+fn warnings_of(r: &reqwest::blocking::Response) -> Vec<(String, String)> {
+    let Some(h) = r.headers().get("x-clientele-warnings") else {
+        return Vec::new();
+    };
+    let text = h.to_str().expect("an ASCII header");
+    let list: Json = serde_json::from_str(text).expect("a JSON array");
+    list.as_array()
+        .expect("array")
+        .iter()
+        .map(|w| {
+            (
+                w["key"].as_str().unwrap_or_default().to_string(),
+                w["code"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Addresses and NAF codes against the official lists through the API: warnings never make
+/// a 422; a success keeps the BlueRockTEL body (the customer object, nothing added but
+/// `activityLabel`) and reports them in the `X-Clientele-Warnings` header; a 422 for an
+/// error lists them beside the errors.
+fn official_lists_warn_without_breaking_clients() {
+    let s = TestServer::start();
+    let r = s
+        .req("POST", "/api/v1/customers", &s.write)
+        .header("Accept-Language", "fr")
+        .json(
+            &json!({"name": "Paris Lyon", "mainAddressPostalCode": "75001",
+                      "mainAddressCity": "Lyon", "activityCode": "62.02Z"}),
+        )
+        .send()
+        .expect("send");
+    let warnings = warnings_of(&r);
+    let raw = r
+        .headers()
+        .get("x-clientele-warnings")
+        .map(|h| h.to_str().unwrap_or_default().to_string())
+        .unwrap_or_default();
+    let (st, c) = common::read(r);
+    assert_eq!(st, 201, "{c}");
+    assert_eq!(
+        warnings,
+        vec![
+            (
+                "mainAddressCity".to_string(),
+                "mainAddressCity.postal_mismatch".to_string()
+            ),
+            (
+                "activityCode".to_string(),
+                "activityCode.unknown".to_string()
+            ),
+        ]
+    );
+    // The message, in the request's language, survives the header's ASCII escapes.
+    let parsed: Json = serde_json::from_str(&raw).expect("json");
+    assert_eq!(
+        parsed[0]["message"],
+        "Ville : « Lyon » n'est pas une commune de ce code postal (75001 → Paris; \
+         Lyon → 69001, 69002, 69003, 69004, 69005, 69006, 69007, 69008 (+1))"
+    );
+    assert!(
+        c.get("warnings").is_none(),
+        "the body stays the customer object"
+    );
+    assert_eq!(c["mainAddressCity"], "Lyon", "stored as written");
+    assert_eq!(c["activityLabel"], Json::Null);
+    let id = c["id"].as_i64().expect("id");
+
+    // Fixed: no header; the label of a real code.
+    let r = s
+        .req("PUT", &format!("/api/v1/customers/{id}"), &s.write)
+        .json(&json!({"mainAddressPostalCode": "69003", "activityCode": "6110Z"}))
+        .send()
+        .expect("send");
+    assert!(warnings_of(&r).is_empty());
+    let (st, c) = common::read(r);
+    assert_eq!(st, 200, "{c}");
+    assert_eq!(c["activityLabel"], "Télécommunications filaires");
+    let (_, shown) = s.get(&format!("/api/v1/customers/{id}"), &s.read);
+    assert_eq!(shown["activityLabel"], "Télécommunications filaires");
+
+    // Changing the postal code alone re-checks the stored city.
+    let r = s
+        .req("PATCH", &format!("/api/v1/customers/{id}"), &s.write)
+        .json(&json!({"mainAddressPostalCode": "69000"}))
+        .send()
+        .expect("send");
+    assert_eq!(
+        warnings_of(&r),
+        vec![(
+            "mainAddressPostalCode".to_string(),
+            "postalCode.unknown".to_string()
+        )]
+    );
+    assert_eq!(r.status(), 200);
+
+    // An error and a warning: 422 for the error, the warning listed beside it, nothing saved.
+    let (st, e) = s.json(
+        "PUT",
+        &format!("/api/v1/customers/{id}"),
+        &s.write,
+        &json!({"mainAddressCity": "ST ETIENNE", "mainAddressPostalCode": "42000",
+                "registrationNumber": "73282932000075"}),
+    );
+    assert_eq!(st, 422, "{e}");
+    assert_eq!(
+        e["codes"]["registrationNumber"],
+        json!(["registrationNumber.checksum"])
+    );
+    assert_eq!(e["warnings"][0]["code"], "mainAddressCity.spelling", "{e}");
+    let (_, shown) = s.get(&format!("/api/v1/customers/{id}"), &s.read);
+    assert_eq!(shown["mainAddressPostalCode"], "69000", "nothing saved");
+
+    // Foreign customers are not checked against the French lists.
+    let r = s
+        .req("POST", "/api/v1/customers", &s.write)
+        .json(
+            &json!({"name": "Bruxelles SA", "mainAddressPostalCode": "1000",
+                      "mainAddressCity": "Bruxelles", "mainAddressCountry": "Belgique",
+                      "activityCode": "62.02Z"}),
+        )
+        .send()
+        .expect("send");
+    assert!(warnings_of(&r).is_empty());
+    assert_eq!(r.status(), 201);
+}
+
 /// Every API test runs on SQLite and on PostgreSQL.
 macro_rules! on_both {
     ($($name:ident),* $(,)?) => {
@@ -1202,4 +1331,5 @@ on_both!(
     call_routing,
     pack_upload_dry_run_import_list_undo,
     every_route_is_described_in_openapi,
+    official_lists_warn_without_breaking_clients,
 );

@@ -572,6 +572,112 @@ fn upload_import_and_ownership_postgres() {
     with_backend(Backend::Postgres, upload_import_and_ownership);
 }
 
+/// The official lists in the pages: the annotated workbook carries the suggestions (amber,
+/// in the cell's comment), the communes of a postal code answer as JSON for the edit form,
+/// and a saved customer's page shows the warnings and the NAF label.
+fn official_lists_in_pages() {
+    let s = TestServer::start();
+    let c = http();
+    let (session, csrf) = login(&s, &c);
+    let cookie = format!("clientele_session={session}");
+    let csv = "Compte client;Raison sociale;Code Postal;Ville;Code activité (NAF)\n\
+               LI001;Alpha;13001;Marseile;61.10Z\nLI002;Beta;75008;Paris;62.01Z\n";
+    let page = upload_and_wait(&s, &c, &cookie, &csrf, "lists.csv", csv.as_bytes());
+    let html = c
+        .get(s.url(&page))
+        .header("Cookie", &cookie)
+        .send()
+        .expect("report")
+        .text()
+        .expect("html");
+    assert!(
+        html.contains("id=\"count-errors\">0<"),
+        "warnings are no errors"
+    );
+    assert!(
+        html.contains("mainAddressCity.postal_mismatch"),
+        "listed in the report"
+    );
+    let bytes = c
+        .get(s.url(&format!("{page}/annotated.xlsx")))
+        .header("Cookie", &cookie)
+        .send()
+        .expect("annotated")
+        .bytes()
+        .expect("bytes");
+    let parts = unzip(&bytes);
+    assert_eq!(fill_of(&parts, "D2").as_deref(), Some("FFFFEB9C"), "amber");
+    assert_eq!(fill_of(&parts, "D3"), None, "a right city is left alone");
+    let comments: String = parts
+        .iter()
+        .filter(|(n, _)| n.contains("comments"))
+        .map(|(_, c)| c.as_str())
+        .collect();
+    assert!(
+        comments.contains("n'est pas une commune de ce code postal (13001 → Marseille)"),
+        "{comments}"
+    );
+
+    // The communes of a postal code, for the edit form (signed in only).
+    let names: serde_json::Value = c
+        .get(s.url("/communes/20200"))
+        .header("Cookie", &cookie)
+        .send()
+        .expect("communes")
+        .json()
+        .expect("json");
+    assert_eq!(names[0], "Bastia");
+    assert_eq!(names.as_array().map(Vec::len), Some(4), "{names}");
+    let none: serde_json::Value = c
+        .get(s.url("/communes/69000"))
+        .header("Cookie", &cookie)
+        .send()
+        .expect("communes")
+        .json()
+        .expect("json");
+    assert_eq!(none, json!([]));
+    let anonymous = c.get(s.url("/communes/20200")).send().expect("communes");
+    assert_ne!(anonymous.status(), 200, "not without a session");
+
+    // Imported despite the warning; the customer page shows it, with the NAF label.
+    let r = c
+        .post(s.url(&format!("{page}/import")))
+        .header("Cookie", &cookie)
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .expect("import");
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "{}",
+        r.status()
+    );
+    wait_until_done(&s, &c, &cookie, &page);
+    let id = s.store.customer_by_account("LI001").expect("imported").id;
+    let html = c
+        .get(s.url(&format!("/customers/{id}")))
+        .header("Cookie", &cookie)
+        .send()
+        .expect("page")
+        .text()
+        .expect("html");
+    assert!(
+        html.contains("id=\"note-activityCode\">· Télécommunications filaires<"),
+        "{html}"
+    );
+    assert!(html.contains("data-warning=\"mainAddressCity\""), "{html}");
+    assert!(html.contains("(13001 → Marseille)"), "{html}");
+}
+
+#[test]
+fn official_lists_in_pages_sqlite() {
+    with_backend(Backend::Sqlite, official_lists_in_pages);
+}
+
+#[test]
+fn official_lists_in_pages_postgres() {
+    with_backend(Backend::Postgres, official_lists_in_pages);
+}
+
 // ---------------------------------------------------------------------------------------
 // The browser
 // ---------------------------------------------------------------------------------------
@@ -1015,6 +1121,160 @@ async fn journey(s: &TestServer, b: &Client, dir: &Path) {
         0,
         "undone"
     );
+}
+
+/// Log the browser in as Ann.
+async fn browser_login(b: &Client, base: &str) {
+    b.goto(&format!("{base}/customers")).await.expect("goto");
+    b.wait()
+        .for_element(Locator::Css("#email"))
+        .await
+        .expect("login form")
+        .send_keys("ann@example.fr")
+        .await
+        .expect("type");
+    b.find(Locator::Css("#password"))
+        .await
+        .expect("password")
+        .send_keys("correct horse")
+        .await
+        .expect("type");
+    click(b, "form button[type=submit]").await;
+    assert!(text_of(b, "h1").await.contains("Clients"));
+}
+
+/// The value of a form field.
+async fn value_of(b: &Client, css: &str) -> String {
+    b.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default()
+}
+
+/// The edit form proposes the communes of a typed postal code; a city that is not one of
+/// them is saved (a warning, never a block) and shown with its suggestion; choosing the
+/// proposed commune clears it.
+async fn address_proposals(s: &TestServer, b: &Client, id: i64) {
+    let base = &s.base;
+    browser_login(b, base).await;
+    b.goto(&format!("{base}/customers/{id}/edit"))
+        .await
+        .expect("goto");
+    let postal = b
+        .wait()
+        .for_element(Locator::Css("#f-mainAddressPostalCode"))
+        .await
+        .expect("postal code field");
+    // The stored code's communes are proposed as the form opens.
+    assert_eq!(text_of(b, "#communes-hint button.commune").await, "Paris");
+    postal.clear().await.expect("clear");
+    postal.send_keys("20200").await.expect("type");
+    let mut proposed = String::new();
+    let start = Instant::now();
+    while !proposed.contains("Bastia") {
+        assert!(start.elapsed() < Duration::from_secs(60), "{proposed}");
+        proposed = text_of(b, "#communes-hint").await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(proposed.contains("Ville-di-Pietrabugno"), "{proposed}");
+    let options = b
+        .find_all(Locator::Css("#communes option"))
+        .await
+        .expect("options");
+    assert_eq!(options.len(), 4);
+    assert_eq!(
+        b.find(Locator::Css("#f-mainAddressCity"))
+            .await
+            .expect("city")
+            .attr("list")
+            .await
+            .expect("attr")
+            .as_deref(),
+        Some("communes")
+    );
+    // A city of another code: saved, and the page says so with the suggestion.
+    let city = b
+        .find(Locator::Css("#f-mainAddressCity"))
+        .await
+        .expect("city");
+    city.clear().await.expect("clear");
+    city.send_keys("Ajaccio").await.expect("type");
+    let naf = b.find(Locator::Css("#f-activityCode")).await.expect("naf");
+    naf.clear().await.expect("clear");
+    naf.send_keys("61.10Z").await.expect("type");
+    click(b, "form.edit button[type=submit]").await;
+    text_of(b, "#saved").await;
+    let warning = text_of(b, "[data-warning='mainAddressCity']").await;
+    assert!(warning.contains("20200 → Bastia"), "{warning}");
+    assert!(warning.contains("Ajaccio → 20000"), "{warning}");
+    assert!(text_of(b, "#note-activityCode")
+        .await
+        .contains("Télécommunications filaires"));
+    let stored = blocking(|| s.store.customer(id).expect("customer"));
+    assert_eq!(
+        stored.text(clientele_core::F::mainAddressCity),
+        Some("Ajaccio")
+    );
+    assert_eq!(stored.text(clientele_core::F::postalCode), Some("20200"));
+
+    // Choosing the proposed commune fills the city in; saved, no warning left.
+    b.goto(&format!("{base}/customers/{id}/edit"))
+        .await
+        .expect("goto");
+    let bastia = "#communes-hint button.commune:first-of-type";
+    assert_eq!(text_of(b, bastia).await, "Bastia");
+    click(b, bastia).await;
+    assert_eq!(value_of(b, "#f-mainAddressCity").await, "Bastia");
+    click(b, "form.edit button[type=submit]").await;
+    text_of(b, "#saved").await;
+    assert!(b
+        .find_all(Locator::Css("[data-warning]"))
+        .await
+        .expect("find")
+        .is_empty());
+    let stored = blocking(|| s.store.customer(id).expect("customer"));
+    assert_eq!(
+        stored.text(clientele_core::F::mainAddressCity),
+        Some("Bastia")
+    );
+}
+
+fn browser_address_proposals() {
+    let Some((d, chrome)) = driver() else {
+        return;
+    };
+    let s = TestServer::start();
+    let (code, created) = s.json(
+        "POST",
+        "/api/v1/customers",
+        &s.write,
+        &json!({"name": "Adresse SA", "mainAddressPostalCode": "75001", "mainAddressCity": "Paris"}),
+    );
+    assert_eq!(code, 201, "{created}");
+    let id = created["id"].as_i64().expect("id");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let b = browser(&d, &chrome).await;
+        address_proposals(&s, &b, id).await;
+        b.close().await.expect("close browser");
+    });
+}
+
+#[test]
+fn browser_address_proposals_sqlite() {
+    with_backend(Backend::Sqlite, browser_address_proposals);
+}
+
+#[test]
+fn browser_address_proposals_postgres() {
+    with_backend(Backend::Postgres, browser_address_proposals);
 }
 
 fn browser_journey() {

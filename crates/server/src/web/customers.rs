@@ -241,8 +241,10 @@ fn id_of(raw: &str) -> Result<i64, WebError> {
     crate::customers::id_of(raw).map_err(|_| WebError::not_found())
 }
 
-/// Every field of a customer for display: label, value as text, boolean or not.
+/// Every field of a customer for display: label, value as text, boolean or not, the
+/// official lists' warnings on it, and a note (the label of the activity code).
 fn fields_of(c: &Customer, lang: Lang) -> Vec<Jv> {
+    let warnings = clientele_core::validate::list_issues(c);
     FIELDS
         .iter()
         .map(|d| {
@@ -260,7 +262,14 @@ fn fields_of(c: &Customer, lang: Lang) -> Vec<Jv> {
                 (_, Some(v)) => v.to_text(),
                 (_, None) => String::new(),
             };
-            json!({"key": d.api_key, "label": label(d, lang), "value": text, "url": d.kind == Kind::Url})
+            let warn: Vec<String> = warnings
+                .iter()
+                .filter(|i| i.field == d.id)
+                .map(|i| i.message(lang))
+                .collect();
+            let note = (d.id == F::activityCode).then(|| c.activity_label()).flatten();
+            json!({"key": d.api_key, "label": label(d, lang), "value": text, "url": d.kind == Kind::Url,
+                   "warnings": warn, "note": note})
         })
         .collect()
 }
@@ -314,6 +323,12 @@ pub async fn show(web: Web, State(state): State<ApiContext>, Path(id): Path<Stri
             saved => web.path.contains("saved=1"),
         },
     ))
+}
+
+/// The communes of a postal code, for the edit form's proposals: a JSON array of names in
+/// their official spelling (empty for a code no commune has).
+pub async fn communes(_web: Web, Path(code): Path<String>) -> axum::Json<Vec<&'static str>> {
+    axum::Json(clientele_core::lists::city_names_of(&code))
 }
 
 /// The edit form's fields: label, input name, current or submitted value, type, errors and

@@ -66,6 +66,7 @@ pub fn router(upload_limit: usize) -> Router<ApiContext> {
         .route("/imports/{id}/undo", post(imports::undo))
         .route("/customers", get(customers::list))
         .route("/customers/{id}", get(customers::show))
+        .route("/communes/{code}", get(customers::communes))
         .route(
             "/customers/{id}/edit",
             get(customers::edit_form).post(customers::edit),
