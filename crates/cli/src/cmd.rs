@@ -106,7 +106,9 @@ pub fn run(cli: &Cli, lang: Lang) -> u8 {
             account_prefix,
             account_width,
         } => settings(cli, account_prefix.clone(), *account_width),
-        Command::Serve { listen } => crate::serve::serve(cli, lang, listen),
+        Command::Serve { args } => crate::serve::serve(cli, lang, args),
+        // Dispatched by main (operations commands).
+        Command::Config { .. } | Command::Backup { .. } | Command::Restore { .. } => Ok(OK),
         Command::User { action } => crate::serve::user(cli, action),
         Command::Token { action } => crate::serve::token(cli, action),
         Command::Lookup { number, format } => crate::serve::lookup(cli, number, *format),

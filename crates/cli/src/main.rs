@@ -4,6 +4,7 @@
 //! 3 database or I/O failure. A message on standard error always says what happened.
 
 mod cmd;
+mod ops;
 mod report;
 
 // The import moves millions of small strings from the parsing thread to the writing one;
@@ -126,9 +127,26 @@ pub enum Command {
     },
     /// Serve the API and the web pages.
     Serve {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: String,
+        #[command(flatten)]
+        args: ops::ServeArgs,
+    },
+    /// Check the configuration of serve.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Copy the SQLite database to FILE, consistently, even while it is served and written.
+    Backup {
+        /// The copy (a new SQLite file).
+        file: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Replace the SQLite database by a backup (refused while a server has it open).
+    Restore {
+        /// The backup made by `clientele backup`.
+        file: PathBuf,
     },
     /// Manage the users of the API.
     User {
@@ -150,8 +168,18 @@ pub enum Command {
     },
 }
 
+/// `clientele config …`
+#[derive(Subcommand)]
+pub enum ConfigAction {
+    /// Print the effective serve configuration (secrets masked) and check it.
+    Check {
+        #[command(flatten)]
+        args: ops::ServeArgs,
+    },
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let (cli, from_file) = match ops::parse() {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -159,17 +187,19 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CLIENTELE_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    ops::init_logging(&cli);
     let lang = cli
         .lang
         .as_deref()
         .map(Lang::parse)
         .unwrap_or_else(Lang::from_env);
-    ExitCode::from(cmd::run(&cli, lang))
+    let code = match &cli.command {
+        Command::Config {
+            action: ConfigAction::Check { args },
+        } => ops::config_check(&cli, args, &from_file, lang).unwrap_or_else(|c| c),
+        Command::Backup { file, force } => ops::backup(&cli, file, *force).unwrap_or_else(|c| c),
+        Command::Restore { file } => ops::restore(&cli, file).unwrap_or_else(|c| c),
+        _ => cmd::run(&cli, lang),
+    };
+    ExitCode::from(code)
 }

@@ -70,9 +70,13 @@ fn failure(e: &StoreError) -> u8 {
 }
 
 /// `clientele serve`.
-pub fn serve(cli: &Cli, lang: Lang, listen: &str) -> Result<u8, u8> {
-    let addr: std::net::SocketAddr = listen.parse().map_err(|_| {
-        eprintln!("clientele: --listen {listen}: expected an address such as 127.0.0.1:8080");
+pub fn serve(cli: &Cli, lang: Lang, args: &crate::ops::ServeArgs) -> Result<u8, u8> {
+    let addr = args.addr().map_err(|e| {
+        eprintln!("clientele: {e}");
+        UNUSABLE
+    })?;
+    let opts = args.options(lang).map_err(|e| {
+        eprintln!("clientele: {e}");
         UNUSABLE
     })?;
     let store = open(cli)?;
@@ -104,10 +108,6 @@ pub fn serve(cli: &Cli, lang: Lang, listen: &str) -> Result<u8, u8> {
                 "No user yet: create one to log in to the web pages and the API:\n  clientele --db {db} user add you@example.fr"
             );
         }
-        let opts = clientele_server::Options {
-            lang,
-            ..clientele_server::Options::default()
-        };
         clientele_server::serve(store, listener, opts)
             .await
             .map_err(|e| {

@@ -435,6 +435,7 @@ pub(crate) async fn check_credentials(
 ) -> ApiResult<clientele_store::User> {
     let limiter = &state.0.limiter;
     if limiter.retry_after(&email, ip).is_some() {
+        metrics::counter!(crate::ops::LOGIN_THROTTLED).increment(1);
         return Err(Error::TooManyAttempts);
     }
     let key = email.clone();
@@ -458,6 +459,7 @@ pub(crate) async fn check_credentials(
     .map_err(|e| Error::Internal(e.to_string()))?;
     let Some(user) = user.filter(|_| ok) else {
         limiter.fail(&key, ip);
+        metrics::counter!(crate::ops::LOGIN_FAILURES).increment(1);
         return Err(Error::Unauthenticated);
     };
     limiter.clear(&key, ip);

@@ -122,7 +122,8 @@ pub(crate) async fn run_bytes(
     opts: RunOptions,
     mut progress: impl FnMut(u64) + Send + 'static,
 ) -> ApiResult<Result<clientele_import::Report, RunError>> {
-    state
+    let dry_run = opts.dry_run;
+    let result = state
         .db(move |s| {
             Ok(clientele_import::run(
                 s as &dyn Store,
@@ -131,7 +132,16 @@ pub(crate) async fn run_bytes(
                 &mut progress,
             ))
         })
-        .await
+        .await;
+    let (outcome, rows) = match &result {
+        Ok(Ok(r)) if r.imported => ("imported", r.rows),
+        Ok(Ok(r)) if dry_run && r.errors == 0 => ("checked", r.rows),
+        Ok(Ok(r)) => ("invalid", r.rows),
+        Ok(Err(RunError::Unusable(r))) => ("unusable", r.rows),
+        _ => ("failed", 0),
+    };
+    crate::ops::record_import(outcome, rows);
+    result
 }
 
 /// Past imports, newest first.

@@ -13,6 +13,7 @@ pub mod error;
 pub mod imports;
 pub mod index;
 pub mod input;
+pub mod ops;
 pub mod routing;
 pub mod state;
 pub mod web;
@@ -120,6 +121,9 @@ fn api_router(opts: &Options) -> OpenApiRouter<ApiContext> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(version))
         .routes(routes!(openapi_json))
+        .routes(routes!(ops::health))
+        .routes(routes!(ops::ready))
+        .routes(routes!(ops::metrics))
         .routes(routes!(auth::login))
         .routes(routes!(customers::list, customers::create))
         .routes(routes!(customers::search))
@@ -239,6 +243,7 @@ pub fn router(state: ApiContext) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.0.opts.json_limit))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(ops::track))
         .with_state(state)
 }
 
@@ -258,6 +263,9 @@ pub async fn serve_until(
     opts: Options,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    if opts.metrics {
+        ops::install_metrics();
+    }
     let state = ApiContext::new(store, opts)
         .await
         .map_err(std::io::Error::other)?;

@@ -5,6 +5,7 @@
 //! No SQL leaves this crate, and no HTTP or file format enters it.
 
 pub mod import;
+pub mod ops;
 pub mod postgres;
 pub mod postgres_api;
 mod postgres_web;
@@ -453,6 +454,11 @@ pub trait ApiStore: Store + WebStore {
     fn changes_since(&self, rev: i64, limit: u64) -> Result<Vec<ChangeRecord>>;
     /// Rows for the routing index.
     fn routing_data(&self, scope: &RoutingScope) -> Result<RoutingData>;
+    /// The schema version, read within `timeout` through a connection that proves the
+    /// database reachable (readiness probe).
+    fn ping(&self, timeout: std::time::Duration) -> Result<i64>;
+    /// Connections of the pool (metrics).
+    fn pool_state(&self) -> ops::PoolState;
 }
 
 /// Open a store with the API methods (see [`open`]).

@@ -125,10 +125,13 @@ fn start_job(
             lang,
         };
         let j = job.clone();
+        let started = std::time::Instant::now();
         let outcome = run_bytes(&state, name, bytes, opts, move |n| {
             j.rows.store(n, Ordering::Relaxed)
         })
         .await;
+        metrics::histogram!(crate::ops::JOB_DURATION, "kind" => if import.is_some() { "import" } else { "check" })
+            .record(started.elapsed().as_secs_f64());
         let body = match outcome {
             Ok(Ok(report)) => {
                 let mut v = serde_json::to_value(&report).unwrap_or(Jv::Null);
