@@ -113,6 +113,23 @@ pub fn verify_sqlite(c: &Connection, what: &str) -> Result<(i64, i64)> {
     Ok((version, customers))
 }
 
+/// Copy every page in one step. Smaller steps release the read transaction between them,
+/// and a write by a server in between restarts the backup, possibly for ever under a
+/// steady write load.
+fn step_all(b: &rusqlite::backup::Backup<'_, '_>) -> Result<()> {
+    // Busy or locked: another connection held a lock for a moment; bounded retries.
+    for _ in 0..600 {
+        match b.step(-1)? {
+            rusqlite::backup::StepResult::Done => return Ok(()),
+            rusqlite::backup::StepResult::More => continue,
+            _ => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    Err(StoreError::Db(
+        "the database stayed locked for 30 s; try again".into(),
+    ))
+}
+
 /// Copy the SQLite database `src` to the new file `dest` while servers read and write it:
 /// SQLite's online backup API copies every page in one step, inside one read transaction,
 /// so the copy is the database as of one instant (in WAL mode writers go on meanwhile).
@@ -126,17 +143,7 @@ pub fn backup_sqlite(src: &Path, dest: &Path) -> Result<BackupSummary> {
             .map_err(|e| StoreError::Db(format!("cannot create {}: {e}", partial.display())))?;
         let pages = {
             let b = rusqlite::backup::Backup::new(&source, &mut copy)?;
-            // -1: every page in one step. Smaller steps release the read transaction
-            // between them, and a write by a server in between restarts the backup,
-            // possibly for ever under a steady write load.
-            loop {
-                match b.step(-1)? {
-                    rusqlite::backup::StepResult::Done => break,
-                    rusqlite::backup::StepResult::More => continue,
-                    // Another connection held a lock for a moment: try again shortly.
-                    _ => std::thread::sleep(Duration::from_millis(50)),
-                }
-            }
+            step_all(&b)?;
             b.progress().pagecount
         };
         // The copy is a standalone file: a rollback journal, nothing left in a WAL.
@@ -183,7 +190,7 @@ pub fn restore_sqlite(src: &Path, target: &Path) -> Result<BackupSummary> {
     }
     let pages = {
         let b = rusqlite::backup::Backup::new(&source, &mut dest)?;
-        b.run_to_completion(-1, Duration::from_millis(50), None)?;
+        step_all(&b)?;
         b.progress().pagecount
     };
     dest.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
