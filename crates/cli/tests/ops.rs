@@ -1085,3 +1085,204 @@ fn postgres_nginx_tls_in_front() {
         }
     }
 }
+
+// ------------------------------------------------------------------------------------
+// Kamailio + sipp
+// ------------------------------------------------------------------------------------
+
+/// Place one call from `caller` through the proxy; returns (queue, caller name) as the
+/// queue side saw them.
+fn call(dir: &Path, proxy: u16, caller: &str) -> (String, String) {
+    let n = CALLS.fetch_add(1, Ordering::SeqCst);
+    let log = dir.join(format!("call-{n}.log"));
+    let out = Command::new("sipp")
+        .arg("-sf")
+        .arg(repo().join("deploy/pbx/kamailio/sipp/caller.xml"))
+        .args([
+            "-key",
+            "caller",
+            caller,
+            "-s",
+            "3900",
+            "-m",
+            "1",
+            "-i",
+            "127.0.0.1",
+        ])
+        .args([
+            "-p",
+            &free_port().to_string(),
+            "-nostdin",
+            "-timeout",
+            "30s",
+            "-trace_logs",
+            "-log_file",
+        ])
+        .arg(&log)
+        .arg(format!("127.0.0.1:{proxy}"))
+        .output()
+        .expect("sipp");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        out.status.success(),
+        "call from {caller} failed: {text}{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("ROUTE="))
+        .unwrap_or_else(|| panic!("no route logged: {text}"));
+    let (route, name) = line
+        .trim_start_matches("ROUTE=")
+        .split_once(" NAME=")
+        .expect("ROUTE= NAME=");
+    (route.to_string(), name.to_string())
+}
+
+static CALLS: AtomicU64 = AtomicU64::new(0);
+
+fn kamailio_routes_calls(db: &TestDb) {
+    let mut server = serve(db, &db.url, &["--sync-interval-ms", "200"], &[]);
+    let (write, lookup) = tokens(db, &server.base);
+    create(
+        &server.base,
+        &write,
+        json!({"name": "Grand Compte", "phone": "01 40 00 00 01", "vip": true}),
+    );
+    create(
+        &server.base,
+        &write,
+        json!({"name": "Astreinte SA", "phone": "01 40 00 00 02", "onCallDuty": true}),
+    );
+    let known = create(
+        &server.base,
+        &write,
+        json!({"name": "Client Ordinaire", "phone": "01 40 00 00 03"}),
+    );
+    create(
+        &server.base,
+        &write,
+        json!({"name": "Ancien Client", "phone": "01 40 00 00 04", "active": false, "vip": true}),
+    );
+
+    let dir = db.path("sip");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (queues, proxy) = (free_port(), free_port());
+    let _queues = Proc(
+        Command::new("sipp")
+            .arg("-sf")
+            .arg(repo().join("deploy/pbx/kamailio/sipp/queues.xml"))
+            .args(["-i", "127.0.0.1", "-p", &queues.to_string(), "-nostdin"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sipp queues"),
+    );
+    let cfg = repo().join("deploy/pbx/kamailio/kamailio.cfg");
+    let check = Command::new("kamailio")
+        .arg("-c")
+        .arg("-f")
+        .arg(&cfg)
+        .output()
+        .expect("kamailio -c");
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let _kamailio = Proc(
+        Command::new("kamailio")
+            .args(["-DD", "-E", "-f"])
+            .arg(&cfg)
+            .arg("-Y")
+            .arg(&dir)
+            .args(["-A", &format!("SIP_LISTEN=udp:127.0.0.1:{proxy}")])
+            .args(["-A", &format!("CLIENTELE_URL=\"{}\"", server.base)])
+            .args(["-A", &format!("LOOKUP_TOKEN=\"{lookup}\"")])
+            .args(["-A", &format!("QUEUE_HOST=\"127.0.0.1:{queues}\"")])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("kamailio.log")).expect("log"))
+            .spawn()
+            .expect("kamailio"),
+    );
+
+    // Numbers in the forms PBXs send.
+    for n in ["0140000001", "+33140000001", "0033140000001", "33140000001"] {
+        assert_eq!(
+            call(&dir, proxy, n),
+            ("vip".into(), "Grand Compte [VIP]".into()),
+            "{n}"
+        );
+    }
+    assert_eq!(
+        call(&dir, proxy, "+33140000002"),
+        ("oncall".into(), "Astreinte SA [ASTREINTE]".into())
+    );
+    assert_eq!(
+        call(&dir, proxy, "0140000003"),
+        ("known".into(), "Client Ordinaire".into())
+    );
+    // Inactive customers are unknown to routing; so are unknown numbers and anonymous.
+    assert_eq!(
+        call(&dir, proxy, "0140000004"),
+        ("unknown".into(), "-".into())
+    );
+    assert_eq!(
+        call(&dir, proxy, "0140009999"),
+        ("unknown".into(), "-".into())
+    );
+    assert_eq!(
+        call(&dir, proxy, "anonymous"),
+        ("unknown".into(), "-".into())
+    );
+
+    // The VIP flag changed through the API: the very next call follows it.
+    let id = known["id"].as_i64().expect("id");
+    let r = http()
+        .put(format!("{}/api/v1/customers/{id}", server.base))
+        .bearer_auth(&write)
+        .json(&json!({"vip": true}))
+        .send()
+        .expect("update");
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        call(&dir, proxy, "0033140000003"),
+        ("vip".into(), "Client Ordinaire [VIP]".into())
+    );
+
+    // Clientèle hangs (stopped with SIGSTOP): Kamailio's timeout, then the fallback queue.
+    let pid = server.proc.0.id() as i32;
+    // SAFETY: plain kill(2) on our own child.
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    let hung = call(&dir, proxy, "0140000001");
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    assert_eq!(hung, ("fallback".into(), "-".into()));
+    // Clientèle stopped: refused at once, the fallback queue too.
+    let _ = server.proc.0.kill();
+    let _ = server.proc.0.wait();
+    assert_eq!(
+        call(&dir, proxy, "0140000001"),
+        ("fallback".into(), "-".into())
+    );
+    let log = std::fs::read_to_string(dir.join("kamailio.log")).unwrap_or_default();
+    assert!(log.contains("no answer for 0140000001"), "{log}");
+}
+
+#[test]
+fn sqlite_kamailio_routes_calls_with_sipp() {
+    if tool("kamailio") && tool("sipp") {
+        if let Some(db) = TestDb::new(Backend::Sqlite) {
+            kamailio_routes_calls(&db);
+        }
+    }
+}
+
+#[test]
+fn postgres_kamailio_routes_calls_with_sipp() {
+    if tool("kamailio") && tool("sipp") {
+        if let Some(db) = TestDb::new(Backend::Postgres) {
+            kamailio_routes_calls(&db);
+        }
+    }
+}
