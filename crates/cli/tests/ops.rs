@@ -204,6 +204,18 @@ fn prom_value(prom: &str, q: &str) -> Option<f64> {
 }
 
 fn prometheus_scrapes_metrics(db: &TestDb) {
+    // The alert rules of deploy/ are valid Prometheus rules.
+    let rules = Command::new("promtool")
+        .args(["check", "rules"])
+        .arg(repo().join("deploy/prometheus/clientele-alerts.yml"))
+        .output()
+        .expect("promtool");
+    assert!(
+        rules.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&rules.stdout),
+        String::from_utf8_lossy(&rules.stderr)
+    );
     let server = serve(db, &db.url, &[], &[]);
     let (write, lookup) = tokens(db, &server.base);
     create(
