@@ -138,35 +138,38 @@ pub fn backup_sqlite(src: &Path, dest: &Path) -> Result<BackupSummary> {
     let source = open_existing(src)?;
     let partial = dest.with_extension("partial");
     let _ = std::fs::remove_file(&partial);
-    let result = (|| {
-        let mut copy = Connection::open(&partial)
-            .map_err(|e| StoreError::Db(format!("cannot create {}: {e}", partial.display())))?;
-        let pages = {
-            let b = rusqlite::backup::Backup::new(&source, &mut copy)?;
-            step_all(&b)?;
-            b.progress().pagecount
-        };
-        // The copy is a standalone file: a rollback journal, nothing left in a WAL.
-        copy.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))?;
-        let (schema, customers) = verify_sqlite(&copy, "the copy")?;
-        drop(copy);
-        std::fs::rename(&partial, dest).map_err(|e| {
-            StoreError::Db(format!(
-                "cannot rename {} to {}: {e}",
-                partial.display(),
-                dest.display()
-            ))
-        })?;
-        Ok(BackupSummary {
-            pages,
-            schema,
-            customers,
-        })
-    })();
+    let result = copy_to(&source, &partial, dest);
     if result.is_err() {
         let _ = std::fs::remove_file(&partial);
     }
     result
+}
+
+/// The body of [`backup_sqlite`]: copy into `partial`, check, rename to `dest`.
+fn copy_to(source: &Connection, partial: &Path, dest: &Path) -> Result<BackupSummary> {
+    let mut copy = Connection::open(partial)
+        .map_err(|e| StoreError::Db(format!("cannot create {}: {e}", partial.display())))?;
+    let pages = {
+        let b = rusqlite::backup::Backup::new(source, &mut copy)?;
+        step_all(&b)?;
+        b.progress().pagecount
+    };
+    // The copy is a standalone file: a rollback journal, nothing left in a WAL.
+    copy.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))?;
+    let (schema, customers) = verify_sqlite(&copy, "the copy")?;
+    drop(copy);
+    std::fs::rename(partial, dest).map_err(|e| {
+        StoreError::Db(format!(
+            "cannot rename {} to {}: {e}",
+            partial.display(),
+            dest.display()
+        ))
+    })?;
+    Ok(BackupSummary {
+        pages,
+        schema,
+        customers,
+    })
 }
 
 /// Replace the SQLite database `target` by the backup `src`. Refused while another
