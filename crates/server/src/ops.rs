@@ -72,7 +72,7 @@ pub fn install_metrics() -> bool {
                     b.set_buckets_for_metric(Matcher::Full(SYNC_DURATION.into()), &latency)
                 })
                 .and_then(|b| b.set_buckets_for_metric(Matcher::Full(JOB_DURATION.into()), &long));
-            let handle = builder.and_then(|b| b.install_recorder().map_err(Into::into));
+            let handle = builder.and_then(|b| b.install_recorder());
             match handle {
                 Ok(h) => {
                     describe();
