@@ -22,6 +22,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
 [ -n "${SKIP_BUILD:-}" ] || cargo build --release -q -p clientele
 bin=$CARGO_TARGET_DIR/release/clientele
 gen=../shared/tools/genpack.py
+[ -f "$gen" ] || gen=/work/shared/tools/genpack.py   # from a worktree under /work/wt
 
 pack="$dir/phones-$N.csv"
 [ -f "$pack" ] || python3 "$gen" "$N" "$pack" --phones
