@@ -3,6 +3,8 @@
 # /api/isVipByPhoneNumber with random known numbers (customer phones and contact mobiles,
 # lookup token in ?api_token=), and against /api/version on the same server in the same run
 # as the baseline. Prints both req/s, the ratio (goal >= 0.8) and the p99 latencies (goal <= 5 ms).
+# Then the same lookup run against a server started with --no-metrics, in the same run: the
+# cost of the metrics (goal: none visible). Access logs are off in both (CLIENTELE_LOG=warn).
 #
 # Usage: scripts/bench-routing.sh [N_CUSTOMERS] [N_CONTACTS]     (defaults 200000 200000)
 #        DURATION=20s CONNECTIONS=32 THREADS=2 PORT=18080 scripts/bench-routing.sh 1000000
@@ -20,6 +22,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
 [ -n "${SKIP_BUILD:-}" ] || cargo build --release -q -p clientele
 bin=$CARGO_TARGET_DIR/release/clientele
 gen=../shared/tools/genpack.py
+[ -f "$gen" ] || gen=/work/shared/tools/genpack.py   # from a worktree under /work/wt
 
 pack="$dir/phones-$N.csv"
 [ -f "$pack" ] || python3 "$gen" "$N" "$pack" --phones
@@ -45,16 +48,20 @@ SQL
 fi
 token=$("$bin" --db "$db" token create bench --scope lookup 2>/dev/null)
 
-"$bin" --db "$db" serve --listen "127.0.0.1:$PORT" 2> "$dir/serve.log" &
-server=$!
+start_server() {
+  CLIENTELE_LOG=warn "$bin" --db "$db" serve --listen "127.0.0.1:$PORT" "$@" 2> "$dir/serve.log" &
+  server=$!
+  start=$(date +%s.%N)
+  until curl -fs "http://127.0.0.1:$PORT/health" > /dev/null; do
+    kill -0 $server 2>/dev/null || { cat "$dir/serve.log"; exit 3; }
+    sleep 0.1
+  done
+  echo "== server ${*:-with metrics} ready in $(echo "$(date +%s.%N) - $start" | bc) s (RSS $(ps -o rss= -p $server | awk '{printf "%.0f MB", $1/1024}'))"
+  [ "$(curl -s "http://127.0.0.1:$PORT/api/isKnownPhoneNumber?phoneNumber=0140000001&api_token=$token")" = true ] || { echo "sanity check failed"; exit 1; }
+}
+stop_server() { kill $server; wait $server 2>/dev/null || true; }
+start_server
 trap 'kill $server 2>/dev/null || true' EXIT
-start=$(date +%s.%N)
-until curl -fs "http://127.0.0.1:$PORT/api/version" > /dev/null; do
-  kill -0 $server 2>/dev/null || { cat "$dir/serve.log"; exit 3; }
-  sleep 0.1
-done
-echo "== server ready in $(echo "$(date +%s.%N) - $start" | bc) s (RSS $(ps -o rss= -p $server | awk '{printf "%.0f MB", $1/1024}'))"
-[ "$(curl -s "http://127.0.0.1:$PORT/api/isKnownPhoneNumber?phoneNumber=0140000001&api_token=$token")" = true ] || { echo "sanity check failed"; exit 1; }
 
 # Both runs use the same script (same client-side cost, same request size): only the path
 # differs, so the ratio measures the server.
@@ -87,10 +94,20 @@ echo "== wrk /api/isVipByPhoneNumber with random known numbers"
 look=$(run -s "$dir/routing.lua" "http://127.0.0.1:$PORT")
 echo "$look" | sed 's/^/   /'
 
-b=$(echo "$base" | rps); l=$(echo "$look" | rps)
-bp=$(echo "$base" | p99); lp=$(echo "$look" | p99)
+metrics_sample=$(curl -s "http://127.0.0.1:$PORT/metrics" | grep -c '^clientele_' || true)
+stop_server
+echo "== wrk /api/isVipByPhoneNumber, server started with --no-metrics"
+start_server --no-metrics
+bare=$(run -s "$dir/routing.lua" "http://127.0.0.1:$PORT")
+echo "$bare" | sed 's/^/   /'
+stop_server
+
+b=$(echo "$base" | rps); l=$(echo "$look" | rps); n=$(echo "$bare" | rps)
+bp=$(echo "$base" | p99); lp=$(echo "$look" | p99); np=$(echo "$bare" | p99)
 echo
-echo "customers $N, contacts $C"
-printf "version: %10.0f req/s   p99 %6.2f ms\n" "$b" "$bp"
-printf "lookup:  %10.0f req/s   p99 %6.2f ms\n" "$l" "$lp"
+echo "customers $N, contacts $C ($metrics_sample clientele_ series exported)"
+printf "version:                 %10.0f req/s   p99 %6.2f ms\n" "$b" "$bp"
+printf "lookup (metrics on):     %10.0f req/s   p99 %6.2f ms\n" "$l" "$lp"
+printf "lookup (--no-metrics):   %10.0f req/s   p99 %6.2f ms\n" "$n" "$np"
 printf "ratio lookup/version: %.2f (goal >= 0.8); lookup p99 %.2f ms (goal <= 5)\n" "$(echo "$l / $b" | bc -l)" "$lp"
+printf "metrics on / off: %.2f (goal: 1.00 within the run-to-run noise)\n" "$(echo "$l / $n" | bc -l)"

@@ -116,7 +116,9 @@ fn run_command(cli: &Cli, lang: Lang) -> u8 {
             account_prefix,
             account_width,
         } => settings(cli, account_prefix.clone(), *account_width),
-        Command::Serve(args) => crate::serve::serve(cli, lang, args),
+        Command::Serve { args } => crate::serve::serve(cli, lang, args),
+        // Dispatched by main (operations commands).
+        Command::Config { .. } | Command::Backup { .. } | Command::Restore { .. } => Ok(OK),
         Command::User { action } => crate::serve::user(cli, action),
         Command::Token { action } => crate::tokens::token(cli, action),
         Command::Lookup { number, format } => crate::serve::lookup(cli, number, *format),

@@ -4,6 +4,7 @@
 //! 3 database or I/O failure. A message on standard error always says what happened.
 
 mod cmd;
+mod ops;
 mod report;
 
 // The import moves millions of small strings from the parsing thread to the writing one;
@@ -126,7 +127,28 @@ pub enum Command {
         account_width: Option<usize>,
     },
     /// Serve the API and the web pages.
-    Serve(serve::ServeArgs),
+    Serve {
+        #[command(flatten)]
+        args: ops::ServeArgs,
+    },
+    /// Check the configuration of serve.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Copy the SQLite database to FILE, consistently, even while it is served and written.
+    Backup {
+        /// The copy (a new SQLite file).
+        file: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Replace the SQLite database by a backup (refused while a server has it open).
+    Restore {
+        /// The backup made by `clientele backup`.
+        file: PathBuf,
+    },
     /// Manage the users of the API.
     User {
         #[command(subcommand)]
@@ -147,25 +169,18 @@ pub enum Command {
     },
 }
 
-/// The log filter: `CLIENTELE_LOG` (tracing's `EnvFilter` syntax), by default warnings and
-/// the server's `info` events (logins, lockouts, token changes, start and stop). The
-/// PostgreSQL client logs every statement's parameters at `debug` (customer data, hashes):
-/// it stays at `info` unless named on purpose.
-fn log_filter(env: Option<String>) -> tracing_subscriber::EnvFilter {
-    let mut spec = env
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| "warn,clientele_server=info".into());
-    if !spec.contains("tokio_postgres") {
-        spec.push_str(",tokio_postgres=info");
-    }
-    tracing_subscriber::EnvFilter::try_new(&spec).unwrap_or_else(|e| {
-        eprintln!("clientele: CLIENTELE_LOG={spec}: {e}; using the default");
-        tracing_subscriber::EnvFilter::new("warn,clientele_server=info,tokio_postgres=info")
-    })
+/// `clientele config …`
+#[derive(Subcommand)]
+pub enum ConfigAction {
+    /// Print the effective serve configuration (secrets masked) and check it.
+    Check {
+        #[command(flatten)]
+        args: ops::ServeArgs,
+    },
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let (cli, from_file) = match ops::parse() {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -173,14 +188,19 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(log_filter(std::env::var("CLIENTELE_LOG").ok()))
-        .with_writer(std::io::stderr)
-        .init();
+    ops::init_logging(&cli);
     let lang = cli
         .lang
         .as_deref()
         .map(Lang::parse)
         .unwrap_or_else(Lang::from_env);
-    ExitCode::from(cmd::run(&cli, lang))
+    let code = match &cli.command {
+        Command::Config {
+            action: ConfigAction::Check { args },
+        } => ops::config_check(&cli, args, &from_file, lang).unwrap_or_else(|c| c),
+        Command::Backup { file, force } => ops::backup(&cli, file, *force).unwrap_or_else(|c| c),
+        Command::Restore { file } => ops::restore(&cli, file).unwrap_or_else(|c| c),
+        _ => cmd::run(&cli, lang),
+    };
+    ExitCode::from(code)
 }

@@ -53,74 +53,16 @@ fn failure(e: &StoreError) -> u8 {
     }
 }
 
-/// The options of `clientele serve` (each also an environment variable).
-#[derive(clap::Args, Debug)]
-pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "CLIENTELE_LISTEN", default_value = "127.0.0.1:8080")]
-    pub listen: String,
-    /// A reverse proxy (CIDR or address) whose X-Forwarded-For, -Proto and -Host are
-    /// believed; repeatable or comma-separated. Others' forwarding headers are ignored.
-    #[arg(long, env = "CLIENTELE_TRUSTED_PROXY", value_delimiter = ',')]
-    pub trusted_proxy: Vec<String>,
-    /// The URL clients reach this server by (https://crm.example.fr): used in the links the
-    /// API writes; https makes the cookies Secure.
-    #[arg(long, env = "CLIENTELE_PUBLIC_URL")]
-    pub public_url: Option<String>,
-    /// Threads that check passwords (Argon2), below the routing workers in priority.
-    #[arg(long, env = "CLIENTELE_HASH_THREADS", default_value_t = 1)]
-    pub hash_threads: usize,
-    /// Password checks that may wait for a thread; more logins are answered 429 at once.
-    #[arg(long, env = "CLIENTELE_HASH_QUEUE", default_value_t = 16)]
-    pub hash_queue: usize,
-    /// Checks, imports and workbook builds run at once (lowest priority).
-    #[arg(long, env = "CLIENTELE_JOBS", default_value_t = 1)]
-    pub jobs: usize,
-    /// Checks and imports that may wait; more are refused (API 503, a busy page).
-    #[arg(long, env = "CLIENTELE_JOB_QUEUE", default_value_t = 8)]
-    pub job_queue: usize,
-    /// Tokens minted by `/api/login` stop being accepted after this long unused
-    /// (`24h`, `30m`, `90s`, `7d`).
-    #[arg(
-        long,
-        env = "CLIENTELE_TOKEN_IDLE_TIMEOUT",
-        default_value = "24h",
-        value_name = "DURATION"
-    )]
-    pub token_idle_timeout: String,
-}
-
 /// `clientele serve`.
-pub fn serve(cli: &Cli, lang: Lang, args: &ServeArgs) -> Result<u8, u8> {
-    let listen = &args.listen;
-    let token_idle = crate::tokens::parse_duration(&args.token_idle_timeout).map_err(|e| {
-        eprintln!("clientele: --token-idle-timeout: {e}");
+pub fn serve(cli: &Cli, lang: Lang, args: &crate::ops::ServeArgs) -> Result<u8, u8> {
+    let addr = args.addr().map_err(|e| {
+        eprintln!("clientele: {e}");
         UNUSABLE
     })?;
-    let addr: std::net::SocketAddr = listen.parse().map_err(|_| {
-        eprintln!("clientele: --listen {listen}: expected an address such as 127.0.0.1:8080");
+    let opts = args.options(lang).map_err(|e| {
+        eprintln!("clientele: {e}");
         UNUSABLE
     })?;
-    let trusted_proxies = args
-        .trusted_proxy
-        .iter()
-        .filter(|p| !p.trim().is_empty())
-        .map(|p| auth::parse_net(p))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| {
-            eprintln!("clientele: --trusted-proxy: {e}");
-            UNUSABLE
-        })?;
-    let public_url = match args.public_url.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
-            Some(u.trim_end_matches('/').to_string())
-        }
-        Some(u) => {
-            eprintln!("clientele: --public-url {u}: expected http://… or https://…");
-            return Err(UNUSABLE);
-        }
-    };
     let store = open(cli)?;
     // Asked before the runtime starts: the PostgreSQL client blocks on a runtime of its own.
     let no_users = store.count_users().is_ok_and(|n| n == 0);
@@ -150,17 +92,6 @@ pub fn serve(cli: &Cli, lang: Lang, args: &ServeArgs) -> Result<u8, u8> {
                 "No user yet: create one to log in to the web pages and the API:\n  clientele --db {db} user add you@example.fr"
             );
         }
-        let opts = clientele_server::Options {
-            lang,
-            trusted_proxies,
-            public_url,
-            hash_threads: args.hash_threads,
-            hash_queue: args.hash_queue,
-            job_workers: args.jobs,
-            job_queue: args.job_queue,
-            token_idle: std::time::Duration::from_secs(token_idle.unsigned_abs()),
-            ..clientele_server::Options::default()
-        };
         clientele_server::serve(store, listener, opts)
             .await
             .map_err(|e| {

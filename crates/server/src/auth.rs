@@ -585,6 +585,7 @@ pub(crate) async fn check_credentials(
     let shown = log_email(&email);
     let addr = ip.map_or_else(|| "-".to_string(), |i| i.to_string());
     if let Err((why, retry_after)) = throttle.check(&email, ip) {
+        metrics::counter!(crate::ops::LOGIN_THROTTLED).increment(1);
         tracing::info!(client = %addr, email = %shown, limit = why.as_str(), retry_after, "login refused: too many failed attempts");
         return Err(Error::Throttled { retry_after });
     }
@@ -612,6 +613,7 @@ pub(crate) async fn check_credentials(
             Ok(user.filter(|_| ok))
         })
         .map_err(|full| {
+            metrics::counter!(crate::ops::LOGIN_THROTTLED).increment(1);
             tracing::info!(client = %addr, waiting = full.waiting, "login refused: every password check is busy");
             Error::Throttled { retry_after: 1 }
         })?;
@@ -622,6 +624,7 @@ pub(crate) async fn check_credentials(
     let Some(user) = user else {
         throttle.fail(&key, ip);
         tracing::info!(client = %addr, email = %shown, "login failed");
+        metrics::counter!(crate::ops::LOGIN_FAILURES).increment(1);
         return Err(Error::Unauthenticated);
     };
     throttle.succeed(&key, ip);

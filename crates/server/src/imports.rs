@@ -160,14 +160,24 @@ pub(crate) fn submit_run(
         .work
         .submit(move || {
             // Its writes are recorded as made by `actor` (the audit trail).
-            clientele_store::audit::as_actor(&actor, || {
+            let dry_run = opts.dry_run;
+            let result = clientele_store::audit::as_actor(&actor, || {
                 clientele_import::run(
                     store.as_ref() as &dyn Store,
                     Source::Bytes(&name, bytes),
                     &opts,
                     &mut progress,
                 )
-            })
+            });
+            let (outcome, rows) = match &result {
+                Ok(r) if r.imported => ("imported", r.rows),
+                Ok(r) if dry_run && r.errors == 0 => ("checked", r.rows),
+                Ok(r) => ("invalid", r.rows),
+                Err(RunError::Unusable(r)) => ("unusable", r.rows),
+                Err(_) => ("failed", 0),
+            };
+            crate::ops::record_import(outcome, rows);
+            result
         })
         .map_err(|full| Error::Busy {
             waiting: full.waiting,

@@ -16,6 +16,7 @@ pub mod input;
 pub mod jobs;
 pub mod net;
 pub mod password;
+pub mod ops;
 pub mod routing;
 pub mod state;
 pub mod throttle;
@@ -116,6 +117,9 @@ fn api_router(opts: &Options) -> OpenApiRouter<ApiContext> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(version))
         .routes(routes!(openapi_json))
+        .routes(routes!(ops::health))
+        .routes(routes!(ops::ready))
+        .routes(routes!(ops::metrics))
         .routes(routes!(auth::login))
         .routes(routes!(customers::list, customers::create))
         .routes(routes!(customers::search))
@@ -240,6 +244,7 @@ pub fn router(state: ApiContext) -> Router {
             net::client_info,
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(axum::middleware::from_fn(ops::track))
         .with_state(state)
 }
 
@@ -323,6 +328,9 @@ pub async fn serve_until(
     opts: Options,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    if opts.metrics {
+        ops::install_metrics();
+    }
     let state = ApiContext::new(store, opts)
         .await
         .map_err(std::io::Error::other)?;

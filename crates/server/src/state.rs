@@ -42,6 +42,12 @@ pub struct Options {
     pub public_url: Option<String>,
     /// Tokens minted by `/api/login` stop being accepted after this long unused.
     pub token_idle: Duration,
+    /// Record metrics and serve them at `/metrics`.
+    pub metrics: bool,
+    /// Client networks allowed to read `/metrics`.
+    pub metrics_allow: Vec<ipnet::IpNet>,
+    /// `/ready` answers 503 when the routing index was last brought up to date longer ago.
+    pub ready_max_lag: Duration,
 }
 
 impl Default for Options {
@@ -60,6 +66,9 @@ impl Default for Options {
             trusted_proxies: Vec::new(),
             public_url: None,
             token_idle: Duration::from_secs(24 * 3600),
+            metrics: true,
+            metrics_allow: crate::ops::loopback(),
+            ready_max_lag: Duration::from_secs(10),
         }
     }
 }
@@ -88,6 +97,8 @@ pub struct Inner {
     pub jobs: crate::web::Jobs,
     /// Last change-feed revision applied to the caches.
     rev: tokio::sync::Mutex<i64>,
+    /// When the routing index was last known up to date with the database.
+    synced: std::sync::Mutex<std::time::Instant>,
 }
 
 /// Changes read in one poll before giving up on incremental updates and rebuilding.
@@ -128,6 +139,7 @@ impl ApiContext {
             opts,
             jobs: crate::web::Jobs::default(),
             rev: tokio::sync::Mutex::new(rev),
+            synced: std::sync::Mutex::new(std::time::Instant::now()),
         })))
     }
 
@@ -159,6 +171,20 @@ impl ApiContext {
             .map_err(Error::from)
     }
 
+    /// Whether the routing index has been loaded (it is, once `new` returns).
+    pub fn index_loaded(&self) -> bool {
+        true
+    }
+
+    /// Time since the routing index was last known up to date with the database.
+    pub fn sync_lag(&self) -> Duration {
+        self.0
+            .synced
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .elapsed()
+    }
+
     /// Read access to the routing index.
     pub fn index(&self) -> RwLockReadGuard<'_, Index> {
         self.0
@@ -170,7 +196,21 @@ impl ApiContext {
     /// Apply every change recorded since the last call: this server's own writes (called
     /// right after them) and other processes' (called by the poll loop).
     pub async fn sync(&self) -> Result<(), Error> {
-        let mut rev = self.0.rev.lock().await;
+        let rev = self.0.rev.lock().await;
+        let started = std::time::Instant::now();
+        let result = self.sync_locked(rev).await;
+        crate::ops::record_sync(started, result.is_ok());
+        if result.is_ok() {
+            *self
+                .0
+                .synced
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = started;
+        }
+        result
+    }
+
+    async fn sync_locked(&self, mut rev: tokio::sync::MutexGuard<'_, i64>) -> Result<(), Error> {
         let from = *rev;
         let changes = self
             .db(move |s| s.changes_since(from, MAX_INCREMENTAL))

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod import;
+pub mod ops;
 pub mod postgres;
 pub mod postgres_api;
 mod postgres_tokens;
@@ -612,6 +613,11 @@ pub trait ApiStore: Store + WebStore + TokenStore {
     fn changes_since(&self, rev: i64, limit: u64) -> Result<Vec<ChangeRecord>>;
     /// Rows for the routing index.
     fn routing_data(&self, scope: &RoutingScope) -> Result<RoutingData>;
+    /// The schema version, read within `timeout` through a connection that proves the
+    /// database reachable (readiness probe).
+    fn ping(&self, timeout: std::time::Duration) -> Result<i64>;
+    /// Connections of the pool (metrics).
+    fn pool_state(&self) -> ops::PoolState;
 }
 
 /// Open a store with the API methods (see [`open`]).

@@ -122,6 +122,10 @@ impl PgStore {
         Ok(store)
     }
 
+    pub(crate) fn pool(&self) -> &Pool<Manager> {
+        &self.pool
+    }
+
     pub(crate) fn conn(&self) -> Result<Conn> {
         Ok(self.pool.get()?)
     }

@@ -139,6 +139,14 @@ fn query_all<T>(
 }
 
 impl ApiStore for PgStore {
+    fn ping(&self, timeout: std::time::Duration) -> Result<i64> {
+        self.ping_server(timeout)
+    }
+
+    fn pool_state(&self) -> crate::ops::PoolState {
+        self.pool_figures()
+    }
+
     fn create_user(&self, name: &str, email: &str, password_hash: &str) -> Result<User> {
         let mut c = self.conn()?;
         let email = email.trim().to_lowercase();

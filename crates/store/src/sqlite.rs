@@ -23,6 +23,8 @@ pub struct SqliteStore {
     /// Imports may leave WAL for a rollback journal when nobody else has the file open
     /// (see [`SqliteStore::open_for_import`]).
     exclusive_imports: bool,
+    /// The file (the readiness probe opens it afresh).
+    path: String,
 }
 
 fn init_connection(c: &mut Connection) -> rusqlite::Result<()> {
@@ -77,6 +79,7 @@ impl SqliteStore {
                 customer_columns().join(", ")
             ),
             exclusive_imports,
+            path: path.to_string(),
         };
         store.migrate()?;
         Ok(store)
@@ -110,6 +113,11 @@ impl SqliteStore {
             tx.commit()?;
         }
         Ok(())
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &str {
+        &self.path
     }
 
     /// Direct access for the other modules of this backend (users, tokens, contacts).

@@ -161,6 +161,14 @@ fn query_all<T>(
 }
 
 impl ApiStore for SqliteStore {
+    fn ping(&self, timeout: std::time::Duration) -> Result<i64> {
+        self.ping_file(timeout)
+    }
+
+    fn pool_state(&self) -> crate::ops::PoolState {
+        self.pool_figures()
+    }
+
     fn create_user(&self, name: &str, email: &str, password_hash: &str) -> Result<User> {
         let c = self.pool().get()?;
         let email = email.trim().to_lowercase();

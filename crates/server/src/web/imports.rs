@@ -139,7 +139,11 @@ fn start_job(
     tokio::spawn(async move {
         let _guard = guard;
         let _scratch = scratch;
-        let body = match ticket.wait().await {
+        let started = std::time::Instant::now();
+        let outcome = ticket.wait().await;
+        metrics::histogram!(crate::ops::JOB_DURATION, "kind" => if import.is_some() { "import" } else { "check" })
+            .record(started.elapsed().as_secs_f64());
+        let body = match outcome {
             Ok(Ok(report)) => {
                 let mut v = serde_json::to_value(&report).unwrap_or(Jv::Null);
                 v["status"] = json!("ok");

@@ -603,6 +603,17 @@ impl Jobs {
             .get(id)
             .cloned()
     }
+    /// Number of jobs running.
+    pub fn len(&self) -> usize {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+    /// Whether no job runs.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     /// Forget a finished job.
     pub fn end(&self, id: &str) {
         self.0

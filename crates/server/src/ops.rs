@@ -1,0 +1,349 @@
+//! What an operator watches: `/health`, `/ready`, `/metrics` (Prometheus text format), the
+//! request id and the access log of every request.
+//!
+//! Metrics go through the `metrics` facade: any code of the process may emit one of the
+//! names below (the lead's job queue and login code do), and the Prometheus exporter renders
+//! them. Without a recorder installed (`serve --no-metrics`) the facade calls do nothing.
+
+use crate::state::ApiContext;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use clientele_store::schema::SCHEMA_VERSION;
+use ipnet::IpNet;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use serde_json::json;
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Requests by route group and status (counter; labels `group`, `status`).
+pub const HTTP_REQUESTS: &str = "clientele_http_requests_total";
+/// Request latency by route group (histogram, seconds; label `group`: routing, api, web, ops).
+pub const HTTP_DURATION: &str = "clientele_http_request_duration_seconds";
+/// Entries of the routing index (gauge; label `kind`: customers, contacts, numbers).
+pub const INDEX_ENTRIES: &str = "clientele_routing_index_entries";
+/// Seconds since the routing index was last brought up to date with the database (gauge).
+pub const SYNC_LAG: &str = "clientele_routing_sync_lag_seconds";
+/// Change-feed polls by outcome (counter; label `outcome`: ok, error).
+pub const SYNCS: &str = "clientele_routing_syncs_total";
+/// Duration of one change-feed poll (histogram, seconds).
+pub const SYNC_DURATION: &str = "clientele_routing_sync_duration_seconds";
+/// Checks and imports waiting or running (gauge).
+pub const JOB_QUEUE_DEPTH: &str = "clientele_job_queue_depth";
+/// Duration of a check or import job (histogram, seconds; label `kind`: check, import).
+pub const JOB_DURATION: &str = "clientele_job_duration_seconds";
+/// Pack checks and imports by outcome (counter; label `outcome`: imported, checked,
+/// invalid, unusable, failed).
+pub const IMPORTS: &str = "clientele_imports_total";
+/// Rows read by checks and imports (counter; label `outcome` as above).
+pub const IMPORT_ROWS: &str = "clientele_import_rows_total";
+/// Failed logins (counter).
+pub const LOGIN_FAILURES: &str = "clientele_login_failures_total";
+/// Logins refused by the throttle (counter).
+pub const LOGIN_THROTTLED: &str = "clientele_login_throttled_total";
+/// Database pool connections (gauge; label `state`: open, idle, max).
+pub const DB_POOL: &str = "clientele_db_pool_connections";
+/// Whether the last readiness check passed (gauge, 1 or 0).
+pub const READY: &str = "clientele_ready";
+
+/// The request id header, taken from the client (or proxy) when well-formed, else made here.
+pub const REQUEST_ID: &str = "x-request-id";
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Install the Prometheus recorder (once per process); false when another recorder was
+/// installed before.
+pub fn install_metrics() -> bool {
+    HANDLE
+        .get_or_init(|| {
+            let latency = [
+                0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                1.0, 2.5, 5.0, 10.0,
+            ];
+            let long = [
+                0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0,
+            ];
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Full(HTTP_DURATION.into()), &latency)
+                .and_then(|b| {
+                    b.set_buckets_for_metric(Matcher::Full(SYNC_DURATION.into()), &latency)
+                })
+                .and_then(|b| b.set_buckets_for_metric(Matcher::Full(JOB_DURATION.into()), &long));
+            let handle = builder.and_then(|b| b.install_recorder());
+            match handle {
+                Ok(h) => {
+                    describe();
+                    Some(h)
+                }
+                Err(e) => {
+                    tracing::warn!("metrics disabled: {e}");
+                    None
+                }
+            }
+        })
+        .is_some()
+}
+
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_counter!(HTTP_REQUESTS, "HTTP requests by route group and status");
+    describe_histogram!(
+        HTTP_DURATION,
+        Unit::Seconds,
+        "HTTP request latency by route group"
+    );
+    describe_gauge!(INDEX_ENTRIES, "Entries of the in-memory routing index");
+    describe_gauge!(
+        SYNC_LAG,
+        Unit::Seconds,
+        "Time since the routing index was last up to date"
+    );
+    describe_counter!(SYNCS, "Change-feed polls by outcome");
+    describe_histogram!(
+        SYNC_DURATION,
+        Unit::Seconds,
+        "Duration of a change-feed poll"
+    );
+    describe_gauge!(JOB_QUEUE_DEPTH, "Checks and imports waiting or running");
+    describe_histogram!(
+        JOB_DURATION,
+        Unit::Seconds,
+        "Duration of a check or import job"
+    );
+    describe_counter!(IMPORTS, "Pack checks and imports by outcome");
+    describe_counter!(
+        IMPORT_ROWS,
+        "Rows read by pack checks and imports, by outcome"
+    );
+    describe_counter!(LOGIN_FAILURES, "Failed logins");
+    describe_counter!(LOGIN_THROTTLED, "Logins refused by the throttle");
+    describe_gauge!(DB_POOL, "Database pool connections (open, idle, max)");
+    describe_gauge!(READY, "1 when the last readiness check passed");
+}
+
+/// 127.0.0.0/8 and ::1: who may read `/metrics` unless `--metrics-allow` says otherwise.
+pub fn loopback() -> Vec<IpNet> {
+    ["127.0.0.0/8", "::1/128"]
+        .iter()
+        .filter_map(|n| n.parse().ok())
+        .collect()
+}
+
+/// Record one change-feed poll.
+pub(crate) fn record_sync(started: Instant, ok: bool) {
+    metrics::counter!(SYNCS, "outcome" => if ok { "ok" } else { "error" }).increment(1);
+    metrics::histogram!(SYNC_DURATION).record(started.elapsed().as_secs_f64());
+}
+
+/// Record the outcome of a check or import run.
+pub(crate) fn record_import(outcome: &'static str, rows: u64) {
+    metrics::counter!(IMPORTS, "outcome" => outcome).increment(1);
+    metrics::counter!(IMPORT_ROWS, "outcome" => outcome).increment(rows);
+}
+
+/// The route group of a path, for metrics labels.
+fn group(path: &str) -> &'static str {
+    match path {
+        "/health" | "/ready" | "/metrics" => "ops",
+        "/api/callerId" => "routing",
+        p if p.starts_with("/api/is") || p.starts_with("/api/has") => "routing",
+        p if p.starts_with("/api/") => "api",
+        _ => "web",
+    }
+}
+
+/// A request id from the client is kept when it is 1 to 128 characters of letters, digits
+/// and `-_.:`; anything else (possibly a log injection) is replaced.
+fn request_id(req: &Request) -> HeaderValue {
+    if let Some(v) = req.headers().get(REQUEST_ID) {
+        let b = v.as_bytes();
+        if !b.is_empty()
+            && b.len() <= 128
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || b"-_.:".contains(c))
+        {
+            return v.clone();
+        }
+    }
+    let id = format!("{:016x}", rand::random::<u64>());
+    // Sixteen hex digits are always a valid header value.
+    HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static("0"))
+}
+
+/// The outermost layer: request id (echoed in the response), metrics and the access log.
+pub async fn track(mut req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let id = request_id(&req);
+    req.headers_mut().insert(REQUEST_ID, id.clone());
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let group = group(&path);
+    let mut res = next.run(req).await;
+    let status = res.status();
+    let latency = start.elapsed();
+    metrics::counter!(HTTP_REQUESTS, "group" => group, "status" => status.as_u16().to_string())
+        .increment(1);
+    metrics::histogram!(HTTP_DURATION, "group" => group).record(latency.as_secs_f64());
+    let rid = id.to_str().unwrap_or("");
+    let ms = latency.as_secs_f64() * 1000.0;
+    if status.is_server_error() {
+        tracing::warn!(target: "clientele::access", request_id = rid, method = %method, route = %path, group, status = status.as_u16(), latency_ms = ms, "request");
+    } else if group == "ops" {
+        // Probes poll every second or so: only with CLIENTELE_LOG=debug.
+        tracing::debug!(target: "clientele::access", request_id = rid, method = %method, route = %path, group, status = status.as_u16(), latency_ms = ms, "request");
+    } else {
+        tracing::info!(target: "clientele::access", request_id = rid, method = %method, route = %path, group, status = status.as_u16(), latency_ms = ms, "request");
+    }
+    res.headers_mut().insert(REQUEST_ID, id);
+    res
+}
+
+/// `GET /health`: the process answers (no database call).
+#[utoipa::path(get, path = "/health", tag = "meta",
+    responses((status = 200, description = "`{\"status\":\"ok\"}`: the process answers (no database call)", body = serde_json::Value)))]
+pub async fn health() -> Response {
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(json!({"status": "ok"})),
+    )
+        .into_response()
+}
+
+/// How long `/ready` waits for the database.
+const READY_DB_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `GET /ready`: 200 when the database answers within 2 s with the schema this program
+/// expects, the routing index is loaded and its last sync is recent enough; 503 with the
+/// reasons otherwise. Routing itself keeps answering from memory either way.
+#[utoipa::path(get, path = "/ready", tag = "meta",
+    responses((status = 200, description = "Ready: `{status, reasons: [], database, schema, index, syncLagSeconds}`", body = serde_json::Value),
+              (status = 503, description = "Not ready; `reasons` says why", body = serde_json::Value)))]
+pub async fn ready(State(state): State<ApiContext>) -> Response {
+    let mut reasons: Vec<String> = Vec::new();
+    let store = state.store().clone();
+    let ping = tokio::task::spawn_blocking(move || store.ping(READY_DB_TIMEOUT)).await;
+    let (database, schema) = match ping {
+        Ok(Ok(v)) => {
+            if v != SCHEMA_VERSION {
+                reasons.push(format!(
+                    "database schema is version {v}, this program needs {SCHEMA_VERSION}{}",
+                    if v < SCHEMA_VERSION {
+                        " (restart a server of this version to migrate it)"
+                    } else {
+                        " (the database was migrated by a newer Clientèle: upgrade this server)"
+                    }
+                ));
+            }
+            ("ok".to_string(), Some(v))
+        }
+        Ok(Err(e)) => {
+            reasons.push(format!("database unreachable: {e}"));
+            (e.to_string(), None)
+        }
+        Err(e) => {
+            reasons.push(format!("database check failed: {e}"));
+            (e.to_string(), None)
+        }
+    };
+    let loaded = state.index_loaded();
+    if !loaded {
+        reasons.push("routing index not loaded yet".into());
+    }
+    let lag = state.sync_lag();
+    let bound = state.0.opts.ready_max_lag;
+    if lag > bound {
+        reasons.push(format!(
+            "routing index last synced {:.1} s ago (bound {} s)",
+            lag.as_secs_f64(),
+            bound.as_secs_f64()
+        ));
+    }
+    let (customers, contacts, numbers) = state.index().sizes();
+    let ok = reasons.is_empty();
+    metrics::gauge!(READY).set(if ok { 1.0 } else { 0.0 });
+    let body = json!({
+        "status": if ok { "ready" } else { "unavailable" },
+        "reasons": reasons,
+        "database": database,
+        "schema": schema,
+        "index": {"loaded": loaded, "customers": customers, "contacts": contacts, "numbers": numbers},
+        "syncLagSeconds": (lag.as_secs_f64() * 1000.0).round() / 1000.0,
+    });
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, [(header::CACHE_CONTROL, "no-store")], Json(body)).into_response()
+}
+
+/// `GET /metrics`: the Prometheus text format, to the networks of `--metrics-allow` only.
+#[utoipa::path(get, path = "/metrics", tag = "meta",
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"),
+              (status = 403, description = "Client address not in `--metrics-allow`"), (status = 404, description = "Metrics off")))]
+pub async fn metrics(
+    State(state): State<ApiContext>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
+    let Some(Some(handle)) = HANDLE.get() else {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"message": "Metrics are off (serve --no-metrics)."})),
+        )
+            .into_response();
+    };
+    if !state.0.opts.metrics
+        || !state
+            .0
+            .opts
+            .metrics_allow
+            .iter()
+            .any(|n| n.contains(&peer.ip()))
+    {
+        return (
+            StatusCode::FORBIDDEN,
+            Json(json!({"message": "This address may not read the metrics (see serve --metrics-allow)."})),
+        )
+            .into_response();
+    }
+    // Gauges that are cheaper to read at scrape time than to keep up to date.
+    let (customers, contacts, numbers) = state.index().sizes();
+    metrics::gauge!(INDEX_ENTRIES, "kind" => "customers").set(customers as f64);
+    metrics::gauge!(INDEX_ENTRIES, "kind" => "contacts").set(contacts as f64);
+    metrics::gauge!(INDEX_ENTRIES, "kind" => "numbers").set(numbers as f64);
+    metrics::gauge!(SYNC_LAG).set(state.sync_lag().as_secs_f64());
+    let (running, waiting) = state.0.work.depth();
+    metrics::gauge!(JOB_QUEUE_DEPTH, "state" => "running").set(running as f64);
+    metrics::gauge!(JOB_QUEUE_DEPTH, "state" => "waiting").set(waiting as f64);
+    let pool = state.store().pool_state();
+    metrics::gauge!(DB_POOL, "state" => "open").set(f64::from(pool.connections));
+    metrics::gauge!(DB_POOL, "state" => "idle").set(f64::from(pool.idle));
+    metrics::gauge!(DB_POOL, "state" => "max").set(f64::from(pool.max));
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        handle.render(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn route_groups() {
+        assert_eq!(super::group("/api/isVipByPhoneNumber"), "routing");
+        assert_eq!(
+            super::group("/api/hasOnCallDutyContractByPhoneNumber"),
+            "routing"
+        );
+        assert_eq!(super::group("/api/callerId"), "routing");
+        assert_eq!(super::group("/api/v1/customers"), "api");
+        assert_eq!(super::group("/ready"), "ops");
+        assert_eq!(super::group("/customers"), "web");
+    }
+}
