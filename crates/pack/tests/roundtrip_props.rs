@@ -69,10 +69,11 @@ fn stored(cells: Cells) -> Customer {
 }
 
 fn reimport(name: &str, bytes: Vec<u8>) -> Vec<Customer> {
-    let opened = open_bytes(name, bytes, Tab::Clients, Lang::En).expect("export opens");
+    let mut opened = open_bytes(name, bytes, Tab::Clients, Lang::En).expect("export opens");
     assert!(opened.warnings.is_empty(), "{:?}", opened.warnings);
+    let rows = std::mem::replace(&mut opened.rows, Box::new(std::iter::empty()));
     let mut out = Vec::new();
-    for row in opened.rows.by_ref() {
+    for row in rows {
         let row = row.expect("row");
         out.push(stored(opened.clients_cells(&row)));
     }
@@ -91,7 +92,7 @@ fn assert_same(before: &[Customer], after: &[Customer]) -> Result<(), TestCaseEr
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 32, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn csv_export_reimports_unchanged(customers in prop::collection::vec(customer_strategy(), 1..4)) {
