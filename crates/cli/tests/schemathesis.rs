@@ -83,7 +83,10 @@ fn api_conforms_to_its_openapi_document() {
     let http = reqwest::blocking::Client::new();
     let start = Instant::now();
     while http.get(format!("{base}/api/version")).send().is_err() {
-        assert!(start.elapsed() < Duration::from_secs(30), "server did not start");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "server did not start"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 
@@ -95,13 +98,22 @@ fn api_conforms_to_its_openapi_document() {
         .args(["--phases", "examples,coverage,fuzzing,stateful"])
         // A small budget: the suite must stay fast; the script runs the long one.
         .args(["--max-examples", "5", "--max-time", "90", "--workers", "1"])
-        .args(["--seed", "17", "--generation-database", "none", "--no-color"])
+        .args([
+            "--seed",
+            "17",
+            "--generation-database",
+            "none",
+            "--no-color",
+        ])
         .current_dir(db.dir.path())
         .output()
         .expect("run schemathesis");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let summary: Vec<&str> = stdout.lines().rev().take(30).collect();
-    eprintln!("{}", summary.into_iter().rev().collect::<Vec<_>>().join("\n"));
+    eprintln!(
+        "{}",
+        summary.into_iter().rev().collect::<Vec<_>>().join("\n")
+    );
     assert!(
         out.status.success(),
         "schemathesis found failures:\n{stdout}\n{}",

@@ -122,7 +122,13 @@ fn generate(which: usize, r: &[u32]) -> Option<Gen> {
                 % 10;
             let check = (6 + 10 - sum) % 10;
             // Swaps are promised among the 7 digits: the check digit is compared, not summed.
-            g("AT", format!("U{}{check}", text_of(d)), true, Some(1..8), true)
+            g(
+                "AT",
+                format!("U{}{check}", text_of(d)),
+                true,
+                Some(1..8),
+                true,
+            )
         }
         2 => {
             // BE: 0 + 7 digits, then 97 − (first 8 mod 97) as two digits.
@@ -132,7 +138,13 @@ fn generate(which: usize, r: &[u32]) -> Option<Gen> {
                 return None;
             }
             let check = 97 - num(&d) % 97;
-            g("BE", format!("{}{check:02}", text_of(&d)), true, Some(1..10), false)
+            g(
+                "BE",
+                format!("{}{check:02}", text_of(&d)),
+                true,
+                Some(1..10),
+                false,
+            )
         }
         3 => {
             // DE: 8 digits (no leading 0) + ISO 7064 MOD 11,10.
@@ -184,7 +196,13 @@ fn generate(which: usize, r: &[u32]) -> Option<Gen> {
             // LU: 6 digits + (those mod 89) as two digits.
             let d = &r[..6];
             let check = num(d) % 89;
-            g("LU", format!("{}{check:02}", text_of(d)), true, Some(0..6), false)
+            g(
+                "LU",
+                format!("{}{check:02}", text_of(d)),
+                true,
+                Some(0..6),
+                false,
+            )
         }
         9 => {
             // PL: 9 digits, weights 6 5 7 2 3 4 5 6 7, check = sum mod 11 (10: no number).

@@ -15,20 +15,54 @@ use proptest::prelude::*;
 /// Texts a user may type for each kind of field (valid and not).
 fn samples(kind: Kind) -> &'static [&'static str] {
     match kind {
-        Kind::Siret => &["73282932000074", "732 829 320 00074", "732829320", "HRB 12345", "2.9141777263178E+13", "00012345600017"],
-        Kind::Vat => &["FR46443121975", "fr 46 443.121-975", "DE136695976", "BE0202239951", "XI980780684"],
+        Kind::Siret => &[
+            "73282932000074",
+            "732 829 320 00074",
+            "732829320",
+            "HRB 12345",
+            "2.9141777263178E+13",
+            "00012345600017",
+        ],
+        Kind::Vat => &[
+            "FR46443121975",
+            "fr 46 443.121-975",
+            "DE136695976",
+            "BE0202239951",
+            "XI980780684",
+        ],
         Kind::LegalForm => &["SAS", "sarl", "Société anonyme", "GmbH"],
         Kind::Capital => &["10000", "10 000,50 €", "10.000", "0", "1e3", "007"],
         Kind::Naf => &["62.01Z", "6201z", "62 01 Z"],
         Kind::Int(..) => &["1", "2.0", "42", "-1", "99"],
         Kind::PostalCode => &["75001", "6000", "1000", "SW1A 1AA"],
         Kind::Country => &["France", "fr", "Belgique", "République française", "DE"],
-        Kind::Url => &["www.example.fr", "https://example.fr/a?b=c", "HTTP://Example.fr"],
-        Kind::Phone => &["06 12 34 56 78", "+33 (0)1 40 00 00 46", "0590 12 34 56", "3615", "+44 20 7946 0958", "612345678"],
+        Kind::Url => &[
+            "www.example.fr",
+            "https://example.fr/a?b=c",
+            "HTTP://Example.fr",
+        ],
+        Kind::Phone => &[
+            "06 12 34 56 78",
+            "+33 (0)1 40 00 00 46",
+            "0590 12 34 56",
+            "3615",
+            "+44 20 7946 0958",
+            "612345678",
+        ],
         Kind::Email => &["contact@example.fr", "a.b@c.d"],
         Kind::Bool => &["oui", "Non", "1", "0", "TRUE", "y"],
         Kind::Language => &["fr", "English", "FRA"],
-        Kind::Account | Kind::Text(_) => &["Dupont & fils", "=1+1", "'=SUM(A1)", "''=x", "-5", "+33 1", "@home", "Müller; \"SA\"", " padded "],
+        Kind::Account | Kind::Text(_) => &[
+            "Dupont & fils",
+            "=1+1",
+            "'=SUM(A1)",
+            "''=x",
+            "-5",
+            "+33 1",
+            "@home",
+            "Müller; \"SA\"",
+            " padded ",
+        ],
     }
 }
 
@@ -45,7 +79,8 @@ fn cell_strategy(kind: Kind) -> BoxedStrategy<Option<Cell>> {
 }
 
 fn customer_strategy() -> impl Strategy<Value = Customer> {
-    let cells: Vec<BoxedStrategy<Option<Cell>>> = FIELDS.iter().map(|d| cell_strategy(d.kind)).collect();
+    let cells: Vec<BoxedStrategy<Option<Cell>>> =
+        FIELDS.iter().map(|d| cell_strategy(d.kind)).collect();
     cells.prop_map(|v| {
         let mut cells: Cells = std::array::from_fn(|_| None);
         for (i, c) in v.into_iter().enumerate().take(N_FIELDS) {
