@@ -17,7 +17,9 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     // A match is found by folded equality: the field's own spellings match it.
     if let Some(f) = match_header(header) {
         let d = &FIELDS[f.idx()];
-        assert!([d.heading, d.pack_key, d.api_key].iter().any(|n| fold(n) == folded));
+        assert!([d.heading, d.pack_key, d.api_key]
+            .iter()
+            .any(|n| fold(n) == folded));
     }
     if let Some(i) = match_contact_header(header) {
         assert!(i < CONTACT_FIELDS.len());

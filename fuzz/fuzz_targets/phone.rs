@@ -16,12 +16,19 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     }
     match normalise(raw) {
         Ok(Phone::E164(e)) => {
-            assert!(e.starts_with('+') && e[1..].bytes().all(|b| b.is_ascii_digit()), "{e}");
+            assert!(
+                e.starts_with('+') && e[1..].bytes().all(|b| b.is_ascii_digit()),
+                "{e}"
+            );
             assert!((4..=16).contains(&e.len()), "{raw:?} → {e}");
             assert_eq!(normalise(&e), Ok(Phone::E164(e.clone())), "{raw:?} → {e}");
             assert_eq!(fast_key(&e).as_deref(), Some(e.as_str()), "{raw:?}");
             // What routing computes for the number as written is what is stored.
-            assert_eq!(key.as_deref(), Some(e.as_str()), "{raw:?}: fast_key ≠ normalise");
+            assert_eq!(
+                key.as_deref(),
+                Some(e.as_str()),
+                "{raw:?}: fast_key ≠ normalise"
+            );
         }
         Ok(Phone::Short(s)) => {
             assert_eq!(normalise(&s), Ok(Phone::Short(s.clone())), "{raw:?}");

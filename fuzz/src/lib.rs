@@ -99,7 +99,10 @@ pub fn check_cells(cells: Cells) {
         .collect();
     let (rec, mut issues) = parse_cells(cells);
     for i in &issues {
-        assert!(rec.present[i.field.idx()], "issue on an absent field: {i:?}");
+        assert!(
+            rec.present[i.field.idx()],
+            "issue on an absent field: {i:?}"
+        );
     }
     let mut merged = rec.merge_into(&Customer::new());
     pad_postal_code(&rec.present, &mut merged, &mut issues);
@@ -153,8 +156,16 @@ fn reparse(f: F, value: &Value) {
 pub fn check_identifiers(t: &str) {
     let c = ident::compact(t);
     assert_eq!(ident::compact(&c), c, "compact not idempotent on {t:?}");
-    assert_eq!(ident::siren::is_valid(t), ident::siren::is_valid(&c), "{t:?}");
-    assert_eq!(ident::siret::is_valid(t), ident::siret::is_valid(&c), "{t:?}");
+    assert_eq!(
+        ident::siren::is_valid(t),
+        ident::siren::is_valid(&c),
+        "{t:?}"
+    );
+    assert_eq!(
+        ident::siret::is_valid(t),
+        ident::siret::is_valid(&c),
+        "{t:?}"
+    );
     if let Ok(v) = ident::vat::validate(t) {
         assert!(v.number.starts_with(v.country), "{v:?}");
         let again = ident::vat::validate(&v.number)
@@ -210,8 +221,8 @@ pub fn cells_of(pairs: Vec<(u8, FuzzCell)>) -> Cells {
 fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     use std::io::Write;
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     for (name, bytes) in entries {
         w.start_file(*name, opts).expect("in-memory zip");
         w.write_all(bytes).expect("in-memory zip");
@@ -249,7 +260,10 @@ pub fn ods_input(data: &[u8]) -> Vec<u8> {
         return data.to_vec();
     }
     zip_of(&[
-        ("mimetype", b"application/vnd.oasis.opendocument.spreadsheet"),
+        (
+            "mimetype",
+            b"application/vnd.oasis.opendocument.spreadsheet",
+        ),
         ("META-INF/manifest.xml", ODS_MANIFEST),
         ("content.xml", data),
     ])
