@@ -174,6 +174,18 @@ fn xlsx_rows(book: &mut Xlsx<Rs>, sheet: &str, mut sink: Sink, lang: Lang) {
                     continue;
                 }
                 if current != Some(row) {
+                    // Rows come in ascending order in every workbook a spreadsheet writes; a
+                    // row met again after a later one would be split into two records
+                    // (found by fuzzing), so such a file is refused.
+                    if current.is_some_and(|r| row < r) {
+                        let mut issue = unreadable(
+                            lang,
+                            "rows out of order in the sheet",
+                            "lignes dans le désordre dans la feuille",
+                        );
+                        issue.row = Some(row.saturating_add(1));
+                        return sink.fail(PackError::Unusable(issue));
+                    }
                     if let Some(r) = current {
                         if !sink.push(RawRow {
                             number: r.saturating_add(1),

@@ -718,3 +718,38 @@ fn a_missing_file_is_unreadable_input() {
     assert_eq!(unusable_code(r), "file.unreadable");
     assert!(!has_contacts(&dir.path().join("absent.xlsx")));
 }
+
+/// Found by fuzzing (fuzz/artifacts of `xlsx_reader`, "row 1 after 2"): a sheet whose rows
+/// go back (row 3's cells, then row 2's, then row 3's again) made two records of one
+/// spreadsheet row, with repeated or decreasing row numbers. Such a file is refused at the
+/// row that goes back (the row being read when it happens is not handed out).
+#[test]
+fn xlsx_rows_out_of_order_end_with_an_error() {
+    let book = xlsx(&[(
+        "Clients",
+        text_rows(&[&["Raison sociale", "SIRET"], &["A", "1"], &["B", "2"]]),
+    )]);
+    let shuffled = rewrite(&book, "xl/worksheets/sheet1.xml", |s| {
+        // Move row 2 after row 3.
+        let (Some(a), Some(b), Some(end)) = (
+            s.find("<row r=\"2\""),
+            s.find("<row r=\"3\""),
+            s.find("</sheetData>"),
+        ) else {
+            panic!("unexpected sheet XML: {s}");
+        };
+        format!("{}{}{}{}", &s[..a], &s[b..end], &s[a..b], &s[end..])
+    });
+    let o = open_clients("c.xlsx", shuffled).expect("header readable");
+    let results: Vec<_> = o.rows.collect();
+    let numbers: Vec<u32> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok().map(|row| row.number))
+        .collect();
+    assert!(numbers.is_empty(), "{results:?}");
+    let last = results.last().expect("an error at the end");
+    assert!(
+        matches!(last, Err(PackError::Unusable(i)) if i.code == "file.unreadable" && i.row == Some(2) && i.message.contains("out of order")),
+        "{last:?}"
+    );
+}

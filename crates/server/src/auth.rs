@@ -494,7 +494,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     params(("email" = String, Query, description = "User e-mail (also accepted in a form or JSON body)"),
            ("password" = String, Query, description = "Password")),
     responses((status = 200, description = "`{\"token\":…,\"user\":{\"id\",\"name\",\"email\"},\"teams\":[],\"support_teams\":[]}`", body = serde_json::Value),
-              (status = 401, description = "Bad credentials"), (status = 422, description = "Missing field"), (status = 429, description = "Too many failed attempts for this e-mail from this address; `Retry-After` gives the seconds to wait")))]
+              (status = 400, description = "Malformed request: a query string or form that is not UTF-8, malformed JSON or multipart"), (status = 401, description = "Bad credentials"), (status = 422, description = "Missing field"), (status = 429, description = "Too many failed attempts for this e-mail from this address; `Retry-After` gives the seconds to wait")))]
 pub async fn login(
     State(state): State<ApiContext>,
     ClientIp(ip): ClientIp,

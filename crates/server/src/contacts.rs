@@ -126,7 +126,7 @@ async fn customer_exists(state: &ApiContext, id: i64) -> ApiResult<()> {
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts",
     params(("contactable_type" = Option<String>, Query, description = "`App\\Customer` or `customer`"),
            ("contactable_id" = i64, Query, description = "Customer id")),
-    responses((status = 200, description = "Bare array of contact objects", body = serde_json::Value), (status = 401), (status = 403), (status = 422)),
+    responses((status = 200, description = "Bare array of contact objects", body = serde_json::Value), (status = 400, description = "Malformed request: a query string or form that is not UTF-8, malformed JSON or multipart"), (status = 401), (status = 403), (status = 422)),
     security(("bearer" = [])))]
 pub async fn list(
     _: Reader,
@@ -149,7 +149,7 @@ pub async fn list(
     request_body(content = serde_json::Value, description = "Contact fields"),
     responses((status = 201, description = "The created contact", body = serde_json::Value,
                headers(("Location" = String, description = "`/api/v1/contacts/{id}`"))),
-              (status = 401), (status = 403), (status = 422)),
+              (status = 400, description = "Malformed request: a query string or form that is not UTF-8, malformed JSON or multipart"), (status = 401), (status = 403), (status = 422)),
     security(("bearer" = [])))]
 pub async fn create(
     Writer(actor): Writer,
@@ -188,7 +188,7 @@ pub async fn show(
 #[utoipa::path(method(put, patch), path = "/api/v1/contacts/{id}", tag = "contacts",
     params(("id" = i64, Path, description = "Contact id")),
     request_body(content = serde_json::Value, description = "Any subset of the contact fields"),
-    responses((status = 200, description = "The updated contact", body = serde_json::Value), (status = 401), (status = 403), (status = 404), (status = 422)),
+    responses((status = 200, description = "The updated contact", body = serde_json::Value), (status = 400, description = "Malformed request: a query string or form that is not UTF-8, malformed JSON or multipart"), (status = 401), (status = 403), (status = 404), (status = 422)),
     security(("bearer" = [])))]
 pub async fn update(
     Writer(actor): Writer,
@@ -219,7 +219,7 @@ pub async fn update(
 /// Delete a contact.
 #[utoipa::path(delete, path = "/api/v1/contacts/{id}", tag = "contacts",
     params(("id" = i64, Path, description = "Contact id")),
-    responses((status = 200, description = "`{\"message\":\"Deleted.\"}`", body = serde_json::Value), (status = 401), (status = 403), (status = 404)),
+    responses((status = 200, description = "`{\"message\":\"Deleted.\"}`", body = serde_json::Value), (status = 400, description = "Malformed request: a query string or form that is not UTF-8, malformed JSON or multipart"), (status = 401), (status = 403), (status = 404)),
     security(("bearer" = [])))]
 pub async fn delete(
     Writer(actor): Writer,
@@ -237,7 +237,7 @@ pub async fn delete(
 #[utoipa::path(get, path = "/api/v1/contacts/numbers", tag = "contacts",
     params(("phoneNumber" = String, Query, description = "Phone number, any usual spelling")),
     responses((status = 200, description = "`{\"data\":{…contact…,\"company\":\"…\"}}`", body = serde_json::Value),
-              (status = 404, description = "`{\"response\":\"Contact not found\"}`"), (status = 401), (status = 403), (status = 422)),
+              (status = 404, description = "`{\"response\":\"Contact not found\"}`"), (status = 400, description = "Malformed request: a query string or form that is not UTF-8, malformed JSON or multipart"), (status = 401), (status = 403), (status = 422)),
     security(("bearer" = [])))]
 pub async fn by_number(
     _: Reader,

@@ -397,7 +397,7 @@ pub async fn list(
 /// Customers matching a term (account, name, SIRET, VAT number), best first, at most 50.
 #[utoipa::path(get, path = "/api/v1/customers/search", tag = "customers",
     params(("term" = String, Query, description = "Search term")),
-    responses((status = 200, description = "Bare array of customer objects", body = serde_json::Value), (status = 401), (status = 403)),
+    responses((status = 200, description = "Bare array of customer objects", body = serde_json::Value), (status = 400, description = "Malformed request: a query string or form that is not UTF-8, malformed JSON or multipart"), (status = 401), (status = 403)),
     security(("bearer" = [])))]
 pub async fn search(
     _: Reader,
@@ -529,7 +529,7 @@ pub(crate) async fn apply_update(
 /// Delete a customer and its contacts.
 #[utoipa::path(delete, path = "/api/v1/customers/{id}", tag = "customers",
     params(("id" = i64, Path, description = "Customer id")),
-    responses((status = 200, description = "`{\"message\":\"Deleted.\"}`", body = serde_json::Value), (status = 401), (status = 403), (status = 404)),
+    responses((status = 200, description = "`{\"message\":\"Deleted.\"}`", body = serde_json::Value), (status = 400, description = "Malformed request: a query string or form that is not UTF-8, malformed JSON or multipart"), (status = 401), (status = 403), (status = 404)),
     security(("bearer" = [])))]
 pub async fn delete(
     Writer(actor): Writer,

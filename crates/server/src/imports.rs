@@ -30,7 +30,7 @@ fn truthy(m: &Map<String, Json>, keys: &[&str]) -> bool {
     params(("dryRun" = Option<bool>, Query, description = "`1`: check only, write nothing (also accepted as a multipart field)")),
     request_body(content_type = "multipart/form-data", description = "Field `file`: the pack (.xlsx, .xls, .ods, .csv, .txt)"),
     responses((status = 200, description = "The report; `imported` says whether the database was written", body = serde_json::Value),
-              (status = 401), (status = 403), (status = 413, description = "File too large"),
+              (status = 400, description = "Malformed request: a query string or form that is not UTF-8, malformed JSON or multipart"), (status = 401), (status = 403), (status = 413, description = "File too large"),
               (status = 503, description = "Every check and import slot is taken and the queue is full; `Retry-After` gives the seconds to wait"),
               (status = 422, description = "Unusable file (the report with its single issue), or no file")),
     security(("bearer" = [])))]
@@ -199,7 +199,7 @@ pub async fn list(_: Reader, State(state): State<ApiContext>) -> ApiResult<Body<
 #[utoipa::path(post, path = "/api/v1/imports/{id}/undo", tag = "imports",
     params(("id" = i64, Path, description = "Import id"),
            ("force" = Option<bool>, Query, description = "`1`: undo even when customers it touched changed afterwards (those changes are lost)")),
-    responses((status = 200, description = "The import, with `undoneAt`", body = serde_json::Value), (status = 401), (status = 403), (status = 404),
+    responses((status = 200, description = "The import, with `undoneAt`", body = serde_json::Value), (status = 400, description = "Malformed request: a query string or form that is not UTF-8, malformed JSON or multipart"), (status = 401), (status = 403), (status = 404),
               (status = 409, description = "Already undone, or customers changed since")),
     security(("bearer" = [])))]
 pub async fn undo(

@@ -134,12 +134,12 @@ fn merge_body(content_type: &str, body: &[u8], into: &mut Map<String, Json>) -> 
 async fn merge_multipart(
     content_type: HeaderValue,
     body: Bytes,
-    state: &ApiContext,
     into: &mut Map<String, Json>,
 ) -> Result<(), Error> {
     let mut req = Request::new(Body::from(body));
     req.headers_mut().insert(header::CONTENT_TYPE, content_type);
-    let mut mp = Multipart::from_request(req, state)
+    // The multipart extractor needs no state; the body was already read within the limit.
+    let mut mp = Multipart::from_request(req, &())
         .await
         .map_err(|e| Error::BadRequest(format!("Malformed multipart body: {}", e.body_text())))?;
     let failed = |e: MultipartError| match e.status().as_u16() {
@@ -169,16 +169,8 @@ impl FromRequest<ApiContext> for Input {
     type Rejection = Error;
 
     async fn from_request(req: Request, state: &ApiContext) -> Result<Self, Self::Rejection> {
-        let mut map = Map::new();
-        if let Some(q) = req.uri().query() {
-            parse_pairs(q.as_bytes(), &mut map)?;
-        }
+        let query = req.uri().query().map(str::to_string);
         let content_type = req.headers().get(header::CONTENT_TYPE).cloned();
-        let ct = content_type
-            .as_ref()
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase();
         let body =
             Bytes::from_request(req, state)
                 .await
@@ -186,18 +178,37 @@ impl FromRequest<ApiContext> for Input {
                     413 => Error::PayloadTooLarge,
                     _ => Error::BadRequest(e.body_text()),
                 })?;
-        match content_type {
-            // PBX tools and Laravel clients post multipart forms (`curl -F`). An empty body
-            // is no fields, as with the other content types.
-            Some(v) if ct.starts_with("multipart/form-data") => {
-                if !body.trim_ascii().is_empty() {
-                    merge_multipart(v, body, state, &mut map).await?;
-                }
-            }
-            _ => merge_body(&ct, &body, &mut map)?,
-        }
-        Ok(Input { map })
+        decode(query.as_deref(), content_type, body).await
     }
+}
+
+/// Decode a request's input from its query string, content type and (already read) body:
+/// what [`Input`]'s extractor does once the body is in memory (also the fuzz target's entry).
+pub async fn decode(
+    query: Option<&str>,
+    content_type: Option<HeaderValue>,
+    body: Bytes,
+) -> Result<Input, Error> {
+    let mut map = Map::new();
+    if let Some(q) = query {
+        parse_pairs(q.as_bytes(), &mut map)?;
+    }
+    let ct = content_type
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match content_type {
+        // PBX tools and Laravel clients post multipart forms (`curl -F`). An empty body
+        // is no fields, as with the other content types.
+        Some(v) if ct.starts_with("multipart/form-data") => {
+            if !body.trim_ascii().is_empty() {
+                merge_multipart(v, body, &mut map).await?;
+            }
+        }
+        _ => merge_body(&ct, &body, &mut map)?,
+    }
+    Ok(Input { map })
 }
 
 /// A JSON input value as a raw cell (`None`: not a single value).

@@ -120,7 +120,7 @@ macro_rules! route {
                    ("details" = Option<String>, Query, description = "`1`: a JSON object {known, customerAccount, name, vip, onCallDuty, contact}"),
                    ("api_token" = Option<String>, Query, description = "A lookup token, for dialplans that cannot set headers")),
             responses((status = 200, description = "The JSON literal `true` or `false`", body = bool, content_type = "application/json"),
-                      (status = 401), (status = 403), (status = 404, description = "Unknown (VIP and on-call routes): `{\"message\":\"not found\"}`"),
+                      (status = 400, description = "Malformed request: a query string or form that is not UTF-8, malformed JSON or multipart"), (status = 401), (status = 403), (status = 404, description = "Unknown (VIP and on-call routes): `{\"message\":\"not found\"}`"),
                       (status = 422, description = "Missing parameter")),
             security(("bearer" = []), ("api_token" = [])))]
         pub async fn $name(_: Lookup, State(state): State<ApiContext>, input: Input) -> ApiResult<Response> {
@@ -184,7 +184,7 @@ route!(
            ("format" = Option<String>, Query, description = "`json`: the details object"),
            ("api_token" = Option<String>, Query, description = "A lookup token")),
     responses((status = 200, description = "Plain text name", body = String, content_type = "text/plain"),
-              (status = 404, description = "Unknown: empty body"), (status = 401), (status = 403), (status = 422)),
+              (status = 404, description = "Unknown: empty body"), (status = 400, description = "Malformed request: a query string or form that is not UTF-8, malformed JSON or multipart"), (status = 401), (status = 403), (status = 422)),
     security(("bearer" = []), ("api_token" = [])))]
 pub async fn caller_id(
     _: Lookup,
