@@ -414,6 +414,26 @@ pub struct RoutingData {
     pub phones: Vec<RoutingPhone>,
 }
 
+/// One row of a full routing scan ([`ApiStore::routing_scan`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoutingRow {
+    /// First: how many rows of each kind follow, so that the index is sized once.
+    Counts {
+        /// Customers.
+        customers: u64,
+        /// Contacts.
+        contacts: u64,
+        /// Phone numbers.
+        phones: u64,
+    },
+    /// A customer (all of them come in id order, before the contacts).
+    Customer(RoutingCustomer),
+    /// A contact (in id order, before the numbers).
+    Contact(RoutingContact),
+    /// A phone number.
+    Phone(RoutingPhone),
+}
+
 /// The storage needed by the REST API beyond customers: users, tokens, contacts, the change
 /// feed and the routing rows. Every backend implements it with [`Store`].
 pub trait ApiStore: Store + WebStore {
@@ -453,6 +473,10 @@ pub trait ApiStore: Store + WebStore {
     fn changes_since(&self, rev: i64, limit: u64) -> Result<Vec<ChangeRecord>>;
     /// Rows for the routing index.
     fn routing_data(&self, scope: &RoutingScope) -> Result<RoutingData>;
+    /// Every routing row of one consistent snapshot, streamed to `visit` in bounded memory
+    /// (rows are read in chunks, never all at once): the counts, then the customers and
+    /// the contacts in id order, then the phone numbers.
+    fn routing_scan(&self, visit: &mut dyn FnMut(RoutingRow)) -> Result<()>;
 }
 
 /// Open a store with the API methods (see [`open`]).

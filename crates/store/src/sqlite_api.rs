@@ -5,7 +5,7 @@ use crate::schema::{contact_columns, contact_select};
 use crate::sqlite::{record_change, SqliteStore};
 use crate::{
     ApiStore, ChangeRecord, Result, RoutingContact, RoutingCustomer, RoutingData, RoutingPhone,
-    RoutingScope, StoreError, TokenRecord, User,
+    RoutingRow, RoutingScope, StoreError, TokenRecord, User,
 };
 use clientele_core::contact::Contact;
 use clientele_core::ident::phone;
@@ -361,6 +361,49 @@ impl ApiStore for SqliteStore {
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
+    }
+
+    fn routing_scan(&self, visit: &mut dyn FnMut(RoutingRow)) -> Result<()> {
+        let c = self.pool().get()?;
+        // One read transaction: one snapshot for the counts and the three scans. Rows are
+        // stepped one at a time, never collected.
+        let tx = c.unchecked_transaction()?;
+        let (customers, contacts, phones): (i64, i64, i64) = tx.query_row(
+            "SELECT (SELECT COUNT(*) FROM customers), (SELECT COUNT(*) FROM contacts), (SELECT COUNT(*) FROM phones)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        visit(RoutingRow::Counts {
+            customers: n(customers),
+            contacts: n(contacts),
+            phones: n(phones),
+        });
+        {
+            let mut st = tx.prepare(&format!("{ROUTING_CUSTOMER} ORDER BY id"))?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                visit(RoutingRow::Customer(routing_customer(r)?));
+            }
+        }
+        {
+            let mut st = tx.prepare(
+                "SELECT id, customer_id, \"firstName\", \"lastName\" FROM contacts ORDER BY id",
+            )?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                visit(RoutingRow::Contact(routing_contact(r)?));
+            }
+        }
+        {
+            let mut st = tx.prepare("SELECT e164, customer_id, contact_id FROM phones")?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                visit(RoutingRow::Phone(routing_phone(r)?));
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     fn routing_data(&self, scope: &RoutingScope) -> Result<RoutingData> {
