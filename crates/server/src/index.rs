@@ -88,9 +88,7 @@ pub fn digits_key(s: &str) -> Option<u64> {
 
 /// Sum of 10^j for j < len (1 ≤ len ≤ 8): where the numbers shorter than 9 digits start
 /// above the 10⁹ last-9-digit codes.
-const SHORT_BASE: [u32; 9] = [
-    0, 0, 10, 110, 1_110, 11_110, 111_110, 1_111_110, 11_111_110,
-];
+const SHORT_BASE: [u32; 9] = [0, 0, 10, 110, 1_110, 11_110, 111_110, 1_111_110, 11_111_110];
 
 /// The last-9-digits class of a number, as a `u32`: its last 9 digits when it has 9 or
 /// more, else a code of its own above 10⁹ (a 5-digit short number shares no class).
@@ -469,10 +467,7 @@ impl Arena {
         let flags = self.bytes.get(at).copied().unwrap_or(0);
         let (a, end) = self.read(at + 1);
         let (b, _) = self.read(end);
-        (
-            (flags & 1 != 0).then_some(a),
-            (flags & 2 != 0).then_some(b),
-        )
+        ((flags & 1 != 0).then_some(a), (flags & 2 != 0).then_some(b))
     }
 
     /// Bytes an entry takes (for the garbage count).
@@ -919,8 +914,7 @@ impl Index {
     /// The compact form of an account (see [`ACCOUNT_N_BITS`]), or `None` for the arena.
     fn account_compact(&self, account: &str) -> Option<u32> {
         let digits = account.strip_prefix(self.settings.account_prefix.as_str())?;
-        if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit())
-        {
+        if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
         let n: u32 = digits.parse().ok()?;
@@ -974,7 +968,9 @@ impl Index {
             None => match self.arena.push(account) {
                 Some(at) => at | CONTACT,
                 None => {
-                    tracing::warn!("routing index: string space full, account {account} not indexed");
+                    tracing::warn!(
+                        "routing index: string space full, account {account} not indexed"
+                    );
                     return;
                 }
             },
@@ -1300,8 +1296,7 @@ impl Index {
                     self.customers.flags[s as usize] & ALIVE != 0
                         && a != NO_ACCOUNT
                         && (a & CONTACT == 0
-                            || self.settings.number_of(self.arena.get(a & !CONTACT))
-                                == Some(n))
+                            || self.settings.number_of(self.arena.get(a & !CONTACT)) == Some(n))
                 })
             } else {
                 self.account_slot(&t.to_uppercase())
@@ -1430,7 +1425,10 @@ mod tests {
         for q in ["CL0042", "42", "0042", "cl0042"] {
             assert_eq!(ix.by_account(q).map(|a| a.customer_id), Some(2), "{q}");
         }
-        assert_eq!(ix.by_account("CL0042").map(|a| a.account), Some("CL0042".into()));
+        assert_eq!(
+            ix.by_account("CL0042").map(|a| a.account),
+            Some("CL0042".into())
+        );
         assert_eq!(ix.by_account("3"), None);
         assert_eq!(ix.by_account("99"), None);
         assert_eq!(ix.by_account(""), None);
@@ -1450,8 +1448,14 @@ mod tests {
             },
             Settings::default(),
         );
-        assert_eq!(ix.by_account("acme-7").map(|a| a.account), Some("ACME-7".into()));
-        assert_eq!(ix.by_account("123").map(|a| a.account), Some("CL000123".into()));
+        assert_eq!(
+            ix.by_account("acme-7").map(|a| a.account),
+            Some("ACME-7".into())
+        );
+        assert_eq!(
+            ix.by_account("123").map(|a| a.account),
+            Some("CL000123".into())
+        );
         assert_eq!(ix.by_account("CL0123"), None);
         assert_eq!(
             ix.by_account("CL9999999999").map(|a| a.customer_id),

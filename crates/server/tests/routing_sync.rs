@@ -105,7 +105,12 @@ fn second_server_follows_api_and_import_writes() {
     known(&b, "0145000001", false);
 
     // a contact's number, then the contact moved to another customer
-    let y = send(&a, "POST", "/api/v1/customers", &json!({"name": "Yvette SAS"}));
+    let y = send(
+        &a,
+        "POST",
+        "/api/v1/customers",
+        &json!({"name": "Yvette SAS"}),
+    );
     let y = y["id"].as_i64().expect("id");
     let k = send(
         &a,
@@ -151,7 +156,12 @@ fn second_server_follows_api_and_import_writes() {
     name_of(&b, "0145000002", "Yvette SAS");
 
     // deleted: the contact, then the customer
-    let (st, _) = a.json("DELETE", &format!("/api/v1/contacts/{k}"), &a.write, &json!({}));
+    let (st, _) = a.json(
+        "DELETE",
+        &format!("/api/v1/contacts/{k}"),
+        &a.write,
+        &json!({}),
+    );
     assert!((200..300).contains(&st), "{st}");
     known(&b, "0645000003", false);
     let (st, _) = a.json(
@@ -163,7 +173,10 @@ fn second_server_follows_api_and_import_writes() {
     assert!((200..300).contains(&st), "{st}");
     known(&b, "0145000002", false);
     known(&b, "0145000001", false);
-    assert_eq!(route(&b, "/api/callerId?phoneNumber=0145000002"), (404, String::new()));
+    assert_eq!(
+        route(&b, "/api/callerId?phoneNumber=0145000002"),
+        (404, String::new())
+    );
 
     // through an import: added, then changed by a second import of the same account
     import(
@@ -189,7 +202,12 @@ fn restart_never_answers_unknown() {
     let a = TestServer::start();
     let mut csv = String::from("Compte client;Raison sociale;Téléphone;Client VIP\n");
     for i in 0..3000 {
-        csv.push_str(&format!("R{i:05};Restart {i};01 46 {:02} {:02} {:02};1\n", i / 10000, (i / 100) % 100, i % 100));
+        csv.push_str(&format!(
+            "R{i:05};Restart {i};01 46 {:02} {:02} {:02};1\n",
+            i / 10000,
+            (i / 100) % 100,
+            i % 100
+        ));
     }
     import(&a, &csv);
     let number = |i: usize| format!("0146{:02}{:02}{:02}", i / 10000, (i / 100) % 100, i % 100);
@@ -266,9 +284,15 @@ fn loading_index_answers_503() {
     assert_eq!(r.status().as_u16(), 503);
     assert!(r.headers().get("retry-after").is_some());
     let v: Json = r.json().expect("json");
-    assert!(v["message"].as_str().is_some_and(|m| m.contains("loading")), "{v}");
+    assert!(
+        v["message"].as_str().is_some_and(|m| m.contains("loading")),
+        "{v}"
+    );
     assert_eq!(route(&b, "/api/callerId?phoneNumber=0147000001").0, 503);
-    assert_eq!(route(&b, "/api/isVipByCustomerAccount?customerAccount=1").0, 503);
+    assert_eq!(
+        route(&b, "/api/isVipByCustomerAccount?customerAccount=1").0,
+        503
+    );
     // the rest of the API does not wait for the index
     let (st, _) = b.get("/api/v1/contacts?per_page=1", &b.read);
     assert_ne!(st, 503);

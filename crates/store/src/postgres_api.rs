@@ -343,7 +343,8 @@ impl ApiStore for PgStore {
             "SELECT (SELECT COUNT(*) FROM customers), (SELECT COUNT(*) FROM contacts), (SELECT COUNT(*) FROM phones)",
             &[],
         )?;
-        let count = |i: usize| -> Result<u64> { Ok(u64::try_from(n.try_get::<_, i64>(i)?).unwrap_or(0)) };
+        let count =
+            |i: usize| -> Result<u64> { Ok(u64::try_from(n.try_get::<_, i64>(i)?).unwrap_or(0)) };
         visit(RoutingRow::Counts {
             customers: count(0)?,
             contacts: count(1)?,

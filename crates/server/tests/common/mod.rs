@@ -128,13 +128,7 @@ impl TestServer {
         store
             .create_user("Ann Admin", "ann@example.fr", &hash)
             .expect("user");
-        let s = TestServer::spawn(
-            url,
-            store,
-            [write, read, lookup],
-            Some(dir),
-            pg_name,
-        );
+        let s = TestServer::spawn(url, store, [write, read, lookup], Some(dir), pg_name);
         s.wait_ready();
         s
     }
