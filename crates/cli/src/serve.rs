@@ -5,8 +5,8 @@ use crate::{Cli, Output};
 use clap::{Subcommand, ValueEnum};
 use clientele_core::Lang;
 use clientele_server::auth;
-use clientele_server::index::{Answer, Index};
-use clientele_store::{ApiStore, RoutingScope, StoreError};
+use clientele_server::index::Answer;
+use clientele_store::{ApiStore, StoreError};
 use serde_json::{json, Value as Json};
 use std::io::Read;
 use std::sync::Arc;
@@ -156,11 +156,7 @@ fn flag(found: Option<&Answer>, f: fn(&Answer) -> bool) -> Json {
 /// `clientele lookup`: the answers of the routing routes, from the same index as the server.
 pub fn lookup(cli: &Cli, number: &str, format: Output) -> Result<u8, u8> {
     let store = open(cli)?;
-    let data = store
-        .routing_data(&RoutingScope::All)
-        .map_err(|e| failure(&e))?;
-    let settings = store.settings().map_err(|e| failure(&e))?;
-    let index = Index::build(data, settings);
+    let index = clientele_server::index::load(store.as_ref()).map_err(|e| failure(&e))?;
     let by_phone = index.by_phone(number);
     let by_account = index.by_account(number);
     let e164 = clientele_core::ident::phone::fast_key(number);

@@ -45,6 +45,20 @@ fn json_body(status: StatusCode, body: &'static str) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
+/// Seconds a PBX is asked to wait while the index loads (a full load takes about that).
+const RETRY_AFTER: &str = "2";
+
+/// The answer while the index is still loading: 503 with `Retry-After`, never "unknown"
+/// for a number that is merely not loaded yet.
+fn not_ready() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, RETRY_AFTER)],
+        axum::Json(json!({"message": "The routing index is loading; retry shortly."})),
+    )
+        .into_response()
+}
+
 fn find(state: &ApiContext, input: &Input, key: Key) -> ApiResult<Option<Answer>> {
     match key {
         Key::Phone => {
@@ -77,6 +91,9 @@ fn find(state: &ApiContext, input: &Input, key: Key) -> ApiResult<Option<Answer>
 }
 
 fn answer(state: &ApiContext, input: &Input, key: Key, ask: Ask) -> ApiResult<Response> {
+    if !state.index_loaded() {
+        return Ok(not_ready());
+    }
     let raw = input
         .text("format")
         .is_some_and(|f| f.eq_ignore_ascii_case("raw"));
@@ -121,7 +138,8 @@ macro_rules! route {
                    ("api_token" = Option<String>, Query, description = "A lookup token, for dialplans that cannot set headers")),
             responses((status = 200, description = "The JSON literal `true` or `false`", body = bool, content_type = "application/json"),
                       (status = 400, description = "Malformed request: a query string or form that is not UTF-8, malformed JSON or multipart"), (status = 401), (status = 403), (status = 404, description = "Unknown (VIP and on-call routes): `{\"message\":\"not found\"}`"),
-                      (status = 422, description = "Missing parameter")),
+                      (status = 422, description = "Missing parameter"),
+                      (status = 503, description = "The routing index is still loading (after a start or restart): `Retry-After` seconds, `{\"message\":…}`")),
             security(("bearer" = []), ("api_token" = [])))]
         pub async fn $name(_: Lookup, State(state): State<ApiContext>, input: Input) -> ApiResult<Response> {
             answer(&state, &input, $key, $ask)
@@ -184,13 +202,17 @@ route!(
            ("format" = Option<String>, Query, description = "`json`: the details object"),
            ("api_token" = Option<String>, Query, description = "A lookup token")),
     responses((status = 200, description = "Plain text name", body = String, content_type = "text/plain"),
-              (status = 404, description = "Unknown: empty body"), (status = 400, description = "Malformed request: a query string or form that is not UTF-8, malformed JSON or multipart"), (status = 401), (status = 403), (status = 422)),
+              (status = 404, description = "Unknown: empty body"), (status = 400, description = "Malformed request: a query string or form that is not UTF-8, malformed JSON or multipart"), (status = 401), (status = 403), (status = 422),
+              (status = 503, description = "The routing index is still loading: `Retry-After`")),
     security(("bearer" = []), ("api_token" = [])))]
 pub async fn caller_id(
     _: Lookup,
     State(state): State<ApiContext>,
     input: Input,
 ) -> ApiResult<Response> {
+    if !state.index_loaded() {
+        return Ok(not_ready());
+    }
     let as_json = input
         .text("format")
         .is_some_and(|f| f.eq_ignore_ascii_case("json"))

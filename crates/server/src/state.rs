@@ -9,6 +9,7 @@ use crate::throttle::{LoginLimits, LoginThrottle};
 use clientele_core::Lang;
 use clientele_store::{ApiStore, RoutingScope, StoreError};
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
@@ -99,35 +100,30 @@ pub struct Inner {
     rev: tokio::sync::Mutex<i64>,
     /// When the routing index was last known up to date with the database.
     synced: std::sync::Mutex<std::time::Instant>,
+    /// Whether the routing index holds the whole database (routing answers 503 until then).
+    loaded: AtomicBool,
 }
 
 /// Changes read in one poll before giving up on incremental updates and rebuilding.
 const MAX_INCREMENTAL: u64 = 5_000;
 
 impl ApiContext {
-    /// Load the caches (tokens, routing index) and return the state.
+    /// Load the tokens and return the state; the routing index loads in the background
+    /// (see [`ApiContext::index_loaded`]), so that the server answers at once.
     pub async fn new(store: Arc<dyn ApiStore>, opts: Options) -> Result<ApiContext, StoreError> {
         let s = store.clone();
-        let (rev, index, tokens) = tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
-            let rev = s.last_change()?;
-            let index = Index::build(s.routing_data(&RoutingScope::All)?, s.settings()?);
-            Ok((rev, index, s.tokens()?))
+        // The revision is read before the index: every change after it is replayed.
+        let (rev, tokens) = tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
+            Ok((s.last_change()?, s.tokens()?))
         })
         .await
         .map_err(|e| StoreError::Db(e.to_string()))??;
         let cache = TokenCache::default();
         cache.replace(&tokens);
-        let (c, ct, n) = index.sizes();
-        tracing::info!(
-            customers = c,
-            contacts = ct,
-            numbers = n,
-            "routing index built"
-        );
-        Ok(ApiContext(Arc::new(Inner {
+        let ctx = ApiContext(Arc::new(Inner {
             store,
             tokens: cache,
-            index: RwLock::new(index),
+            index: RwLock::new(Index::default()),
             throttle: LoginThrottle::new(LoginLimits {
                 per_pair: opts.login_failures_per_minute,
                 ..opts.login_limits.clone()
@@ -140,7 +136,55 @@ impl ApiContext {
             jobs: crate::web::Jobs::default(),
             rev: tokio::sync::Mutex::new(rev),
             synced: std::sync::Mutex::new(std::time::Instant::now()),
-        })))
+            loaded: AtomicBool::new(false),
+        }));
+        tokio::spawn(ctx.clone().load_index());
+        Ok(ctx)
+    }
+
+    /// Whether the routing index is complete: until then the routing routes answer 503
+    /// rather than "unknown" for a number that is merely not loaded yet.
+    pub fn index_loaded(&self) -> bool {
+        self.0.loaded.load(Ordering::Acquire)
+    }
+
+    /// Build the routing index from the database, catch up with the changes made
+    /// meanwhile, then open routing. Retried while the database cannot be read.
+    async fn load_index(self) {
+        let mut rev = self.0.rev.lock().await;
+        let started = std::time::Instant::now();
+        loop {
+            match self.db(|s| crate::index::load(s)).await {
+                Ok(index) => {
+                    *self
+                        .0
+                        .index
+                        .write()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = index;
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!("cannot load the routing index, retrying: {e}");
+                    tokio::time::sleep(self.0.opts.poll.max(Duration::from_millis(500))).await;
+                }
+            }
+        }
+        // Numbers written while it loaded must answer from the first routed call on.
+        while let Err(e) = self.sync_locked(&mut *rev).await {
+            tracing::warn!("cannot catch up with the change feed, retrying: {e}");
+            tokio::time::sleep(self.0.opts.poll.max(Duration::from_millis(500))).await;
+        }
+        self.0.loaded.store(true, Ordering::Release);
+        let ix = self.index();
+        let (c, ct, n) = ix.sizes();
+        tracing::info!(
+            customers = c,
+            contacts = ct,
+            numbers = n,
+            bytes = ix.footprint().total(),
+            ms = started.elapsed().as_millis() as u64,
+            "routing index loaded"
+        );
     }
 
     /// The store.
@@ -171,11 +215,6 @@ impl ApiContext {
             .map_err(Error::from)
     }
 
-    /// Whether the routing index has been loaded (it is, once `new` returns).
-    pub fn index_loaded(&self) -> bool {
-        true
-    }
-
     /// Time since the routing index was last known up to date with the database.
     pub fn sync_lag(&self) -> Duration {
         self.0
@@ -196,9 +235,13 @@ impl ApiContext {
     /// Apply every change recorded since the last call: this server's own writes (called
     /// right after them) and other processes' (called by the poll loop).
     pub async fn sync(&self) -> Result<(), Error> {
-        let rev = self.0.rev.lock().await;
+        if !self.index_loaded() {
+            // The load replays every change once it is done.
+            return Ok(());
+        }
+        let mut rev = self.0.rev.lock().await;
         let started = std::time::Instant::now();
-        let result = self.sync_locked(rev).await;
+        let result = self.sync_locked(&mut *rev).await;
         crate::ops::record_sync(started, result.is_ok());
         if result.is_ok() {
             *self
@@ -210,7 +253,7 @@ impl ApiContext {
         result
     }
 
-    async fn sync_locked(&self, mut rev: tokio::sync::MutexGuard<'_, i64>) -> Result<(), Error> {
+    async fn sync_locked(&self, rev: &mut i64) -> Result<(), Error> {
         let from = *rev;
         let changes = self
             .db(move |s| s.changes_since(from, MAX_INCREMENTAL))
@@ -223,14 +266,11 @@ impl ApiContext {
         if rebuild {
             // Changes after `start` are replayed by the next sync, so writes that land
             // while the index is rebuilt are not lost.
+            // The new index is built beside the old one, which answers meanwhile.
             let (start, index, tokens) = self
                 .db(|s| {
                     let start = s.last_change()?;
-                    Ok((
-                        start,
-                        Index::build(s.routing_data(&RoutingScope::All)?, s.settings()?),
-                        s.tokens()?,
-                    ))
+                    Ok((start, crate::index::load(s)?, s.tokens()?))
                 })
                 .await?;
             *self

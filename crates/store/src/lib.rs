@@ -574,6 +574,26 @@ pub struct RoutingData {
     pub phones: Vec<RoutingPhone>,
 }
 
+/// One row of a full routing scan ([`ApiStore::routing_scan`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoutingRow {
+    /// First: how many rows of each kind follow, so that the index is sized once.
+    Counts {
+        /// Customers.
+        customers: u64,
+        /// Contacts.
+        contacts: u64,
+        /// Phone numbers.
+        phones: u64,
+    },
+    /// A customer (all of them come in id order, before the contacts).
+    Customer(RoutingCustomer),
+    /// A contact (in id order, before the numbers).
+    Contact(RoutingContact),
+    /// A phone number.
+    Phone(RoutingPhone),
+}
+
 /// The storage needed by the REST API beyond customers: users, tokens, contacts, the change
 /// feed and the routing rows. Every backend implements it with [`Store`].
 pub trait ApiStore: Store + WebStore + TokenStore {
@@ -618,6 +638,10 @@ pub trait ApiStore: Store + WebStore + TokenStore {
     fn ping(&self, timeout: std::time::Duration) -> Result<i64>;
     /// Connections of the pool (metrics).
     fn pool_state(&self) -> ops::PoolState;
+    /// Every routing row of one consistent snapshot, streamed to `visit` in bounded memory
+    /// (rows are read in chunks, never all at once): the counts, then the customers and
+    /// the contacts in id order, then the phone numbers.
+    fn routing_scan(&self, visit: &mut dyn FnMut(RoutingRow)) -> Result<()>;
 }
 
 /// Open a store with the API methods (see [`open`]).

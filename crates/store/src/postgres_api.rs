@@ -6,7 +6,7 @@ use crate::postgres::{record_audit, record_change, refs, PgStore, P};
 use crate::schema::{contact_columns, contact_select};
 use crate::{
     ApiStore, ChangeRecord, Result, RoutingContact, RoutingCustomer, RoutingData, RoutingPhone,
-    RoutingScope, StoreError, TokenRecord, User,
+    RoutingRow, RoutingScope, StoreError, TokenRecord, User,
 };
 use ::postgres::{GenericClient, Row};
 use clientele_core::contact::Contact;
@@ -353,6 +353,61 @@ impl ApiStore for PgStore {
                 })
             })
             .collect()
+    }
+
+    fn routing_scan(&self, visit: &mut dyn FnMut(RoutingRow)) -> Result<()> {
+        let mut c = self.conn()?;
+        // One snapshot, so customers, contacts and phones agree with each other.
+        let mut tx = c
+            .build_transaction()
+            .isolation_level(::postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        let n = tx.query_one(
+            "SELECT (SELECT COUNT(*) FROM customers), (SELECT COUNT(*) FROM contacts), (SELECT COUNT(*) FROM phones)",
+            &[],
+        )?;
+        let count =
+            |i: usize| -> Result<u64> { Ok(u64::try_from(n.try_get::<_, i64>(i)?).unwrap_or(0)) };
+        visit(RoutingRow::Counts {
+            customers: count(0)?,
+            contacts: count(1)?,
+            phones: count(2)?,
+        });
+        // A portal read in chunks: the client never holds more than CHUNK rows.
+        const CHUNK: i32 = 10_000;
+        let customers = tx.bind(format!("{ROUTING_CUSTOMER} ORDER BY id").as_str(), &[])?;
+        loop {
+            let rows = tx.query_portal(&customers, CHUNK)?;
+            for r in &rows {
+                visit(RoutingRow::Customer(routing_customer(r)?));
+            }
+            if rows.len() < CHUNK as usize {
+                break;
+            }
+        }
+        let contacts = tx.bind(format!("{CONTACT_SEL} ORDER BY id").as_str(), &[])?;
+        loop {
+            let rows = tx.query_portal(&contacts, CHUNK)?;
+            for r in &rows {
+                visit(RoutingRow::Contact(routing_contact(r)?));
+            }
+            if rows.len() < CHUNK as usize {
+                break;
+            }
+        }
+        let phones = tx.bind(PHONE_SEL, &[])?;
+        loop {
+            let rows = tx.query_portal(&phones, CHUNK)?;
+            for r in &rows {
+                visit(RoutingRow::Phone(routing_phone(r)?));
+            }
+            if rows.len() < CHUNK as usize {
+                break;
+            }
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     fn routing_data(&self, scope: &RoutingScope) -> Result<RoutingData> {

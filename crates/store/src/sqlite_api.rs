@@ -6,7 +6,7 @@ use crate::schema::{contact_columns, contact_select};
 use crate::sqlite::{record_audit, record_change, SqliteStore};
 use crate::{
     ApiStore, ChangeRecord, Result, RoutingContact, RoutingCustomer, RoutingData, RoutingPhone,
-    RoutingScope, StoreError, TokenRecord, User,
+    RoutingRow, RoutingScope, StoreError, TokenRecord, User,
 };
 use clientele_core::contact::Contact;
 use clientele_core::ident::phone;
@@ -386,7 +386,69 @@ impl ApiStore for SqliteStore {
         Ok(rows)
     }
 
+    fn routing_scan(&self, visit: &mut dyn FnMut(RoutingRow)) -> Result<()> {
+        let c = self.pool().get()?;
+        // A sequential scan gains nothing from the connection's 32 MB page cache, and the
+        // pages it would leave there stay resident next to the index: a small cache for the
+        // scan, emptied and set back afterwards.
+        c.execute_batch("PRAGMA cache_size = -2048")?;
+        let scanned = scan_routing(&c, visit);
+        c.execute_batch("PRAGMA shrink_memory; PRAGMA cache_size = -32768")?;
+        scanned
+    }
+
     fn routing_data(&self, scope: &RoutingScope) -> Result<RoutingData> {
+        self.routing_data_of(scope)
+    }
+}
+
+/// [`ApiStore::routing_scan`] on one connection.
+fn scan_routing(c: &Connection, visit: &mut dyn FnMut(RoutingRow)) -> Result<()> {
+    {
+        // One read transaction: one snapshot for the counts and the three scans. Rows are
+        // stepped one at a time, never collected.
+        let tx = c.unchecked_transaction()?;
+        let (customers, contacts, phones): (i64, i64, i64) = tx.query_row(
+            "SELECT (SELECT COUNT(*) FROM customers), (SELECT COUNT(*) FROM contacts), (SELECT COUNT(*) FROM phones)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        visit(RoutingRow::Counts {
+            customers: n(customers),
+            contacts: n(contacts),
+            phones: n(phones),
+        });
+        {
+            let mut st = tx.prepare(&format!("{ROUTING_CUSTOMER} ORDER BY id"))?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                visit(RoutingRow::Customer(routing_customer(r)?));
+            }
+        }
+        {
+            let mut st = tx.prepare(
+                "SELECT id, customer_id, \"firstName\", \"lastName\" FROM contacts ORDER BY id",
+            )?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                visit(RoutingRow::Contact(routing_contact(r)?));
+            }
+        }
+        {
+            let mut st = tx.prepare("SELECT e164, customer_id, contact_id FROM phones")?;
+            let mut rows = st.query([])?;
+            while let Some(r) = rows.next()? {
+                visit(RoutingRow::Phone(routing_phone(r)?));
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+impl SqliteStore {
+    fn routing_data_of(&self, scope: &RoutingScope) -> Result<RoutingData> {
         let c = self.pool().get()?;
         let contact_sel = "SELECT id, customer_id, \"firstName\", \"lastName\" FROM contacts";
         let phone_sel = "SELECT e164, customer_id, contact_id FROM phones";

@@ -54,6 +54,11 @@ pub fn with_backend(backend: Backend, test: fn()) {
     test();
 }
 
+/// The backend of this thread's tests.
+pub fn backend() -> Backend {
+    BACKEND.with(|b| b.get())
+}
+
 /// The database the tests run against: a fresh SQLite file in `dir`, or a fresh PostgreSQL
 /// database (with its name, to drop it afterwards).
 pub fn test_db_url(dir: &std::path::Path) -> (String, Option<String>) {
@@ -89,6 +94,8 @@ pub fn test_db_url(dir: &std::path::Path) -> (String, Option<String>) {
 /// A running server.
 pub struct TestServer {
     pub base: String,
+    /// The database URL (SQLite path or PostgreSQL URL).
+    pub url_db: String,
     pub store: Arc<dyn ApiStore>,
     pub client: Client,
     pub write: String,
@@ -96,7 +103,7 @@ pub struct TestServer {
     pub lookup: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
     pg_name: Option<String>,
 }
 
@@ -128,6 +135,40 @@ impl TestServer {
         store
             .create_user("Ann Admin", "ann@example.fr", &hash)
             .expect("user");
+        let s = TestServer::spawn(
+            url,
+            store,
+            [write, read, lookup],
+            Some(dir),
+            pg_name,
+            Box::new(tune),
+        );
+        s.wait_ready();
+        s
+    }
+
+    /// Another server on the same database (as behind a load balancer), returned as soon
+    /// as it listens: its routing index may still be loading.
+    pub fn second(&self) -> TestServer {
+        let store = clientele_store::open_api(&self.url_db).expect("open store");
+        TestServer::spawn(
+            self.url_db.clone(),
+            store,
+            [self.write.clone(), self.read.clone(), self.lookup.clone()],
+            None,
+            None,
+            Box::new(|_| {}),
+        )
+    }
+
+    fn spawn(
+        url_db: String,
+        store: Arc<dyn ApiStore>,
+        [write, read, lookup]: [String; 3],
+        dir: Option<tempfile::TempDir>,
+        pg_name: Option<String>,
+        tune: Box<dyn FnOnce(&mut clientele_server::Options) + Send>,
+    ) -> TestServer {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let s2 = store.clone();
@@ -177,6 +218,7 @@ impl TestServer {
         }
         TestServer {
             base,
+            url_db,
             store,
             client,
             write,
@@ -212,6 +254,23 @@ impl TestServer {
             .send()
             .expect("upload");
         read(r)
+    }
+
+    /// Wait until the routing index is loaded (routing stops answering 503).
+    pub fn wait_ready(&self) {
+        for _ in 0..2400 {
+            let st = self
+                .client
+                .get(self.url("/api/isKnownPhoneNumber?phoneNumber=0100000000"))
+                .bearer_auth(&self.lookup)
+                .send()
+                .map(|r| r.status().as_u16());
+            if st.is_ok_and(|st| st != 503) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("the routing index of {} never loaded", self.base);
     }
 
     pub fn url(&self, path: &str) -> String {
