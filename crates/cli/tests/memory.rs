@@ -22,9 +22,12 @@ const SERVER_BOUND_MB: u64 = 400;
 const NS: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
 const REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
 
-/// A zip of these entries; an entry's content may be produced in pieces (`Vec` of chunks
-/// repeated `n` times) so that hundreds of megabytes of XML are never held by the test.
-fn zip_of(entries: &[(&str, Vec<(Vec<u8>, usize)>)]) -> Vec<u8> {
+/// An entry's content in pieces: each chunk repeated `n` times.
+type Pieces = Vec<(Vec<u8>, usize)>;
+
+/// A zip of these entries; an entry's content may be produced in pieces so that hundreds
+/// of megabytes of XML are never held by the test.
+fn zip_of(entries: &[(&str, Pieces)]) -> Vec<u8> {
     let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let opts = SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)

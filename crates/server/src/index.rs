@@ -918,7 +918,7 @@ impl Index {
             return None;
         }
         let n: u32 = digits.parse().ok()?;
-        (n < 1 << ACCOUNT_N_BITS).then(|| ((digits.len() as u32) << ACCOUNT_N_BITS) | n)
+        (n < 1 << ACCOUNT_N_BITS).then_some(((digits.len() as u32) << ACCOUNT_N_BITS) | n)
     }
 
     fn account_of(&self, slot: u32) -> String {

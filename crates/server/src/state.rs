@@ -170,7 +170,7 @@ impl ApiContext {
             }
         }
         // Numbers written while it loaded must answer from the first routed call on.
-        while let Err(e) = self.sync_locked(&mut *rev).await {
+        while let Err(e) = self.sync_locked(&mut rev).await {
             tracing::warn!("cannot catch up with the change feed, retrying: {e}");
             tokio::time::sleep(self.0.opts.poll.max(Duration::from_millis(500))).await;
         }
@@ -241,7 +241,7 @@ impl ApiContext {
         }
         let mut rev = self.0.rev.lock().await;
         let started = std::time::Instant::now();
-        let result = self.sync_locked(&mut *rev).await;
+        let result = self.sync_locked(&mut rev).await;
         crate::ops::record_sync(started, result.is_ok());
         if result.is_ok() {
             *self
