@@ -287,9 +287,11 @@ fn file_args(
 
 /// Whether an option's value must not be printed.
 fn secret(id: &str) -> bool {
-    ["password", "secret", "token", "key"]
-        .iter()
-        .any(|w| id.contains(w))
+    // A duration about tokens (`token-idle-timeout`) is no secret.
+    !id.ends_with("timeout")
+        && ["password", "secret", "token", "key"]
+            .iter()
+            .any(|w| id.contains(w))
 }
 
 /// `clientele config check`: the effective serve configuration, as TOML with the source of

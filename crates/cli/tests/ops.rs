@@ -958,7 +958,8 @@ fn curl(args: &[&str]) -> (u16, String, String) {
 }
 
 fn nginx_in_front(db: &TestDb) {
-    let server = serve(db, &db.url, &[], &[]);
+    // nginx connects from 127.0.0.1: its forwarding headers are believed from there only.
+    let server = serve(db, &db.url, &["--trusted-proxy", "127.0.0.1"], &[]);
     let (write, lookup) = tokens(db, &server.base);
     create(
         &server.base,
