@@ -52,7 +52,8 @@ start_server() {
   CLIENTELE_LOG=warn "$bin" --db "$db" serve --listen "127.0.0.1:$PORT" "$@" 2> "$dir/serve.log" &
   server=$!
   start=$(date +%s.%N)
-  until curl -fs "http://127.0.0.1:$PORT/health" > /dev/null; do
+  # /ready: the routing index, which loads in the background, is complete.
+  until curl -fs "http://127.0.0.1:$PORT/ready" > /dev/null; do
     kill -0 $server 2>/dev/null || { cat "$dir/serve.log"; exit 3; }
     sleep 0.1
   done

@@ -586,7 +586,9 @@ pub(crate) async fn check_credentials(
     let addr = ip.map_or_else(|| "-".to_string(), |i| i.to_string());
     if let Err((why, retry_after)) = throttle.check(&email, ip) {
         metrics::counter!(crate::ops::LOGIN_THROTTLED).increment(1);
-        tracing::info!(client = %addr, email = %shown, limit = why.as_str(), retry_after, "login refused: too many failed attempts");
+        if throttle.log_refusal(ip) {
+            tracing::info!(client = %addr, email = %shown, limit = why.as_str(), retry_after, "login refused: too many failed attempts (logged once a minute per address)");
+        }
         return Err(Error::Throttled { retry_after });
     }
     let key = email.clone();
@@ -614,7 +616,9 @@ pub(crate) async fn check_credentials(
         })
         .map_err(|full| {
             metrics::counter!(crate::ops::LOGIN_THROTTLED).increment(1);
-            tracing::info!(client = %addr, waiting = full.waiting, "login refused: every password check is busy");
+            if throttle.log_refusal(ip) {
+                tracing::info!(client = %addr, waiting = full.waiting, "login refused: every password check is busy (logged once a minute per address)");
+            }
             Error::Throttled { retry_after: 1 }
         })?;
     let user = ticket

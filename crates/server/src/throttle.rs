@@ -87,6 +87,7 @@ struct Maps {
     email: HashMap<String, Count>,
     global: Option<Count>,
     known: HashMap<(String, Option<IpAddr>), Instant>,
+    logged: HashMap<Option<IpAddr>, Instant>,
 }
 
 /// The login throttle of one server.
@@ -193,6 +194,26 @@ impl LoginThrottle {
         g.n = g.n.saturating_add(1);
     }
 
+    /// Whether a refusal for this address should be logged now: the first one, then at
+    /// most one a minute, so that a flood of refused attempts does not become a flood of
+    /// log lines (each costs CPU that routing wants).
+    pub fn log_refusal(&self, ip: Option<IpAddr>) -> bool {
+        let mut m = self.lock();
+        if m.logged.len() >= MAX_ENTRIES {
+            m.logged.retain(|_, t| t.elapsed() < MINUTE);
+            if m.logged.len() >= MAX_ENTRIES {
+                m.logged.clear();
+            }
+        }
+        match m.logged.get(&ip) {
+            Some(t) if t.elapsed() < MINUTE => false,
+            _ => {
+                m.logged.insert(ip, Instant::now());
+                true
+            }
+        }
+    }
+
     /// A successful login: the pair's failures are forgotten (Laravel's
     /// `clearLoginAttempts`) and the address becomes known for this user.
     pub fn succeed(&self, email: &str, ip: Option<IpAddr>) {
@@ -283,6 +304,14 @@ mod tests {
             Err(Blocked::Global)
         );
         assert_eq!(t.check("boss@x.fr", ip(200)), Ok(()));
+    }
+
+    #[test]
+    fn refusals_are_logged_once_a_minute_per_address() {
+        let t = small();
+        assert!(t.log_refusal(ip(1)));
+        assert!(!t.log_refusal(ip(1)));
+        assert!(t.log_refusal(ip(2)));
     }
 
     #[test]
