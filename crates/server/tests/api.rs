@@ -1143,6 +1143,10 @@ fn every_route_is_described_in_openapi() {
         ("/api/callerId", &["get", "post"]),
         ("/api/v1/imports", &["get", "post"]),
         ("/api/v1/imports/{id}/undo", &["post"]),
+        // Operations (no token; /metrics behind its allow-list).
+        ("/health", &["get"]),
+        ("/ready", &["get"]),
+        ("/metrics", &["get"]),
     ];
     for (path, methods) in expected {
         for m in *methods {
