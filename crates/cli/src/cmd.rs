@@ -56,34 +56,47 @@ pub fn run(cli: &Cli, lang: Lang) -> u8 {
 
 fn run_command(cli: &Cli, lang: Lang) -> u8 {
     let result = match &cli.command {
-        Command::Check { file, format } => import(
-            cli,
-            lang,
+        Command::Check {
             file,
-            *format,
-            RunOptions {
-                dry_run: true,
+            mapping,
+            format,
+        } => column_map(mapping).and_then(|mapping| {
+            import(
+                cli,
                 lang,
-                ..RunOptions::default()
-            },
-        ),
+                file,
+                *format,
+                RunOptions {
+                    dry_run: true,
+                    lang,
+                    mapping,
+                    ..RunOptions::default()
+                },
+            )
+        }),
         Command::Import {
             file,
             skip_invalid,
             rejected,
+            mapping,
+            allow_identity_change,
             format,
-        } => import(
-            cli,
-            lang,
-            file,
-            *format,
-            RunOptions {
-                dry_run: false,
-                skip_invalid: *skip_invalid,
-                rejected: rejected.clone(),
+        } => column_map(mapping).and_then(|mapping| {
+            import(
+                cli,
                 lang,
-            },
-        ),
+                file,
+                *format,
+                RunOptions {
+                    dry_run: false,
+                    skip_invalid: *skip_invalid,
+                    rejected: rejected.clone(),
+                    lang,
+                    mapping,
+                    allow_identity_change: *allow_identity_change,
+                },
+            )
+        }),
         Command::Imports { format } => imports(cli, *format),
         Command::Undo {
             import_id,
@@ -124,6 +137,30 @@ fn run_command(cli: &Cli, lang: Lang) -> u8 {
         Command::Lookup { number, format } => crate::serve::lookup(cli, number, *format),
     };
     result.unwrap_or_else(|code| code)
+}
+
+/// The column mapping of `--mapping FILE` then `--map` entries (a bad one is a usage error).
+fn column_map(args: &crate::MapArgs) -> Result<clientele_pack::ColumnMap, u8> {
+    let mut map = match &args.mapping {
+        None => clientele_pack::ColumnMap::new(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                eprintln!("clientele: cannot read the mapping {}: {e}", path.display());
+                UNUSABLE
+            })?;
+            clientele_pack::ColumnMap::parse(&text).map_err(|e| {
+                eprintln!("clientele: {}: {e}", path.display());
+                UNUSABLE
+            })?
+        }
+    };
+    for entry in &args.map {
+        map.insert_entry(entry).map_err(|e| {
+            eprintln!("clientele: --map {e}");
+            UNUSABLE
+        })?;
+    }
+    Ok(map)
 }
 
 fn import(cli: &Cli, lang: Lang, file: &Path, format: Output, opts: RunOptions) -> Result<u8, u8> {
@@ -174,6 +211,14 @@ fn import(cli: &Cli, lang: Lang, file: &Path, format: Output, opts: RunOptions) 
                     (false, true, true) => format!("le fichier a {} erreurs", r.errors),
                 };
                 eprintln!("clientele: {msg}");
+                Ok(INPUT_ERRORS)
+            } else if let Some(refused) = &r.refused {
+                let hint = if lang == Lang::Fr {
+                    "relancez avec --allow-identity-change si c'est voulu"
+                } else {
+                    "run again with --allow-identity-change if this is meant"
+                };
+                eprintln!("clientele: {refused} ({hint})");
                 Ok(INPUT_ERRORS)
             } else {
                 Ok(OK)

@@ -58,6 +58,19 @@ pub enum ExportFormat {
     Jsonl,
 }
 
+/// Which file columns hold which fields when their headings do not say.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct MapArgs {
+    /// Map a file column to a field: 'HEADING=FIELD' (FIELD a pack key such as postalCode,
+    /// an API key or a heading; '-' ignores the column on purpose). Repeatable.
+    #[arg(long = "map", value_name = "HEADING=FIELD")]
+    pub map: Vec<String>,
+    /// Read the mapping from a file: lines 'HEADING=FIELD' (# comments), or a JSON object
+    /// {"HEADING": "FIELD"}; --map entries apply after it.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+}
+
 /// Subcommands.
 #[derive(Subcommand)]
 pub enum Command {
@@ -65,6 +78,8 @@ pub enum Command {
     Check {
         /// The pack (.xlsx, .xls, .ods, .csv, .txt).
         file: PathBuf,
+        #[command(flatten)]
+        mapping: MapArgs,
         /// Output format.
         #[arg(long, value_enum, default_value = "human")]
         format: Output,
@@ -79,6 +94,13 @@ pub enum Command {
         /// Rejected-rows file (default: <file>.rejected.<ext> in the current folder).
         #[arg(long)]
         rejected: Option<PathBuf>,
+        #[command(flatten)]
+        mapping: MapArgs,
+        /// Write updates that make a customer another company (its name and its SIRET or VAT
+        /// number all change: `customerAccount.identity_changed`); without it such an import
+        /// writes nothing.
+        #[arg(long)]
+        allow_identity_change: bool,
         /// Output format.
         #[arg(long, value_enum, default_value = "human")]
         format: Output,

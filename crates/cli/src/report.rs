@@ -47,6 +47,25 @@ pub fn human(out: &mut dyn Write, r: &Report, lang: Lang, color: bool) -> io::Re
             r.columns.len()
         )?;
     }
+    let mapped: Vec<String> = r
+        .columns
+        .iter()
+        .chain(&r.ignored_columns)
+        .filter(|c| c.mapped)
+        .map(|c| format!("{} \"{}\" → {}", c.column, c.header, c.field.unwrap_or("-")))
+        .collect();
+    if !mapped.is_empty() {
+        writeln!(
+            out,
+            "{} {}",
+            if fr {
+                "Colonnes associées par la correspondance :"
+            } else {
+                "Columns mapped:"
+            },
+            mapped.join(", ")
+        )?;
+    }
     if !r.ignored_columns.is_empty() {
         let names: Vec<String> = r
             .ignored_columns
@@ -103,6 +122,16 @@ pub fn human(out: &mut dyn Write, r: &Report, lang: Lang, color: bool) -> io::Re
         .map(|(l, v)| format!("{v} {l}"))
         .collect();
     writeln!(out, "{}", summary.join(" · "))?;
+    if r.identity_changes > 0 {
+        let n = r.identity_changes;
+        let text = match (fr, n) {
+            (true, 1) => "1 mise à jour ferait de son client une autre société".to_string(),
+            (true, n) => format!("{n} mises à jour feraient de leur client une autre société"),
+            (false, 1) => "1 update would make its customer another company".to_string(),
+            (false, n) => format!("{n} updates would make their customers other companies"),
+        };
+        writeln!(out, "{}", paint(&text, "31", color))?;
+    }
 
     let mut last_row = None;
     for (n, i) in r.issues.iter().enumerate() {
@@ -167,6 +196,8 @@ pub fn human(out: &mut dyn Write, r: &Report, lang: Lang, color: bool) -> io::Re
             "32",
             color,
         )
+    } else if let Some(refused) = &r.refused {
+        paint(refused, "31", color)
     } else if r.errors > 0 {
         paint(
             if fr {

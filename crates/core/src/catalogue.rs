@@ -258,6 +258,44 @@ pub fn match_header(header: &str) -> Option<F> {
 /// TVA intra" the "Numéro de TVA intracommunautaire"), against the French heading, the
 /// English label and the keys of each field.
 pub fn suggest_header(header: &str) -> Option<&'static str> {
+    closest_field(header)
+        .filter(|c| c.spelling >= SUGGEST_SPELLING || c.words >= SUGGEST_WORDS)
+        .map(|c| c.field.def().heading)
+}
+
+/// A suggestion by spelling needs this similarity (0.5 proposed "Commentaire" for
+/// "Commercial"); by words, this share ("Email" is half of "Adresse email").
+const SUGGEST_SPELLING: f64 = 0.6;
+const SUGGEST_WORDS: f64 = 0.5;
+
+/// How much an unknown header looks like a field's names.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Likeness {
+    /// The field.
+    pub field: F,
+    /// Best normalised Levenshtein similarity of the folded texts (1.0 = equal).
+    pub spelling: f64,
+    /// Best share of words in common (a word that starts another counts).
+    pub words: f64,
+}
+
+impl Likeness {
+    /// The better of the two measures.
+    pub fn score(&self) -> f64 {
+        self.spelling.max(self.words)
+    }
+
+    /// Close enough that ignoring the column would most likely lose a field the file
+    /// meant to give: a typo ("Code postale", "Raison socile") or half the words of a
+    /// name ("Site internet", "Email", "Numero TVA intra"). Looser likenesses ("Commercial"
+    /// against "Commentaire") are only suggestions.
+    pub fn is_strong(&self) -> bool {
+        self.spelling >= 0.75 || self.words >= 0.5
+    }
+}
+
+/// The field whose names an unknown header is closest to, with how close.
+pub fn closest_field(header: &str) -> Option<Likeness> {
     let f = fold(header);
     if f.is_empty() {
         return None;
@@ -266,18 +304,20 @@ pub fn suggest_header(header: &str) -> Option<&'static str> {
     FIELDS
         .iter()
         .map(|d| {
-            let score = [d.heading, d.label_en, d.pack_key, d.api_key]
-                .iter()
-                .map(|name| {
-                    let spelling = strsim::normalized_levenshtein(&f, &fold(name));
-                    spelling.max(word_overlap(&header_words, &words(name)))
-                })
-                .fold(0.0, f64::max);
-            (score, d.heading)
+            let mut best = Likeness {
+                field: d.id,
+                spelling: 0.0,
+                words: 0.0,
+            };
+            for name in [d.heading, d.label_en, d.pack_key, d.api_key] {
+                best.spelling = best
+                    .spelling
+                    .max(strsim::normalized_levenshtein(&f, &fold(name)));
+                best.words = best.words.max(word_overlap(&header_words, &words(name)));
+            }
+            best
         })
-        .filter(|(score, _)| *score >= 0.5)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, h)| h)
+        .max_by(|a, b| a.score().total_cmp(&b.score()))
 }
 
 /// The folded words of a heading (camelCase keys split too: "emailAddress" → email,
@@ -369,6 +409,35 @@ mod tests {
             Some("Numéro de TVA intracommunautaire")
         );
         assert_eq!(suggest_header("Email"), Some("Adresse email"));
+        // An extra column is not a near field: no suggestion, no demand to map it.
+        assert_eq!(suggest_header("Commercial"), None);
+    }
+
+    #[test]
+    fn strong_likeness_means_a_field_was_meant() {
+        for (header, field) in [
+            ("Code postale", F::postalCode),
+            ("Raison socile", F::name),
+            ("Site internet", F::website),
+            ("Numero TVA intra", F::taxRegistrationNumber),
+            ("Email", F::emailAddress),
+        ] {
+            let l = closest_field(header).expect(header);
+            assert_eq!(l.field, field, "{header}");
+            assert!(l.is_strong(), "{header}: {l:?}");
+        }
+        for header in [
+            "Commercial",
+            "Date de création",
+            "Remarques",
+            "Adresse de livraison",
+        ] {
+            assert!(
+                !closest_field(header).is_some_and(|l| l.is_strong()),
+                "{header}: {:?}",
+                closest_field(header)
+            );
+        }
     }
 
     #[test]

@@ -70,6 +70,7 @@ problems! {
     TooLarge = "too_large", Error, "file", "The file is too large to check: {d}", "Le fichier est trop volumineux pour être contrôlé : {d}";
     NoHeader = "no_header", Error, "file", "No header row found in the first 20 rows{d} (at least two known column headings are needed)", "Aucune ligne d'en-tête dans les 20 premières lignes{d} (il faut au moins deux intitulés de colonne connus)";
     Unknown = "unknown", Warning, "header", "Unknown column \"{v}\", ignored{d}", "Colonne « {v} » inconnue, ignorée{d}";
+    Unmapped = "unmapped", Error, "header", "Column \"{v}\" looks like \"{h}\"{d} but its heading is not one the pack knows: map it to that field, or ignore it on purpose, in the column mapping (nothing is imported until then)", "La colonne « {v} » ressemble à « {h} »{d} mais son intitulé n'est pas un de ceux du pack : associez-la à ce champ, ou ignorez-la volontairement, dans la correspondance des colonnes (rien n'est importé d'ici là)";
     NoHeading = "no_heading", Warning, "header", "Column {v} holds data (first on row {d}) but has no heading: ignored", "La colonne {v} contient des données (dès la ligne {d}) mais n'a pas d'intitulé : ignorée";
     DuplicateHeader = "duplicate", Error, "header", "Two columns are \"{h}\": {d}", "Deux colonnes correspondent à « {h} » : {d}";
     MissingName = "missing_name", Error, "header", "The file has no \"Raison sociale\" (company name) column", "Le fichier n'a pas de colonne « Raison sociale »";
@@ -98,6 +99,7 @@ problems! {
     DuplicateInFile = "duplicate_in_file", Error, "customerAccount", "{h} \"{v}\" already appears on row {d}", "{h} « {v} » figure déjà ligne {d}";
     Duplicate = "duplicate", Warning, "registrationNumber", "{h} \"{v}\" also appears on row {d}", "{h} « {v} » figure aussi ligne {d}";
     MatchedBySiret = "matched_by_siret", Warning, "customerAccount", "No customer account given: updates customer {d}, found by its SIRET", "Pas de compte client : met à jour le client {d}, trouvé par son SIRET";
+    IdentityChanged = "identity_changed", Warning, "customerAccount", "{h} \"{v}\" names another company in the database: {d}; the import must confirm this change", "{h} « {v} » désigne une autre société dans la base : {d} ; l'import doit confirmer ce changement";
     Taken = "taken", Error, "customerAccount", "{h} \"{v}\" is already used by another customer", "{h} « {v} » est déjà utilisé par un autre client";
     UnknownClient = "unknown", Error, "client", "Contact linked to \"{v}\", which is neither a row of the Clients tab nor a known customer account", "Contact lié à « {v} », qui n'est ni une ligne de l'onglet Clients ni un compte client connu";
 }

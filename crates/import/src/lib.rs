@@ -43,6 +43,9 @@ pub struct ReportColumn {
     /// Pack key of the field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<&'static str>,
+    /// Placed (or ignored) by the column mapping rather than recognised by its heading.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub mapped: bool,
 }
 
 /// Field changes of one updated customer.
@@ -102,6 +105,15 @@ pub struct Report {
     pub changes: Vec<Change>,
     /// Contacts read from the Contacts tab.
     pub contacts: u64,
+    /// Updates that would make a customer another company (`customerAccount.identity_changed`:
+    /// its name and its SIRET or VAT number all change). An import with any is refused
+    /// unless [`RunOptions::allow_identity_change`].
+    #[serde(skip_serializing_if = "is_zero")]
+    pub identity_changes: u64,
+    /// Why nothing was written although the rows are valid (the identity changes were not
+    /// confirmed), in the report's language.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
     /// Whether the database was written.
     pub imported: bool,
     /// Import id when written.
@@ -140,6 +152,10 @@ pub struct RunOptions {
     pub rejected: Option<PathBuf>,
     /// Message language.
     pub lang: Lang,
+    /// Which file columns hold which fields when their headings do not say.
+    pub mapping: clientele_pack::ColumnMap,
+    /// Write updates that make customers other companies (`customerAccount.identity_changed`).
+    pub allow_identity_change: bool,
 }
 
 /// The input: a file on disk, or bytes uploaded over HTTP.
@@ -188,7 +204,7 @@ pub fn run(
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let opened = clientele_pack::open(p, Tab::Clients, opts.lang)
+            let opened = clientele_pack::open_mapped(p, Tab::Clients, opts.lang, &opts.mapping)
                 .map_err(|e| unusable_or_io(&name, e))?;
             let contacts = if clientele_pack::has_contacts(p) {
                 Some(
@@ -216,8 +232,9 @@ pub fn run(
             } else {
                 None
             };
-            let opened = clientele_pack::open_bytes(n, bytes, Tab::Clients, opts.lang)
-                .map_err(|e| unusable_or_io(n, e))?;
+            let opened =
+                clientele_pack::open_bytes_mapped(n, bytes, Tab::Clients, opts.lang, &opts.mapping)
+                    .map_err(|e| unusable_or_io(n, e))?;
             (n.to_string(), sha, opened, contacts)
         }
     };
@@ -287,6 +304,7 @@ fn run_opened(
             column: c.letter.clone(),
             header: c.header.clone(),
             field: c.field.map(|i| clientele_core::FIELDS[i].pack_key),
+            mapped: c.mapped,
         };
         if col.field.is_some() {
             report.columns.push(col);
@@ -304,11 +322,18 @@ fn run_opened(
         }
     }
 
+    // An error of the header row (a column that looks like a field but is not mapped) stops
+    // the import whatever the rows hold: the file is still checked in full, nothing written.
+    let header_errors = opened
+        .warnings
+        .iter()
+        .any(|i| i.severity == Severity::Error);
+    let dry_run = opts.dry_run || header_errors;
     let mut importer = Importer::new(
         store,
         name,
         ImportOptions {
-            dry_run: opts.dry_run,
+            dry_run,
             skip_invalid: opts.skip_invalid,
         },
     )?;
@@ -325,7 +350,7 @@ fn run_opened(
     // Rejected rows go to their file as they come (a file of invalid rows would otherwise
     // be held whole in memory); the file is removed if the import does not happen.
     let mut rejected: Option<(PathBuf, clientele_pack::RejectedWriter)> = None;
-    let keep_rejected = opts.skip_invalid && !opts.dry_run;
+    let keep_rejected = opts.skip_invalid && !dry_run;
     let mut listed_bytes = 0usize;
 
     // Parse cells on a second thread while this one talks to the database. Rows travel in
@@ -452,22 +477,42 @@ fn run_opened(
                 id,
                 account,
                 fields,
-            } if report.changes.len() < MAX_LISTED_CHANGES && listed_bytes < MAX_REPORT_BYTES => {
-                listed_bytes += 64
-                    + fields
-                        .iter()
-                        .map(|c| {
-                            32 + c.before.as_ref().map_or(0, String::len)
-                                + c.after.as_ref().map_or(0, String::len)
-                        })
-                        .sum::<usize>();
-                report.changes.push(Change {
-                    row: raw.number,
-                    id,
-                    customer_account: account,
-                    fields: fields.iter().map(|c| c.field).collect(),
-                    values: fields,
-                });
+            } => {
+                if let Some(change) = IdentityChange::of(&fields) {
+                    report.identity_changes += 1;
+                    let fi = clientele_core::FieldIssue::new(
+                        clientele_core::F::customerAccount,
+                        clientele_core::Problem::IdentityChanged,
+                        account.clone().unwrap_or_default(),
+                        change.render(opts.lang),
+                    );
+                    let (col, head) = place[fi.field.idx()].clone().unzip();
+                    issues.push(Issue::at(
+                        &fi,
+                        opts.lang,
+                        sheet.as_deref(),
+                        raw.number,
+                        col,
+                        head,
+                    ));
+                }
+                if report.changes.len() < MAX_LISTED_CHANGES && listed_bytes < MAX_REPORT_BYTES {
+                    listed_bytes += 64
+                        + fields
+                            .iter()
+                            .map(|c| {
+                                32 + c.before.as_ref().map_or(0, String::len)
+                                    + c.after.as_ref().map_or(0, String::len)
+                            })
+                            .sum::<usize>();
+                    report.changes.push(Change {
+                        row: raw.number,
+                        id,
+                        customer_account: account,
+                        fields: fields.iter().map(|c| c.field).collect(),
+                        values: fields,
+                    });
+                }
             }
             _ => {}
         }
@@ -503,6 +548,20 @@ fn run_opened(
         }
     }
     let counts = importer.counts();
+    if !dry_run && report.identity_changes > 0 && !opts.allow_identity_change {
+        // Not confirmed: nothing is written (dropping the importer rolls back).
+        remove_rejected(rejected);
+        drop(importer);
+        report.refused = Some(identity_refusal(report.identity_changes, opts.lang));
+        return Ok(finish_report(
+            report,
+            counts,
+            issues,
+            listed_bytes,
+            false,
+            None,
+        ));
+    }
     // The rejected rows are finished before the commit: should the file not be writable,
     // the import is rolled back rather than committed without them.
     let mut rejected_file = None;
@@ -525,6 +584,27 @@ fn run_opened(
         }
     };
 
+    let mut report = finish_report(
+        report,
+        counts,
+        issues,
+        listed_bytes,
+        outcome.imported,
+        outcome.import_id,
+    );
+    report.rejected_file = rejected_file.map(|p| p.display().to_string());
+    Ok(report)
+}
+
+/// The report with the final counts and the remaining issues, sorted.
+fn finish_report(
+    mut report: Report,
+    counts: import::Counts,
+    mut issues: Vec<Issue>,
+    mut listed_bytes: usize,
+    imported: bool,
+    import_id: Option<i64>,
+) -> Report {
     report.rows = counts.rows;
     report.valid = counts.valid;
     report.invalid = counts.invalid;
@@ -536,11 +616,78 @@ fn run_opened(
     report.issues.sort_by(|a, b| {
         (&a.sheet, a.row, col_key(&a.column)).cmp(&(&b.sheet, b.row, col_key(&b.column)))
     });
-    report.imported = outcome.imported;
-    report.import_id = outcome.import_id;
+    report.imported = imported;
+    report.import_id = import_id;
+    report
+}
 
-    report.rejected_file = rejected_file.map(|p| p.display().to_string());
-    Ok(report)
+/// Why an import with unconfirmed identity changes wrote nothing.
+fn identity_refusal(n: u64, lang: Lang) -> String {
+    match (lang, n) {
+        (Lang::En, 1) => "1 customer would become another company (its name and SIRET or VAT number all change): nothing was imported; check the rows marked customerAccount.identity_changed and confirm the change to import".into(),
+        (Lang::En, n) => format!("{n} customers would become other companies (their names and SIRET or VAT numbers all change): nothing was imported; check the rows marked customerAccount.identity_changed and confirm the change to import"),
+        (Lang::Fr, 1) => "1 client deviendrait une autre société (sa raison sociale et son SIRET ou numéro de TVA changent) : rien n'a été importé ; vérifiez les lignes marquées customerAccount.identity_changed et confirmez le changement pour importer".into(),
+        (Lang::Fr, n) => format!("{n} clients deviendraient d'autres sociétés (leur raison sociale et leur SIRET ou numéro de TVA changent) : rien n'a été importé ; vérifiez les lignes marquées customerAccount.identity_changed et confirmez le changement pour importer"),
+    }
+}
+
+/// An update that turns a customer into another company: its name changes and so does its
+/// SIRET or its VAT number (each present before and after). Filling in an identifier the
+/// customer lacked, or renaming a company that keeps its SIRET, is not one.
+#[derive(Debug, Clone, PartialEq)]
+struct IdentityChange {
+    name: (String, String),
+    /// Which identifier changed (`SIRET` or `TVA`/`VAT`), before and after.
+    id: (&'static str, String, String),
+}
+
+impl IdentityChange {
+    fn of(fields: &[clientele_core::model::FieldChange]) -> Option<IdentityChange> {
+        let both = |key: &str| {
+            fields.iter().find(|c| c.field == key).and_then(|c| {
+                match (c.before.as_deref(), c.after.as_deref()) {
+                    (Some(b), Some(a)) if !b.trim().is_empty() && !a.trim().is_empty() => {
+                        Some((b.to_string(), a.to_string()))
+                    }
+                    _ => None,
+                }
+            })
+        };
+        let name = both(clientele_core::F::name.key()).filter(|(b, a)| {
+            clientele_core::catalogue::fold(b) != clientele_core::catalogue::fold(a)
+        })?;
+        let siret = both(clientele_core::F::registrationNumber.key()).filter(|(b, a)| {
+            clientele_core::ident::compact(b) != clientele_core::ident::compact(a)
+        });
+        let vat = both(clientele_core::F::taxRegistrationNumber.key()).filter(|(b, a)| {
+            clientele_core::ident::compact(b) != clientele_core::ident::compact(a)
+        });
+        let id = match (siret, vat) {
+            (Some((b, a)), _) => ("SIRET", b, a),
+            (None, Some((b, a))) => ("VAT", b, a),
+            (None, None) => return None,
+        };
+        Some(IdentityChange { name, id })
+    }
+
+    /// The message detail: both companies.
+    fn render(&self, lang: Lang) -> String {
+        let (label, before, after) = &self.id;
+        let label = match (lang, *label) {
+            (Lang::Fr, "VAT") => "TVA",
+            (_, l) => l,
+        };
+        match lang {
+            Lang::En => format!(
+                "\"{}\" ({label} {before}) would become \"{}\" ({label} {after})",
+                self.name.0, self.name.1
+            ),
+            Lang::Fr => format!(
+                "« {} » ({label} {before}) deviendrait « {} » ({label} {after})",
+                self.name.0, self.name.1
+            ),
+        }
+    }
 }
 
 /// Validate the Contacts tab and hand its valid rows to the importer.
@@ -775,5 +922,45 @@ mod tests {
     fn columns_sort_like_a_spreadsheet() {
         assert!(col_key(&Some("B".into())) < col_key(&Some("AA".into())));
         assert!(col_key(&None) < col_key(&Some("A".into())));
+    }
+
+    fn change(
+        field: &'static str,
+        before: &str,
+        after: &str,
+    ) -> clientele_core::model::FieldChange {
+        let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
+        clientele_core::model::FieldChange {
+            field,
+            before: some(before),
+            after: some(after),
+        }
+    }
+
+    #[test]
+    fn identity_changes_need_name_and_identifier() {
+        let name = change("name", "Électricité Françoise 1", "Hôtel Lefèvre 1");
+        let siret = change("registrationNumber", "73282932000074", "44306184100047");
+        let vat = change("taxRegistrationNumber", "FR44732829320", "FR40303265045");
+        let c = IdentityChange::of(&[name.clone(), siret.clone()]).unwrap();
+        assert_eq!(
+            c.render(Lang::En),
+            "\"Électricité Françoise 1\" (SIRET 73282932000074) would become \"Hôtel Lefèvre 1\" (SIRET 44306184100047)"
+        );
+        let c = IdentityChange::of(&[name.clone(), vat.clone()]).unwrap();
+        assert!(c
+            .render(Lang::Fr)
+            .contains("(TVA FR44732829320) deviendrait"));
+        // A rename alone, a new SIRET alone, an identifier filled in: not another company.
+        assert_eq!(IdentityChange::of(std::slice::from_ref(&name)), None);
+        assert_eq!(IdentityChange::of(&[siret.clone(), vat]), None);
+        let filled = change("registrationNumber", "", "44306184100047");
+        assert_eq!(IdentityChange::of(&[name, filled]), None);
+        // Case and accents are no change of name; spaces are no change of SIRET.
+        let same_name = change("name", "HOTEL LEFEVRE", "Hôtel Lefèvre");
+        assert_eq!(IdentityChange::of(&[same_name, siret]), None);
+        let spaced = change("registrationNumber", "732 829 320 00074", "73282932000074");
+        let other = change("name", "A", "B");
+        assert_eq!(IdentityChange::of(&[other, spaced]), None);
     }
 }

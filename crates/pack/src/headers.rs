@@ -147,6 +147,27 @@ pub(crate) fn unknown_header(schema: Schema, lang: Lang, header: &str) -> Issue 
     Issue::file("header", Problem::Unknown, lang, header, &detail, "")
 }
 
+/// `header.unmapped`: an unknown column that looks like field `f`, by its heading or (when
+/// `by_values`) by its first values.
+pub(crate) fn unmapped_header(
+    lang: Lang,
+    header: &str,
+    f: clientele_core::F,
+    by_values: bool,
+) -> Issue {
+    let detail = match (by_values, lang) {
+        (false, _) => "",
+        (true, Lang::Fr) => " (d'après ses valeurs)",
+        (true, Lang::En) => " (by its values)",
+    };
+    let heading = if lang == Lang::Fr {
+        f.def().heading
+    } else {
+        f.def().label_en
+    };
+    Issue::file("header", Problem::Unmapped, lang, header, detail, heading)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

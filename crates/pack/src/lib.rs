@@ -13,14 +13,17 @@
 mod csvread;
 mod headers;
 mod limits;
+pub mod mapping;
 mod read;
 mod source;
 mod workbook;
 mod write;
 
 pub use headers::{match_contact_header, CONTACT_FIELDS};
+pub use mapping::{ColumnMap, Target};
 pub use read::{
-    column_letter, has_contacts, has_contacts_bytes, open, open_bytes, Column, Opened, RawRow, Tab,
+    column_letter, has_contacts, has_contacts_bytes, open, open_bytes, open_bytes_mapped,
+    open_mapped, Column, Opened, RawRow, Tab,
 };
 pub use write::{
     annotate, write_rejected, write_template, CsvExporter, RejectedWriter, XlsxExporter,

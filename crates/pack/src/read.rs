@@ -1,7 +1,8 @@
 //! Opening a pack: format and sheet choice, header row detection and column matching.
 
 use crate::csvread::{open_text, TextEncoding};
-use crate::headers::{unknown_header, unreadable_io, Schema, CONTACT_FIELDS};
+use crate::headers::{unknown_header, unmapped_header, unreadable_io, Schema, CONTACT_FIELDS};
+use crate::mapping::{field_from_values, ColumnMap, Target};
 use crate::source::{sniff, Format, RowStream, Shared, Source};
 use crate::workbook::Book;
 use crate::PackError;
@@ -51,6 +52,9 @@ pub struct Column {
     /// The field it matches: an index into `FIELDS` (Clients, i.e. `F::idx()`) or into
     /// [`CONTACT_FIELDS`] (Contacts); `None` for an unknown header (the column is ignored).
     pub field: Option<usize>,
+    /// Whether the column mapping decided the field (or that the column is ignored), not
+    /// the heading.
+    pub mapped: bool,
 }
 
 /// One non-blank data row.
@@ -79,7 +83,9 @@ pub struct Opened {
     pub header_row: u32,
     /// Non-blank header cells, in column order (unknown ones have `field: None`).
     pub columns: Vec<Column>,
-    /// `header.unknown` warnings, one per unknown column, located on the header row.
+    /// Issues of the header row, located on it: `header.unknown` warnings (one per
+    /// unknown column), `header.no_heading` warnings, and `header.unmapped` errors (an
+    /// unknown column that looks like a field: nothing may be written until it is mapped).
     pub warnings: Vec<Issue>,
     /// The data rows after the header, in order; wholly blank rows are skipped. Produced
     /// on a reader thread; a damaged file ends with one `Err`.
@@ -172,21 +178,43 @@ pub fn column_letter(index: usize) -> String {
 /// Open a pack file. The format is judged from the content (zip → XLSX or ODS, OLE → XLS,
 /// else text) and then the extension.
 pub fn open(path: &Path, tab: Tab, lang: Lang) -> Result<Opened, PackError> {
+    open_mapped(path, tab, lang, &ColumnMap::new())
+}
+
+/// [`open`] with a column mapping (applied to the Clients tab).
+pub fn open_mapped(
+    path: &Path,
+    tab: Tab,
+    lang: Lang,
+    map: &ColumnMap,
+) -> Result<Opened, PackError> {
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    open_source(name, Source::Path(path.to_path_buf()), tab, lang)
+    open_source(name, Source::Path(path.to_path_buf()), tab, lang, map)
 }
 
 /// Open a pack from its bytes (an HTTP upload); `name` gives the extension and the report's
 /// file name.
 pub fn open_bytes(name: &str, bytes: Vec<u8>, tab: Tab, lang: Lang) -> Result<Opened, PackError> {
+    open_bytes_mapped(name, bytes, tab, lang, &ColumnMap::new())
+}
+
+/// [`open_bytes`] with a column mapping (applied to the Clients tab).
+pub fn open_bytes_mapped(
+    name: &str,
+    bytes: Vec<u8>,
+    tab: Tab,
+    lang: Lang,
+    map: &ColumnMap,
+) -> Result<Opened, PackError> {
     open_source(
         name.to_string(),
         Source::Bytes(Shared(Arc::new(bytes))),
         tab,
         lang,
+        map,
     )
 }
 
@@ -251,8 +279,19 @@ pub(crate) fn raw_tab(name: &str, src: Source, tab: Tab, lang: Lang) -> Result<R
     }
 }
 
-fn open_source(file_name: String, src: Source, tab: Tab, lang: Lang) -> Result<Opened, PackError> {
+fn open_source(
+    file_name: String,
+    src: Source,
+    tab: Tab,
+    lang: Lang,
+    map: &ColumnMap,
+) -> Result<Opened, PackError> {
     let schema = tab.schema();
+    // The mapping names Clients fields; the Contacts tab keeps its headings.
+    let mapping = |text: &str| match tab {
+        Tab::Clients => map.get(text),
+        Tab::Contacts => None,
+    };
     let RawTab {
         sheet,
         encoding,
@@ -274,7 +313,12 @@ fn open_source(file_name: String, src: Source, tab: Tab, lang: Lang) -> Result<O
                 let known = row
                     .cells
                     .iter()
-                    .filter(|c| schema.matches(c.display().trim()).is_some())
+                    .filter(|c| {
+                        let text = c.display();
+                        let text = text.trim();
+                        schema.matches(text).is_some()
+                            || matches!(mapping(text), Some(Target::Field(_)))
+                    })
                     .count();
                 if known >= 2 {
                     header = Some(row);
@@ -299,12 +343,19 @@ fn open_source(file_name: String, src: Source, tab: Tab, lang: Lang) -> Result<O
 
     let mut columns = Vec::new();
     let mut warnings = Vec::new();
+    // Unknown columns (indexes into `columns`): judged once the first rows are read.
+    let mut unknown = Vec::new();
     for (index, cell) in header.cells.iter().enumerate() {
         let text = cell.display().trim().to_string();
         if text.is_empty() {
             continue;
         }
-        let field = schema.matches(&text);
+        let mapped = mapping(&text);
+        let field = match mapped {
+            Some(Target::Field(f)) => Some(f.idx()),
+            Some(Target::Ignore) => None,
+            None => schema.matches(&text),
+        };
         let letter = column_letter(index);
         if let Some(f) = field {
             if let Some(first) = columns.iter().find(|c: &&Column| c.field == Some(f)) {
@@ -324,21 +375,21 @@ fn open_source(file_name: String, src: Source, tab: Tab, lang: Lang) -> Result<O
                 issue.header = Some(text);
                 return Err(PackError::Unusable(located(issue, Some(header_row))));
             }
+        } else if mapped.is_some() {
+            // Ignored on purpose: no warning.
         } else if schema == Schema::Clients && is_derived_heading(&text) {
             // Our exports' derived column (the NAF label): not a column of the pack, read
             // back without a word.
             continue;
         } else {
-            let mut issue = unknown_header(schema, lang, &text);
-            issue.column = Some(letter.clone());
-            issue.header = Some(text.clone());
-            warnings.push(located(issue, Some(header_row)));
+            unknown.push(columns.len());
         }
         columns.push(Column {
             index,
             letter,
             header: text,
             field,
+            mapped: mapped.is_some(),
         });
     }
     if tab == Tab::Clients
@@ -392,6 +443,38 @@ fn open_source(file_name: String, src: Source, tab: Tab, lang: Lang) -> Result<O
             break;
         }
     }
+    // An unknown column is a warning, unless its heading or its first values look like a
+    // field the file does not otherwise give: ignoring it would lose that field silently.
+    for &i in &unknown {
+        let c = &columns[i];
+        let present = |f: clientele_core::F| columns.iter().any(|c| c.field == Some(f.idx()));
+        let by_heading = clientele_core::catalogue::closest_field(&c.header)
+            .filter(|l| l.is_strong())
+            .map(|l| (l.field, false));
+        let by_values = || {
+            let values = peeked
+                .iter()
+                .filter_map(|r| r.as_ref().ok())
+                .filter_map(|r| r.cells.get(c.index).map(|cell| cell.display()));
+            let values: Vec<_> = values.collect();
+            field_from_values(values.iter().map(String::as_str)).map(|f| (f, true))
+        };
+        let looks_like = match schema {
+            Schema::Clients => by_heading.or_else(by_values).filter(|(f, _)| !present(*f)),
+            Schema::Contacts => None,
+        };
+        let mut issue = match looks_like {
+            Some((f, by_values)) => unmapped_header(lang, &c.header, f, by_values),
+            None => unknown_header(schema, lang, &c.header),
+        };
+        issue.column = Some(c.letter.clone());
+        issue.header = Some(c.header.clone());
+        if let Some((f, _)) = looks_like {
+            issue.field = Some(f.key());
+        }
+        warnings.push(located(issue, Some(header_row)));
+    }
+
     let rows = peeked.into_iter().chain(rows).map(move |r| {
         r.map(|mut row| {
             if row.cells.len() < width {

@@ -157,30 +157,33 @@ fn rows_are_padded_to_the_header_width() {
 }
 
 #[test]
-fn unknown_header_is_a_warning_with_a_suggestion_and_the_column_is_ignored() {
+fn unknown_header_is_a_warning_and_the_column_is_ignored() {
     let o = open_clients(
         "c.csv",
         b"Raison sociale;Cde postal;;Xyzzy;SIRET\nA;75001;;x;\n".to_vec(),
     )
     .expect("open");
     assert_eq!(o.warnings.len(), 2);
+    // A misspelled heading of a field the file lacks: an error naming that field (issue 14:
+    // ignoring it silently dropped every postal code).
     let w = &o.warnings[0];
-    assert_eq!(w.code, "header.unknown");
-    assert_eq!(w.severity, Severity::Warning);
+    assert_eq!(w.code, "header.unmapped");
+    assert_eq!(w.severity, Severity::Error);
     assert_eq!(w.row, Some(1));
     assert_eq!(w.column.as_deref(), Some("B"));
     assert_eq!(w.header.as_deref(), Some("Cde postal"));
+    assert_eq!(w.field, Some("postalCode"));
     assert!(
-        w.message.contains("(did you mean \"Code Postal\"?)"),
+        w.message.contains("looks like \"Postal code\""),
         "{}",
         w.message
     );
-    assert_eq!(o.warnings[1].column.as_deref(), Some("D"));
-    assert!(
-        !o.warnings[1].message.contains("did you mean"),
-        "{}",
-        o.warnings[1].message
-    );
+    // A heading like no field: a warning, without a suggestion.
+    let w = &o.warnings[1];
+    assert_eq!(w.code, "header.unknown");
+    assert_eq!(w.severity, Severity::Warning);
+    assert_eq!(w.column.as_deref(), Some("D"));
+    assert!(!w.message.contains("did you mean"), "{}", w.message);
     // The blank header (C) is not a column at all; unknown ones are, without a field.
     let cols: Vec<_> = o
         .columns
@@ -201,6 +204,50 @@ fn unknown_header_is_a_warning_with_a_suggestion_and_the_column_is_ignored() {
 }
 
 #[test]
+fn mapped_columns_take_their_field_or_are_ignored() {
+    let mut map = clientele_pack::ColumnMap::new();
+    map.insert_entry("Cde postal=postalCode").expect("entry");
+    map.insert_entry("Xyzzy=-").expect("entry");
+    let o = clientele_pack::open_bytes_mapped(
+        "c.csv",
+        b"Raison sociale;Cde postal;Xyzzy\nA;75001;x\n".to_vec(),
+        Tab::Clients,
+        Lang::En,
+        &map,
+    )
+    .expect("open");
+    assert!(o.warnings.is_empty(), "{:?}", o.warnings);
+    let cols: Vec<_> = o
+        .columns
+        .iter()
+        .map(|c| (c.letter.as_str(), c.field, c.mapped))
+        .collect();
+    assert_eq!(
+        cols,
+        vec![
+            ("A", Some(F::name.idx()), false),
+            ("B", Some(F::postalCode.idx()), true),
+            ("C", None, true)
+        ]
+    );
+    // A mapped heading counts towards finding the header row.
+    let o = clientele_pack::open_bytes_mapped(
+        "c.csv",
+        b"Titre\nNom de la boite;Cde postal\nA;75001\n".to_vec(),
+        Tab::Clients,
+        Lang::En,
+        &{
+            let mut m = clientele_pack::ColumnMap::new();
+            m.insert_entry("Nom de la boite=name").expect("entry");
+            m.insert_entry("Cde postal=postalCode").expect("entry");
+            m
+        },
+    )
+    .expect("open");
+    assert_eq!(o.header_row, 2);
+}
+
+#[test]
 fn unknown_header_in_french() {
     let o = open_bytes(
         "c.csv",
@@ -212,7 +259,7 @@ fn unknown_header_in_french() {
     assert!(
         o.warnings[0]
             .message
-            .contains("vouliez-vous dire « Code Postal »"),
+            .contains("La colonne « Cde postal » ressemble à « Code Postal »"),
         "{}",
         o.warnings[0].message
     );

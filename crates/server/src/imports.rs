@@ -27,7 +27,9 @@ fn truthy(m: &Map<String, Json>, keys: &[&str]) -> bool {
 
 /// Check (`dryRun=1`) or import a pack; the JSON report of `cli.md`.
 #[utoipa::path(post, path = "/api/v1/imports", tag = "imports",
-    params(("dryRun" = Option<bool>, Query, description = "`1`: check only, write nothing (also accepted as a multipart field)")),
+    params(("dryRun" = Option<bool>, Query, description = "`1`: check only, write nothing (also accepted as a multipart field)"),
+           ("mapping" = Option<String>, Query, description = "Column mapping, a JSON object from file heading to field (pack key, API key or heading; `-` or null ignores the column), e.g. `{\"Code postale\": \"postalCode\"}` (also accepted as a multipart field)"),
+           ("allowIdentityChange" = Option<bool>, Query, description = "`1`: write updates that make a customer another company (`customerAccount.identity_changed`); without it such an import writes nothing and says why in `refused` (also accepted as a multipart field)")),
     request_body(content_type = "multipart/form-data", description = "Field `file`: the pack (.xlsx, .xls, .ods, .csv, .txt)"),
     responses((status = 200, description = "The report; `imported` says whether the database was written", body = serde_json::Value),
               (status = 400, description = "Malformed request: a query string or form that is not UTF-8, malformed JSON or multipart"), (status = 401), (status = 403), (status = 413, description = "File too large"),
@@ -75,9 +77,25 @@ pub async fn upload(
             "The file field is required.",
         ))));
     };
+    // A text field (multipart or query) holding the JSON object, or the object itself.
+    let mapping = match fields.get("mapping") {
+        None => clientele_pack::ColumnMap::new(),
+        Some(m) => {
+            let text = m.as_str().map_or_else(|| m.to_string(), str::to_string);
+            clientele_pack::ColumnMap::parse(&text).map_err(|e| {
+                Error::Invalid(Box::new(Invalid::one(
+                    "mapping",
+                    "mapping.invalid",
+                    &format!("The column mapping cannot be used: {e}"),
+                )))
+            })?
+        }
+    };
     let opts = RunOptions {
         dry_run: truthy(&fields, &["dryRun", "dry_run"]),
         lang,
+        mapping,
+        allow_identity_change: truthy(&fields, &["allowIdentityChange", "allow_identity_change"]),
         ..RunOptions::default()
     };
     let result = run_bytes(&state, actor, name, bytes, opts, |_| {}).await?;

@@ -1628,3 +1628,231 @@ fn browser_token_page_sqlite() {
 fn browser_token_page_postgres() {
     with_backend(Backend::Postgres, browser_token_page);
 }
+
+// ---------------------------------------------------------------------------------------
+// Column mapping and the identity guard (issue 14)
+// ---------------------------------------------------------------------------------------
+
+/// A customer in the database whose account the pack below gives to another company, and
+/// the pack: a misspelled `Code postale` heading, a new customer and the clash.
+fn clash_setup(s: &TestServer) -> String {
+    let (code, created) = s.json(
+        "POST",
+        "/api/v1/customers",
+        &s.write,
+        &json!({"name": "Électricité Françoise 1", "customerAccount": "CLASH1", "registrationNumber": "73282932000074"}),
+    );
+    assert_eq!(code, 201, "{created}");
+    "Compte client;Raison sociale;SIRET;Code postale;Ville\n\
+     MAP001;Alpha Télécom;;75001;Paris\n\
+     CLASH1;Hôtel Lefèvre 1;44306184100047;69001;Lyon\n"
+        .to_string()
+}
+
+/// The API takes the mapping as a field and the confirmation as a flag.
+fn api_mapping_and_identity() {
+    let s = TestServer::start();
+    let csv = clash_setup(&s);
+    let post = |query: &str, fields: &[(&str, &str)]| {
+        let mut form = reqwest::blocking::multipart::Form::new().part(
+            "file",
+            reqwest::blocking::multipart::Part::bytes(csv.as_bytes().to_vec())
+                .file_name("clash.csv"),
+        );
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        let r = http()
+            .post(s.url(&format!("/api/v1/imports{query}")))
+            .bearer_auth(&s.write)
+            .multipart(form)
+            .send()
+            .expect("upload");
+        let status = r.status().as_u16();
+        (status, r.json::<serde_json::Value>().expect("json"))
+    };
+    let (st, r) = post("", &[]);
+    assert_eq!(st, 200, "{r}");
+    assert_eq!(r["imported"], false);
+    assert!(r["issues"]
+        .as_array()
+        .expect("issues")
+        .iter()
+        .any(|i| i["code"] == "header.unmapped" && i["field"] == "postalCode"));
+    let (st, r) = post("", &[("mapping", "{\"Code postale\": \"zip\"}")]);
+    assert_eq!(st, 422, "{r}");
+    assert!(
+        r["message"].as_str().is_some_and(|m| m.contains("zip")),
+        "{r}"
+    );
+    let mapping = "{\"Code postale\": \"postalCode\"}";
+    let (st, r) = post("", &[("mapping", mapping)]);
+    assert_eq!(st, 200, "{r}");
+    assert_eq!(r["imported"], false, "{r}");
+    assert_eq!(r["identityChanges"], 1, "{r}");
+    assert!(r["refused"].is_string(), "{r}");
+    let (st, r) = post("?allowIdentityChange=1", &[("mapping", mapping)]);
+    assert_eq!(st, 200, "{r}");
+    assert_eq!(r["imported"], true, "{r}");
+    let (_, list) = s.get("/api/v1/customers?filter[customerAccount]=CLASH1", &s.read);
+    assert_eq!(list["data"][0]["name"], "Hôtel Lefèvre 1", "{list}");
+    let (_, list) = s.get("/api/v1/customers?filter[customerAccount]=MAP001", &s.read);
+    assert_eq!(list["data"][0]["mainAddressPostalCode"], "75001", "{list}");
+}
+
+#[test]
+fn api_mapping_and_identity_sqlite() {
+    with_backend(Backend::Sqlite, api_mapping_and_identity);
+}
+
+#[test]
+fn api_mapping_and_identity_postgres() {
+    with_backend(Backend::Postgres, api_mapping_and_identity);
+}
+
+/// The pages refuse an import while a column waits for its mapping, and an identity clash
+/// without the confirmation, whatever the browser sends.
+fn web_refusals_without_mapping_or_confirmation() {
+    let s = TestServer::start();
+    let csv = clash_setup(&s);
+    let c = http();
+    let (session, csrf) = login(&s, &c);
+    let cookie = format!("clientele_session={session}");
+    let page = upload_and_wait(&s, &c, &cookie, &csrf, "clash.csv", csv.as_bytes());
+    let import = |page: &str, extra: &[(&str, &str)]| {
+        let mut form = vec![("_csrf", csrf.as_str()), ("skip_invalid", "1")];
+        form.extend_from_slice(extra);
+        c.post(s.url(&format!("{page}/import")))
+            .header("Cookie", &cookie)
+            .form(&form)
+            .send()
+            .expect("import")
+    };
+    let r = import(&page, &[]);
+    assert_eq!(r.status(), 409);
+    assert!(r
+        .text()
+        .expect("html")
+        .contains("Correspondance des colonnes"));
+
+    // The mapping step: a new check of the same file.
+    let r = c
+        .post(s.url(&format!("{page}/mapping")))
+        .header("Cookie", &cookie)
+        .form(&[("_csrf", csrf.as_str()), ("map_D", "postalCode")])
+        .send()
+        .expect("mapping");
+    assert_eq!(r.status(), 303);
+    let mapped = r.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    assert_ne!(mapped, page);
+    wait_until_done(&s, &c, &cookie, &mapped);
+    let html = c
+        .get(s.url(&mapped))
+        .header("Cookie", &cookie)
+        .send()
+        .expect("page")
+        .text()
+        .expect("html");
+    assert!(!html.contains("id=\"mapping-pending\""), "mapping applied");
+    assert!(html.contains("id=\"identity-alert\""), "clash shown");
+
+    let r = import(&mapped, &[]);
+    assert_eq!(r.status(), 409);
+    assert!(r.text().expect("html").contains("autres sociétés"));
+    let r = import(&mapped, &[("confirm_identity", "1")]);
+    assert_eq!(r.status(), 303);
+    wait_until_done(&s, &c, &cookie, &mapped);
+    let (_, list) = s.get("/api/v1/customers?filter[customerAccount]=CLASH1", &s.read);
+    assert_eq!(list["data"][0]["name"], "Hôtel Lefèvre 1", "{list}");
+    let (_, list) = s.get("/api/v1/customers?filter[customerAccount]=MAP001", &s.read);
+    assert_eq!(list["data"][0]["mainAddressPostalCode"], "75001", "{list}");
+}
+
+#[test]
+fn web_refusals_without_mapping_or_confirmation_sqlite() {
+    with_backend(
+        Backend::Sqlite,
+        web_refusals_without_mapping_or_confirmation,
+    );
+}
+
+#[test]
+fn web_refusals_without_mapping_or_confirmation_postgres() {
+    with_backend(
+        Backend::Postgres,
+        web_refusals_without_mapping_or_confirmation,
+    );
+}
+
+/// In the browser: the misspelled heading is proposed as the postal code, the staff apply
+/// the mapping, then confirm the identity clash and import.
+async fn mapping_journey(s: &TestServer, b: &Client, file: &Path) {
+    let base = &s.base;
+    browser_login(b, base).await;
+    upload(b, base, file).await;
+    let pending = text_of(b, "#mapping-pending").await;
+    assert!(pending.contains("ressemblent"), "{pending}");
+    assert_eq!(value_of(b, "#map_D").await, "postalCode");
+    assert_eq!(value_of(b, "#map_A").await, "customerAccount");
+    shot(b, "mapping.png").await;
+    click(b, "#mapping-button").await;
+    let alert = text_of(b, "#identity-alert").await;
+    assert!(
+        alert.contains("Électricité Françoise 1") && alert.contains("Hôtel Lefèvre 1"),
+        "{alert}"
+    );
+    assert!(
+        b.find(Locator::Css("#mapping-pending")).await.is_err(),
+        "the mapping was applied"
+    );
+    shot(b, "identity.png").await;
+    // The confirmation is required: the browser does not send the form without it.
+    let before = b.current_url().await.expect("url");
+    click(b, "#import-button").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(b.current_url().await.expect("url"), before);
+    assert!(b.find(Locator::Css("#import-done")).await.is_err());
+    click(b, "#confirm_identity").await;
+    click(b, "#import-button").await;
+    let done = text_of(b, "#import-done").await;
+    assert!(done.contains("terminé"), "{done}");
+    let stored = blocking(|| s.store.customer_by_account("CLASH1").expect("customer"));
+    assert_eq!(
+        stored.text(clientele_core::F::name),
+        Some("Hôtel Lefèvre 1")
+    );
+}
+
+fn browser_mapping_journey() {
+    let Some((d, chrome)) = driver() else {
+        return;
+    };
+    let s = TestServer::start();
+    let dir = tempfile::tempdir().expect("dir");
+    // Set up over blocking HTTP before the async part.
+    let file = dir.path().join("clash.csv");
+    std::fs::write(&file, clash_setup(&s)).expect("write pack");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let b = browser(&d, &chrome).await;
+        mapping_journey(&s, &b, &file).await;
+        b.close().await.expect("close browser");
+    });
+}
+
+#[test]
+fn browser_mapping_journey_sqlite() {
+    with_backend(Backend::Sqlite, browser_mapping_journey);
+}
+
+#[test]
+fn browser_mapping_journey_postgres() {
+    with_backend(Backend::Postgres, browser_mapping_journey);
+}

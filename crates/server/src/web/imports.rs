@@ -89,7 +89,9 @@ pub async fn upload(
         .db(move |s| s.create_upload(&i2, uid, &n2, &b2))
         .await?;
     let actor = web.session.user.email.clone();
-    if let Err(NotStarted::Busy(e)) = start_job(&state, &id, name, bytes, None, web.lang, actor) {
+    if let Err(NotStarted::Busy(e)) =
+        start_job(&state, &id, name, bytes, JobSpec::check(), web.lang, actor)
+    {
         return Err(WebError::from(e).with_lang(web.lang));
     }
     Ok(Redirect::to(&format!("/uploads/{id}")).into_response())
@@ -103,17 +105,38 @@ enum NotStarted {
     Busy(crate::error::Error),
 }
 
-/// Queue a check (`import` None) or an import, recording its report or result on the
-/// upload when done.
+/// What a job does with an upload.
+struct JobSpec {
+    /// None: check; Some(skip_invalid): import.
+    import: Option<bool>,
+    /// The column mapping (kept in the check's report, used again by its import).
+    mapping: clientele_pack::ColumnMap,
+    /// The staff confirmed the updates that make customers other companies.
+    allow_identity_change: bool,
+}
+
+impl JobSpec {
+    fn check() -> JobSpec {
+        JobSpec {
+            import: None,
+            mapping: clientele_pack::ColumnMap::new(),
+            allow_identity_change: false,
+        }
+    }
+}
+
+/// Queue a check or an import, recording its report or result on the upload when done.
 fn start_job(
     state: &ApiContext,
     id: &str,
     name: String,
     bytes: Vec<u8>,
-    import: Option<bool>,
+    spec: JobSpec,
     lang: Lang,
     actor: String,
 ) -> Result<(), NotStarted> {
+    let import = spec.import;
+    let mapping_json = (!spec.mapping.is_empty()).then(|| spec.mapping.to_json());
     let Some(job) = state.0.jobs.start(id, import.is_some()) else {
         return Err(NotStarted::Running);
     };
@@ -127,6 +150,8 @@ fn start_job(
         skip_invalid: import == Some(true),
         rejected: scratch.as_ref().map(|d| d.path().join("rejected")),
         lang,
+        mapping: spec.mapping,
+        allow_identity_change: spec.allow_identity_change,
     };
     let j = job.clone();
     let ticket = submit_run(state, actor, name, bytes, opts, move |n| {
@@ -147,6 +172,10 @@ fn start_job(
             Ok(Ok(report)) => {
                 let mut v = serde_json::to_value(&report).unwrap_or(Jv::Null);
                 v["status"] = json!("ok");
+                if let Some(m) = mapping_json {
+                    // Kept with the report: the import of this upload uses it again.
+                    v["mapping"] = m;
+                }
                 v
             }
             Ok(Err(RunError::Unusable(report))) => {
@@ -358,6 +387,27 @@ pub async fn show(web: Web, State(state): State<ApiContext>, Path(id): Path<Stri
             c
         })
         .collect();
+    // The fields a column can be mapped to, in pack order, named in the viewer's language.
+    let fields: Vec<(&str, &str)> = clientele_core::FIELDS
+        .iter()
+        .map(|d| {
+            (
+                d.pack_key,
+                headings.get(d.pack_key).copied().unwrap_or(d.pack_key),
+            )
+        })
+        .collect();
+    // The updates that would make customers other companies, shown before the import.
+    let identity: Vec<&Jv> = report
+        .as_ref()
+        .and_then(|r| r["issues"].as_array())
+        .map(|a| {
+            a.iter()
+                .filter(|i| i["code"] == "customerAccount.identity_changed")
+                .take(LISTED_CHANGES)
+                .collect()
+        })
+        .unwrap_or_default();
     let mut r = web.page(
         "upload.html",
         "import",
@@ -373,6 +423,10 @@ pub async fn show(web: Web, State(state): State<ApiContext>, Path(id): Path<Stri
             groups => Value::from_serialize(&groups),
             changes => Value::from_serialize(&changes),
             more_changes => report.as_ref().and_then(|r| r["update"].as_u64()).unwrap_or(0).saturating_sub(LISTED_CHANGES as u64),
+            mapping => Value::from_serialize(report.as_ref().map(mapping_rows).unwrap_or_default()),
+            mapping_pending => report.as_ref().is_some_and(|r| has_code(r, "header.unmapped")),
+            fields => Value::from_serialize(&fields),
+            identity => Value::from_serialize(&identity),
         },
     );
     r.headers_mut()
@@ -418,6 +472,29 @@ pub async fn import(
             "This file has no usable check report (yet).",
         );
     };
+    if has_code(&report, "header.unmapped") {
+        return refuse(
+            "Des colonnes ressemblent à des champs du pack sans y être associées : choisissez leur champ (ou ignorez-les) dans « Correspondance des colonnes », puis importez.",
+            "Some columns look like pack fields but are not mapped: choose their field (or ignore them) under “Column mapping”, then import.",
+        );
+    }
+    let identity_changes = report["identityChanges"].as_u64().unwrap_or(0);
+    let confirmed = matches!(f.get("confirm_identity"), Some(&("1" | "on" | "true")));
+    if identity_changes > 0 && !confirmed {
+        return refuse(
+            "Cet import ferait de clients existants d’autres sociétés : cochez la confirmation au-dessus du bouton Importer si c’est voulu.",
+            "This import would make existing customers other companies: tick the confirmation above the Import button if this is meant.",
+        );
+    }
+    let mapping = match report.get("mapping") {
+        Some(m) => clientele_pack::ColumnMap::parse(&m.to_string()).map_err(|e| {
+            WebError::from(crate::error::Error::Internal(format!(
+                "stored mapping: {e}"
+            )))
+            .with_lang(web.lang)
+        })?,
+        None => clientele_pack::ColumnMap::new(),
+    };
     if report["errors"].as_u64().unwrap_or(0) > 0 && !skip {
         return refuse(
             "Le fichier contient des erreurs : corrigez-les, ou cochez « ignorer les lignes invalides ».",
@@ -443,7 +520,11 @@ pub async fn import(
         &up.id,
         up.name.clone(),
         up.bytes,
-        Some(skip),
+        JobSpec {
+            import: Some(skip),
+            mapping,
+            allow_identity_change: confirmed,
+        },
         web.lang,
         web.session.user.email.clone(),
     ) {
@@ -466,6 +547,123 @@ pub async fn import(
         }
     }
     Ok(Redirect::to(&format!("/uploads/{}", up.id)).into_response())
+}
+
+/// Whether a stored report lists an issue with this code.
+fn has_code(report: &Jv, code: &str) -> bool {
+    report["issues"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|i| i["code"] == code))
+}
+
+/// One line of the mapping step: a file column, what it holds now and what is proposed.
+#[derive(serde::Serialize)]
+struct MappingRow {
+    column: String,
+    header: String,
+    /// The pack key selected in the form (`-`: ignored).
+    selected: String,
+    /// A field proposed from the heading or the values (`header.unmapped`), not yet applied.
+    suggested: Option<String>,
+    /// Placed by the mapping rather than by the heading.
+    mapped: bool,
+    /// The column looks like a field and must be mapped or ignored before importing.
+    unmapped: bool,
+}
+
+/// The mapping step's lines, from a stored check report.
+fn mapping_rows(report: &Jv) -> Vec<MappingRow> {
+    let mut suggested: HashMap<&str, &str> = HashMap::new();
+    for i in report["issues"].as_array().into_iter().flatten() {
+        if i["code"] == "header.unmapped" {
+            if let (Some(c), Some(f)) = (i["column"].as_str(), i["field"].as_str()) {
+                suggested.insert(c, f);
+            }
+        }
+    }
+    let columns = report["columns"].as_array().into_iter().flatten();
+    let ignored = report["ignoredColumns"].as_array().into_iter().flatten();
+    let mut rows: Vec<MappingRow> = columns
+        .chain(ignored)
+        .map(|c| {
+            let column = c["column"].as_str().unwrap_or_default().to_string();
+            let proposal = suggested.get(column.as_str()).map(|f| f.to_string());
+            MappingRow {
+                selected: c["field"]
+                    .as_str()
+                    .map(str::to_string)
+                    .or_else(|| proposal.clone())
+                    .unwrap_or_else(|| "-".into()),
+                unmapped: proposal.is_some(),
+                suggested: proposal,
+                mapped: c["mapped"] == true,
+                header: c["header"].as_str().unwrap_or_default().to_string(),
+                column,
+            }
+        })
+        .collect();
+    rows.sort_by_key(|r| (r.column.len(), r.column.clone()));
+    rows
+}
+
+/// The mapping step's answer: check the file again, as a new upload, with the columns
+/// mapped as chosen (the report and the files made from the first check stay as they were).
+pub async fn remap(
+    State(state): State<ApiContext>,
+    Path(id): Path<String>,
+    Posted { web, form }: Posted,
+) -> Page {
+    let up = owned(&state, &web, id, true).await?;
+    let lang = web.lang;
+    let Some(report) = parse_json(up.report.as_deref()).filter(|r| r["status"] == "ok") else {
+        return Err(WebError::new(
+            StatusCode::CONFLICT,
+            "Ce fichier n’a pas (encore) de rapport de contrôle utilisable.",
+            "This file has no usable check report (yet).",
+        )
+        .with_lang(lang));
+    };
+    let f = form_map(&form);
+    let mut mapping = clientele_pack::ColumnMap::new();
+    for row in mapping_rows(&report) {
+        let Some(choice) = f.get(format!("map_{}", row.column).as_str()) else {
+            continue;
+        };
+        let target = clientele_pack::Target::parse(choice).map_err(|e| {
+            WebError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("Colonne {} : {e}", row.column),
+                format!("Column {}: {e}", row.column),
+            )
+            .with_lang(lang)
+        })?;
+        // Only what the heading alone does not give goes into the mapping.
+        let by_heading = clientele_core::catalogue::match_header(&row.header);
+        let same = match target {
+            clientele_pack::Target::Field(f) => by_heading == Some(f),
+            clientele_pack::Target::Ignore => false,
+        };
+        if !same {
+            mapping.insert(&row.header, target).map_err(|e| {
+                WebError::new(StatusCode::UNPROCESSABLE_ENTITY, e.clone(), e).with_lang(lang)
+            })?;
+        }
+    }
+    let id = super::random_hex(16);
+    let uid = web.session.user.id;
+    let (i2, n2, b2) = (id.clone(), up.name.clone(), up.bytes.clone());
+    state
+        .db(move |s| s.create_upload(&i2, uid, &n2, &b2))
+        .await?;
+    let spec = JobSpec {
+        mapping,
+        ..JobSpec::check()
+    };
+    let actor = web.session.user.email.clone();
+    if let Err(NotStarted::Busy(e)) = start_job(&state, &id, up.name, up.bytes, spec, lang, actor) {
+        return Err(WebError::from(e).with_lang(lang));
+    }
+    Ok(Redirect::to(&format!("/uploads/{id}")).into_response())
 }
 
 fn attachment(name: &str, content_type: &'static str, bytes: Vec<u8>) -> Response {

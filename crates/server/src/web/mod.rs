@@ -59,6 +59,7 @@ pub fn router(upload_limit: usize) -> Router<ApiContext> {
         .route("/uploads/{id}", get(imports::show))
         .route("/uploads/{id}/progress", get(imports::progress))
         .route("/uploads/{id}/import", post(imports::import))
+        .route("/uploads/{id}/mapping", post(imports::remap))
         .route("/uploads/{id}/annotated.xlsx", get(imports::annotated))
         .route("/uploads/{id}/rejected", get(imports::rejected))
         .route("/template.xlsx", get(imports::template))
