@@ -12,10 +12,11 @@ N=${1:-1000000}
 M=${2:-200000}
 dir=bench-data
 mkdir -p "$dir"
-cargo build --release -q -p clientele -p clientele-pack --examples --bins
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release -q -p clientele -p clientele-pack --examples --bins
 target=${CARGO_TARGET_DIR:-target}
 bin=$target/release/clientele
 gen=../shared/tools/genpack.py
+[ -f "$gen" ] || gen=/work/shared/tools/genpack.py   # from a worktree under /work/wt
 
 [ -f "$dir/pack-$N.csv" ] || python3 "$gen" "$N" "$dir/pack-$N.csv"
 [ -f "$dir/pack-$M.xlsx" ] || python3 "$gen" "$M" "$dir/pack-$M.xlsx"

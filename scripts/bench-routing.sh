@@ -5,6 +5,8 @@
 # as the baseline. Prints both req/s, the ratio (goal >= 0.8) and the p99 latencies (goal <= 5 ms).
 # Then the same lookup run against a server started with --no-metrics, in the same run: the
 # cost of the metrics (goal: none visible). Access logs are off in both (CLIENTELE_LOG=warn).
+# CLIENTELE_BENCH_OTHER=/path/to/clientele also runs the lookup against that binary (e.g. a
+# release build of an earlier commit) on its own copy of the same data, in the same run.
 #
 # Usage: scripts/bench-routing.sh [N_CUSTOMERS] [N_CONTACTS]     (defaults 200000 200000)
 #        DURATION=20s CONNECTIONS=32 THREADS=2 PORT=18080 scripts/bench-routing.sh 1000000
@@ -27,13 +29,13 @@ gen=../shared/tools/genpack.py
 pack="$dir/phones-$N.csv"
 [ -f "$pack" ] || python3 "$gen" "$N" "$pack" --phones
 db="$dir/routing-$N-$C.db"
-if [ ! -f "$db" ]; then
-  echo "== importing $N customers with phone numbers"
-  "$bin" --db "$db.tmp" import "$pack" --format json > /dev/null
-  # Contacts in bulk (the import of a Contacts tab would do the same through the engine):
-  # contact i belongs to customer ((i-1) mod N)+1, mobile 06 + i on 8 digits, indexed in phones.
+# The same data for another binary (its own file: an older binary may not open a newer schema).
+make_db() { # binary, db file
+  [ -f "$2" ] && return
+  echo "== importing $N customers with phone numbers ($1)"
+  "$1" --db "$2.tmp" import "$pack" --format json > /dev/null
   echo "== adding $C contacts"
-  sqlite3 "$db.tmp" <<SQL
+  sqlite3 "$2.tmp" <<SQL
 BEGIN;
 WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < $C)
 INSERT INTO contacts (customer_id, "firstName", "lastName", "mobilePhone", mobile_e164, created_at, updated_at)
@@ -43,22 +45,35 @@ INSERT INTO phones (e164, last9, customer_id, contact_id) SELECT mobile_e164, su
 INSERT INTO changes (kind, item) VALUES ('all', 0);
 COMMIT;
 SQL
-  mv "$db.tmp" "$db"
-  rm -f "$db.tmp-wal" "$db.tmp-shm"
+  mv "$2.tmp" "$2"
+  rm -f "$2.tmp-wal" "$2.tmp-shm"
+}
+other=${CLIENTELE_BENCH_OTHER:-}
+if [ -n "$other" ]; then
+  other_db="$dir/routing-other-$N-$C.db"
+  rm -f "$other_db"
+  make_db "$other" "$other_db"
+  other_token=$("$other" --db "$other_db" token create bench --scope lookup 2>/dev/null)
 fi
+make_db "$bin" "$db"
 token=$("$bin" --db "$db" token create bench --scope lookup 2>/dev/null)
 
 start_server() {
-  CLIENTELE_LOG=warn "$bin" --db "$db" serve --listen "127.0.0.1:$PORT" "$@" 2> "$dir/serve.log" &
+  start_binary "$bin" "$db" "$token" "$@"
+}
+start_binary() { # binary, db, token, serve options…
+  local b=$1 d=$2 t=$3
+  shift 3
+  CLIENTELE_LOG=warn "$b" --db "$d" serve --listen "127.0.0.1:$PORT" "$@" 2> "$dir/serve.log" &
   server=$!
   start=$(date +%s.%N)
-  # /ready: the routing index, which loads in the background, is complete.
-  until curl -fs "http://127.0.0.1:$PORT/ready" > /dev/null; do
+  # Ready when a known number is answered (the routing index loads in the background; an
+  # older binary has no /ready).
+  until [ "$(curl -s "http://127.0.0.1:$PORT/api/isKnownPhoneNumber?phoneNumber=0140000001&api_token=$t")" = true ]; do
     kill -0 $server 2>/dev/null || { cat "$dir/serve.log"; exit 3; }
     sleep 0.1
   done
-  echo "== server ${*:-with metrics} ready in $(echo "$(date +%s.%N) - $start" | bc) s (RSS $(ps -o rss= -p $server | awk '{printf "%.0f MB", $1/1024}'))"
-  [ "$(curl -s "http://127.0.0.1:$PORT/api/isKnownPhoneNumber?phoneNumber=0140000001&api_token=$token")" = true ] || { echo "sanity check failed"; exit 1; }
+  echo "== server $b ${*:-with metrics} ready in $(echo "$(date +%s.%N) - $start" | bc) s (RSS $(ps -o rss= -p $server | awk '{printf "%.0f MB", $1/1024}'))"
 }
 stop_server() { kill $server; wait $server 2>/dev/null || true; }
 start_server
@@ -103,6 +118,15 @@ bare=$(run -s "$dir/routing.lua" "http://127.0.0.1:$PORT")
 echo "$bare" | sed 's/^/   /'
 stop_server
 
+if [ -n "$other" ]; then
+  echo "== wrk /api/isVipByPhoneNumber, other binary $other"
+  start_binary "$other" "$other_db" "$other_token"
+  sed "s/local n, c, token, path = $N, $C, \"$token\"/local n, c, token, path = $N, $C, \"$other_token\"/" "$dir/routing.lua" > "$dir/routing-other.lua"
+  oth=$(run -s "$dir/routing-other.lua" "http://127.0.0.1:$PORT")
+  echo "$oth" | sed 's/^/   /'
+  stop_server
+fi
+
 b=$(echo "$base" | rps); l=$(echo "$look" | rps); n=$(echo "$bare" | rps)
 bp=$(echo "$base" | p99); lp=$(echo "$look" | p99); np=$(echo "$bare" | p99)
 echo
@@ -112,3 +136,8 @@ printf "lookup (metrics on):     %10.0f req/s   p99 %6.2f ms\n" "$l" "$lp"
 printf "lookup (--no-metrics):   %10.0f req/s   p99 %6.2f ms\n" "$n" "$np"
 printf "ratio lookup/version: %.2f (goal >= 0.8); lookup p99 %.2f ms (goal <= 5)\n" "$(echo "$l / $b" | bc -l)" "$lp"
 printf "metrics on / off: %.2f (goal: 1.00 within the run-to-run noise)\n" "$(echo "$l / $n" | bc -l)"
+if [ -n "$other" ]; then
+  o=$(echo "$oth" | rps); op=$(echo "$oth" | p99)
+  printf "lookup (other binary):   %10.0f req/s   p99 %6.2f ms\n" "$o" "$op"
+  printf "this build / other: %.2f req/s, p99 %.2f ms vs %.2f ms\n" "$(echo "$l / $o" | bc -l)" "$lp" "$op"
+fi
