@@ -35,9 +35,9 @@ write=$("$bin" --db "$db" token create uploader --scope write 2>/dev/null)
 hostile="$dir/hostile"
 [ -f "$hostile/many-strings.xlsx" ] || python3 scripts/hostile_files.py "$hostile" > /dev/null
 
-# Logins, lockouts and token changes at info; the per-request access log (one line per
-# request, tens of thousands a second under a flood) off, as for bench-routing.sh.
-"$bin" --db "$db" serve --listen "127.0.0.1:$PORT" --log-level "${LOG_LEVEL:-warn,clientele_server=info}" \
+# The default log level (info: the access log of every answered request; the refusals of a
+# throttled client are summed up once a minute per address), unless LOG_LEVEL says otherwise.
+"$bin" --db "$db" serve --listen "127.0.0.1:$PORT" ${LOG_LEVEL:+--log-level "$LOG_LEVEL"} \
   2> "$dir/attack-serve.log" &
 server=$!
 pids=()

@@ -191,8 +191,10 @@ pub async fn track(mut req: Request, next: Next) -> Response {
     let ms = latency.as_secs_f64() * 1000.0;
     if status.is_server_error() {
         tracing::warn!(target: "clientele::access", request_id = rid, method = %method, route = %path, group, status = status.as_u16(), latency_ms = ms, "request");
-    } else if group == "ops" {
-        // Probes poll every second or so: only with CLIENTELE_LOG=debug.
+    } else if group == "ops" || status == axum::http::StatusCode::TOO_MANY_REQUESTS {
+        // Probes poll every second or so; refusals of a throttled client come by the
+        // thousand under a flood, and the throttle logs them once a minute per address
+        // (the metrics count each): only with CLIENTELE_LOG=debug.
         tracing::debug!(target: "clientele::access", request_id = rid, method = %method, route = %path, group, status = status.as_u16(), latency_ms = ms, "request");
     } else {
         tracing::info!(target: "clientele::access", request_id = rid, method = %method, route = %path, group, status = status.as_u16(), latency_ms = ms, "request");
