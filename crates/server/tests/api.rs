@@ -1336,4 +1336,49 @@ on_both!(
     pack_upload_dry_run_import_list_undo,
     every_route_is_described_in_openapi,
     official_lists_warn_without_breaking_clients,
+    names_sort_in_french_order,
 );
+
+/// Sorting by name ignores accents and case ("Électricité" among the E), on both backends.
+fn names_sort_in_french_order() {
+    let s = TestServer::start();
+    for name in [
+        "Transports Zola",
+        "Électricité Ouest",
+        "eau Vive",
+        "Zinc Bar",
+        "Étoile",
+    ] {
+        let (code, body) = s.json(
+            "POST",
+            "/api/v1/customers",
+            &s.write,
+            &json!({"name": name}),
+        );
+        assert_eq!(code, 201, "{body}");
+    }
+    let names = |sort: &str| {
+        let (code, p) = s.get(
+            &format!("/api/v1/customers?sort={sort}&per_page=10"),
+            &s.read,
+        );
+        assert_eq!(code, 200, "{p}");
+        p["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .map(|c| c["name"].as_str().unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
+    };
+    let expected = [
+        "eau Vive",
+        "Électricité Ouest",
+        "Étoile",
+        "Transports Zola",
+        "Zinc Bar",
+    ];
+    assert_eq!(names("name"), expected);
+    let mut reversed = expected;
+    reversed.reverse();
+    assert_eq!(names("-name"), reversed);
+}

@@ -409,7 +409,9 @@ impl Store for PgStore {
             Some((k, desc)) => {
                 let col = match k {
                     SortKey::Id => "id",
-                    SortKey::Name => "lower(name COLLATE \"C\")",
+                    // As on SQLite: the folded name (French order), then the written one.
+                    SortKey::Name if desc => "search COLLATE \"C\" DESC, lower(name COLLATE \"C\")",
+                    SortKey::Name => "search COLLATE \"C\" ASC, lower(name COLLATE \"C\")",
                     SortKey::Account => "\"customerAccount\" COLLATE \"C\"",
                     SortKey::CreatedAt => "created_at COLLATE \"C\"",
                     SortKey::UpdatedAt => "updated_at COLLATE \"C\"",
@@ -421,7 +423,7 @@ impl Store for PgStore {
                 }
             }
             None if q.term.is_some() => {
-                format!("CASE WHEN \"customerAccount\" = ${} THEN 0 ELSE 1 END, lower(name COLLATE \"C\") NULLS FIRST, id", p.len() + 1)
+                format!("CASE WHEN \"customerAccount\" = ${} THEN 0 ELSE 1 END, search COLLATE \"C\", lower(name COLLATE \"C\") NULLS FIRST, id", p.len() + 1)
             }
             None => "id".into(),
         };

@@ -357,20 +357,21 @@ impl Store for SqliteStore {
             |r| r.get(0),
         )?;
         let order = match q.sort {
-            Some((k, desc)) => format!(
-                "{} {}, id {}",
-                match k {
+            Some((k, desc)) => {
+                let dir = if desc { "DESC" } else { "ASC" };
+                let col = match k {
                     SortKey::Id => "id",
-                    SortKey::Name => "name COLLATE NOCASE",
+                    // The folded name first: French order ("Électricité" among the E, not
+                    // after "Transports"), the written name to break ties.
+                    SortKey::Name => &format!("search {dir}, name COLLATE NOCASE"),
                     SortKey::Account => "\"customerAccount\"",
                     SortKey::CreatedAt => "created_at",
                     SortKey::UpdatedAt => "updated_at",
-                },
-                if desc { "DESC" } else { "ASC" },
-                if desc { "DESC" } else { "ASC" }
-            ),
+                };
+                format!("{col} {dir}, id {dir}")
+            }
             None if q.term.is_some() => {
-                "CASE WHEN \"customerAccount\" = ?0 THEN 0 ELSE 1 END, name COLLATE NOCASE, id"
+                "CASE WHEN \"customerAccount\" = ?0 THEN 0 ELSE 1 END, search, name COLLATE NOCASE, id"
                     .replace("?0", &format!("?{}", p.len() + 1))
             }
             None => "id".into(),
