@@ -1765,6 +1765,16 @@ fn web_refusals_without_mapping_or_confirmation() {
     let r = import(&mapped, &[("confirm_identity", "1")]);
     assert_eq!(r.status(), 303);
     wait_until_done(&s, &c, &cookie, &mapped);
+    let html = c
+        .get(s.url(&mapped))
+        .header("Cookie", &cookie)
+        .send()
+        .expect("page")
+        .text()
+        .expect("html");
+    // Singular words for one, sizes in bytes under a kibibyte.
+    assert!(html.contains("1 créé, 1 mis à jour, 0 inchangés"), "{html}");
+    assert!(html.contains(" octets · "), "{html}");
     let (_, list) = s.get("/api/v1/customers?filter[customerAccount]=CLASH1", &s.read);
     assert_eq!(list["data"][0]["name"], "Hôtel Lefèvre 1", "{list}");
     let (_, list) = s.get("/api/v1/customers?filter[customerAccount]=MAP001", &s.read);
