@@ -1866,3 +1866,89 @@ fn browser_mapping_journey_sqlite() {
 fn browser_mapping_journey_postgres() {
     with_backend(Backend::Postgres, browser_mapping_journey);
 }
+
+// ---------------------------------------------------------------------------------------
+// Phone-width screens (issue 14)
+// ---------------------------------------------------------------------------------------
+
+/// At 390 px every page fits the screen: the page itself never scrolls sideways (wide
+/// tables scroll inside their own box).
+async fn narrow_pages(s: &TestServer, b: &Client, pack: &Path, customer: i64) {
+    let base = &s.base;
+    browser_login(b, base).await;
+    upload(b, base, pack).await;
+    text_of(b, "#import-form").await;
+    let upload_page = b.current_url().await.expect("url").path().to_string();
+    click(b, "#import-button").await;
+    text_of(b, "#import-done").await;
+    b.set_window_size(390, 844).await.expect("narrow window");
+    let pages = [
+        "/".to_string(),
+        "/customers".to_string(),
+        format!("/customers/{customer}"),
+        format!("/customers/{customer}/edit"),
+        "/import".to_string(),
+        "/imports".to_string(),
+        upload_page,
+        "/tokens".to_string(),
+    ];
+    let mut wide = Vec::new();
+    for page in &pages {
+        b.goto(&format!("{base}{page}")).await.expect("goto");
+        text_of(b, "h1").await;
+        let v = b
+            .execute(
+                "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
+                vec![],
+            )
+            .await
+            .expect("widths");
+        let (scroll, client) = (v[0].as_i64().unwrap_or(0), v[1].as_i64().unwrap_or(0));
+        assert!(client > 300 && client <= 390, "{page}: client width {client}");
+        if scroll > client {
+            wide.push(format!("{page}: {scroll} px wide in {client}"));
+        }
+        if page == "/customers" {
+            shot(b, "customers-390.png").await;
+        }
+    }
+    assert!(wide.is_empty(), "pages wider than the screen: {wide:?}");
+}
+
+fn browser_narrow_pages() {
+    let Some((d, chrome)) = driver() else {
+        return;
+    };
+    let s = TestServer::start();
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("pack.xlsx");
+    pack(&file, false);
+    let (code, created) = s.json(
+        "POST",
+        "/api/v1/customers",
+        &s.write,
+        &json!({"name": "Société Générale des Télécommunications et Réseaux de l'Ouest", "mainAddressLine1": "12 boulevard de la République prolongée", "website": "https://www.une-adresse-de-site-tres-longue-pour-voir.example.fr/chemin"}),
+    );
+    assert_eq!(code, 201, "{created}");
+    let id = created["id"].as_i64().expect("id");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let b = browser(&d, &chrome).await;
+        narrow_pages(&s, &b, &file, id).await;
+        b.close().await.expect("close browser");
+    });
+}
+
+#[test]
+fn browser_narrow_pages_sqlite() {
+    with_backend(Backend::Sqlite, browser_narrow_pages);
+}
+
+#[test]
+fn browser_narrow_pages_postgres() {
+    with_backend(Backend::Postgres, browser_narrow_pages);
+}
