@@ -85,6 +85,7 @@ problems! {
     SirenMismatch = "siren_mismatch", Error, "taxRegistrationNumber", "{h}: the SIREN in \"{v}\" is not the SIRET's ({d})", "{h} : le SIREN de « {v} » n'est pas celui du SIRET ({d})";
     Ambiguous = "ambiguous", Warning, "capital", "{h}: \"{v}\" was read as {d} (the separator is taken as the decimal one); write 10000 or 10000,00 if a thousands separator was meant", "{h} : « {v} » a été lu comme {d} (le séparateur est pris pour la virgule décimale) ; écrivez 10000 ou 10000,00 s'il séparait les milliers";
     Padded = "padded", Warning, "postalCode", "{h}: \"{v}\" lost its leading zero; read as {d}", "{h} : « {v} » avait perdu son zéro initial ; lu comme {d}";
+    FourDigits = "four_digits", Error, "postalCode", "{h}: \"{v}\" has 4 digits; a French postal code has 5 (did you mean {d}?)", "{h} : « {v} » a 4 chiffres ; un code postal français en a 5 (vouliez-vous dire {d} ?)";
     UnknownPostal = "unknown", Warning, "postalCode", "{h}: no commune has the postal code \"{v}\" in the official list{d}; for a CEDEX code, write CEDEX in the city", "{h} : aucune commune n'a le code postal « {v} » dans la liste officielle{d} ; pour un code CEDEX, écrivez CEDEX dans la ville";
     PostalMismatch = "postal_mismatch", Warning, "mainAddressCity", "{h}: \"{v}\" is not a commune of this postal code{d}", "{h} : « {v} » n'est pas une commune de ce code postal{d}";
     Spelling = "spelling", Warning, "mainAddressCity", "{h}: \"{v}\" is written \"{d}\" in the official list", "{h} : « {v} » s'écrit « {d} » dans la liste officielle";

@@ -545,18 +545,7 @@ pub fn pad_postal_code(
     merged: &mut Customer,
     issues: &mut Vec<FieldIssue>,
 ) {
-    if !present[F::postalCode.idx()]
-        || !is_french(
-            merged.text(F::mainAddressCountry),
-            merged.text(F::taxRegistrationNumber),
-        )
-    {
-        return;
-    }
-    let Some(pc) = merged.text(F::postalCode) else {
-        return;
-    };
-    if pc.len() == 4 && pc.bytes().all(|b| b.is_ascii_digit()) {
+    if let Some(pc) = short_french_postal_code(present, merged) {
         let padded = format!("0{pc}");
         issues.push(FieldIssue::new(
             F::postalCode,
@@ -566,6 +555,41 @@ pub fn pad_postal_code(
         ));
         merged.values[F::postalCode.idx()] = Some(Value::Text(padded.into()));
     }
+}
+
+/// A postal code typed in a form is never rewritten: 4 digits for a French customer is an
+/// error that proposes the padded code (`7501` for a Paris address is not `07501`, in
+/// Ardèche). [`pad_postal_code`] is for spreadsheets, whose numeric cells lose the zero.
+pub fn refuse_short_postal_code(
+    present: &[bool; N_FIELDS],
+    merged: &Customer,
+    issues: &mut Vec<FieldIssue>,
+) {
+    if let Some(pc) = short_french_postal_code(present, merged) {
+        let padded = format!("0{pc}");
+        issues.push(FieldIssue::new(
+            F::postalCode,
+            Problem::FourDigits,
+            pc,
+            padded,
+        ));
+    }
+}
+
+/// The given postal code of a French customer when it has 4 digits.
+fn short_french_postal_code(present: &[bool; N_FIELDS], merged: &Customer) -> Option<String> {
+    if !present[F::postalCode.idx()]
+        || !is_french(
+            merged.text(F::mainAddressCountry),
+            merged.text(F::taxRegistrationNumber),
+        )
+    {
+        return None;
+    }
+    merged
+        .text(F::postalCode)
+        .filter(|pc| pc.len() == 4 && pc.bytes().all(|b| b.is_ascii_digit()))
+        .map(str::to_string)
 }
 
 /// The warnings of the official lists on a stored customer (postal code, city, activity

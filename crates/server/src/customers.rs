@@ -14,7 +14,8 @@ use clientele_core::catalogue::{field_by_api_key, Kind, F};
 use clientele_core::issue::{FieldIssue, Problem};
 use clientele_core::model::{Customer, Record};
 use clientele_core::validate::{
-    check_row, is_french_customer, pad_postal_code, parse_bool, parse_cells, Cell, Cells,
+    check_row, is_french_customer, pad_postal_code, parse_bool, parse_cells,
+    refuse_short_postal_code, Cell, Cells,
 };
 use clientele_core::Lang;
 use clientele_store::{ListQuery, SortKey, StoreError};
@@ -99,6 +100,7 @@ async fn validated(
     input: &Input,
     base: &Customer,
     creating: bool,
+    source: Source,
     lang: Lang,
 ) -> ApiResult<(Customer, Vec<Json>)> {
     let mut inv = Invalid::new();
@@ -148,7 +150,10 @@ async fn validated(
         }
     }
     let mut merged = rec.merge_into(base);
-    pad_postal_code(&rec.present, &mut merged, &mut issues);
+    match source {
+        Source::Api => pad_postal_code(&rec.present, &mut merged, &mut issues),
+        Source::Form => refuse_short_postal_code(&rec.present, &merged, &mut issues),
+    }
     let was_french = (!creating).then(|| is_french_customer(base));
     check_row(&rec.present, &merged, was_french, &mut issues);
     inv.field_issues(&issues, lang);
@@ -467,7 +472,8 @@ pub async fn create(
     ReqLang(lang): ReqLang,
     input: Input,
 ) -> ApiResult<(StatusCode, [(HeaderName, String); 1], HeaderMap, Body<Json>)> {
-    let (c, warnings) = validated(&state, &input, &Customer::new(), true, lang).await?;
+    let (c, warnings) =
+        validated(&state, &input, &Customer::new(), true, Source::Api, lang).await?;
     let c2 = c.clone();
     let stored = state
         .db_as(actor, move |s| Ok(s.create_customer(&c2)))
@@ -496,8 +502,19 @@ pub async fn update(
     Path(id): Path<String>,
     input: Input,
 ) -> ApiResult<(HeaderMap, Body<Json>)> {
-    let (stored, warnings) = apply_update(&state, actor, id_of(&id)?, &input, lang).await?;
+    let (stored, warnings) =
+        apply_update(&state, actor, id_of(&id)?, &input, Source::Api, lang).await?;
     Ok((warnings_header(&warnings), Body(stored.to_api_json())))
+}
+
+/// Where a customer's values come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// An API client: values as its data holds them (often from spreadsheets), so a French
+    /// postal code that lost its zero gets it back, with a warning, as in a pack.
+    Api,
+    /// A person typing in the edit form: nothing typed is rewritten.
+    Form,
 }
 
 /// Validate `input` (API keys) on top of customer `id` and store it: the API's update and
@@ -508,10 +525,11 @@ pub(crate) async fn apply_update(
     actor: String,
     id: i64,
     input: &Input,
+    source: Source,
     lang: Lang,
 ) -> ApiResult<(Customer, Vec<Json>)> {
     let base = state.db(move |s| s.customer(id)).await?;
-    let (c, warnings) = validated(state, input, &base, false, lang).await?;
+    let (c, warnings) = validated(state, input, &base, false, source, lang).await?;
     // Like Laravel's save() of a clean model: no write, so `updated_at` (which decides
     // routing among customers sharing a number) only moves on a real change.
     if c.same_values(&base) {

@@ -238,19 +238,17 @@ pub fn router(state: ApiContext) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.0.opts.json_limit))
-        .layer(axum::middleware::map_response(answer_headers))
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            net::client_info,
+            ops::track,
         ))
-        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
-        .layer(axum::middleware::from_fn(ops::track))
         .with_state(state)
 }
 
 /// Every answer: no content sniffing, and no caching of customer data unless the handler
-/// says otherwise (the static assets do).
-async fn answer_headers(mut r: axum::response::Response) -> axum::response::Response {
+/// says otherwise (the static assets do). Set by [`ops::track`].
+pub(crate) fn answer_headers(r: &mut axum::response::Response) {
     let h = r.headers_mut();
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -258,7 +256,6 @@ async fn answer_headers(mut r: axum::response::Response) -> axum::response::Resp
     );
     h.entry(header::CACHE_CONTROL)
         .or_insert(header::HeaderValue::from_static("no-store"));
-    r
 }
 
 /// The tracing span of a request: method, path and the query with its secrets masked.

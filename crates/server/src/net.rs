@@ -7,11 +7,9 @@
 //! and `X-Forwarded-Proto` from anyone but a proxy does not decide the cookies' `Secure`.
 
 use crate::state::ApiContext;
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
-use axum::middleware::Next;
-use axum::response::Response;
 use ipnet::IpNet;
 use std::net::{IpAddr, SocketAddr};
 
@@ -123,12 +121,9 @@ fn valid_host(h: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
 }
 
-/// Middleware: resolve the [`Client`] and drop untrusted forwarding headers.
-pub async fn client_info(
-    State(state): State<ApiContext>,
-    mut req: Request,
-    next: Next,
-) -> Response {
+/// Resolve the [`Client`] of a request and drop untrusted forwarding headers (run by the
+/// outermost layer, [`crate::ops::track`], before anything reads them).
+pub fn client_info(state: &ApiContext, req: &mut Request) {
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -148,7 +143,6 @@ pub async fn client_info(
         }
     }
     req.extensions_mut().insert(client);
-    next.run(req).await
 }
 
 /// The resolved client (a default from the peer alone when the middleware did not run,

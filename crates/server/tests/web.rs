@@ -1730,10 +1730,11 @@ fn web_refusals_without_mapping_or_confirmation() {
     };
     let r = import(&page, &[]);
     assert_eq!(r.status(), 409);
-    assert!(r
-        .text()
-        .expect("html")
-        .contains("Correspondance des colonnes"));
+    let html = r.text().expect("html");
+    assert!(html.contains("Correspondance des colonnes"), "{html}");
+    // An error page in words, inside the site's layout (its menu), even without JavaScript.
+    assert!(html.contains("Action impossible pour l’instant"), "{html}");
+    assert!(html.contains("Navigation principale"), "{html}");
 
     // The mapping step: a new check of the same file.
     let r = c
@@ -1904,7 +1905,10 @@ async fn narrow_pages(s: &TestServer, b: &Client, pack: &Path, customer: i64) {
             .await
             .expect("widths");
         let (scroll, client) = (v[0].as_i64().unwrap_or(0), v[1].as_i64().unwrap_or(0));
-        assert!(client > 300 && client <= 390, "{page}: client width {client}");
+        assert!(
+            client > 300 && client <= 390,
+            "{page}: client width {client}"
+        );
         if scroll > client {
             wide.push(format!("{page}: {scroll} px wide in {client}"));
         }
@@ -1951,4 +1955,55 @@ fn browser_narrow_pages_sqlite() {
 #[test]
 fn browser_narrow_pages_postgres() {
     with_backend(Backend::Postgres, browser_narrow_pages);
+}
+
+/// A postal code typed in the edit form is never rewritten: 4 digits is an error proposing
+/// the padded code, and nothing is saved (an API client's 4 digits are still padded, with a
+/// warning, as in a pack).
+fn typed_postal_code_is_not_padded() {
+    let s = TestServer::start();
+    let (code, created) = s.json(
+        "POST",
+        "/api/v1/customers",
+        &s.write,
+        &json!({"name": "Paris Télécom", "mainAddressPostalCode": "75001", "mainAddressCity": "Paris"}),
+    );
+    assert_eq!(code, 201, "{created}");
+    let id = created["id"].as_i64().expect("id");
+    let c = http();
+    let (session, _) = login(&s, &c);
+    let (_, form) = page(&s, &c, &session, &format!("/customers/{id}/edit"));
+    let r = c
+        .post(s.url(&format!("/customers/{id}/edit")))
+        .header("Cookie", format!("clientele_session={session}"))
+        .form(&[
+            ("_csrf", hidden(&form, "_csrf").as_str()),
+            ("mainAddressPostalCode", "7501"),
+        ])
+        .send()
+        .expect("edit");
+    assert_eq!(r.status(), 422);
+    let html = r.text().expect("html");
+    assert!(html.contains("vouliez-vous dire 07501"), "{html}");
+    let (_, stored) = s.get(&format!("/api/v1/customers/{id}"), &s.read);
+    assert_eq!(stored["mainAddressPostalCode"], "75001", "{stored}");
+
+    let (code, patched) = s.json(
+        "PATCH",
+        &format!("/api/v1/customers/{id}"),
+        &s.write,
+        &json!({"mainAddressPostalCode": "6000", "mainAddressCity": "Nice"}),
+    );
+    assert_eq!(code, 200, "{patched}");
+    assert_eq!(patched["mainAddressPostalCode"], "06000");
+}
+
+#[test]
+fn typed_postal_code_is_not_padded_sqlite() {
+    with_backend(Backend::Sqlite, typed_postal_code_is_not_padded);
+}
+
+#[test]
+fn typed_postal_code_is_not_padded_postgres() {
+    with_backend(Backend::Postgres, typed_postal_code_is_not_padded);
 }

@@ -43,6 +43,29 @@ const FORMS: &[(&str, &str)] = &[
     ("ASSOCIATIONLOIDE1901", "Association"),
 ];
 
+/// Every form as stored (each once, in the table's order), for a list to choose from.
+pub const ABBREVIATIONS: &[&str] = &[
+    "EI",
+    "EIRL",
+    "Micro-entreprise",
+    "SNC",
+    "SCS",
+    "SCA",
+    "SARL",
+    "EURL",
+    "SELARL",
+    "SA",
+    "SAS",
+    "SASU",
+    "SELAS",
+    "SELASU",
+    "SCI",
+    "SCOP",
+    "SCIC",
+    "GIE",
+    "Association",
+];
+
 /// The normalised abbreviation of a known legal form ("S.A.S." → "SAS"), `None` for unknown text.
 pub fn normalise(s: &str) -> Option<&'static str> {
     // Fold so that "Société à responsabilité limitée", "s.a.r.l" and "SARL" compare equal:
@@ -69,6 +92,16 @@ pub fn normalise(s: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn abbreviations_are_the_stored_forms() {
+        let mut stored: Vec<&str> = FORMS.iter().map(|(_, a)| *a).collect();
+        stored.dedup();
+        assert_eq!(stored, ABBREVIATIONS);
+        for a in ABBREVIATIONS {
+            assert_eq!(normalise(a), Some(*a), "{a}");
+        }
+    }
 
     #[test]
     fn abbreviations() {

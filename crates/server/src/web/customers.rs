@@ -352,12 +352,90 @@ fn form_fields(
                 "label": label(d, lang),
                 "value": values.get(d.api_key).cloned().unwrap_or_default(),
                 "bool": d.kind == Kind::Bool,
+                "options": options(d.kind, lang),
                 "errors": errors.get(d.api_key).cloned().unwrap_or(Jv::Null),
                 "warnings": warn,
                 "help": d.help,
+                "group": group_of(d.id),
             })
         })
         .collect()
+}
+
+/// The choices of a field with a closed list (value, label), for a select; none for free
+/// input.
+fn options(kind: Kind, lang: Lang) -> Vec<(&'static str, &'static str)> {
+    let fr = lang == Lang::Fr;
+    match kind {
+        Kind::Language => vec![
+            ("fr", if fr { "Français" } else { "French" }),
+            ("en", if fr { "Anglais" } else { "English" }),
+        ],
+        Kind::LegalForm => clientele_core::ident::legal_form::ABBREVIATIONS
+            .iter()
+            .map(|a| (*a, *a))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The section of the edit form a field belongs to (index into [`GROUPS`]).
+fn group_of(f: F) -> usize {
+    match f {
+        F::customerAccount
+        | F::accountsReference
+        | F::name
+        | F::type_
+        | F::capital
+        | F::activityCode
+        | F::sector_id
+        | F::origin_id => 0,
+        F::registrationNumber
+        | F::taxRegistrationNumber
+        | F::chargeVAT
+        | F::applyVATAutoReverseOperators => 1,
+        F::mainAddressLine1
+        | F::mainAddressLine2
+        | F::postalCode
+        | F::mainAddressCity
+        | F::mainAddressCountry
+        | F::website
+        | F::phone
+        | F::mobilePhone
+        | F::fax
+        | F::emailAddress => 2,
+        F::active | F::onCallDuty | F::vip => 3,
+        _ => 4,
+    }
+}
+
+/// The edit form's sections, in order (French, English).
+const GROUPS: [(&str, &str); 5] = [
+    ("Identité", "Identity"),
+    ("Fiscalité", "Tax"),
+    ("Adresse et coordonnées", "Address and contact details"),
+    ("Routage des appels", "Call routing"),
+    (
+        "Revendeur, facturation et divers",
+        "Reseller, billing and other",
+    ),
+];
+
+/// The form's fields by section, and the key of the first field in error (focused).
+fn form_groups(fields: Vec<Jv>, lang: Lang) -> (Vec<Jv>, Option<String>) {
+    let first_error = fields
+        .iter()
+        .find(|f| !f["errors"].is_null())
+        .and_then(|f| f["key"].as_str().map(str::to_string));
+    let groups = GROUPS
+        .iter()
+        .enumerate()
+        .map(|(i, (fr, en))| {
+            let members: Vec<&Jv> = fields.iter().filter(|f| f["group"] == i).collect();
+            json!({"title": if lang == Lang::Fr { fr } else { en }, "fields": members})
+        })
+        .collect();
+    (groups, first_error)
 }
 
 /// A customer's values as the form shows them (booleans as `1`/`0`).
@@ -387,7 +465,7 @@ pub async fn edit_form(web: Web, State(state): State<ApiContext>, Path(id): Path
         context! {
             id => c.id,
             name => c.text(F::name),
-            fields => Value::from_serialize(form_fields(&values_of(&c), &Map::new(), &[], web.lang)),
+            groups => Value::from_serialize(form_groups(form_fields(&values_of(&c), &Map::new(), &[], web.lang), web.lang).0),
         },
     ))
 }
@@ -411,7 +489,16 @@ pub async fn edit(
             .collect(),
     };
     let actor = web.session.user.email.clone();
-    match crate::customers::apply_update(&state, actor, id, &input, web.lang).await {
+    match crate::customers::apply_update(
+        &state,
+        actor,
+        id,
+        &input,
+        crate::customers::Source::Form,
+        web.lang,
+    )
+    .await
+    {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?saved=1")).into_response()),
         Err(Error::Invalid(inv)) => {
             let name = state
@@ -419,6 +506,13 @@ pub async fn edit(
                 .await
                 .ok()
                 .and_then(|c| c.text(F::name).map(str::to_string));
+            let fields = form_fields(&submitted, inv.errors(), inv.warnings(), web.lang);
+            let in_error: Vec<Jv> = fields
+                .iter()
+                .filter(|f| !f["errors"].is_null())
+                .map(|f| json!({"key": f["key"], "label": f["label"], "errors": f["errors"]}))
+                .collect();
+            let (groups, first_error) = form_groups(fields, web.lang);
             let mut r = web.page(
                 "edit.html",
                 "customers",
@@ -426,7 +520,9 @@ pub async fn edit(
                     id => id,
                     name => name,
                     invalid => true,
-                    fields => Value::from_serialize(form_fields(&submitted, inv.errors(), inv.warnings(), web.lang)),
+                    in_error => Value::from_serialize(&in_error),
+                    first_error => first_error,
+                    groups => Value::from_serialize(&groups),
                 },
             );
             *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;

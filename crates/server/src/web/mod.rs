@@ -543,7 +543,9 @@ impl IntoResponse for WebError {
         let lang = lang_code(self.lang);
         let mut r = render(
             "error.html",
-            context! { lang => lang, status => self.status.as_u16(), fr => self.fr, en => self.en, path_q => "%2F" },
+            // The menu without the user's name: an error page is still a page of the site
+            // (its links lead to the login page when the session is gone).
+            context! { lang => lang, status => self.status.as_u16(), fr => self.fr, en => self.en, path_q => "%2F", menu => true },
         );
         *r.status_mut() = self.status;
         r
