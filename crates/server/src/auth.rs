@@ -282,7 +282,7 @@ fn query_token(parts: &Parts) -> Option<String> {
 }
 
 fn client_ip(parts: &Parts) -> Option<IpAddr> {
-    crate::net::client(parts).ip
+    crate::net::client_ip(parts)
 }
 
 /// Refuse an expired token (deleting it), else note its use. What this server knows of its

@@ -1,8 +1,9 @@
 //! Who is asking, and through which URL: the client address, scheme and host of a request,
 //! honouring `X-Forwarded-*` only from trusted proxies.
 //!
-//! A middleware resolves them once per request into a [`Client`] extension and removes the
-//! forwarding headers of untrusted peers, so no later code can be fooled by them: a client
+//! The outermost layer resolves the address and scheme once per request (the base URL is
+//! only written for the answers that need it, [`client`]) and removes the forwarding
+//! headers of untrusted peers, so no later code can be fooled by them: a client
 //! that sends `X-Forwarded-Host: evil.example` does not get paginator links to that host,
 //! and `X-Forwarded-Proto` from anyone but a proxy does not decide the cookies' `Secure`.
 
@@ -12,6 +13,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use ipnet::IpNet;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 /// The resolved client of a request.
 #[derive(Debug, Clone)]
@@ -64,11 +66,36 @@ pub fn resolve(
     proxies: &[IpNet],
     public_url: Option<&str>,
 ) -> Client {
+    let addr = resolve_addr(peer, headers, proxies, public_url.map(Arc::from));
+    let base = base_of(&addr, headers, authority);
+    Client {
+        ip: addr.ip,
+        https: addr.https,
+        base,
+    }
+}
+
+/// What the middleware resolves on every request: no text is built (the base URL is only
+/// written by the few answers that need it, [`client`]).
+#[derive(Debug, Clone)]
+struct ClientAddr {
+    ip: Option<IpAddr>,
+    https: bool,
+    /// The peer is a trusted proxy: its forwarded host is believed.
+    via_proxy: bool,
+    public: Option<Arc<str>>,
+}
+
+fn resolve_addr(
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    proxies: &[IpNet],
+    public: Option<Arc<str>>,
+) -> ClientAddr {
     let peer = peer.map(canonical);
     let via_proxy = peer.is_some_and(|p| trusted(p, proxies));
     let mut ip = peer;
-    let mut proto = None;
-    let mut host = None;
+    let mut proto_https = false;
     if via_proxy {
         // X-Forwarded-For grows to the right as proxies append: the client is the
         // rightmost address that is not one of our proxies.
@@ -85,31 +112,42 @@ pub fn resolve(
         } else if let Some(first) = hops.first() {
             ip = Some(*first);
         }
-        proto = last_value(headers, "x-forwarded-proto");
-        host = last_value(headers, "x-forwarded-host");
+        proto_https = last_value(headers, "x-forwarded-proto").as_deref() == Some("https");
     }
-    let https;
-    let base = match public_url {
-        Some(u) => {
-            https = u.starts_with("https://");
-            u.trim_end_matches('/').to_string()
-        }
-        None => {
-            https = proto.as_deref() == Some("https");
-            let host = host
-                .or_else(|| {
-                    headers
-                        .get(header::HOST)
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_string)
-                })
-                .or_else(|| authority.map(str::to_string))
-                .filter(|h| valid_host(h))
-                .unwrap_or_else(|| "localhost".into());
-            format!("{}://{host}", if https { "https" } else { "http" })
-        }
+    let https = match &public {
+        Some(u) => u.starts_with("https://"),
+        None => proto_https,
     };
-    Client { ip, https, base }
+    ClientAddr {
+        ip,
+        https,
+        via_proxy,
+        public,
+    }
+}
+
+/// Scheme and host the client used: the public URL when set, else the host a trusted proxy
+/// forwarded, the `Host` header or the URI's authority.
+fn base_of(addr: &ClientAddr, headers: &HeaderMap, authority: Option<&str>) -> String {
+    if let Some(u) = &addr.public {
+        return u.trim_end_matches('/').to_string();
+    }
+    let forwarded = if addr.via_proxy {
+        last_value(headers, "x-forwarded-host")
+    } else {
+        None
+    };
+    let host = forwarded
+        .or_else(|| {
+            headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        })
+        .or_else(|| authority.map(str::to_string))
+        .filter(|h| valid_host(h))
+        .unwrap_or_else(|| "localhost".into());
+    format!("{}://{host}", if addr.https { "https" } else { "http" })
 }
 
 /// A host (and port) as URLs may carry it: no path, user info, spaces or quotes that could
@@ -129,42 +167,51 @@ pub fn client_info(state: &ApiContext, req: &mut Request) {
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     let opts = &state.0.opts;
-    let client = resolve(
+    let addr = resolve_addr(
         peer,
         req.headers(),
-        req.uri().authority().map(|a| a.as_str()),
         &opts.trusted_proxies,
-        opts.public_url.as_deref(),
+        state.0.public_url.clone(),
     );
     if !peer.is_some_and(|p| trusted(canonical(p), &opts.trusted_proxies)) {
+        // Gone before anything reads them: an untrusted client's word is never believed.
         let h = req.headers_mut();
         for name in FORWARDING {
             h.remove(name);
         }
     }
-    req.extensions_mut().insert(client);
+    req.extensions_mut().insert(addr);
+}
+
+/// The client address of a request (behind a trusted proxy, the proxy's client).
+pub fn client_ip(parts: &Parts) -> Option<IpAddr> {
+    match parts.extensions.get::<ClientAddr>() {
+        Some(a) => a.ip,
+        None => peer_of(parts).map(canonical),
+    }
+}
+
+fn peer_of(parts: &Parts) -> Option<IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
 }
 
 /// The resolved client (a default from the peer alone when the middleware did not run,
-/// as in unit tests of a bare router).
+/// as in unit tests of a bare router). Forwarding headers still present come from a
+/// trusted proxy: the middleware removed the others.
 pub fn client(parts: &Parts) -> Client {
-    parts
-        .extensions
-        .get::<Client>()
-        .cloned()
-        .unwrap_or_else(|| {
-            let peer = parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip());
-            resolve(
-                peer,
-                &HeaderMap::new(),
-                parts.uri.authority().map(|a| a.as_str()),
-                &[],
-                None,
-            )
-        })
+    let peer = peer_of(parts);
+    let authority = parts.uri.authority().map(|a| a.as_str());
+    match parts.extensions.get::<ClientAddr>() {
+        Some(addr) => Client {
+            ip: addr.ip,
+            https: addr.https,
+            base: base_of(addr, &parts.headers, authority),
+        },
+        None => resolve(peer, &HeaderMap::new(), authority, &[], None),
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Client {

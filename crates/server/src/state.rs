@@ -94,6 +94,8 @@ pub struct Inner {
     pub work: WorkQueue,
     /// Settings.
     pub opts: Options,
+    /// The public URL, shared with every request without a copy ([`crate::net`]).
+    pub public_url: Option<Arc<str>>,
     /// Checks and imports started from the web pages and running here.
     pub jobs: crate::web::Jobs,
     /// Last change-feed revision applied to the caches.
@@ -132,6 +134,7 @@ impl ApiContext {
             hashing: WorkQueue::new("clientele-hash", opts.hash_threads, opts.hash_queue, 10),
             // Nice 19: bulk work runs on what routing and logins leave.
             work: WorkQueue::new("clientele-job", opts.job_workers, opts.job_queue, 19),
+            public_url: opts.public_url.as_deref().map(Arc::from),
             opts,
             jobs: crate::web::Jobs::default(),
             rev: tokio::sync::Mutex::new(rev),
