@@ -903,6 +903,24 @@ fn systemd_unit_verifies() {
     ] {
         assert!(unit.contains(must), "the unit lacks {must}");
     }
+    // The job and hashing threads lower their own priority (setpriority, in @resources):
+    // a filter that denies @resources must give it back, or they run at routing's priority
+    // (found by running the unit under systemd: "cannot lower this worker's priority").
+    let filters: Vec<&str> = unit
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("SystemCallFilter="))
+        .collect();
+    if let Some(deny) = filters
+        .iter()
+        .position(|f| f.starts_with('~') && f.contains("@resources"))
+    {
+        assert!(
+            filters[deny + 1..]
+                .iter()
+                .any(|f| !f.starts_with('~') && f.split_whitespace().any(|c| c == "setpriority")),
+            "the unit denies @resources without allowing setpriority again: {filters:?}"
+        );
+    }
     // verify checks that ExecStart's binary exists: the one just built stands in for
     // /usr/local/bin/clientele.
     let path = dir.path().join("clientele.service");
