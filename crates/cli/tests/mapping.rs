@@ -83,6 +83,8 @@ fn misspelled_heading_is_an_error_until_mapped(db: &TestDb) {
         .clone();
     assert_eq!(col["field"], "postalCode");
     assert_eq!(col["mapped"], true);
+    // The first values of each column, to recognise it when mapping.
+    assert_eq!(col["samples"], serde_json::json!(["06000", "13002"]));
     assert_eq!(db.customer("CL0001")["mainAddressPostalCode"], "06000");
 
     // Ignored on purpose: no error, no warning, nothing of it written.

@@ -46,6 +46,9 @@ pub struct ReportColumn {
     /// Placed (or ignored) by the column mapping rather than recognised by its heading.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub mapped: bool,
+    /// The column's first non-blank values (a few), to recognise it when mapping.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub samples: Vec<String>,
 }
 
 /// Field changes of one updated customer.
@@ -305,6 +308,7 @@ fn run_opened(
             header: c.header.clone(),
             field: c.field.map(|i| clientele_core::FIELDS[i].pack_key),
             mapped: c.mapped,
+            samples: c.samples.clone(),
         };
         if col.field.is_some() {
             report.columns.push(col);

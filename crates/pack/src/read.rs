@@ -55,7 +55,13 @@ pub struct Column {
     /// Whether the column mapping decided the field (or that the column is ignored), not
     /// the heading.
     pub mapped: bool,
+    /// The first few non-blank values of the column (at most [`SAMPLES`], each cut to 40
+    /// characters), for the mapping step.
+    pub samples: Vec<String>,
 }
+
+/// Sample values kept per column.
+pub const SAMPLES: usize = 3;
 
 /// One non-blank data row.
 #[derive(Debug, Clone, PartialEq)]
@@ -390,6 +396,7 @@ fn open_source(
             header: text,
             field,
             mapped: mapped.is_some(),
+            samples: Vec::new(),
         });
     }
     if tab == Tab::Clients
@@ -475,6 +482,18 @@ fn open_source(
         warnings.push(located(issue, Some(header_row)));
     }
 
+    // A few values of each column, from the rows already read.
+    for c in &mut columns {
+        c.samples = peeked
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .filter_map(|r| r.cells.get(c.index))
+            .map(|cell| cell.display())
+            .filter(|v| !v.trim().is_empty())
+            .take(SAMPLES)
+            .map(|v| v.chars().take(40).collect())
+            .collect();
+    }
     let rows = peeked.into_iter().chain(rows).map(move |r| {
         r.map(|mut row| {
             if row.cells.len() < width {

@@ -1807,6 +1807,11 @@ async fn mapping_journey(s: &TestServer, b: &Client, file: &Path) {
     let pending = text_of(b, "#mapping-pending").await;
     assert!(pending.contains("ressemblent"), "{pending}");
     assert_eq!(value_of(b, "#map_D").await, "postalCode");
+    let samples = text_of(b, "tr[data-column='D'] td.samples").await;
+    assert!(
+        samples.contains("75001") && samples.contains("69001"),
+        "{samples}"
+    );
     assert_eq!(value_of(b, "#map_A").await, "customerAccount");
     shot(b, "mapping.png").await;
     click(b, "#mapping-button").await;

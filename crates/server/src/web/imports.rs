@@ -569,6 +569,8 @@ struct MappingRow {
     mapped: bool,
     /// The column looks like a field and must be mapped or ignored before importing.
     unmapped: bool,
+    /// Its first values.
+    samples: Vec<String>,
 }
 
 /// The mapping step's lines, from a stored check report.
@@ -597,6 +599,14 @@ fn mapping_rows(report: &Jv) -> Vec<MappingRow> {
                 unmapped: proposal.is_some(),
                 suggested: proposal,
                 mapped: c["mapped"] == true,
+                samples: c["samples"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
                 header: c["header"].as_str().unwrap_or_default().to_string(),
                 column,
             }
