@@ -59,13 +59,18 @@ pub fn serve(cli: &Cli, lang: Lang, args: &crate::ops::ServeArgs) -> Result<u8, 
         eprintln!("clientele: {e}");
         UNUSABLE
     })?;
-    let opts = args.options(lang).map_err(|e| {
+    let mut opts = args.options(lang).map_err(|e| {
         eprintln!("clientele: {e}");
         UNUSABLE
     })?;
     let store = open(cli)?;
     // Asked before the runtime starts: the PostgreSQL client blocks on a runtime of its own.
     let no_users = store.count_users().is_ok_and(|n| n == 0);
+    if no_users {
+        // A one-time code, printed below: whoever reads this server's output may create the
+        // first administrator in the browser (/setup); nobody else can.
+        opts.setup_code = Some(setup_code());
+    }
     let rt = tokio::runtime::Runtime::new().map_err(|e| {
         eprintln!("clientele: cannot start: {e}");
         FAILURE
@@ -88,8 +93,13 @@ pub fn serve(cli: &Cli, lang: Lang, args: &crate::ops::ServeArgs) -> Result<u8, 
             } else {
                 cli.db.clone()
             };
+            let url = opts
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{addr}"));
             eprintln!(
-                "No user yet: create one to log in to the web pages and the API:\n  clientele --db {db} user add you@example.fr"
+                "No user yet: open {url}/setup and give the setup code {}\nto create the first administrator (or: clientele --db {db} user add you@example.fr)",
+                opts.setup_code.as_deref().unwrap_or("")
             );
         }
         clientele_server::serve(store, listener, opts)
@@ -220,4 +230,20 @@ fn yes(b: bool) -> &'static str {
     } else {
         "no"
     }
+}
+
+/// A one-time setup code: 16 letters and digits (about 80 bits), in four groups to read
+/// aloud, without the characters that look alike (0/O, 1/I/L).
+fn setup_code() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+    let mut rng = rand::thread_rng();
+    let chars: Vec<char> = (0..16)
+        .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
+        .collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
 }

@@ -263,3 +263,136 @@ fn postgres_two_servers_share_one_database() {
         two_servers_share_one_database(&db);
     }
 }
+
+/// The hidden field `name` of a page.
+fn hidden_value(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).expect("hidden input") + marker.len();
+    html[start..].split('"').next().expect("value").to_string()
+}
+
+/// The value of cookie `name` among a response's Set-Cookie headers.
+fn set_cookie(r: &reqwest::blocking::Response, name: &str) -> String {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix(&format!("{name}=")))
+        .and_then(|v| v.split(';').next())
+        .unwrap_or_else(|| panic!("no {name} cookie"))
+        .to_string()
+}
+
+/// First run in the browser: a server over an empty database prints a one-time code; the
+/// login page leads to /setup, which creates the first administrator for that code only,
+/// signs them in, and is closed afterwards.
+fn first_administrator_in_the_browser(db: &TestDb) {
+    let log = db.path("serve.log");
+    let server = start_logging(db, Some(&log));
+    let printed = std::fs::read_to_string(&log).expect("log");
+    let code = printed
+        .split("give the setup code ")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no setup code in: {printed}"))
+        .to_string();
+    assert_eq!(code.len(), 19, "{code}");
+    let http = reqwest::blocking::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let url = |p: &str| format!("{}{p}", server.base);
+    let r = http.get(url("/login")).send().expect("login");
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/setup");
+    let page = http.get(url("/setup")).send().expect("setup");
+    let csrf_cookie = set_cookie(&page, "clientele_setup");
+    let html = page.text().expect("html");
+    let csrf = hidden_value(&html, "_csrf");
+    let post = |fields: &[(&str, &str)]| {
+        let mut form = vec![("_csrf", csrf.as_str())];
+        form.extend_from_slice(fields);
+        http.post(url("/setup"))
+            .header("Cookie", format!("clientele_setup={csrf_cookie}"))
+            .form(&form)
+            .send()
+            .expect("post")
+    };
+    let good = [
+        ("name", "Ann Admin"),
+        ("email", "ann@example.fr"),
+        ("password", "correct horse battery"),
+        ("password_confirmation", "correct horse battery"),
+    ];
+    // A wrong code, a weak password: refused, nothing created.
+    let mut wrong = good.to_vec();
+    wrong.push(("code", "AAAA-BBBB-CCCC-DDDD"));
+    let r = post(&wrong);
+    assert_eq!(r.status(), 422);
+    assert!(r
+        .text()
+        .expect("html")
+        .contains("Code de première installation incorrect"));
+    let lower = code.to_lowercase();
+    let mut weak = vec![
+        ("name", "Ann"),
+        ("email", "ann@example.fr"),
+        ("password", "password"),
+        ("password_confirmation", "password"),
+    ];
+    weak.push(("code", lower.as_str()));
+    let r = post(&weak);
+    assert_eq!(r.status(), 422);
+    assert!(r.text().expect("html").contains("Mot de passe trop court"));
+    // The right code (case and dashes do not matter): created and signed in.
+    let mut right = good.to_vec();
+    right.push(("code", lower.as_str()));
+    let r = post(&right);
+    assert_eq!(r.status(), 303, "{}", r.text().unwrap_or_default());
+    assert_eq!(r.headers()["location"], "/");
+    let session = set_cookie(&r, "clientele_session");
+    let home = http
+        .get(url("/"))
+        .header("Cookie", format!("clientele_session={session}"))
+        .send()
+        .expect("home");
+    assert_eq!(home.status(), 200);
+    assert!(home.text().expect("html").contains("Ann Admin"));
+    // Closed now: the page leads to the login, a replayed form creates nobody.
+    let r = http.get(url("/setup")).send().expect("setup");
+    assert_eq!(r.status(), 303);
+    let mut replay = vec![
+        ("name", "Eve"),
+        ("email", "eve@example.fr"),
+        ("password", "another long password"),
+        ("password_confirmation", "another long password"),
+    ];
+    replay.push(("code", lower.as_str()));
+    let r = post(&replay);
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/login");
+    let login = |email: &str, password: &str| {
+        http.post(url("/api/login"))
+            .form(&[("email", email), ("password", password)])
+            .send()
+            .expect("api login")
+            .status()
+            .as_u16()
+    };
+    assert_eq!(login("ann@example.fr", "correct horse battery"), 200);
+    assert_eq!(login("eve@example.fr", "another long password"), 401);
+}
+
+#[test]
+fn sqlite_first_administrator_in_the_browser() {
+    if let Some(db) = TestDb::new(Backend::Sqlite) {
+        first_administrator_in_the_browser(&db);
+    }
+}
+
+#[test]
+fn postgres_first_administrator_in_the_browser() {
+    if let Some(db) = TestDb::new(Backend::Postgres) {
+        first_administrator_in_the_browser(&db);
+    }
+}

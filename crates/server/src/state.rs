@@ -49,6 +49,9 @@ pub struct Options {
     pub metrics_allow: Vec<ipnet::IpNet>,
     /// `/ready` answers 503 when the routing index was last brought up to date longer ago.
     pub ready_max_lag: Duration,
+    /// The one-time code that lets `/setup` create the first administrator, when the
+    /// database has no user yet (`clientele serve` prints it at start).
+    pub setup_code: Option<String>,
 }
 
 impl Default for Options {
@@ -70,6 +73,7 @@ impl Default for Options {
             metrics: true,
             metrics_allow: crate::ops::loopback(),
             ready_max_lag: Duration::from_secs(10),
+            setup_code: None,
         }
     }
 }
@@ -96,6 +100,8 @@ pub struct Inner {
     pub opts: Options,
     /// The public URL, shared with every request without a copy ([`crate::net`]).
     pub public_url: Option<Arc<str>>,
+    /// The first-run setup code until it is used ([`crate::web`], `/setup`).
+    pub setup_code: std::sync::Mutex<Option<String>>,
     /// Checks and imports started from the web pages and running here.
     pub jobs: crate::web::Jobs,
     /// Last change-feed revision applied to the caches.
@@ -135,6 +141,7 @@ impl ApiContext {
             // Nice 19: bulk work runs on what routing and logins leave.
             work: WorkQueue::new("clientele-job", opts.job_workers, opts.job_queue, 19),
             public_url: opts.public_url.as_deref().map(Arc::from),
+            setup_code: std::sync::Mutex::new(opts.setup_code.clone()),
             opts,
             jobs: crate::web::Jobs::default(),
             rev: tokio::sync::Mutex::new(rev),

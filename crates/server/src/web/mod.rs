@@ -12,6 +12,7 @@
 
 mod customers;
 mod imports;
+mod setup;
 mod tokens;
 
 use crate::auth::hash_token;
@@ -51,6 +52,7 @@ pub fn router(upload_limit: usize) -> Router<ApiContext> {
     Router::new()
         .route("/", get(customers::dashboard))
         .route("/login", get(login_page).post(login))
+        .route("/setup", get(setup::page).post(setup::create))
         .route("/logout", post(logout))
         .route("/lang", get(set_lang))
         .route("/static/app.css", get(css))
@@ -120,6 +122,7 @@ fn env() -> &'static Environment<'static> {
         for (name, src) in [
             ("base.html", include_str!("../../templates/base.html")),
             ("login.html", include_str!("../../templates/login.html")),
+            ("setup.html", include_str!("../../templates/setup.html")),
             ("error.html", include_str!("../../templates/error.html")),
             (
                 "dashboard.html",
@@ -676,8 +679,12 @@ async fn login_page(
     headers: HeaderMap,
     WebQuery(q): WebQuery<NextQuery>,
 ) -> Response {
-    // A fresh installation has no user yet: the page says how to create the first one.
+    // A fresh installation has no user yet: the first administrator is created in the
+    // browser (with the code `clientele serve` printed), or else the page says how.
     let no_users = state.db(|s| s.count_users()).await.is_ok_and(|n| n == 0);
+    if no_users && setup::active(&state) {
+        return Redirect::to("/setup").into_response();
+    }
     login_response(
         &headers,
         &client,
@@ -748,20 +755,24 @@ async fn login(
             }
             Err(e) => return Err(WebError::from(e).with_lang(lang)),
         };
+    signed_in(&state, user.id, &next, &client, lang).await
+}
+
+/// Open a session for user `uid` and go to `next` (after a login or the first-run setup).
+async fn signed_in(state: &ApiContext, uid: i64, next: &str, client: &Client, lang: Lang) -> Page {
     let token = random_hex(32);
     let hash = hex::encode(hash_token(&token));
     let csrf = random_hex(24);
-    let uid = user.id;
     let expires = clientele_store::now_plus(SESSION_HOURS * 3600);
     state
         .db(move |s| s.create_session(&hash, uid, &csrf, &expires))
         .await
         .map_err(|e| WebError::from(e).with_lang(lang))?;
-    let mut r = Redirect::to(&next).into_response();
+    let mut r = Redirect::to(next).into_response();
     let cookie = format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
         SESSION_HOURS * 3600,
-        secure(&client)
+        secure(client)
     );
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         r.headers_mut().append(header::SET_COOKIE, v);
