@@ -1,19 +1,12 @@
 //! End-to-end tests of `check`, `import`, `imports`, `undo`, `export` and `template`,
 //! driving the real binary on files the tests write, on SQLite and on PostgreSQL.
 
+#[macro_use]
 mod common;
 
 use common::{row, siret_vat, write_csv, Backend, TestDb};
 use rust_xlsxwriter::Workbook;
 use serde_json::Value;
-
-/// Run each test on both backends (the PostgreSQL one says when it is skipped).
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[test] fn $name() { if let Some(db) = super::TestDb::new(super::Backend::Sqlite) { super::$name(&db) } } )* }
-        mod postgres { $( #[test] fn $name() { if let Some(db) = super::TestDb::new(super::Backend::Postgres) { super::$name(&db) } } )* }
-    };
-}
 
 on_both!(
     windows_1252_csv_with_loose_headers,

@@ -1,17 +1,11 @@
 //! Column mapping (`--map`, `--mapping`) and the identity guard (`--allow-identity-change`),
 //! through the real binary on SQLite and PostgreSQL.
 
+#[macro_use]
 mod common;
 
 use common::{row, siret_vat, write_csv, Backend, TestDb};
 use serde_json::Value;
-
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[test] fn $name() { if let Some(db) = super::TestDb::new(super::Backend::Sqlite) { super::$name(&db) } } )* }
-        mod postgres { $( #[test] fn $name() { if let Some(db) = super::TestDb::new(super::Backend::Postgres) { super::$name(&db) } } )* }
-    };
-}
 
 on_both!(
     misspelled_heading_is_an_error_until_mapped,

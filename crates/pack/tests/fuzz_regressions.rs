@@ -6,68 +6,20 @@
 
 use clientele_core::issue::{Lang, Severity};
 use clientele_pack::{open_bytes, PackError, Tab};
-use std::io::Write;
 use std::path::Path;
 
 /// Rows read per tab at most, as the fuzz targets do.
 const MAX_ROWS: usize = 5_000;
 
-fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts =
-        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    for (name, bytes) in entries {
-        w.start_file(*name, opts).expect("in-memory zip");
-        w.write_all(bytes).expect("in-memory zip");
-    }
-    w.finish().expect("in-memory zip").into_inner()
-}
-
-const ODS_MANIFEST: &[u8] = br#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#;
-const XLSX_TYPES: &[u8] = br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>"#;
-const XLSX_RELS: &[u8] = br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#;
-const XLSX_WORKBOOK_RELS: &[u8] = br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#;
-const XLSX_WORKBOOK: &[u8] = br#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Clients" sheetId="1" r:id="rId1"/></sheets></workbook>"#;
+// zip_of, xlsx_input, ods_input: the fuzz targets' own code.
+include!("../../../fuzz/src/inputs.rs");
 
 /// The file a fuzz target makes of its input (`fuzz/src/lib.rs`, `ods_input`/`xlsx_input`).
 fn as_file(target: &str, data: &[u8]) -> Option<(&'static str, Vec<u8>)> {
-    let zipped = data.starts_with(b"PK\x03\x04");
     match target {
         "csv_reader" => Some(("fuzz.csv", data.to_vec())),
-        "ods_reader" if zipped => Some(("fuzz.ods", data.to_vec())),
-        "ods_reader" => Some((
-            "fuzz.ods",
-            zip_of(&[
-                (
-                    "mimetype",
-                    b"application/vnd.oasis.opendocument.spreadsheet",
-                ),
-                ("META-INF/manifest.xml", ODS_MANIFEST),
-                ("content.xml", data),
-            ]),
-        )),
-        "xlsx_reader" if zipped => Some(("fuzz.xlsx", data.to_vec())),
-        "xlsx_reader" => {
-            let mut parts = data.splitn(3, |b| *b == 0);
-            let sheet = parts.next().unwrap_or_default();
-            let shared = parts.next();
-            let workbook = parts.next().unwrap_or(XLSX_WORKBOOK);
-            let mut entries: Vec<(&str, &[u8])> = vec![
-                ("[Content_Types].xml", XLSX_TYPES),
-                ("_rels/.rels", XLSX_RELS),
-                ("xl/workbook.xml", workbook),
-                ("xl/_rels/workbook.xml.rels", XLSX_WORKBOOK_RELS),
-                ("xl/worksheets/sheet1.xml", sheet),
-            ];
-            if let Some(s) = shared {
-                entries.push(("xl/sharedStrings.xml", s));
-            }
-            Some(("fuzz.xlsx", zip_of(&entries)))
-        }
+        "ods_reader" => Some(("fuzz.ods", ods_input(data))),
+        "xlsx_reader" => Some(("fuzz.xlsx", xlsx_input(data))),
         // Targets that do not read files (cells, phone, headers, api_input) keep their
         // regressions as unit tests next to the code.
         _ => None,

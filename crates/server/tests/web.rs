@@ -756,6 +756,21 @@ fn driver() -> Option<(Driver, PathBuf)> {
     ))
 }
 
+/// Run `journey` in a headless browser session (opened and closed here), on a runtime of
+/// its own.
+fn in_browser(d: &Driver, chrome: &Path, journey: impl AsyncFnOnce(&Client)) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let b = browser(d, chrome).await;
+        journey(&b).await;
+        b.close().await.expect("close browser");
+    });
+}
+
 async fn browser(d: &Driver, chrome: &Path) -> Client {
     let caps = json!({
         "browserName": "chrome",
@@ -1255,16 +1270,7 @@ fn browser_address_proposals() {
     );
     assert_eq!(code, 201, "{created}");
     let id = created["id"].as_i64().expect("id");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let b = browser(&d, &chrome).await;
-        address_proposals(&s, &b, id).await;
-        b.close().await.expect("close browser");
-    });
+    in_browser(&d, &chrome, async |b| address_proposals(&s, b, id).await);
 }
 
 #[test]
@@ -1283,16 +1289,7 @@ fn browser_journey() {
     };
     let s = TestServer::start();
     let dir = tempfile::tempdir().expect("dir");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let b = browser(&d, &chrome).await;
-        journey(&s, &b, dir.path()).await;
-        b.close().await.expect("close browser");
-    });
+    in_browser(&d, &chrome, async |b| journey(&s, b, dir.path()).await);
 }
 
 #[test]
@@ -1607,16 +1604,7 @@ fn browser_token_page() {
         return;
     };
     let s = TestServer::start();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let b = browser(&d, &chrome).await;
-        token_page_journey(&s, &b).await;
-        b.close().await.expect("close browser");
-    });
+    in_browser(&d, &chrome, async |b| token_page_journey(&s, b).await);
 }
 
 #[test]
@@ -1851,16 +1839,7 @@ fn browser_mapping_journey() {
     // Set up over blocking HTTP before the async part.
     let file = dir.path().join("clash.csv");
     std::fs::write(&file, clash_setup(&s)).expect("write pack");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let b = browser(&d, &chrome).await;
-        mapping_journey(&s, &b, &file).await;
-        b.close().await.expect("close browser");
-    });
+    in_browser(&d, &chrome, async |b| mapping_journey(&s, b, &file).await);
 }
 
 #[test]
@@ -1940,16 +1919,7 @@ fn browser_narrow_pages() {
     );
     assert_eq!(code, 201, "{created}");
     let id = created["id"].as_i64().expect("id");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let b = browser(&d, &chrome).await;
-        narrow_pages(&s, &b, &file, id).await;
-        b.close().await.expect("close browser");
-    });
+    in_browser(&d, &chrome, async |b| narrow_pages(&s, b, &file, id).await);
 }
 
 #[test]

@@ -191,3 +191,13 @@ pub fn write_csv(path: &Path, rows: &[Vec<String>]) {
 pub fn row(cells: &[&str]) -> Vec<String> {
     cells.iter().map(|s| s.to_string()).collect()
 }
+
+/// Run each named test function (taking a `&TestDb`) on SQLite and on PostgreSQL; the
+/// PostgreSQL one says when it is skipped.
+#[allow(unused_macros)]
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[test] fn $name() { if let Some(db) = super::TestDb::new(super::Backend::Sqlite) { super::$name(&db) } } )* }
+        mod postgres { $( #[test] fn $name() { if let Some(db) = super::TestDb::new(super::Backend::Postgres) { super::$name(&db) } } )* }
+    };
+}
