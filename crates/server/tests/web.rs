@@ -267,16 +267,6 @@ fn sessions_and_csrf() {
     assert_eq!(r.status(), 303, "the old cookie no longer works");
 }
 
-#[test]
-fn sessions_and_csrf_sqlite() {
-    with_backend(Backend::Sqlite, sessions_and_csrf);
-}
-
-#[test]
-fn sessions_and_csrf_postgres() {
-    with_backend(Backend::Postgres, sessions_and_csrf);
-}
-
 /// Upload a pack through the form and wait for its report; returns the upload's path.
 fn upload_and_wait(
     s: &TestServer,
@@ -552,26 +542,6 @@ fn kept_files_and_refused_uploads() {
     assert_eq!(s.store.stats().expect("stats").total, 0);
 }
 
-#[test]
-fn kept_files_and_refused_uploads_sqlite() {
-    with_backend(Backend::Sqlite, kept_files_and_refused_uploads);
-}
-
-#[test]
-fn kept_files_and_refused_uploads_postgres() {
-    with_backend(Backend::Postgres, kept_files_and_refused_uploads);
-}
-
-#[test]
-fn upload_import_and_ownership_sqlite() {
-    with_backend(Backend::Sqlite, upload_import_and_ownership);
-}
-
-#[test]
-fn upload_import_and_ownership_postgres() {
-    with_backend(Backend::Postgres, upload_import_and_ownership);
-}
-
 /// The official lists in the pages: the annotated workbook carries the suggestions (amber,
 /// in the cell's comment), the communes of a postal code answer as JSON for the edit form,
 /// and a saved customer's page shows the warnings and the NAF label.
@@ -666,16 +636,6 @@ fn official_lists_in_pages() {
     );
     assert!(html.contains("data-warning=\"mainAddressCity\""), "{html}");
     assert!(html.contains("(13001 → Marseille)"), "{html}");
-}
-
-#[test]
-fn official_lists_in_pages_sqlite() {
-    with_backend(Backend::Sqlite, official_lists_in_pages);
-}
-
-#[test]
-fn official_lists_in_pages_postgres() {
-    with_backend(Backend::Postgres, official_lists_in_pages);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1273,16 +1233,6 @@ fn browser_address_proposals() {
     in_browser(&d, &chrome, async |b| address_proposals(&s, b, id).await);
 }
 
-#[test]
-fn browser_address_proposals_sqlite() {
-    with_backend(Backend::Sqlite, browser_address_proposals);
-}
-
-#[test]
-fn browser_address_proposals_postgres() {
-    with_backend(Backend::Postgres, browser_address_proposals);
-}
-
 fn browser_journey() {
     let Some((d, chrome)) = driver() else {
         return;
@@ -1290,16 +1240,6 @@ fn browser_journey() {
     let s = TestServer::start();
     let dir = tempfile::tempdir().expect("dir");
     in_browser(&d, &chrome, async |b| journey(&s, b, dir.path()).await);
-}
-
-#[test]
-fn browser_journey_sqlite() {
-    with_backend(Backend::Sqlite, browser_journey);
-}
-
-#[test]
-fn browser_journey_postgres() {
-    with_backend(Backend::Postgres, browser_journey);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1544,16 +1484,6 @@ fn audit_and_token_page() {
     assert_eq!(r.status(), 303);
 }
 
-#[test]
-fn audit_and_token_page_sqlite() {
-    with_backend(Backend::Sqlite, audit_and_token_page);
-}
-
-#[test]
-fn audit_and_token_page_postgres() {
-    with_backend(Backend::Postgres, audit_and_token_page);
-}
-
 async fn token_page_journey(s: &TestServer, b: &Client) {
     let base = &s.base;
     b.goto(&format!("{base}/tokens")).await.expect("goto");
@@ -1605,16 +1535,6 @@ fn browser_token_page() {
     };
     let s = TestServer::start();
     in_browser(&d, &chrome, async |b| token_page_journey(&s, b).await);
-}
-
-#[test]
-fn browser_token_page_sqlite() {
-    with_backend(Backend::Sqlite, browser_token_page);
-}
-
-#[test]
-fn browser_token_page_postgres() {
-    with_backend(Backend::Postgres, browser_token_page);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1686,16 +1606,6 @@ fn api_mapping_and_identity() {
     assert_eq!(list["data"][0]["name"], "Hôtel Lefèvre 1", "{list}");
     let (_, list) = s.get("/api/v1/customers?filter[customerAccount]=MAP001", &s.read);
     assert_eq!(list["data"][0]["mainAddressPostalCode"], "75001", "{list}");
-}
-
-#[test]
-fn api_mapping_and_identity_sqlite() {
-    with_backend(Backend::Sqlite, api_mapping_and_identity);
-}
-
-#[test]
-fn api_mapping_and_identity_postgres() {
-    with_backend(Backend::Postgres, api_mapping_and_identity);
 }
 
 /// The pages refuse an import while a column waits for its mapping, and an identity clash
@@ -1842,16 +1752,6 @@ fn browser_mapping_journey() {
     in_browser(&d, &chrome, async |b| mapping_journey(&s, b, &file).await);
 }
 
-#[test]
-fn browser_mapping_journey_sqlite() {
-    with_backend(Backend::Sqlite, browser_mapping_journey);
-}
-
-#[test]
-fn browser_mapping_journey_postgres() {
-    with_backend(Backend::Postgres, browser_mapping_journey);
-}
-
 // ---------------------------------------------------------------------------------------
 // Phone-width screens (issue 14)
 // ---------------------------------------------------------------------------------------
@@ -1922,16 +1822,6 @@ fn browser_narrow_pages() {
     in_browser(&d, &chrome, async |b| narrow_pages(&s, b, &file, id).await);
 }
 
-#[test]
-fn browser_narrow_pages_sqlite() {
-    with_backend(Backend::Sqlite, browser_narrow_pages);
-}
-
-#[test]
-fn browser_narrow_pages_postgres() {
-    with_backend(Backend::Postgres, browser_narrow_pages);
-}
-
 /// A postal code typed in the edit form is never rewritten: 4 digits is an error proposing
 /// the padded code, and nothing is saved (an API client's 4 digits are still padded, with a
 /// warning, as in a pack).
@@ -1973,12 +1863,25 @@ fn typed_postal_code_is_not_padded() {
     assert_eq!(patched["mainAddressPostalCode"], "06000");
 }
 
-#[test]
-fn typed_postal_code_is_not_padded_sqlite() {
-    with_backend(Backend::Sqlite, typed_postal_code_is_not_padded);
+/// Every page test runs on SQLite and on PostgreSQL.
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[test] fn $name() { super::with_backend(super::Backend::Sqlite, super::$name) } )* }
+        mod postgres { $( #[test] fn $name() { super::with_backend(super::Backend::Postgres, super::$name) } )* }
+    };
 }
 
-#[test]
-fn typed_postal_code_is_not_padded_postgres() {
-    with_backend(Backend::Postgres, typed_postal_code_is_not_padded);
-}
+on_both!(
+    sessions_and_csrf,
+    kept_files_and_refused_uploads,
+    upload_import_and_ownership,
+    official_lists_in_pages,
+    browser_address_proposals,
+    browser_journey,
+    audit_and_token_page,
+    browser_token_page,
+    api_mapping_and_identity,
+    browser_mapping_journey,
+    browser_narrow_pages,
+    typed_postal_code_is_not_padded,
+);
