@@ -239,15 +239,12 @@ pub fn router(state: ApiContext) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.0.opts.json_limit))
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            ops::track,
-        ))
+        .layer(ops::TrackLayer(state.clone()))
         .with_state(state)
 }
 
 /// Every answer: no content sniffing, and no caching of customer data unless the handler
-/// says otherwise (the static assets do). Set by [`ops::track`].
+/// says otherwise (the static assets do). Set by [`ops::TrackLayer`].
 pub(crate) fn answer_headers(r: &mut axum::response::Response) {
     let h = r.headers_mut();
     h.insert(

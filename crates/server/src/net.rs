@@ -160,7 +160,7 @@ fn valid_host(h: &str) -> bool {
 }
 
 /// Resolve the [`Client`] of a request and drop untrusted forwarding headers (run by the
-/// outermost layer, [`crate::ops::track`], before anything reads them).
+/// outermost layer, [`crate::ops::TrackLayer`], before anything reads them).
 pub fn client_info(state: &ApiContext, req: &mut Request) {
     let peer = req
         .extensions()

@@ -8,7 +8,6 @@
 use crate::state::ApiContext;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use clientele_store::schema::SCHEMA_VERSION;
@@ -236,25 +235,111 @@ fn request_metrics() -> &'static RequestMetrics {
 
 /// The outermost layer: request id (echoed in the response), the client (trusted proxies,
 /// forwarding headers), the headers of every answer, metrics and the access log. One layer
-/// rather than four: each layer of its own cost a boxed future and a clone of the service
-/// below it on every request, a visible share of a routing answer.
-pub async fn track(State(state): State<ApiContext>, mut req: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let id = request_id(&req);
-    req.headers_mut().insert(REQUEST_ID, id.clone());
-    crate::net::client_info(&state, &mut req);
-    let method = req.method().clone();
-    // The URI's parts are shared, not copied: kept for the access log line.
-    let uri = req.uri().clone();
-    let path = uri.path();
-    let group = group(path);
-    let mut res = next.run(req).await;
-    crate::answer_headers(&mut res);
+/// rather than four, written as a plain [`tower::Service`] with its own future: each
+/// `middleware::from_fn` layer cost a boxed future and a clone of the service below it on
+/// every request, a visible share of a routing answer.
+#[derive(Clone)]
+pub struct TrackLayer(pub ApiContext);
+
+impl<S> tower::Layer<S> for TrackLayer {
+    type Service = Track<S>;
+    fn layer(&self, inner: S) -> Track<S> {
+        Track {
+            inner,
+            state: self.0.clone(),
+        }
+    }
+}
+
+/// The service of [`TrackLayer`].
+#[derive(Clone)]
+pub struct Track<S> {
+    inner: S,
+    state: ApiContext,
+}
+
+impl<S> tower::Service<Request> for Track<S>
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>,
+{
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = TrackFuture<S::Future>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request) -> Self::Future {
+        let start = Instant::now();
+        let id = request_id(&req);
+        req.headers_mut().insert(REQUEST_ID, id.clone());
+        crate::net::client_info(&self.state, &mut req);
+        let method = req.method().clone();
+        // The URI's parts are shared, not copied: kept for the access log line.
+        let uri = req.uri().clone();
+        TrackFuture {
+            inner: self.inner.call(req),
+            seen: Some(Seen {
+                start,
+                id,
+                method,
+                uri,
+            }),
+        }
+    }
+}
+
+/// What [`Track`] keeps of a request for its answer.
+struct Seen {
+    start: Instant,
+    id: HeaderValue,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+}
+
+pin_project_lite::pin_project! {
+    /// The answer of the service below, finished by [`Track`].
+    pub struct TrackFuture<F> {
+        #[pin]
+        inner: F,
+        seen: Option<Seen>,
+    }
+}
+
+impl<F> std::future::Future for TrackFuture<F>
+where
+    F: std::future::Future<Output = Result<Response, std::convert::Infallible>>,
+{
+    type Output = Result<Response, std::convert::Infallible>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let this = self.project();
+        let Ok(mut res) = std::task::ready!(this.inner.poll(cx));
+        if let Some(seen) = this.seen.take() {
+            finish(&mut res, seen);
+        }
+        std::task::Poll::Ready(Ok(res))
+    }
+}
+
+/// Headers, metrics and the access log of an answer.
+fn finish(res: &mut Response, seen: Seen) {
+    crate::answer_headers(res);
     let status = res.status();
-    let latency = start.elapsed();
+    let latency = seen.start.elapsed();
+    let path = seen.uri.path();
+    let group = group(path);
     request_metrics().record(group, status.as_u16(), latency.as_secs_f64());
-    let rid = id.to_str().unwrap_or("");
+    let rid = seen.id.to_str().unwrap_or("");
     let ms = latency.as_secs_f64() * 1000.0;
+    let method = &seen.method;
     if status.is_server_error() {
         tracing::warn!(target: "clientele::access", request_id = rid, method = %method, route = %path, group, status = status.as_u16(), latency_ms = ms, "request");
     } else if group == "ops" || status == axum::http::StatusCode::TOO_MANY_REQUESTS {
@@ -265,8 +350,7 @@ pub async fn track(State(state): State<ApiContext>, mut req: Request, next: Next
     } else {
         tracing::info!(target: "clientele::access", request_id = rid, method = %method, route = %path, group, status = status.as_u16(), latency_ms = ms, "request");
     }
-    res.headers_mut().insert(REQUEST_ID, id);
-    res
+    res.headers_mut().insert(REQUEST_ID, seen.id);
 }
 
 /// `GET /health`: the process answers (no database call).
