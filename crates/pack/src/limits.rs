@@ -353,6 +353,10 @@ fn scan_ods(r: impl std::io::BufRead) -> Result<(), Scan> {
     let mut row_text = 0u64;
     // The current cell: its repeat count, whether it holds something, its text.
     let mut cell: Option<(u64, bool, u64)> = None;
+    // Elements open: a file that ends inside one is damaged. calamine 0.38 loops for ever
+    // on such a `content.xml` (reading the end of the file again and again inside a table;
+    // found by fuzzing), so it never gets one.
+    let mut depth = 0u64;
     let end_cell = |cell: (u64, bool, u64),
                     col: &mut u64,
                     row_cols: &mut Option<(u64, u64)>,
@@ -369,6 +373,11 @@ fn scan_ods(r: impl std::io::BufRead) -> Result<(), Scan> {
     loop {
         buf.clear();
         let ev = xml.read_event_into(&mut buf).map_err(|_| Scan::Damaged)?;
+        match &ev {
+            Event::Start(_) => depth += 1,
+            Event::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
         let (start, empty) = match &ev {
             Event::Start(e) => (Some(e), false),
             Event::Empty(e) => (Some(e), true),
@@ -460,6 +469,7 @@ fn scan_ods(r: impl std::io::BufRead) -> Result<(), Scan> {
                 }
                 _ => {}
             },
+            Event::Eof if depth > 0 => return Err(Scan::Damaged),
             Event::Eof => return Ok(()),
             _ => {}
         }
@@ -475,6 +485,13 @@ mod tests {
             "<office:document-content><office:body><office:spreadsheet>{body}</office:spreadsheet></office:body></office:document-content>"
         );
         scan_ods(xml.as_bytes())
+    }
+
+    #[test]
+    fn ods_that_ends_inside_an_element_is_damaged() {
+        let cut = r#"<office:document-content><office:body><office:spreadsheet><table:table table:name="Clients"><table:table-row><table:table-cell office:value-type="string"><text:p>CL0502"#;
+        assert!(matches!(scan_ods(cut.as_bytes()), Err(Scan::Damaged)));
+        assert!(ods("<table:table><table:table-row/></table:table>").is_ok());
     }
 
     #[test]
