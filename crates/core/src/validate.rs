@@ -470,6 +470,11 @@ fn parse_siret(cell: &Cell, text: &str) -> Result<String, (Problem, String)> {
         return Err((Problem::Scientific, String::new()));
     }
     let c = ident::compact(t);
+    if c.is_empty() {
+        // Separators only ("-", "..."): no digit at all, not an empty SIRET to store (found
+        // by fuzzing: "" was stored and read back as no value).
+        return Err((Problem::Length, "0".into()));
+    }
     if c.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(c);
     }
@@ -838,6 +843,19 @@ pub fn check_row(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzzing (fuzz/artifacts/cells): a SIRET cell of separators only.
+    #[test]
+    fn a_siret_of_separators_is_an_error_not_an_empty_value() {
+        for raw in ["-", "...", " . - "] {
+            let err = parse_siret(&Cell::Text(raw.into()), raw).unwrap_err();
+            assert_eq!(err.0, Problem::Length, "{raw:?}");
+        }
+        assert_eq!(
+            parse_siret(&Cell::Text("732 829 320 00074".into()), "732 829 320 00074"),
+            Ok("73282932000074".to_string())
+        );
+    }
     use crate::issue::{Lang, Severity};
 
     #[test]

@@ -104,11 +104,19 @@ fn shape(raw: &str) -> Option<Shape> {
     Some(Shape::Other(digits))
 }
 
-/// An international number, with a habitual trunk `0` after a French-plan code removed.
+/// An international number, with a habitual trunk `0` after the calling code removed
+/// ("+33 0 1 …", "+49 0 69 …"): for the French plan, and for every country whose national
+/// prefix is `0` (libphonenumber drops it there too, so the routing key of the number as
+/// written is the E.164 form stored; found by fuzzing: "+49 069 8419540" was stored as
+/// +49698419540 but looked up as +490698419540).
 fn intl(mut digits: String) -> Option<Shape> {
     if let Some(cc) = TRUNK_ZERO_CODES.iter().find(|cc| digits.starts_with(*cc)) {
         if digits[cc.len()..].starts_with('0') {
             digits.remove(cc.len());
+        }
+    } else if let Some(n) = zero_prefix_code_len(&digits) {
+        if digits[n..].starts_with('0') {
+            digits.remove(n);
         }
     }
     if !(3..=MAX_DIGITS).contains(&digits.len()) {
@@ -144,7 +152,14 @@ pub fn normalise(raw: &str) -> Result<Phone, InvalidPhone> {
     if !phonenumber::is_valid(&number) {
         return Err(InvalidPhone);
     }
-    Ok(Phone::E164(number.format().mode(Mode::E164).to_string()))
+    let e164 = number.format().mode(Mode::E164).to_string();
+    // Routing finds a caller by the cheap key of the number as written ([`fast_key`]): a
+    // number whose key is not its stored form would never be found, so it is refused
+    // rather than stored (odd writings only, such as two zeros after a calling code).
+    if fast_key(t).as_deref() != Some(e164.as_str()) {
+        return Err(InvalidPhone);
+    }
+    Ok(Phone::E164(e164))
 }
 
 /// The routing hot path: a cheap E.164 guess for a caller number (no parse, no regex);
@@ -186,6 +201,33 @@ pub fn is_foreign(key: &str) -> bool {
             .ok()
             .and_then(|cc| table.get(&cc))
             .is_some_and(|lengths| u16::try_from(rest.len()).is_ok_and(|l| lengths.contains(&l)))
+    })
+}
+
+/// The length of the calling code `digits` starts with, when that country dials a national
+/// prefix `0` (Germany, the United Kingdom, …; not Italy, whose numbers keep their 0).
+fn zero_prefix_code_len(digits: &str) -> Option<usize> {
+    static CODES: std::sync::OnceLock<std::collections::HashSet<u16>> = std::sync::OnceLock::new();
+    let codes = CODES.get_or_init(|| {
+        let mut by_code: std::collections::HashMap<u16, bool> = Default::default();
+        for m in phonenumber::metadata::DATABASE.iter() {
+            // Every region of a calling code must agree (+1, +7, +44 share theirs).
+            let zero = m.national_prefix() == Some("0");
+            let e = by_code.entry(m.country_code()).or_insert(true);
+            *e &= zero;
+        }
+        by_code
+            .into_iter()
+            .filter(|(_, z)| *z)
+            .map(|(c, _)| c)
+            .collect()
+    });
+    // Calling codes are prefix-free: at most one of the first 1 to 3 digits is one.
+    (1..=3).find(|&n| {
+        digits
+            .get(..n)
+            .and_then(|cc| cc.parse::<u16>().ok())
+            .is_some_and(|cc| codes.contains(&cc))
     })
 }
 
@@ -235,6 +277,59 @@ pub fn last9(e164: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by fuzzing (fuzz/artifacts/phone): numbers written with a trunk 0 after the
+    /// calling code, stored by libphonenumber without it but keyed with it for routing.
+    #[test]
+    fn the_routing_key_of_a_number_is_its_stored_form() {
+        for raw in [
+            "+(49002  27/1(26",
+            "+3860.056836557",
+            "+43 06 219658",
+            "+43012958",
+            "+44 00 7624096658",
+            "+44 07170 740958",
+            "+490 690 12 14 56",
+            "+490698419540",
+            "+88 00 76240958",
+            ".27-0/0.27-0/081814",
+            "0.020030404050",
+            "00 460)1 40 00 00 46",
+            "00310333186110",
+            "004908252486  25220",
+            "20033 66 8089",
+            "252 09)6(0780 46",
+            "261625 8537",
+            "270859601010",
+            "3300666766645",
+            "370880011011",
+            "4306773488",
+            "49044(82 5 3036",
+            "5-305 -055-3010",
+            "6/209203236158",
+            "60066646610",
+            "6200 554-055-3010",
+            "640043004045",
+            "6600688191197",
+            "9610010022345",
+        ] {
+            if let Ok(Phone::E164(e)) = normalise(raw) {
+                assert_eq!(fast_key(raw).as_deref(), Some(e.as_str()), "{raw:?}");
+                assert_eq!(normalise(&e), Ok(Phone::E164(e.clone())), "{raw:?}");
+            }
+        }
+        assert_eq!(normalise("+49 (0)69 8419540"), e164("+49698419540"));
+        assert_eq!(fast_key("+490698419540").as_deref(), Some("+49698419540"));
+        assert_eq!(
+            fast_key("+44 07170 740958").as_deref(),
+            Some("+447170740958")
+        );
+        // Italy's numbers keep their 0.
+        assert_eq!(
+            fast_key("+39 06 1234 5678").as_deref(),
+            Some("+390612345678")
+        );
+    }
 
     fn e164(s: &str) -> Result<Phone, InvalidPhone> {
         Ok(Phone::E164(s.to_string()))
