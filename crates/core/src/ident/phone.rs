@@ -193,14 +193,21 @@ pub fn is_foreign(key: &str) -> bool {
     }
     let table = national_lengths();
     // Calling codes are prefix-free: at most one of the first 1 to 3 digits is one.
-    (1..=3).any(|n| {
-        let (Some(cc), Some(rest)) = (digits.get(..n), digits.get(n..)) else {
-            return false;
-        };
-        cc.parse::<u16>()
-            .ok()
-            .and_then(|cc| table.get(&cc))
+    calling_code(digits, |cc, rest| {
+        table
+            .get(&cc)
             .is_some_and(|lengths| u16::try_from(rest.len()).is_ok_and(|l| lengths.contains(&l)))
+    })
+    .is_some()
+}
+
+/// The length of the calling code `digits` starts with that `accept` takes (given the code
+/// and the digits after it). Calling codes are prefix-free: at most one of the first 1 to 3
+/// digits is one.
+fn calling_code(digits: &str, accept: impl Fn(u16, &str) -> bool) -> Option<usize> {
+    (1..=3).find(|&n| match (digits.get(..n), digits.get(n..)) {
+        (Some(cc), Some(rest)) => cc.parse::<u16>().is_ok_and(|cc| accept(cc, rest)),
+        _ => false,
     })
 }
 
@@ -222,13 +229,7 @@ fn zero_prefix_code_len(digits: &str) -> Option<usize> {
             .map(|(c, _)| c)
             .collect()
     });
-    // Calling codes are prefix-free: at most one of the first 1 to 3 digits is one.
-    (1..=3).find(|&n| {
-        digits
-            .get(..n)
-            .and_then(|cc| cc.parse::<u16>().ok())
-            .is_some_and(|cc| codes.contains(&cc))
-    })
+    calling_code(digits, |cc, _| codes.contains(&cc))
 }
 
 /// The possible lengths of national numbers, by country calling code.
