@@ -5,7 +5,7 @@ use crate::{Cli, Output};
 use clap::{Subcommand, ValueEnum};
 use clientele_core::Lang;
 use clientele_server::auth;
-use clientele_server::index::Answer;
+use clientele_server::index::{Answer, ContactNames};
 use clientele_store::{ApiStore, StoreError};
 use serde_json::{json, Value as Json};
 use std::io::Read;
@@ -170,6 +170,19 @@ pub fn lookup(cli: &Cli, number: &str, format: Output) -> Result<u8, u8> {
     let by_phone = index.by_phone(number);
     let by_account = index.by_account(number);
     let e164 = clientele_core::ident::phone::fast_key(number);
+    // The index holds no contact names: the details read them as the server does.
+    let details = |a: Option<&Answer>| -> Result<(Json, ContactNames), u8> {
+        let Some(a) = a else {
+            return Ok((json!({"known": false}), ContactNames::default()));
+        };
+        let names = match a.contact {
+            Some(id) => ContactNames::read(store.as_ref(), id).map_err(|e| failure(&e))?,
+            None => ContactNames::default(),
+        };
+        Ok((a.details(&names), names))
+    };
+    let (phone_details, phone_names) = details(by_phone.as_ref())?;
+    let (account_details, _) = details(by_account.as_ref())?;
     let out = json!({
         "input": number,
         "e164": e164,
@@ -178,23 +191,23 @@ pub fn lookup(cli: &Cli, number: &str, format: Output) -> Result<u8, u8> {
             "isVipByPhoneNumber": flag(by_phone.as_ref(), |a| a.vip),
             "hasOnCallDutyContractByPhoneNumber": flag(by_phone.as_ref(), |a| a.on_call),
             "callerId": by_phone.as_ref().map(Answer::caller_id),
-            "details": by_phone.as_ref().map_or(json!({"known": false}), Answer::details),
+            "details": phone_details,
         },
         "account": {
             "isKnownCustomerAccount": by_account.is_some(),
             "isVipByCustomerAccount": flag(by_account.as_ref(), |a| a.vip),
             "hasOnCallDutyContractByCustomerAccount": flag(by_account.as_ref(), |a| a.on_call),
-            "details": by_account.as_ref().map_or(json!({"known": false}), Answer::details),
+            "details": account_details,
         },
     });
     match format {
         Output::Json => println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default()),
         Output::Human => {
-            let describe = |a: &Answer| {
-                let contact = a.contact.as_ref().map_or(String::new(), |(id, f, l)| {
+            let describe = |a: &Answer, names: &ContactNames| {
+                let contact = a.contact.map_or(String::new(), |id| {
                     format!(
                         ", contact #{id} {}",
-                        [f.as_deref(), l.as_deref()]
+                        [names.first_name.as_deref(), names.last_name.as_deref()]
                             .into_iter()
                             .flatten()
                             .collect::<Vec<_>>()
@@ -211,13 +224,16 @@ pub fn lookup(cli: &Cli, number: &str, format: Output) -> Result<u8, u8> {
             };
             match &by_phone {
                 Some(a) => {
-                    println!("Number {}: {}", e164.as_deref().unwrap_or(number), describe(a));
+                    println!("Number {}: {}", e164.as_deref().unwrap_or(number), describe(a, &phone_names));
                     println!("  callerId: {}", a.caller_id());
                 }
                 None => println!("Number {}: unknown (isKnownPhoneNumber false; VIP and on-call routes answer 404)", e164.as_deref().unwrap_or(number)),
             }
             if let Some(a) = &by_account {
-                println!("Account {number}: {}", describe(a));
+                println!(
+                    "Account {number}: {}",
+                    describe(a, &ContactNames::default())
+                );
             }
         }
     }

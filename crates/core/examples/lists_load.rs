@@ -4,12 +4,25 @@
 use clientele_core::lists;
 use std::time::Instant;
 
+fn rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
 fn main() {
+    let before = rss_kb();
     let t = Instant::now();
     lists::preload();
     println!(
-        "decode and index the lists: {:.1} ms",
-        t.elapsed().as_secs_f64() * 1e3
+        "decode and index the lists: {:.1} ms, VmRSS +{:.1} MB",
+        t.elapsed().as_secs_f64() * 1e3,
+        (rss_kb().saturating_sub(before)) as f64 / 1024.0
     );
     let pairs = [
         ("75001", "Paris"),

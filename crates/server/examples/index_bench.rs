@@ -84,8 +84,6 @@ fn synthetic(n: u64) -> (Index, Vec<String>) {
         ix.load_row(RoutingRow::Contact(RoutingContact {
             id: i as i64,
             customer_id: ((i - 1) % customers.max(1) + 1) as i64,
-            first_name: Some("Bench".into()),
-            last_name: Some(format!("Contact {i}")),
         }));
     }
     for i in 1..=customers {

@@ -329,9 +329,9 @@ pub async fn serve_until(
         .await
         .map_err(std::io::Error::other)?;
     let poller = tokio::spawn(state.clone().poll_forever());
-    // Decode the official French lists now, off the request path (the first customer page
-    // or API write would otherwise wait for them).
-    tokio::task::spawn_blocking(clientele_core::lists::preload);
+    // The official French lists (≈ 20 MB decoded) are not decoded at start: a server that
+    // only routes calls never needs them, and the first import or form that does waits
+    // ≈ 0.1 s for them once (issue 18: the routing index's memory goal).
     let app = router(state);
     let result = axum::serve(
         listener,

@@ -2,7 +2,7 @@
 
 use crate::auth::Lookup;
 use crate::error::{ApiResult, Error, Invalid};
-use crate::index::Answer;
+use crate::index::{Answer, ContactNames};
 use crate::input::Input;
 use crate::state::ApiContext;
 use axum::extract::State;
@@ -90,7 +90,31 @@ fn find(state: &ApiContext, input: &Input, key: Key) -> ApiResult<Option<Answer>
     }
 }
 
-fn answer(state: &ApiContext, input: &Input, key: Key, ask: Ask) -> ApiResult<Response> {
+/// The matched contact's names for `details=1`, read from the database: the index holds
+/// no contact names (issue 18). A contact deleted meanwhile, or a database that does not
+/// answer, leaves them out rather than failing the call: the routing facts come from the
+/// index and stay right.
+async fn contact_names(state: &ApiContext, a: &Answer) -> ContactNames {
+    let Some(id) = a.contact else {
+        return ContactNames::default();
+    };
+    match state.db(move |s| ContactNames::read(s, id)).await {
+        Ok(names) => names,
+        Err(e) => {
+            tracing::warn!(
+                contact = id,
+                "routing details without the contact's names: {e}"
+            );
+            ContactNames::default()
+        }
+    }
+}
+
+async fn details_of(state: &ApiContext, a: &Answer) -> serde_json::Value {
+    a.details(&contact_names(state, a).await)
+}
+
+async fn answer(state: &ApiContext, input: &Input, key: Key, ask: Ask) -> ApiResult<Response> {
     if !state.index_loaded() {
         return Ok(not_ready());
     }
@@ -119,7 +143,10 @@ fn answer(state: &ApiContext, input: &Input, key: Key, ask: Ask) -> ApiResult<Re
         return Ok(text(StatusCode::OK, if value { "1" } else { "0" }.into()));
     }
     if details {
-        let body = found.map_or_else(|| json!({"known": false}), |a| a.details());
+        let body = match &found {
+            Some(a) => details_of(state, a).await,
+            None => json!({"known": false}),
+        };
         return Ok(axum::Json(body).into_response());
     }
     Ok(json_body(
@@ -142,7 +169,7 @@ macro_rules! route {
                       (status = 503, description = "The routing index is still loading (after a start or restart): `Retry-After` seconds, `{\"message\":…}`")),
             security(("bearer" = []), ("api_token" = [])))]
         pub async fn $name(_: Lookup, State(state): State<ApiContext>, input: Input) -> ApiResult<Response> {
-            answer(&state, &input, $key, $ask)
+            answer(&state, &input, $key, $ask).await
         }
     };
 }
@@ -219,7 +246,7 @@ pub async fn caller_id(
         || truthy(input.text("details"));
     Ok(match (find(&state, &input, Key::Phone)?, as_json) {
         (Some(a), false) => text(StatusCode::OK, a.caller_id()),
-        (Some(a), true) => axum::Json(a.details()).into_response(),
+        (Some(a), true) => axum::Json(details_of(&state, &a).await).into_response(),
         (None, false) => text(StatusCode::NOT_FOUND, String::new()),
         (None, true) => {
             (StatusCode::NOT_FOUND, axum::Json(json!({"known": false}))).into_response()

@@ -97,7 +97,7 @@ pub(crate) fn user_from_row(r: &Row) -> Result<User> {
 }
 
 const ROUTING_CUSTOMER: &str = "SELECT id, COALESCE(\"customerAccount\", ''), COALESCE(name, ''), COALESCE(active, 1), COALESCE(vip, 0), COALESCE(\"onCallDuty\", 0), updated_at FROM customers";
-const CONTACT_SEL: &str = "SELECT id, customer_id, \"firstName\", \"lastName\" FROM contacts";
+const CONTACT_SEL: &str = "SELECT id, customer_id FROM contacts";
 const PHONE_SEL: &str = "SELECT e164, customer_id, contact_id FROM phones";
 
 fn routing_customer(r: &Row) -> Result<RoutingCustomer> {
@@ -116,8 +116,6 @@ fn routing_contact(r: &Row) -> Result<RoutingContact> {
     Ok(RoutingContact {
         id: r.try_get(0)?,
         customer_id: r.try_get(1)?,
-        first_name: r.try_get(2)?,
-        last_name: r.try_get(3)?,
     })
 }
 

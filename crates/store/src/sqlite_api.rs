@@ -134,8 +134,6 @@ fn routing_contact(r: &Row) -> rusqlite::Result<RoutingContact> {
     Ok(RoutingContact {
         id: r.get(0)?,
         customer_id: r.get(1)?,
-        first_name: r.get(2)?,
-        last_name: r.get(3)?,
     })
 }
 
@@ -427,9 +425,7 @@ fn scan_routing(c: &Connection, visit: &mut dyn FnMut(RoutingRow)) -> Result<()>
             }
         }
         {
-            let mut st = tx.prepare(
-                "SELECT id, customer_id, \"firstName\", \"lastName\" FROM contacts ORDER BY id",
-            )?;
+            let mut st = tx.prepare("SELECT id, customer_id FROM contacts ORDER BY id")?;
             let mut rows = st.query([])?;
             while let Some(r) = rows.next()? {
                 visit(RoutingRow::Contact(routing_contact(r)?));
@@ -450,7 +446,7 @@ fn scan_routing(c: &Connection, visit: &mut dyn FnMut(RoutingRow)) -> Result<()>
 impl SqliteStore {
     fn routing_data_of(&self, scope: &RoutingScope) -> Result<RoutingData> {
         let c = self.pool().get()?;
-        let contact_sel = "SELECT id, customer_id, \"firstName\", \"lastName\" FROM contacts";
+        let contact_sel = "SELECT id, customer_id FROM contacts";
         let phone_sel = "SELECT e164, customer_id, contact_id FROM phones";
         Ok(match scope {
             RoutingScope::All => RoutingData {
