@@ -139,6 +139,20 @@ fn second_server_follows_api_and_import_writes() {
         details["contact"],
         json!({"id": k, "firstName": "Kim", "lastName": "Lee"})
     );
+    // renamed: the index holds no contact names, the details read the current ones at once
+    send(
+        &a,
+        "PUT",
+        &format!("/api/v1/contacts/{k}"),
+        &json!({"lastName": "Lee-Park"}),
+    );
+    let (status, body) = route(&b, "/api/callerId?phoneNumber=0645000003&format=json");
+    assert_eq!(status, 200, "{body}");
+    let details: Json = serde_json::from_str(&body).expect("json");
+    assert_eq!(
+        details["contact"],
+        json!({"id": k, "firstName": "Kim", "lastName": "Lee-Park"})
+    );
 
     // a customer's number moved to another customer
     send(
