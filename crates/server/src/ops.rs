@@ -342,10 +342,17 @@ fn finish(res: &mut Response, seen: Seen) {
     let method = &seen.method;
     if status.is_server_error() {
         tracing::warn!(target: "clientele::access", request_id = rid, method = %method, route = %path, group, status = status.as_u16(), latency_ms = ms, "request");
-    } else if group == "ops" || status == axum::http::StatusCode::TOO_MANY_REQUESTS {
+    } else if group == "ops"
+        || group == "routing"
+        || status == axum::http::StatusCode::TOO_MANY_REQUESTS
+    {
         // Probes poll every second or so; refusals of a throttled client come by the
         // thousand under a flood, and the throttle logs them once a minute per address
-        // (the metrics count each): only with CLIENTELE_LOG=debug.
+        // (the metrics count each): only with CLIENTELE_LOG=debug. Routing answers too:
+        // a PBX asks once per call, up to tens of thousands a second, and a line each cost
+        // a third of a routing answer's CPU (9–12 µs of 29–37 µs, issue 12); the metrics
+        // count and time every one, and `--log-level info,clientele::access=debug` lists
+        // them when a call must be traced.
         tracing::debug!(target: "clientele::access", request_id = rid, method = %method, route = %path, group, status = status.as_u16(), latency_ms = ms, "request");
     } else {
         tracing::info!(target: "clientele::access", request_id = rid, method = %method, route = %path, group, status = status.as_u16(), latency_ms = ms, "request");
