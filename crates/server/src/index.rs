@@ -723,6 +723,22 @@ pub struct Answer {
     pub contact: Option<i64>,
 }
 
+/// A match of the index, valid for the index it came from (slots, not ids).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    customer: u32,
+    contact: Option<u32>,
+}
+
+/// The two facts most routes answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flags {
+    /// VIP.
+    pub vip: bool,
+    /// On-call contract.
+    pub on_call: bool,
+}
+
 /// A matched contact's names, for `details=1`: read from the database when asked for, since
 /// the index does not hold them.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -1276,6 +1292,12 @@ impl Index {
     /// The active customer a caller number belongs to: a full E.164 match wins over a match
     /// on the last 9 digits; among several, the most recently updated customer.
     pub fn by_phone(&self, raw: &str) -> Option<Answer> {
+        self.hit_by_phone(raw).map(|h| self.answer_of(h))
+    }
+
+    /// [`Index::by_phone`] without building the answer: the flag routes need two bits, not
+    /// the account and name strings.
+    pub fn hit_by_phone(&self, raw: &str) -> Option<Hit> {
         let e = phone::fast_key(raw)?;
         if !e.starts_with('+') {
             return None;
@@ -1297,7 +1319,10 @@ impl Index {
             None => any?,
         };
         let contact = (best.owner & CONTACT != 0).then_some(best.owner & !CONTACT);
-        Some(self.answer(best.customer, contact))
+        Some(Hit {
+            customer: best.customer,
+            contact,
+        })
     }
 
     /// The live customer slot filed under this exact account text.
@@ -1310,6 +1335,11 @@ impl Index {
     /// The active customer with this account, given whole (`CL0042`) or as its digits
     /// (`42`, `0042`).
     pub fn by_account(&self, raw: &str) -> Option<Answer> {
+        self.hit_by_account(raw).map(|h| self.answer_of(h))
+    }
+
+    /// [`Index::by_account`] without building the answer.
+    pub fn hit_by_account(&self, raw: &str) -> Option<Hit> {
         let t = raw.trim();
         if t.is_empty() {
             return None;
@@ -1337,7 +1367,24 @@ impl Index {
         if self.customers.flags[slot as usize] & ACTIVE == 0 {
             return None;
         }
-        Some(self.answer(slot, None))
+        Some(Hit {
+            customer: slot,
+            contact: None,
+        })
+    }
+
+    /// The VIP and on-call flags of a match.
+    pub fn flags(&self, hit: Hit) -> Flags {
+        let f = self.customers.flags[hit.customer as usize];
+        Flags {
+            vip: f & VIP != 0,
+            on_call: f & ON_CALL != 0,
+        }
+    }
+
+    /// The whole answer of a match.
+    pub fn answer_of(&self, hit: Hit) -> Answer {
+        self.answer(hit.customer, hit.contact)
     }
 
     /// Every indexed number with its owner (customer id, contact id), for tests and

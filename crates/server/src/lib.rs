@@ -238,7 +238,6 @@ pub fn router(state: ApiContext) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.0.opts.json_limit))
-        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
         .layer(ops::TrackLayer(state.clone()))
         .with_state(state)
 }
@@ -253,17 +252,6 @@ pub(crate) fn answer_headers(r: &mut axum::response::Response) {
     );
     h.entry(header::CACHE_CONTROL)
         .or_insert(header::HeaderValue::from_static("no-store"));
-}
-
-/// The tracing span of a request: method, path and the query with its secrets masked.
-/// Headers are never recorded (`Authorization`, cookies).
-fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
-    tracing::debug_span!(
-        "request",
-        method = %req.method(),
-        path = %req.uri().path(),
-        query = %redact_query(req.uri().query().unwrap_or("")),
-    )
 }
 
 /// Query keys whose values are secrets: never written to a log, at any level.

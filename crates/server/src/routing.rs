@@ -2,7 +2,7 @@
 
 use crate::auth::Lookup;
 use crate::error::{ApiResult, Error, Invalid};
-use crate::index::{Answer, ContactNames};
+use crate::index::{Answer, ContactNames, Flags};
 use crate::input::Input;
 use crate::state::ApiContext;
 use axum::extract::State;
@@ -59,8 +59,16 @@ fn not_ready() -> Response {
         .into_response()
 }
 
-fn find(state: &ApiContext, input: &Input, key: Key) -> ApiResult<Option<Answer>> {
-    match key {
+/// What a route needs of a match: the flags always, the whole answer only for details.
+struct Found {
+    flags: Flags,
+    answer: Option<Answer>,
+}
+
+/// Look the caller up; `whole`: build the answer (account and name strings), which the
+/// flag routes do not need.
+fn find(state: &ApiContext, input: &Input, key: Key, whole: bool) -> ApiResult<Option<Found>> {
+    let text = match key {
         Key::Phone => {
             let Some(n) = input
                 .first_text(&["phoneNumber", "number", "phone_number"])
@@ -72,7 +80,7 @@ fn find(state: &ApiContext, input: &Input, key: Key) -> ApiResult<Option<Answer>
                     "The phone number field is required.",
                 ))));
             };
-            Ok(state.index().by_phone(&n))
+            n
         }
         Key::Account => {
             let Some(a) = input
@@ -85,9 +93,18 @@ fn find(state: &ApiContext, input: &Input, key: Key) -> ApiResult<Option<Answer>
                     "The customer account field is required.",
                 ))));
             };
-            Ok(state.index().by_account(&a))
+            a
         }
-    }
+    };
+    let ix = state.index();
+    let hit = match key {
+        Key::Phone => ix.hit_by_phone(&text),
+        Key::Account => ix.hit_by_account(&text),
+    };
+    Ok(hit.map(|h| Found {
+        flags: ix.flags(h),
+        answer: whole.then(|| ix.answer_of(h)),
+    }))
 }
 
 /// The matched contact's names for `details=1`, read from the database: the index holds
@@ -122,12 +139,12 @@ async fn answer(state: &ApiContext, input: &Input, key: Key, ask: Ask) -> ApiRes
         .text("format")
         .is_some_and(|f| f.eq_ignore_ascii_case("raw"));
     let details = truthy(input.text("details"));
-    let found = find(state, input, key)?;
+    let found = find(state, input, key, details && !raw)?;
     let value = match (&found, ask) {
         (Some(_), Ask::Known) => true,
         (None, Ask::Known) => false,
-        (Some(a), Ask::Vip) => a.vip,
-        (Some(a), Ask::OnCall) => a.on_call,
+        (Some(f), Ask::Vip) => f.flags.vip,
+        (Some(f), Ask::OnCall) => f.flags.on_call,
         (None, _) => {
             if details && !raw {
                 return Ok((
@@ -143,8 +160,8 @@ async fn answer(state: &ApiContext, input: &Input, key: Key, ask: Ask) -> ApiRes
         return Ok(text(StatusCode::OK, if value { "1" } else { "0" }.into()));
     }
     if details {
-        let body = match &found {
-            Some(a) => details_of(state, a).await,
+        let body = match found.and_then(|f| f.answer) {
+            Some(a) => details_of(state, &a).await,
             None => json!({"known": false}),
         };
         return Ok(axum::Json(body).into_response());
@@ -244,7 +261,8 @@ pub async fn caller_id(
         .text("format")
         .is_some_and(|f| f.eq_ignore_ascii_case("json"))
         || truthy(input.text("details"));
-    Ok(match (find(&state, &input, Key::Phone)?, as_json) {
+    let answer = find(&state, &input, Key::Phone, true)?.and_then(|f| f.answer);
+    Ok(match (answer, as_json) {
         (Some(a), false) => text(StatusCode::OK, a.caller_id()),
         (Some(a), true) => axum::Json(details_of(&state, &a).await).into_response(),
         (None, false) => text(StatusCode::NOT_FOUND, String::new()),
