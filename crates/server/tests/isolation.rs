@@ -32,8 +32,11 @@ fn one_address_spraying_many_emails_is_stopped_others_are_not() {
         let (st, _) = login(&attacker, &s, &format!("user{i}@example.fr"), "password1");
         assert_eq!(st, 401, "attempt {i}");
     }
+    let asked = std::time::Instant::now();
     let (st, retry) = login(&attacker, &s, "someone-else@example.fr", "password1");
     assert_eq!(st, 429);
+    // The refusal waits (a lower bound, not a speed): a flood gets few answers a second.
+    assert!(asked.elapsed() >= std::time::Duration::from_millis(200));
     let secs: u64 = retry.expect("Retry-After").parse().expect("seconds");
     assert!((1..=300).contains(&secs), "{secs}");
     // Even the right password is refused from that address (no oracle for the attacker)…
