@@ -14,6 +14,7 @@ pub mod imports;
 pub mod index;
 pub mod input;
 pub mod jobs;
+mod linger;
 pub mod net;
 pub mod ops;
 pub mod password;

@@ -290,6 +290,7 @@ where
             path = %uri.path(),
             query = %crate::redact_query(uri.query().unwrap_or("")),
         );
+        let linger = crate::linger::guard(req.body_mut());
         let inner = {
             let _entered = span.enter();
             self.inner.call(req)
@@ -297,6 +298,7 @@ where
         TrackFuture {
             inner,
             span,
+            linger,
             seen: Some(Seen {
                 start,
                 id,
@@ -321,6 +323,7 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: F,
         span: tracing::Span,
+        linger: Option<crate::linger::Slot>,
         seen: Option<Seen>,
     }
 }
@@ -339,6 +342,10 @@ where
         let entered = this.span.enter();
         let Ok(mut res) = std::task::ready!(this.inner.poll(cx));
         drop(entered);
+        if let Some(slot) = this.linger.take() {
+            // A body the handler left unread is read away while the answer goes out.
+            crate::linger::drain(&slot);
+        }
         if let Some(seen) = this.seen.take() {
             finish(&mut res, seen);
         }
