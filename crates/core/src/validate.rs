@@ -843,6 +843,7 @@ pub fn check_row(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::issue::{Lang, Severity};
 
     /// Found by fuzzing (fuzz/artifacts/cells): a SIRET cell of separators only.
     #[test]
@@ -856,7 +857,6 @@ mod tests {
             Ok("73282932000074".to_string())
         );
     }
-    use crate::issue::{Lang, Severity};
 
     #[test]
     fn undecodable_bytes_are_an_error() {

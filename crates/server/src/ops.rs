@@ -288,7 +288,7 @@ where
             "request",
             method = %method,
             path = %uri.path(),
-            query = %crate::redact_query(uri.query().unwrap_or("")),
+            query = %RedactedQuery(uri.query().unwrap_or("")),
         );
         let linger = crate::linger::guard(req.body_mut());
         let inner = {

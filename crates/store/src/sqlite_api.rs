@@ -116,6 +116,8 @@ fn id_list(ids: &[i64]) -> (String, Vec<SqlValue>) {
     (marks, ids.iter().map(|i| SqlValue::Integer(*i)).collect())
 }
 
+const ROUTING_CONTACT: &str = "SELECT id, customer_id FROM contacts";
+const ROUTING_PHONE: &str = "SELECT e164, customer_id, contact_id FROM phones";
 const ROUTING_CUSTOMER: &str = "SELECT id, COALESCE(\"customerAccount\", ''), COALESCE(name, ''), COALESCE(active, 1), COALESCE(vip, 0), COALESCE(\"onCallDuty\", 0), updated_at FROM customers";
 
 fn routing_customer(r: &Row) -> rusqlite::Result<RoutingCustomer> {
@@ -425,14 +427,14 @@ fn scan_routing(c: &Connection, visit: &mut dyn FnMut(RoutingRow)) -> Result<()>
             }
         }
         {
-            let mut st = tx.prepare("SELECT id, customer_id FROM contacts ORDER BY id")?;
+            let mut st = tx.prepare(&format!("{ROUTING_CONTACT} ORDER BY id"))?;
             let mut rows = st.query([])?;
             while let Some(r) = rows.next()? {
                 visit(RoutingRow::Contact(routing_contact(r)?));
             }
         }
         {
-            let mut st = tx.prepare("SELECT e164, customer_id, contact_id FROM phones")?;
+            let mut st = tx.prepare(ROUTING_PHONE)?;
             let mut rows = st.query([])?;
             while let Some(r) = rows.next()? {
                 visit(RoutingRow::Phone(routing_phone(r)?));
@@ -446,13 +448,11 @@ fn scan_routing(c: &Connection, visit: &mut dyn FnMut(RoutingRow)) -> Result<()>
 impl SqliteStore {
     fn routing_data_of(&self, scope: &RoutingScope) -> Result<RoutingData> {
         let c = self.pool().get()?;
-        let contact_sel = "SELECT id, customer_id FROM contacts";
-        let phone_sel = "SELECT e164, customer_id, contact_id FROM phones";
         Ok(match scope {
             RoutingScope::All => RoutingData {
                 customers: query_all(&c, ROUTING_CUSTOMER, &[], routing_customer)?,
-                contacts: query_all(&c, contact_sel, &[], routing_contact)?,
-                phones: query_all(&c, phone_sel, &[], routing_phone)?,
+                contacts: query_all(&c, ROUTING_CONTACT, &[], routing_contact)?,
+                phones: query_all(&c, ROUTING_PHONE, &[], routing_phone)?,
             },
             RoutingScope::Customers(ids) => {
                 let mut d = RoutingData::default();
@@ -467,7 +467,7 @@ impl SqliteStore {
                     d.phones.extend(query_all(
                         &c,
                         &format!(
-                            "{phone_sel} WHERE contact_id IS NULL AND customer_id IN ({marks})"
+                            "{ROUTING_PHONE} WHERE contact_id IS NULL AND customer_id IN ({marks})"
                         ),
                         &p,
                         routing_phone,
@@ -481,13 +481,13 @@ impl SqliteStore {
                     let (marks, p) = id_list(chunk);
                     d.contacts.extend(query_all(
                         &c,
-                        &format!("{contact_sel} WHERE id IN ({marks})"),
+                        &format!("{ROUTING_CONTACT} WHERE id IN ({marks})"),
                         &p,
                         routing_contact,
                     )?);
                     d.phones.extend(query_all(
                         &c,
-                        &format!("{phone_sel} WHERE contact_id IN ({marks})"),
+                        &format!("{ROUTING_PHONE} WHERE contact_id IN ({marks})"),
                         &p,
                         routing_phone,
                     )?);
