@@ -39,7 +39,7 @@ fn store_failure(e: &StoreError) -> u8 {
     eprintln!("clientele: {e}");
     match e {
         StoreError::NotFound | StoreError::Refused(_) | StoreError::Conflict(_) => UNUSABLE,
-        StoreError::Db(_) => FAILURE,
+        StoreError::Db(_) | StoreError::Io(_) => FAILURE,
     }
 }
 
@@ -392,7 +392,7 @@ fn export(cli: &Cli, format: ExportFormat, output: Option<&Path>) -> Result<u8, 
         ExportFormat::Xlsx => {
             let mut x = clientele_pack::XlsxExporter::new();
             store
-                .for_each_customer(&mut |c| x.write(c).map_err(|e| e.to_string()))
+                .for_each_customer(&mut |c| x.write(c).map_err(std::io::Error::other))
                 .map_err(|e| fail(e.to_string()))?;
             if to_stdout {
                 let bytes = x.save_to_buffer().map_err(|e| fail(e.to_string()))?;
@@ -416,14 +416,14 @@ fn export(cli: &Cli, format: ExportFormat, output: Option<&Path>) -> Result<u8, 
                 let mut w =
                     clientele_pack::CsvExporter::new(sink).map_err(|e| fail(e.to_string()))?;
                 store
-                    .for_each_customer(&mut |c| w.write(c).map_err(|e| e.to_string()))
+                    .for_each_customer(&mut |c| w.write(c).map_err(std::io::Error::other))
                     .map_err(|e| fail(e.to_string()))?;
                 let mut inner = w.finish().map_err(|e| fail(e.to_string()))?;
                 inner.flush().map_err(|e| fail(e.to_string()))?;
             } else {
                 store
                     .for_each_customer(&mut |c| {
-                        writeln!(sink, "{}", c.to_api_json()).map_err(|e| e.to_string())
+                        writeln!(sink, "{}", c.to_api_json())
                     })
                     .map_err(|e| fail(e.to_string()))?;
                 sink.flush().map_err(|e| fail(e.to_string()))?;

@@ -81,7 +81,7 @@ fn open(cli: &Cli) -> Result<Arc<dyn ApiStore>, u8> {
 fn failure(e: &StoreError) -> u8 {
     eprintln!("clientele: {e}");
     match e {
-        StoreError::Db(_) => FAILURE,
+        StoreError::Db(_) | StoreError::Io(_) => FAILURE,
         _ => UNUSABLE,
     }
 }

@@ -157,7 +157,8 @@ impl From<StoreError> for Error {
         match e {
             StoreError::NotFound => Error::NotFound,
             StoreError::Conflict(m) | StoreError::Refused(m) => Error::Conflict(m),
-            StoreError::Db(m) => Error::Internal(m),
+            StoreError::Db(m) => Error::Internal(m.to_string()),
+            StoreError::Io(e) => Error::Internal(e.to_string()),
         }
     }
 }

@@ -125,7 +125,7 @@ impl ApiContext {
             Ok((s.last_change()?, s.tokens()?))
         })
         .await
-        .map_err(|e| StoreError::Db(e.to_string()))??;
+        .map_err(|e| StoreError::db(e.to_string()))??;
         let cache = TokenCache::default();
         cache.replace(&tokens);
         let ctx = ApiContext(Arc::new(Inner {

@@ -35,9 +35,40 @@ pub enum StoreError {
     /// The request cannot be carried out in the current state (e.g. undo after later changes).
     #[error("{0}")]
     Refused(String),
-    /// The database failed.
+    /// The database failed; the driver's error is kept as the source.
     #[error("database error: {0}")]
-    Db(String),
+    Db(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The caller's own input or output failed while the store visited its rows (an
+    /// export's write to a full disk or a closed pipe), kept apart from database failures.
+    #[error("{0}")]
+    Io(#[source] std::io::Error),
+}
+
+/// A message that says what failed, over the error that made it fail.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Described {
+    message: String,
+    #[source]
+    source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl StoreError {
+    /// A database failure described by `message`, caused by `source` (kept in the chain).
+    pub fn described(
+        message: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        StoreError::Db(Box::new(Described {
+            message: message.into(),
+            source: source.into(),
+        }))
+    }
+
+    /// A database failure described by a message (or any error, kept as the source).
+    pub fn db(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        StoreError::Db(cause.into())
+    }
 }
 
 /// Result of the storage layer.
@@ -52,14 +83,14 @@ impl From<rusqlite::Error> for StoreError {
             {
                 StoreError::Conflict(msg.unwrap_or_else(|| "constraint violation".into()))
             }
-            other => StoreError::Db(other.to_string()),
+            other => StoreError::Db(Box::new(other)),
         }
     }
 }
 
 impl From<r2d2::Error> for StoreError {
     fn from(e: r2d2::Error) -> Self {
-        StoreError::Db(e.to_string())
+        StoreError::Db(Box::new(e))
     }
 }
 
@@ -209,7 +240,7 @@ pub trait Store: Send + Sync {
     /// Visit every customer in id order (export), with bounded memory.
     fn for_each_customer(
         &self,
-        f: &mut dyn FnMut(&Customer) -> std::result::Result<(), String>,
+        f: &mut dyn FnMut(&Customer) -> std::io::Result<()>,
     ) -> Result<()>;
     /// Start an import transaction (the file's SHA-256 is recorded at
     /// [`import::ImportTx::finish`]).

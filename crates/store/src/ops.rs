@@ -29,7 +29,7 @@ impl SqliteStore {
             self.path(),
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
-        .map_err(|e| StoreError::Db(format!("cannot open {}: {e}", self.path())))?;
+        .map_err(|e| StoreError::db(format!("cannot open {}: {e}", self.path())))?;
         c.busy_timeout(timeout)?;
         Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
@@ -48,7 +48,7 @@ impl PgStore {
     /// The schema version, on a pooled connection obtained within `timeout`.
     pub(crate) fn ping_server(&self, timeout: Duration) -> Result<i64> {
         let mut c = self.pool().get_timeout(timeout).map_err(|e| {
-            StoreError::Db(format!(
+            StoreError::db(format!(
                 "no connection to PostgreSQL within {} ms: {e}",
                 timeout.as_millis()
             ))
@@ -81,13 +81,13 @@ pub struct BackupSummary {
 
 fn open_existing(path: &Path) -> Result<Connection> {
     if !path.is_file() {
-        return Err(StoreError::Db(format!("{}: no such file", path.display())));
+        return Err(StoreError::db(format!("{}: no such file", path.display())));
     }
     let c = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
-    .map_err(|e| StoreError::Db(format!("cannot open {}: {e}", path.display())))?;
+    .map_err(|e| StoreError::db(format!("cannot open {}: {e}", path.display())))?;
     c.busy_timeout(Duration::from_secs(30))?;
     Ok(c)
 }
@@ -97,19 +97,19 @@ fn open_existing(path: &Path) -> Result<Connection> {
 pub fn verify_sqlite(c: &Connection, what: &str) -> Result<(i64, i64)> {
     let check: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
     if check != "ok" {
-        return Err(StoreError::Db(format!(
+        return Err(StoreError::db(format!(
             "{what} fails PRAGMA integrity_check: {check}"
         )));
     }
     let version: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version == 0 || version > SCHEMA_VERSION {
-        return Err(StoreError::Db(format!(
+        return Err(StoreError::db(format!(
             "{what} is not a Clientèle database this version knows (schema {version}, expected 1 to {SCHEMA_VERSION})"
         )));
     }
     let customers: i64 = c
         .query_row("SELECT count(*) FROM customers", [], |r| r.get(0))
-        .map_err(|e| StoreError::Db(format!("{what}: {e}")))?;
+        .map_err(|e| StoreError::db(format!("{what}: {e}")))?;
     Ok((version, customers))
 }
 
@@ -125,9 +125,7 @@ fn step_all(b: &rusqlite::backup::Backup<'_, '_>) -> Result<()> {
             _ => std::thread::sleep(Duration::from_millis(50)),
         }
     }
-    Err(StoreError::Db(
-        "the database stayed locked for 30 s; try again".into(),
-    ))
+    Err(StoreError::db("the database stayed locked for 30 s; try again"))
 }
 
 /// Copy the SQLite database `src` to the new file `dest` while servers read and write it:
@@ -148,7 +146,7 @@ pub fn backup_sqlite(src: &Path, dest: &Path) -> Result<BackupSummary> {
 /// The body of [`backup_sqlite`]: copy into `partial`, check, rename to `dest`.
 fn copy_to(source: &Connection, partial: &Path, dest: &Path) -> Result<BackupSummary> {
     let mut copy = Connection::open(partial)
-        .map_err(|e| StoreError::Db(format!("cannot create {}: {e}", partial.display())))?;
+        .map_err(|e| StoreError::db(format!("cannot create {}: {e}", partial.display())))?;
     let pages = {
         let b = rusqlite::backup::Backup::new(source, &mut copy)?;
         step_all(&b)?;
@@ -159,7 +157,7 @@ fn copy_to(source: &Connection, partial: &Path, dest: &Path) -> Result<BackupSum
     let (schema, customers) = verify_sqlite(&copy, "the copy")?;
     drop(copy);
     std::fs::rename(partial, dest).map_err(|e| {
-        StoreError::Db(format!(
+        StoreError::db(format!(
             "cannot rename {} to {}: {e}",
             partial.display(),
             dest.display()
@@ -180,7 +178,7 @@ pub fn restore_sqlite(src: &Path, target: &Path) -> Result<BackupSummary> {
     let source = open_existing(src)?;
     let (schema, customers) = verify_sqlite(&source, &src.display().to_string())?;
     let mut dest = Connection::open(target)
-        .map_err(|e| StoreError::Db(format!("cannot open {}: {e}", target.display())))?;
+        .map_err(|e| StoreError::db(format!("cannot open {}: {e}", target.display())))?;
     dest.busy_timeout(Duration::from_millis(200))?;
     let mode: String = dest
         .query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))

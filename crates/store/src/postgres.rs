@@ -61,12 +61,15 @@ impl From<postgres::Error> for StoreError {
             Some(db) if *db.code() == SqlState::UNIQUE_VIOLATION => {
                 StoreError::Conflict(db.detail().unwrap_or(db.message()).to_string())
             }
-            Some(db) => StoreError::Db(format!("{}: {}", db.severity(), db.message())),
+            Some(db) => {
+                let message = format!("{}: {}", db.severity(), db.message());
+                StoreError::described(message, e)
+            }
             // Connection-level errors carry no credentials, but say what failed (and why:
             // "connection refused" is in the source).
             None => match std::error::Error::source(&e) {
-                Some(why) => StoreError::Db(format!("{e}: {why}")),
-                None => StoreError::Db(e.to_string()),
+                Some(why) => StoreError::described(format!("{e}: {why}"), e),
+                None => StoreError::Db(Box::new(e)),
             },
         }
     }
@@ -83,7 +86,7 @@ impl PgStore {
     pub fn open(url: &str) -> Result<PgStore> {
         let mut config: postgres::Config = url
             .parse()
-            .map_err(|e| StoreError::Db(format!("invalid database URL {}: {e}", redact(url))))?;
+            .map_err(|e| StoreError::db(format!("invalid database URL {}: {e}", redact(url))))?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
@@ -92,10 +95,10 @@ impl PgStore {
         // password, or nothing listening).
         if let Err(e) = config.connect(NoTls) {
             let why = match StoreError::from(e) {
-                StoreError::Db(m) => m,
+                StoreError::Db(m) => m.to_string(),
                 other => other.to_string(),
             };
-            return Err(StoreError::Db(format!(
+            return Err(StoreError::db(format!(
                 "cannot connect to {}: {why}",
                 redact(url)
             )));
@@ -110,7 +113,7 @@ impl PgStore {
             // reason; r2d2's own handler also printed each retry on standard error.
             .error_handler(Box::new(r2d2::NopErrorHandler))
             .build(manager)
-            .map_err(|e| StoreError::Db(format!("cannot connect to {}: {e}", redact(url))))?;
+            .map_err(|e| StoreError::db(format!("cannot connect to {}: {e}", redact(url))))?;
         let store = PgStore {
             pool,
             select: format!(
@@ -146,7 +149,7 @@ impl PgStore {
             0
         };
         if version > SCHEMA_VERSION {
-            return Err(StoreError::Db(format!(
+            return Err(StoreError::db(format!(
                 "the database was written by a newer Clientèle (schema {version})"
             )));
         }
@@ -504,7 +507,7 @@ impl Store for PgStore {
 
     fn for_each_customer(
         &self,
-        f: &mut dyn FnMut(&Customer) -> std::result::Result<(), String>,
+        f: &mut dyn FnMut(&Customer) -> std::io::Result<()>,
     ) -> Result<()> {
         let mut c = self.conn()?;
         // One snapshot for the whole export, read through a portal in bounded chunks.
@@ -520,7 +523,7 @@ impl Store for PgStore {
                 break;
             }
             for r in &rows {
-                f(&customer_from_row(r)?).map_err(StoreError::Db)?;
+                f(&customer_from_row(r)?).map_err(StoreError::Io)?;
             }
         }
         tx.commit()?;
@@ -583,7 +586,7 @@ impl Store for PgStore {
             };
             let mut cust = customer_from_row(&row)?;
             if schema::from_journal(&mut cust, &before).is_none() {
-                return Err(StoreError::Db(format!(
+                return Err(StoreError::db(format!(
                     "corrupt journal entry for customer {cid}"
                 )));
             }
@@ -812,12 +815,13 @@ fn same_error(e: &StoreError) -> StoreError {
         StoreError::NotFound => StoreError::NotFound,
         StoreError::Conflict(m) => StoreError::Conflict(m.clone()),
         StoreError::Refused(m) => StoreError::Refused(m.clone()),
-        StoreError::Db(m) => StoreError::Db(m.clone()),
+        StoreError::Db(m) => StoreError::db(m.to_string()),
+        StoreError::Io(e) => StoreError::Io(std::io::Error::new(e.kind(), e.to_string())),
     }
 }
 
 fn io_error(e: std::io::Error) -> StoreError {
-    StoreError::Db(format!("COPY: {e}"))
+    StoreError::described("COPY", e)
 }
 
 /// The connection thread of an import: it owns the connection, keeps one `COPY` open while
@@ -850,7 +854,7 @@ fn connection_thread(mut conn: Conn, jobs: std::sync::mpsc::Receiver<Job>) {
                                 break;
                             }
                             // The import was dropped: the writer's drop aborts the COPY.
-                            Err(_) => return Err(StoreError::Db("import abandoned".into())),
+                            Err(_) => return Err(StoreError::db("import abandoned")),
                         }
                     }
                     w.write_all(COPY_TRAILER).map_err(io_error)?;
@@ -938,7 +942,7 @@ impl PgImport {
         let thread = std::thread::Builder::new()
             .name("clientele-pg-import".into())
             .spawn(move || connection_thread(conn, rx))
-            .map_err(|e| StoreError::Db(format!("cannot start the import thread: {e}")))?;
+            .map_err(|e| StoreError::db(format!("cannot start the import thread: {e}")))?;
         Ok(PgImport {
             jobs: Some(tx),
             thread: Some(thread),
@@ -958,7 +962,7 @@ impl PgImport {
     }
 
     fn send(&self, job: Job) -> Result<()> {
-        let dead = || StoreError::Db("the import connection thread stopped".into());
+        let dead = || StoreError::db("the import connection thread stopped");
         self.jobs
             .as_ref()
             .ok_or_else(dead)?
@@ -976,7 +980,7 @@ impl PgImport {
             let _ = tx.send(c.and_then(f));
         })))?;
         rx.recv()
-            .map_err(|_| StoreError::Db("the import connection thread stopped".into()))?
+            .map_err(|_| StoreError::db("the import connection thread stopped"))?
     }
 
     /// Statements of the look-up and update path, prepared on first use (a fresh database
@@ -1042,7 +1046,7 @@ impl PgImport {
         self.ids = ids.into_iter();
         self.ids
             .next()
-            .ok_or_else(|| StoreError::Db("the id sequence returned nothing".into()))
+            .ok_or_else(|| StoreError::db("the id sequence returned nothing"))
     }
 
     /// Add back what [`ImportTx::bulk_load`] dropped, once every customer is sent.
@@ -1257,7 +1261,7 @@ impl ImportTx for PgImport {
                 contact.customer_id = match link {
                     CustomerLink::Id(id) => id,
                     CustomerLink::Unnumbered(k) => *unnumbered.get(k).ok_or_else(|| {
-                        StoreError::Db(format!("no customer #{k} of this import"))
+                        StoreError::db(format!("no customer #{k} of this import"))
                     })?,
                     CustomerLink::Account(a) => c
                         .query_one(

@@ -60,9 +60,9 @@ impl SqliteStore {
         // Open once directly: a path that cannot be opened fails at once with SQLite's
         // reason, instead of the pool retrying until its timeout.
         let mut probe = Connection::open(path)
-            .map_err(|e| StoreError::Db(format!("cannot open {path}: {e}")))?;
+            .map_err(|e| StoreError::db(format!("cannot open {path}: {e}")))?;
         init_connection(&mut probe)
-            .map_err(|e| StoreError::Db(format!("cannot open {path}: {e}")))?;
+            .map_err(|e| StoreError::db(format!("cannot open {path}: {e}")))?;
         drop(probe);
         let manager = SqliteConnectionManager::file(path).with_init(init_connection);
         let pool = Pool::builder()
@@ -71,7 +71,7 @@ impl SqliteStore {
             // connection is the only one (and a server fills its pool on demand anyway).
             .min_idle(Some(0))
             .build(manager)
-            .map_err(|e| StoreError::Db(format!("cannot open {path}: {e}")))?;
+            .map_err(|e| StoreError::db(format!("cannot open {path}: {e}")))?;
         let store = SqliteStore {
             pool,
             select: format!(
@@ -93,7 +93,7 @@ impl SqliteStore {
         let mut c = self.conn()?;
         let version: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if version > SCHEMA_VERSION {
-            return Err(StoreError::Db(format!(
+            return Err(StoreError::db(format!(
                 "the database was written by a newer Clientèle (schema {version})"
             )));
         }
@@ -463,13 +463,13 @@ impl Store for SqliteStore {
 
     fn for_each_customer(
         &self,
-        f: &mut dyn FnMut(&Customer) -> std::result::Result<(), String>,
+        f: &mut dyn FnMut(&Customer) -> std::io::Result<()>,
     ) -> Result<()> {
         let c = self.conn()?;
         let mut st = c.prepare(&format!("{} ORDER BY id", self.select))?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
-            f(&customer_from_row(r)?).map_err(StoreError::Db)?;
+            f(&customer_from_row(r)?).map_err(StoreError::Io)?;
         }
         Ok(())
     }
@@ -566,7 +566,7 @@ impl Store for SqliteStore {
                 continue;
             };
             if schema::from_journal(&mut cust, &before).is_none() {
-                return Err(StoreError::Db(format!(
+                return Err(StoreError::db(format!(
                     "corrupt journal entry for customer {cid}"
                 )));
             }
@@ -943,7 +943,7 @@ impl ImportTx for SqliteImport {
                 CustomerLink::Id(id) => id,
                 CustomerLink::Unnumbered(k) => *unnumbered
                     .get(k)
-                    .ok_or_else(|| StoreError::Db(format!("no customer #{k} of this import")))?,
+                    .ok_or_else(|| StoreError::db(format!("no customer #{k} of this import")))?,
                 CustomerLink::Account(a) => self
                     .conn
                     .prepare_cached("SELECT id FROM customers WHERE \"customerAccount\" = ?1")?
