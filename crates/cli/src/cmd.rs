@@ -422,9 +422,7 @@ fn export(cli: &Cli, format: ExportFormat, output: Option<&Path>) -> Result<u8, 
                 inner.flush().map_err(|e| fail(e.to_string()))?;
             } else {
                 store
-                    .for_each_customer(&mut |c| {
-                        writeln!(sink, "{}", c.to_api_json())
-                    })
+                    .for_each_customer(&mut |c| writeln!(sink, "{}", c.to_api_json()))
                     .map_err(|e| fail(e.to_string()))?;
                 sink.flush().map_err(|e| fail(e.to_string()))?;
             }

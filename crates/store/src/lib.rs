@@ -8,15 +8,11 @@ pub mod audit;
 pub mod import;
 pub mod ops;
 pub mod postgres;
-pub mod postgres_api;
-mod postgres_tokens;
-mod postgres_web;
+mod rows;
+mod rules;
 pub mod schema;
+mod sql;
 pub mod sqlite;
-pub mod sqlite_api;
-mod sqlite_bulk;
-mod sqlite_tokens;
-mod sqlite_web;
 
 use clientele_core::model::Customer;
 use serde::Serialize;
@@ -238,10 +234,7 @@ pub trait Store: Send + Sync {
     /// Delete a customer (and its contacts).
     fn delete_customer(&self, id: i64) -> Result<()>;
     /// Visit every customer in id order (export), with bounded memory.
-    fn for_each_customer(
-        &self,
-        f: &mut dyn FnMut(&Customer) -> std::io::Result<()>,
-    ) -> Result<()>;
+    fn for_each_customer(&self, f: &mut dyn FnMut(&Customer) -> std::io::Result<()>) -> Result<()>;
     /// Start an import transaction (the file's SHA-256 is recorded at
     /// [`import::ImportTx::finish`]).
     fn begin_import(&self, file: &str) -> Result<Box<dyn import::ImportTx + '_>>;

@@ -1,9 +1,7 @@
 //! Operations: the readiness probe and pool figures of both backends, and the online backup
 //! and restore of a SQLite file.
 
-use crate::postgres::PgStore;
 use crate::schema::SCHEMA_VERSION;
-use crate::sqlite::SqliteStore;
 use crate::{Result, StoreError};
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
@@ -18,54 +16,6 @@ pub struct PoolState {
     pub idle: u32,
     /// Largest number of connections.
     pub max: u32,
-}
-
-impl SqliteStore {
-    /// The schema version read through a new connection to the file, without creating it:
-    /// the pool's connections keep working on a file that was deleted or moved away, so
-    /// only a fresh open tells that the database is no longer where it was.
-    pub(crate) fn ping_file(&self, timeout: Duration) -> Result<i64> {
-        let c = Connection::open_with_flags(
-            self.path(),
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| StoreError::db(format!("cannot open {}: {e}", self.path())))?;
-        c.busy_timeout(timeout)?;
-        Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?)
-    }
-
-    pub(crate) fn pool_figures(&self) -> PoolState {
-        let s = self.pool().state();
-        PoolState {
-            connections: s.connections,
-            idle: s.idle_connections,
-            max: self.pool().max_size(),
-        }
-    }
-}
-
-impl PgStore {
-    /// The schema version, on a pooled connection obtained within `timeout`.
-    pub(crate) fn ping_server(&self, timeout: Duration) -> Result<i64> {
-        let mut c = self.pool().get_timeout(timeout).map_err(|e| {
-            StoreError::db(format!(
-                "no connection to PostgreSQL within {} ms: {e}",
-                timeout.as_millis()
-            ))
-        })?;
-        let row = c.query_opt("SELECT value FROM meta WHERE key = 'schema_version'", &[])?;
-        let v: Option<String> = row.map(|r| r.try_get(0)).transpose()?;
-        Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
-    }
-
-    pub(crate) fn pool_figures(&self) -> PoolState {
-        let s = self.pool().state();
-        PoolState {
-            connections: s.connections,
-            idle: s.idle_connections,
-            max: self.pool().max_size(),
-        }
-    }
 }
 
 /// What a finished backup holds.
@@ -125,7 +75,9 @@ fn step_all(b: &rusqlite::backup::Backup<'_, '_>) -> Result<()> {
             _ => std::thread::sleep(Duration::from_millis(50)),
         }
     }
-    Err(StoreError::db("the database stayed locked for 30 s; try again"))
+    Err(StoreError::db(
+        "the database stayed locked for 30 s; try again",
+    ))
 }
 
 /// Copy the SQLite database `src` to the new file `dest` while servers read and write it:

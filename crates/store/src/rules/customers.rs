@@ -1,0 +1,311 @@
+//! Customers: settings, single writes, lists, export and the dashboard counts.
+
+use super::{count, feed::record_change, record_audit, Backend};
+use crate::import::ImportTx;
+use crate::rows::{self, customer_select};
+use crate::schema::{self, regime_sql, Dialect};
+use crate::sql::{Arg, Db, Lock, BYTES, FOR_UPDATE};
+use crate::{ListQuery, Result, Settings, SortKey, Stats, Store, StoreError};
+use clientele_core::catalogue::F;
+use clientele_core::ident::phone;
+use clientele_core::model::{Customer, Value, VatRegime};
+use std::time::{Duration, Instant};
+
+/// How long an API create retries when its generated account collides with an account an
+/// uncommitted import is bringing (it then waits for that import, as SQLite would).
+const CREATE_RETRY_FOR: Duration = Duration::from_secs(120);
+
+/// The account settings stored in `meta`.
+pub(crate) fn settings_of(db: &mut dyn Db) -> Result<Settings> {
+    let mut s = Settings::default();
+    let pairs = db.query_vec(
+        "SELECT key, value FROM meta WHERE key IN ('account_prefix', 'account_width')",
+        &[],
+        |r| Ok((r.text0(0)?, r.text0(1)?)),
+    )?;
+    for (k, v) in pairs {
+        match k.as_str() {
+            "account_prefix" => s.account_prefix = v,
+            "account_width" => s.account_width = v.parse().unwrap_or(4),
+            _ => {}
+        }
+    }
+    Ok(s)
+}
+
+/// Highest number used by accounts with the settings' prefix (as [`Settings::number_of`]).
+pub(crate) fn max_account_number(db: &mut dyn Db, s: &Settings) -> Result<u64> {
+    match db.dialect() {
+        // The server computes it (numbers of up to 18 digits after the prefix).
+        Dialect::Postgres => {
+            let from = i64::try_from(s.account_prefix.chars().count() + 1).unwrap_or(i64::MAX);
+            let n = db.query_one(
+                "SELECT CAST(COALESCE(MAX(CAST(substr(\"customerAccount\", ?2) AS numeric)), 0) AS BIGINT) FROM customers \
+                 WHERE starts_with(\"customerAccount\", ?1) AND substr(\"customerAccount\", ?2) ~ '^[0-9]{1,18}$'",
+                &[s.account_prefix.as_str().into(), Arg::Int(from)],
+                |r| r.int0(0),
+            )?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        }
+        // SQLite has no regular expressions: the accounts of the prefix's range, read from
+        // the account index, parsed here.
+        Dialect::Sqlite => {
+            let hi = format!("{}\u{10ffff}", s.account_prefix);
+            let mut max = 0;
+            db.query_each(
+                "SELECT \"customerAccount\" FROM customers WHERE \"customerAccount\" >= ?1 AND \"customerAccount\" < ?2",
+                &[s.account_prefix.as_str().into(), hi.as_str().into()],
+                &mut |r| {
+                    if let Some(n) = r.text(0)?.and_then(|a| s.number_of(&a)) {
+                        max = max.max(n);
+                    }
+                    Ok(())
+                },
+            )?;
+            Ok(max)
+        }
+    }
+}
+
+/// Rewrite the phone index rows of a customer.
+pub(crate) fn write_phones(db: &mut dyn Db, id: i64, cust: &Customer, fresh: bool) -> Result<()> {
+    if !fresh {
+        db.execute(
+            "DELETE FROM phones WHERE customer_id = ?1 AND contact_id IS NULL",
+            &[Arg::Int(id)],
+        )?;
+    }
+    for e in cust.e164.iter().flatten() {
+        db.execute(
+            "INSERT INTO phones (e164, last9, customer_id) VALUES (?1, ?2, ?3)",
+            &[e.into(), phone::last9(e).into(), Arg::Int(id)],
+        )?;
+    }
+    Ok(())
+}
+
+/// Create a customer (its account generated when absent).
+fn create(db: &mut dyn Db, cust: &Customer) -> Result<Customer> {
+    let mut cust = cust.clone();
+    let now = crate::now();
+    cust.created_at.clone_from(&now);
+    cust.updated_at = now;
+    let generate = cust.text(F::customerAccount).is_none();
+    if generate {
+        // The lock orders generators; each statement then sees every committed account.
+        db.lock(Lock::Account)?;
+        let s = settings_of(db)?;
+        let next = max_account_number(db, &s)? + 1;
+        cust.values[F::customerAccount.idx()] = Some(Value::Text(s.account(next).into()));
+        // An uncommitted import may hold this account: do not wait for it while holding
+        // the account lock (its finish needs the lock: that would deadlock); fail and retry.
+        db.lock(Lock::BriefWaits)?;
+    }
+    cust.id = db.insert(&rows::customer_insert(), &rows::customer_args(&cust, None))?;
+    if generate {
+        db.lock(Lock::NormalWaits)?;
+    }
+    write_phones(db, cust.id, &cust, true)?;
+    record_audit(db, "create", cust.id, cust.text(F::customerAccount))?;
+    record_change(db, "customer", cust.id)?;
+    Ok(cust)
+}
+
+fn update(db: &mut dyn Db, cust: &Customer) -> Result<Customer> {
+    let mut cust = cust.clone();
+    cust.updated_at = crate::now();
+    let n = db.execute(&rows::customer_update(), &rows::customer_update_args(&cust))?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    write_phones(db, cust.id, &cust, false)?;
+    record_audit(db, "update", cust.id, cust.text(F::customerAccount))?;
+    record_change(db, "customer", cust.id)?;
+    Ok(cust)
+}
+
+fn delete(db: &mut dyn Db, id: i64) -> Result<()> {
+    let sql = format!("SELECT \"customerAccount\" FROM customers WHERE id = ?1{FOR_UPDATE}");
+    let account = db.query_one(&sql, &[Arg::Int(id)], |r| r.text(0))?;
+    db.execute("DELETE FROM phones WHERE customer_id = ?1", &[Arg::Int(id)])?;
+    if db.execute("DELETE FROM customers WHERE id = ?1", &[Arg::Int(id)])? == 0 {
+        return Err(StoreError::NotFound);
+    }
+    record_audit(db, "delete", id, account.as_deref())?;
+    record_change(db, "customer", id)?;
+    Ok(())
+}
+
+fn stats(db: &mut dyn Db) -> Result<Stats> {
+    let (total, active, vip, on_call) = db.query_one(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(COALESCE(active, 1)), 0) AS BIGINT), CAST(COALESCE(SUM(COALESCE(vip, 0)), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(COALESCE(\"onCallDuty\", 0)), 0) AS BIGINT) FROM customers",
+        &[],
+        |r| Ok((r.count(0)?, r.count(1)?, r.count(2)?, r.count(3)?)),
+    )?;
+    let reseller_levels = db.query_vec(
+        "SELECT \"resellerLevel\", COUNT(*) FROM customers WHERE \"isReseller\" = 1 GROUP BY 1 ORDER BY 1 NULLS FIRST",
+        &[],
+        |r| Ok((r.int(0)?, r.count(1)?)),
+    )?;
+    let mut vat_regimes = Vec::new();
+    for r in VatRegime::ALL {
+        let sql = format!(
+            "SELECT COUNT(*) FROM customers WHERE {}",
+            regime_sql(r.code())
+        );
+        vat_regimes.push((r.code().to_string(), count(db, &sql, &[])?));
+    }
+    Ok(Stats {
+        total,
+        active,
+        vip,
+        on_call,
+        reseller_levels,
+        vat_regimes,
+    })
+}
+
+/// The `ORDER BY` of a list (both backends order alike: NULLs first when ascending, names
+/// by their folded form, the written one compared ASCII case-blind to break ties).
+fn list_order(q: &ListQuery, next_param: usize) -> String {
+    match q.sort {
+        Some((k, desc)) => {
+            let dir = if desc { "DESC" } else { "ASC" };
+            let nulls = if desc { "NULLS LAST" } else { "NULLS FIRST" };
+            let col = match k {
+                SortKey::Id => "id".to_string(),
+                // The folded name first: French order ("Électricité" among the E, not after
+                // "Transports"), the written name to break ties.
+                SortKey::Name => format!("search{BYTES} {dir}, lower(name{BYTES})"),
+                SortKey::Account => format!("\"customerAccount\"{BYTES}"),
+                SortKey::CreatedAt => format!("created_at{BYTES}"),
+                SortKey::UpdatedAt => format!("updated_at{BYTES}"),
+            };
+            format!("{col} {dir} {nulls}, id {dir}")
+        }
+        None if q.term.is_some() => format!(
+            "CASE WHEN \"customerAccount\" = ?{next_param} THEN 0 ELSE 1 END, search{BYTES}, lower(name{BYTES}) NULLS FIRST, id"
+        ),
+        None => "id".into(),
+    }
+}
+
+fn list(db: &mut dyn Db, q: &ListQuery) -> Result<(Vec<Customer>, u64)> {
+    let (where_sql, params) = schema::list_filter(q, '?');
+    let mut args: Vec<Arg> = params
+        .into_iter()
+        .map(|v| match v {
+            schema::Param::Text(t) => Arg::from(t),
+            schema::Param::Int(n) => Arg::Int(n),
+        })
+        .collect();
+    let total = count(
+        db,
+        &format!("SELECT COUNT(*) FROM customers{where_sql}"),
+        &args,
+    )?;
+    let order = list_order(q, args.len() + 1);
+    if q.sort.is_none() {
+        if let Some(t) = &q.term {
+            args.push(Arg::from(t.trim().to_string()));
+        }
+    }
+    args.push(Arg::Int(i64::try_from(q.limit).unwrap_or(i64::MAX)));
+    args.push(Arg::Int(i64::try_from(q.offset).unwrap_or(i64::MAX)));
+    let sql = format!(
+        "{}{where_sql} ORDER BY {order} LIMIT ?{} OFFSET ?{}",
+        customer_select(),
+        args.len() - 1,
+        args.len()
+    );
+    Ok((db.query_vec(&sql, &args, rows::customer)?, total))
+}
+
+impl<B: Backend> Store for B {
+    fn settings(&self) -> Result<Settings> {
+        self.read(settings_of)
+    }
+
+    fn next_account(&self) -> Result<String> {
+        self.read(|db| {
+            let s = settings_of(db)?;
+            Ok(s.account(max_account_number(db, &s)? + 1))
+        })
+    }
+
+    fn set_settings(&self, s: &Settings) -> Result<()> {
+        self.write(|db| {
+            let up = "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+            db.execute(up, &["account_prefix".into(), s.account_prefix.as_str().into()])?;
+            db.execute(up, &["account_width".into(), s.account_width.to_string().into()])?;
+            Ok(())
+        })
+    }
+
+    fn customer(&self, id: i64) -> Result<Customer> {
+        let sql = format!("{} WHERE id = ?1", customer_select());
+        self.read(|db| db.query_one(&sql, &[Arg::Int(id)], rows::customer))
+    }
+
+    fn customer_by_account(&self, account: &str) -> Result<Customer> {
+        let sql = format!("{} WHERE \"customerAccount\" = ?1", customer_select());
+        self.read(|db| db.query_one(&sql, &[account.into()], rows::customer))
+    }
+
+    fn list_customers(&self, q: &ListQuery) -> Result<(Vec<Customer>, u64)> {
+        self.read(|db| list(db, q))
+    }
+
+    fn create_customer(&self, cust: &Customer) -> Result<Customer> {
+        let started = Instant::now();
+        // Only a generated account can clash with one an import is bringing: a clash on an
+        // account the caller chose is the caller's conflict.
+        let generated = cust.text(F::customerAccount).is_none();
+        loop {
+            match self.write(|db| create(db, cust)) {
+                Err(e)
+                    if generated
+                        && self.retry_create(&e)
+                        && started.elapsed() < CREATE_RETRY_FOR =>
+                {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                done => return done,
+            }
+        }
+    }
+
+    fn update_customer(&self, cust: &Customer) -> Result<Customer> {
+        self.write(|db| update(db, cust))
+    }
+
+    fn delete_customer(&self, id: i64) -> Result<()> {
+        self.write(|db| delete(db, id))
+    }
+
+    fn for_each_customer(&self, f: &mut dyn FnMut(&Customer) -> std::io::Result<()>) -> Result<()> {
+        let sql = format!("{} ORDER BY id", customer_select());
+        self.scan(|db| {
+            db.query_each(&sql, &[], &mut |r| {
+                f(&rows::customer(r)?).map_err(StoreError::Io)
+            })
+        })
+    }
+
+    fn begin_import(&self, file: &str) -> Result<Box<dyn ImportTx + '_>> {
+        Backend::begin_import(self, file)
+    }
+
+    fn imports(&self) -> Result<Vec<crate::ImportRecord>> {
+        self.read(super::history::imports)
+    }
+
+    fn undo_import(&self, id: i64, force: bool) -> Result<crate::ImportRecord> {
+        self.write(|db| super::history::undo(db, id, force))
+    }
+
+    fn stats(&self) -> Result<Stats> {
+        self.read(stats)
+    }
+}
