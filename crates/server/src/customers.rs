@@ -419,6 +419,8 @@ pub async fn search(
     let q = ListQuery {
         term: Some(term),
         limit: 50,
+        // An array of the best matches: no total to count.
+        without_count: true,
         ..ListQuery::default()
     };
     let (rows, _) = state.db(move |s| s.list_customers(&q)).await?;

@@ -164,6 +164,8 @@ pub struct ListQuery {
     pub offset: u64,
     /// Limit.
     pub limit: u64,
+    /// Leave the total out (it is then 0): a search that shows its first results only.
+    pub without_count: bool,
 }
 
 /// A past import.

@@ -122,8 +122,23 @@ pub fn bulk_indexes(d: Dialect) -> (String, Vec<String>) {
     (drop, create)
 }
 
+/// The search indexes a first import into an empty table also drops and builds once at the
+/// end, with their definitions read from the database (the trigram index may be missing on
+/// a PostgreSQL server without `pg_trgm`). On SQLite the trigram index is refilled by a
+/// `rebuild` instead of by the insert trigger, row by row.
+pub const BULK_SEARCH_INDEXES: [&str; 4] = [
+    "customers_trgm",
+    "customers_name_order",
+    "customers_created",
+    "customers_updated",
+];
+
+/// The trigger a first import on SQLite drops, and creates again before rebuilding
+/// [`SQLITE_FTS`].
+pub const SQLITE_FTS_INSERT_TRIGGER: &str = "customers_fts_insert";
+
 /// The schema version a database is brought to.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Every migration in order: the version it brings the database to and its statements.
 /// Both backends apply those above the database's version, then record [`SCHEMA_VERSION`].
@@ -134,8 +149,74 @@ pub fn migrations(d: Dialect) -> [(i64, Vec<String>); SCHEMA_VERSION as usize] {
         (3, identifier_collation(d)),
         (4, upload_files(d)),
         (5, token_life_and_audit(d)),
+        (6, search_indexes(d)),
     ]
 }
+
+/// The columns a search term is matched in by substring: the folded name, the account,
+/// the SIRET and the VAT number (see [`list_filter`]).
+pub const SEARCHED: [&str; 4] = [
+    "search",
+    "\"customerAccount\"",
+    "\"registrationNumber\"",
+    "\"taxRegistrationNumber\"",
+];
+
+/// The trigram index of the searched columns on SQLite: an FTS5 table over the customers
+/// table (external content: it stores the trigrams only, the text stays in `customers`),
+/// case-blind, kept up to date by triggers.
+pub const SQLITE_FTS: &str = "customers_fts";
+
+/// The SQLite triggers that keep [`SQLITE_FTS`] up to date (a first import drops the
+/// insert trigger and rebuilds the index once at the end).
+fn fts_triggers() -> [String; 3] {
+    let cols = SEARCHED.join(", ");
+    let new = SEARCHED.map(|c| format!("new.{c}")).join(", ");
+    let old = SEARCHED.map(|c| format!("old.{c}")).join(", ");
+    [
+        format!("CREATE TRIGGER customers_fts_insert AFTER INSERT ON customers BEGIN INSERT INTO {SQLITE_FTS} (rowid, {cols}) VALUES (new.id, {new}); END"),
+        format!("CREATE TRIGGER customers_fts_delete AFTER DELETE ON customers BEGIN INSERT INTO {SQLITE_FTS} ({SQLITE_FTS}, rowid, {cols}) VALUES ('delete', old.id, {old}); END"),
+        format!("CREATE TRIGGER customers_fts_update AFTER UPDATE OF {cols} ON customers BEGIN \
+                 INSERT INTO {SQLITE_FTS} ({SQLITE_FTS}, rowid, {cols}) VALUES ('delete', old.id, {old}); \
+                 INSERT INTO {SQLITE_FTS} (rowid, {cols}) VALUES (new.id, {new}); END"),
+    ]
+}
+
+/// Statements of schema version 6: search that stays fast at a million customers.
+/// Substrings of the searched columns through trigram indexes (SQLite's FTS5 `trigram`
+/// tokenizer, PostgreSQL's `pg_trgm`), and the orders a list can be sorted in through
+/// indexes of their own (a page is then read in order instead of sorting the table).
+/// Both sort indexes put NULLs first, as the lists order them when ascending.
+pub fn search_indexes(d: Dialect) -> Vec<String> {
+    let mut st = Vec::new();
+    match d {
+        Dialect::Sqlite => {
+            st.push(format!(
+                "CREATE VIRTUAL TABLE {SQLITE_FTS} USING fts5({}, content='customers', content_rowid='id', tokenize='trigram', detail='none')",
+                SEARCHED.join(", ")
+            ));
+            st.push(format!("INSERT INTO {SQLITE_FTS} ({SQLITE_FTS}) VALUES ('rebuild')"));
+            st.extend(fts_triggers());
+            st.push("CREATE INDEX customers_name_order ON customers (search, lower(name), id)".into());
+            st.push("CREATE INDEX customers_created ON customers (created_at, id)".into());
+            st.push("CREATE INDEX customers_updated ON customers (updated_at, id)".into());
+        }
+        Dialect::Postgres => {
+            // Where the extension cannot be created (no privilege), PostgreSQL's migration
+            // goes on without the trigram index: searches then scan, as before.
+            st.push("CREATE EXTENSION IF NOT EXISTS pg_trgm".into());
+            st.push(PG_TRIGRAM_INDEX.into());
+            st.push("CREATE INDEX customers_name_order ON customers (search COLLATE \"C\" NULLS FIRST, lower(name COLLATE \"C\") NULLS FIRST, id)".into());
+            st.push("CREATE INDEX customers_created ON customers (created_at COLLATE \"C\" NULLS FIRST, id)".into());
+            st.push("CREATE INDEX customers_updated ON customers (updated_at COLLATE \"C\" NULLS FIRST, id)".into());
+        }
+    }
+    st
+}
+
+/// The trigram index of the searched columns on PostgreSQL (one GIN index: the search's
+/// alternatives become one bitmap OR over it).
+pub const PG_TRIGRAM_INDEX: &str = "CREATE INDEX customers_trgm ON customers USING gin (search gin_trgm_ops, lower(\"customerAccount\") gin_trgm_ops, \"registrationNumber\" gin_trgm_ops, lower(\"taxRegistrationNumber\") gin_trgm_ops)";
 
 /// Statements of schema version 4: the annotated workbook and the rejected rows of an
 /// upload, made at the first download and kept (making them reads the whole file again).
@@ -259,79 +340,65 @@ pub enum Param {
     Int(i64),
 }
 
-/// The filter of a customer list: ` WHERE …` (or nothing) and its parameters, numbered from
-/// 1 after `mark` (`?` for SQLite, `$` for PostgreSQL). The ordering stays with each backend
-/// (their collations differ).
-pub fn list_filter(q: &crate::ListQuery, mark: char) -> (String, Vec<Param>) {
+/// The filter of a customer list: ` WHERE …` (or nothing) and its parameters, numbered
+/// `?1`, `?2`… (see [`crate::sql`]). Substring conditions go through the trigram indexes:
+/// on PostgreSQL the planner picks `pg_trgm` for a plain `LIKE`; on SQLite the condition
+/// is asked of the FTS5 table by rowid, when the pattern holds the three characters a
+/// trigram needs (a shorter one scans, as it always did).
+pub fn list_filter(q: &crate::ListQuery, d: Dialect) -> (String, Vec<Param>) {
     let mut wh: Vec<String> = Vec::new();
     let mut p: Vec<Param> = Vec::new();
-    let bind = |p: &mut Vec<Param>, v: Param| {
-        p.push(v);
-        format!("{mark}{}", p.len())
-    };
     if let Some(n) = &q.name {
-        let ph = bind(
-            &mut p,
-            Param::Text(format!("%{}%", like_escape(&search_fold(n)))),
-        );
-        wh.push(format!("search LIKE {ph} ESCAPE '\\'"));
+        wh.push(contains(d, &mut p, "search", &search_fold(n)));
     }
     if let Some(a) = &q.account {
-        let ph = bind(&mut p, Param::Text(a.clone()));
-        wh.push(format!("\"customerAccount\" = {ph}"));
+        p.push(Param::Text(a.clone()));
+        wh.push(format!("\"customerAccount\" = ?{}", p.len()));
     }
     if let Some(t) = &q.term {
-        let ph = bind(
-            &mut p,
-            Param::Text(format!("%{}%", like_escape(&search_fold(t)))),
-        );
         // Identifiers are matched on their own columns (the search column holds the folded
-        // name only), ignoring ASCII case as SQL `lower` does on both backends: the account
-        // with spaces left out, SIRET and VAT number (stored as letters and digits only) by
-        // the term's letters and digits (`732 829 320`, `732.829.320`).
+        // name only), ignoring ASCII case: the account with spaces left out, SIRET and VAT
+        // number (stored as letters and digits only) by the term's letters and digits
+        // (`732 829 320`, `732.829.320`).
         let account: String = t.chars().filter(|c| !c.is_whitespace()).collect();
-        let ph_account = bind(
-            &mut p,
-            Param::Text(format!("%{}%", like_escape(&account.to_ascii_lowercase()))),
-        );
         let code: String = t
             .chars()
             .filter(char::is_ascii_alphanumeric)
             .map(|c| c.to_ascii_lowercase())
             .collect();
-        let mut alt = format!(
-            "search LIKE {ph} ESCAPE '\\' OR lower(\"customerAccount\") LIKE {ph_account} ESCAPE '\\'"
-        );
+        let mut alt = vec![
+            contains(d, &mut p, "search", &search_fold(t)),
+            contains(d, &mut p, SEARCHED[1], &account.to_ascii_lowercase()),
+        ];
         if !code.is_empty() {
-            let ph_code = bind(&mut p, Param::Text(format!("%{code}%")));
-            alt.push_str(&format!(
-                " OR \"registrationNumber\" LIKE {ph_code} OR lower(\"taxRegistrationNumber\") LIKE {ph_code}"
-            ));
+            alt.push(contains(d, &mut p, SEARCHED[2], &code));
+            alt.push(contains(d, &mut p, SEARCHED[3], &code));
         }
         if let Some(e) = clientele_core::ident::phone::fast_key(t) {
-            let ph = bind(
-                &mut p,
-                Param::Text(clientele_core::ident::phone::last9(&e).to_string()),
-            );
-            alt.push_str(&format!(
-                " OR id IN (SELECT customer_id FROM phones WHERE last9 = {ph})"
+            p.push(Param::Text(
+                clientele_core::ident::phone::last9(&e).to_string(),
+            ));
+            alt.push(format!(
+                "id IN (SELECT customer_id FROM phones WHERE last9 = ?{})",
+                p.len()
             ));
         }
-        wh.push(format!("({alt})"));
+        wh.push(format!("({})", alt.join(" OR ")));
     }
     for (f, v) in &q.flags {
-        let d = f.def();
-        let default = matches!(d.default, clientele_core::catalogue::Default::Bool(true));
-        let ph = bind(&mut p, Param::Int(i64::from(*v)));
+        let def = f.def();
+        let default = matches!(def.default, clientele_core::catalogue::Default::Bool(true));
+        p.push(Param::Int(i64::from(*v)));
         wh.push(format!(
-            "COALESCE(\"{}\", {}) = {ph}",
-            d.pack_key,
-            i64::from(default)
+            "COALESCE(\"{}\", {}) = ?{}",
+            def.pack_key,
+            i64::from(default),
+            p.len()
         ));
     }
     if let Some(l) = q.reseller_level {
-        let ph = bind(&mut p, Param::Int(l));
-        wh.push(format!("\"resellerLevel\" = {ph}"));
+        p.push(Param::Int(l));
+        wh.push(format!("\"resellerLevel\" = ?{}", p.len()));
     }
     if let Some(r) = &q.vat_regime {
         wh.push(regime_sql(r).to_string());
@@ -342,6 +409,31 @@ pub fn list_filter(q: &crate::ListQuery, mark: char) -> (String, Vec<Param>) {
         format!(" WHERE {}", wh.join(" AND "))
     };
     (sql, p)
+}
+
+/// The condition "column `col` contains `text`" (compared case-blind: `text` is given in
+/// lower case, and identifier columns are compared through `lower`), binding its pattern.
+fn contains(d: Dialect, p: &mut Vec<Param>, col: &str, text: &str) -> String {
+    let escaped = like_escape(text);
+    let plain = escaped == text;
+    p.push(Param::Text(format!("%{escaped}%")));
+    let ph = format!("?{}", p.len());
+    let is_name = col == "search";
+    match d {
+        // Three characters make a trigram; wildcards in the term need the ESCAPE form,
+        // which FTS5 does not take (both cases are rare: they scan).
+        Dialect::Sqlite if plain && text.chars().count() >= 3 => {
+            format!("id IN (SELECT rowid FROM {SQLITE_FTS} WHERE {col} LIKE {ph})")
+        }
+        Dialect::Sqlite if is_name || col == SEARCHED[2] => {
+            format!("{col} LIKE {ph} ESCAPE '\\'")
+        }
+        Dialect::Sqlite => format!("lower({col}) LIKE {ph} ESCAPE '\\'"),
+        // Backslash is PostgreSQL's own escape character; the expressions are those of the
+        // trigram index.
+        Dialect::Postgres if is_name || col == SEARCHED[2] => format!("{col} LIKE {ph}"),
+        Dialect::Postgres => format!("lower({col}) LIKE {ph}"),
+    }
 }
 
 /// SQL condition for a VAT regime, the same text on both backends (mirrors

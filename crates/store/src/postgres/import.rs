@@ -403,6 +403,17 @@ fn drop_for_bulk_load(c: &mut Client) -> Result<Option<Vec<String>>> {
     let (drop, create) = schema::bulk_indexes(Dialect::Postgres);
     c.batch_execute(&drop)?;
     rebuild.extend(create);
+    // The search indexes too, as the database defines them (the trigram one is missing
+    // where `pg_trgm` could not be created).
+    let names: Vec<String> = schema::BULK_SEARCH_INDEXES.iter().map(|n| n.to_string()).collect();
+    for r in c.query(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'customers' AND indexname = ANY($1)",
+        &[&names],
+    )? {
+        let (name, def): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+        c.batch_execute(&format!("DROP INDEX {}", quote(&name)))?;
+        rebuild.push(def);
+    }
     let n: i64 = c
         .query_one(
             "SELECT COUNT(*) FROM (SELECT 1 FROM customers LIMIT 1) t",

@@ -10,7 +10,7 @@ mod import;
 
 use crate::import::ImportTx;
 use crate::ops::PoolState;
-use crate::rules::Backend;
+use crate::rules::{Backend, CountCache};
 use crate::schema::{self, Dialect};
 use crate::sql::{Arg, Db, Lock, SqlRow};
 use crate::{redact, Result, StoreError};
@@ -64,6 +64,7 @@ impl From<postgres::Error> for StoreError {
 /// A PostgreSQL database.
 pub struct PgStore {
     pool: Pool<Manager>,
+    counts: CountCache,
 }
 
 impl PgStore {
@@ -99,7 +100,10 @@ impl PgStore {
             .error_handler(Box::new(r2d2::NopErrorHandler))
             .build(manager)
             .map_err(|e| StoreError::db(format!("cannot connect to {}: {e}", redact(url))))?;
-        let store = PgStore { pool };
+        let store = PgStore {
+            pool,
+            counts: CountCache::default(),
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -130,8 +134,21 @@ impl PgStore {
         }
         for (target, statements) in schema::migrations(Dialect::Postgres) {
             if version < target {
+                let mut trigrams = true;
                 for s in statements {
-                    tx.batch_execute(&s)?;
+                    if s.starts_with("CREATE EXTENSION") {
+                        // Creating an extension needs a privilege the database's owner may
+                        // not have: without it, searches work, by scanning.
+                        tx.batch_execute("SAVEPOINT extension")?;
+                        trigrams = tx.batch_execute(&s).is_ok();
+                        tx.batch_execute(if trigrams {
+                            "RELEASE SAVEPOINT extension"
+                        } else {
+                            "ROLLBACK TO SAVEPOINT extension"
+                        })?;
+                    } else if trigrams || !s.contains("gin_trgm_ops") {
+                        tx.batch_execute(&s)?;
+                    }
                 }
             }
         }
@@ -207,6 +224,10 @@ impl Backend for PgStore {
             |r| r.text(0),
         )?;
         Ok(v.flatten().and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    fn counts(&self) -> &CountCache {
+        &self.counts
     }
 
     fn pool_state(&self) -> PoolState {

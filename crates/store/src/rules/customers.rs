@@ -9,6 +9,7 @@ use crate::{ListQuery, Result, Settings, SortKey, Stats, Store, StoreError};
 use clientele_core::catalogue::F;
 use clientele_core::ident::phone;
 use clientele_core::model::{Customer, Value, VatRegime};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// How long an API create retries when its generated account collides with an account an
@@ -166,60 +167,135 @@ fn stats(db: &mut dyn Db) -> Result<Stats> {
     })
 }
 
-/// The `ORDER BY` of a list (both backends order alike: NULLs first when ascending, names
-/// by their folded form, the written one compared ASCII case-blind to break ties).
-fn list_order(q: &ListQuery, next_param: usize) -> String {
-    match q.sort {
-        Some((k, desc)) => {
-            let dir = if desc { "DESC" } else { "ASC" };
-            let nulls = if desc { "NULLS LAST" } else { "NULLS FIRST" };
-            let col = match k {
-                SortKey::Id => "id".to_string(),
-                // The folded name first: French order ("Électricité" among the E, not after
-                // "Transports"), the written name to break ties.
-                SortKey::Name => format!("search{BYTES} {dir}, lower(name{BYTES})"),
-                SortKey::Account => format!("\"customerAccount\"{BYTES}"),
-                SortKey::CreatedAt => format!("created_at{BYTES}"),
-                SortKey::UpdatedAt => format!("updated_at{BYTES}"),
-            };
-            format!("{col} {dir} {nulls}, id {dir}")
-        }
-        None if q.term.is_some() => format!(
-            "CASE WHEN \"customerAccount\" = ?{next_param} THEN 0 ELSE 1 END, search{BYTES}, lower(name{BYTES}) NULLS FIRST, id"
+/// The `ORDER BY` of a list, ascending or not. Every order is that of an index (see
+/// [`schema::search_indexes`]), so a page is read in order, never sorted: NULLs first when
+/// ascending, names by their folded form then the written one compared ASCII case-blind.
+fn list_order(sort: Option<(SortKey, bool)>, reversed: bool) -> String {
+    let (key, desc) = sort.unwrap_or((SortKey::Id, false));
+    let desc = desc != reversed;
+    let dir = if desc { "DESC" } else { "ASC" };
+    let nulls = if desc { "NULLS LAST" } else { "NULLS FIRST" };
+    match key {
+        SortKey::Id => format!("id {dir}"),
+        // The folded name first: French order ("Électricité" among the E, not after
+        // "Transports"), the written name to break ties.
+        SortKey::Name => format!(
+            "search{BYTES} {dir} {nulls}, lower(name{BYTES}) {dir} {nulls}, id {dir}"
         ),
-        None => "id".into(),
+        // Accounts are unique: no tie to break (and the unique index is the order).
+        SortKey::Account => format!("\"customerAccount\"{BYTES} {dir}"),
+        SortKey::CreatedAt => format!("created_at{BYTES} {dir} {nulls}, id {dir}"),
+        SortKey::UpdatedAt => format!("updated_at{BYTES} {dir} {nulls}, id {dir}"),
     }
 }
 
-fn list(db: &mut dyn Db, q: &ListQuery) -> Result<(Vec<Customer>, u64)> {
-    let (where_sql, params) = schema::list_filter(q, '?');
-    let mut args: Vec<Arg> = params
+/// Counts of lists by filter, kept while the data does not change (the change feed's last
+/// revision says when it does): the pages after the first of a list, and the same list
+/// asked again, do not count a million rows again.
+#[derive(Default)]
+pub(crate) struct CountCache(std::sync::Mutex<HashMap<String, (i64, u64)>>);
+
+/// Filters whose counts are kept (the oldest are forgotten all at once beyond this).
+const COUNTS_KEPT: usize = 512;
+
+impl CountCache {
+    fn count(&self, db: &mut dyn Db, where_sql: &str, args: &[Arg]) -> Result<u64> {
+        let rev = db.query_one(
+            "SELECT CAST(COALESCE(MAX(rev), 0) AS BIGINT) FROM changes",
+            &[],
+            |r| r.int0(0),
+        )?;
+        let key = format!("{where_sql} {args:?}");
+        let cached = self.0.lock().ok().and_then(|m| m.get(&key).copied());
+        if let Some((at, n)) = cached.filter(|(at, _)| *at == rev) {
+            debug_assert_eq!(at, rev);
+            return Ok(n);
+        }
+        let n = count(db, &format!("SELECT COUNT(*) FROM customers{where_sql}"), args)?;
+        if let Ok(mut m) = self.0.lock() {
+            if m.len() >= COUNTS_KEPT {
+                m.clear();
+            }
+            m.insert(key, (rev, n));
+        }
+        Ok(n)
+    }
+}
+
+fn list(db: &mut dyn Db, counts: &CountCache, q: &ListQuery) -> Result<(Vec<Customer>, u64)> {
+    let (where_sql, params) = schema::list_filter(q, db.dialect());
+    let args: Vec<Arg> = params
         .into_iter()
         .map(|v| match v {
             schema::Param::Text(t) => Arg::from(t),
             schema::Param::Int(n) => Arg::Int(n),
         })
         .collect();
-    let total = count(
-        db,
-        &format!("SELECT COUNT(*) FROM customers{where_sql}"),
-        &args,
-    )?;
-    let order = list_order(q, args.len() + 1);
-    if q.sort.is_none() {
-        if let Some(t) = &q.term {
-            args.push(Arg::from(t.trim().to_string()));
+    let total = if q.without_count {
+        None
+    } else {
+        Some(counts.count(db, &where_sql, &args)?)
+    };
+    // A search puts the customer whose account is the term first, then the others by name.
+    let best = match (&q.term, q.sort) {
+        (Some(t), None) => {
+            let sql = format!(
+                "{}{where_sql} AND \"customerAccount\" = ?{}",
+                customer_select(),
+                args.len() + 1
+            );
+            let mut with = args.clone();
+            with.push(Arg::from(t.trim().to_string()));
+            db.query_opt(&sql, &with, rows::customer)?
+        }
+        _ => None,
+    };
+    let sort = match (&q.term, q.sort) {
+        (Some(_), None) => Some((SortKey::Name, false)),
+        (_, sort) => sort,
+    };
+    let (mut offset, mut limit) = (q.offset, q.limit);
+    let mut page = Vec::new();
+    if let Some(b) = &best {
+        if offset == 0 && limit > 0 {
+            page.push(b.clone());
+            limit -= 1;
+        } else {
+            offset = offset.saturating_sub(1);
         }
     }
-    args.push(Arg::Int(i64::try_from(q.limit).unwrap_or(i64::MAX)));
-    args.push(Arg::Int(i64::try_from(q.offset).unwrap_or(i64::MAX)));
-    let sql = format!(
-        "{}{where_sql} ORDER BY {order} LIMIT ?{} OFFSET ?{}",
-        customer_select(),
-        args.len() - 1,
-        args.len()
-    );
-    Ok((db.query_vec(&sql, &args, rows::customer)?, total))
+    let mut where_sql = where_sql;
+    let mut args = args;
+    let mut rest_total = total;
+    if let Some(b) = &best {
+        where_sql = format!("{where_sql} AND id <> ?{}", args.len() + 1);
+        args.push(Arg::Int(b.id));
+        rest_total = total.map(|t| t.saturating_sub(1));
+    }
+    // A page past the middle is read from the other end: an index is walked from one end
+    // to the page, so no page walks more than half of it.
+    let reversed = rest_total.is_some_and(|t| offset > t / 2 && offset < t);
+    if reversed {
+        let t = rest_total.unwrap_or_default();
+        let end = (offset + limit).min(t);
+        limit = end - offset;
+        offset = t - end;
+    }
+    if limit > 0 {
+        args.push(Arg::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
+        args.push(Arg::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
+        // Ids first, read from the order's index alone; then the page's rows by id.
+        let sql = format!(
+            "{} WHERE id IN (SELECT id FROM customers{where_sql} ORDER BY {} LIMIT ?{} OFFSET ?{}) ORDER BY {}",
+            customer_select(),
+            list_order(sort, reversed),
+            args.len() - 1,
+            args.len(),
+            list_order(sort, false),
+        );
+        page.extend(db.query_vec(&sql, &args, rows::customer)?);
+    }
+    Ok((page, total.unwrap_or(0)))
 }
 
 impl<B: Backend> Store for B {
@@ -254,7 +330,7 @@ impl<B: Backend> Store for B {
     }
 
     fn list_customers(&self, q: &ListQuery) -> Result<(Vec<Customer>, u64)> {
-        self.read(|db| list(db, q))
+        self.read(|db| list(db, self.counts(), q))
     }
 
     fn create_customer(&self, cust: &Customer) -> Result<Customer> {

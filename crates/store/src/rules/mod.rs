@@ -10,7 +10,7 @@ pub(crate) mod imports;
 mod people;
 mod uploads;
 
-pub(crate) use customers::{max_account_number, write_phones};
+pub(crate) use customers::{max_account_number, write_phones, CountCache};
 
 use crate::import::ImportTx;
 use crate::sql::{Arg, Db};
@@ -35,6 +35,8 @@ pub(crate) trait Backend: Send + Sync {
     fn ping(&self, timeout: std::time::Duration) -> Result<i64>;
     /// The connection pool's figures.
     fn pool_state(&self) -> crate::ops::PoolState;
+    /// The counts of customer lists this store keeps.
+    fn counts(&self) -> &CountCache;
 }
 
 /// Append to the audit trail, in the write's transaction, with the actor of the current call.

@@ -12,7 +12,7 @@ use crate::{Result, Settings};
 use clientele_core::catalogue::{F, FIELDS};
 use clientele_core::contact::Contact;
 use clientele_core::model::{Customer, Value};
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 
 /// Rows per multi-row INSERT: one statement step per batch instead of per row (40 columns
 /// × 64 rows stays far below SQLite's bound-parameter limit).
@@ -81,6 +81,7 @@ pub(super) fn begin<'s>(store: &'s SqliteStore, file: &str) -> Result<Box<dyn Im
         now: String::new(),
         rebuild_indexes: false,
         rollback_journal,
+        rebuild_search: Vec::new(),
         done: false,
     }))
 }
@@ -114,6 +115,8 @@ struct SqliteImport {
     rebuild_indexes: bool,
     /// The import runs with a rollback journal (back to WAL at the end).
     rollback_journal: bool,
+    /// What puts back the search indexes a bulk load dropped.
+    rebuild_search: Vec<String>,
     done: bool,
 }
 
@@ -164,6 +167,37 @@ fn column_value<'a>(
     }
 }
 
+/// Drop the search indexes and the trigram index's insert trigger for a bulk load; returns
+/// what creates them again (as the database defines them) and refills the trigram index.
+fn drop_search_indexes(c: &rusqlite::Connection) -> Result<Vec<String>> {
+    let mut names: Vec<&str> = schema::BULK_SEARCH_INDEXES.to_vec();
+    names.push(schema::SQLITE_FTS_INSERT_TRIGGER);
+    let mut rebuild = Vec::new();
+    for name in names {
+        let found: Option<(String, String)> = c
+            .query_row(
+                "SELECT type, sql FROM sqlite_master WHERE name = ?1 AND sql IS NOT NULL",
+                [name],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((kind, sql)) = found {
+            c.execute_batch(&format!("DROP {kind} {name}"))?;
+            rebuild.push(sql);
+        }
+    }
+    if rebuild
+        .iter()
+        .any(|s| s.contains(schema::SQLITE_FTS_INSERT_TRIGGER))
+    {
+        rebuild.push(format!(
+            "INSERT INTO {0} ({0}) VALUES ('rebuild')",
+            schema::SQLITE_FTS
+        ));
+    }
+    Ok(rebuild)
+}
+
 impl SqliteImport {
     /// Build the customer indexes dropped by [`ImportTx::bulk_load`], once every customer
     /// is written (before the contacts, which look their customers up by account).
@@ -179,6 +213,10 @@ impl SqliteImport {
         self.conn
             .execute_batch("PRAGMA cache_size = -8192; PRAGMA threads = 2")?;
         for st in schema::bulk_indexes(Dialect::Sqlite).1 {
+            self.conn.execute(&st, [])?;
+        }
+        // The search indexes, and the trigram index refilled in one pass.
+        for st in std::mem::take(&mut self.rebuild_search) {
             self.conn.execute(&st, [])?;
         }
         Ok(())
@@ -262,6 +300,7 @@ impl ImportTx for SqliteImport {
         // and the DDL is part of the transaction (rolled back with it).
         self.conn
             .execute_batch(&schema::bulk_indexes(Dialect::Sqlite).0)?;
+        self.rebuild_search = drop_search_indexes(&self.conn)?;
         // Rows are only appended now (no index, no look-up): a small page cache holds the
         // path being written as well as a large one, and keeps the import's memory down
         // while the engine's in-file tables grow.

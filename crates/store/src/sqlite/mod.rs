@@ -5,7 +5,7 @@ mod import;
 
 use crate::import::ImportTx;
 use crate::ops::PoolState;
-use crate::rules::Backend;
+use crate::rules::{Backend, CountCache};
 use crate::schema::{self, Dialect};
 use crate::sql::{Arg, Db, Lock, SqlRow};
 use crate::{Result, StoreError};
@@ -21,6 +21,7 @@ use crate::schema::SCHEMA_VERSION;
 /// A SQLite database.
 pub struct SqliteStore {
     pool: Pool<SqliteConnectionManager>,
+    counts: CountCache,
     /// Imports may leave WAL for a rollback journal when nobody else has the file open
     /// (see [`SqliteStore::open_for_import`]).
     exclusive_imports: bool,
@@ -75,6 +76,7 @@ impl SqliteStore {
             .map_err(|e| StoreError::db(format!("cannot open {path}: {e}")))?;
         let store = SqliteStore {
             pool,
+            counts: CountCache::default(),
             exclusive_imports,
             path: path.to_string(),
         };
@@ -196,6 +198,10 @@ impl Backend for SqliteStore {
         .map_err(|e| StoreError::described(format!("cannot open {}", self.path()), e))?;
         c.busy_timeout(timeout)?;
         Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    fn counts(&self) -> &CountCache {
+        &self.counts
     }
 
     fn pool_state(&self) -> PoolState {
