@@ -3,6 +3,12 @@
 //!
 //! The trait is synchronous: the CLI calls it directly and the server from blocking tasks.
 //! No SQL leaves this crate, and no HTTP or file format enters it.
+//!
+//! The rules are written once (`rules/`, over the `Db` trait of `sql.rs`, which owns the
+//! dialects' differences in statement text); `sqlite/` and `postgres/` hold only what truly
+//! differs: pools, transactions and locks, migrations, and how an import loads its rows.
+//! Modules depend one way: `sql` and `rows` on nothing of the backends, `rules` on them,
+//! the backends on `rules` (for the shared import statements) and never on each other.
 
 pub mod audit;
 pub mod import;
@@ -339,8 +345,8 @@ mod tests {
 }
 
 // ---------------------------------------------------------------------------------------
-// API, users, tokens, contacts and call routing (issue 3). Implemented for SQLite in
-// `sqlite_api.rs`.
+// API, users, tokens, contacts and call routing (issue 3). Implemented once for both
+// backends in `rules/`.
 // ---------------------------------------------------------------------------------------
 
 pub use clientele_core::contact::Contact;
