@@ -18,6 +18,18 @@ pub struct PoolState {
     pub max: u32,
 }
 
+impl PoolState {
+    /// The figures of an r2d2 pool (both backends pool their connections with r2d2).
+    pub(crate) fn of<M: r2d2::ManageConnection>(pool: &r2d2::Pool<M>) -> PoolState {
+        let s = pool.state();
+        PoolState {
+            connections: s.connections,
+            idle: s.idle_connections,
+            max: pool.max_size(),
+        }
+    }
+}
+
 /// What a finished backup holds.
 #[derive(Debug, Clone)]
 pub struct BackupSummary {

@@ -231,12 +231,7 @@ impl Backend for PgStore {
     }
 
     fn pool_state(&self) -> PoolState {
-        let s = self.pool.state();
-        PoolState {
-            connections: s.connections,
-            idle: s.idle_connections,
-            max: self.pool.max_size(),
-        }
+        PoolState::of(&self.pool)
     }
 }
 
