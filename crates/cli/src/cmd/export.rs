@@ -107,6 +107,7 @@ fn write_xlsx(store: &dyn Store, file: Option<&Path>) -> CliResult {
     }
 }
 
+/// The pack's CSV, as French Excel opens it (the exporter writes the BOM and the headings).
 fn write_csv(store: &dyn Store, sink: impl Write) -> CliResult {
     let mut w = clientele_pack::CsvExporter::new(sink).map_err(failed)?;
     store
