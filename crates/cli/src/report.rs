@@ -8,42 +8,78 @@ use std::io::{self, Write};
 /// Rows of issues printed before pointing at `--format json`.
 const MAX_PRINTED: usize = 200;
 
-fn paint(s: &str, code: &str, color: bool) -> String {
-    if color {
-        format!("\x1b[{code}m{s}\x1b[0m")
-    } else {
-        s.to_string()
+/// How to write: in which language, and whether with terminal colours.
+#[derive(Clone, Copy)]
+struct Style {
+    fr: bool,
+    color: bool,
+}
+
+impl Style {
+    /// `en` or `fr`, as the language asks.
+    fn say<'a>(self, en: &'a str, fr: &'a str) -> &'a str {
+        if self.fr {
+            fr
+        } else {
+            en
+        }
+    }
+
+    /// `s` in the colour (an SGR code) when colours are on.
+    fn paint(self, s: &str, code: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
     }
 }
 
-/// Write the report for a person.
+/// Write the report for a person: the file, its columns, the counts, the issues, and what
+/// was done.
 pub fn human(out: &mut dyn Write, r: &Report, lang: Lang, color: bool) -> io::Result<()> {
-    let fr = lang == Lang::Fr;
+    let st = Style {
+        fr: lang == Lang::Fr,
+        color,
+    };
+    writeln!(out, "{}", st.paint(&source(r, st), "1"))?;
+    columns(out, r, st)?;
+    counts(out, r, st)?;
+    issues(out, r, st)?;
+    writeln!(out, "{}", status(r, st))?;
+    if let Some(f) = &r.rejected_file {
+        writeln!(out, "{} {f}", st.say("Rejected rows:", "Lignes rejetées :"))?;
+    }
+    Ok(())
+}
+
+/// The file, with its sheet, or the encoding and delimiter a text file was read with.
+fn source(r: &Report, st: Style) -> String {
     let mut source = r.file.clone();
     if let Some(s) = &r.sheet {
-        source.push_str(&if fr {
+        source.push_str(&if st.fr {
             format!(" (onglet {s})")
         } else {
             format!(" (sheet {s})")
         });
     }
     if let (Some(e), Some(d)) = (&r.encoding, &r.delimiter) {
-        source.push_str(&if fr {
+        source.push_str(&if st.fr {
             format!(" (encodage {e}, séparateur {d})")
         } else {
             format!(" (encoding {e}, delimiter {d})")
         });
     }
-    writeln!(out, "{}", paint(&source, "1", color))?;
+    source
+}
+
+/// How many columns were recognised, which the mapping named, which were ignored.
+fn columns(out: &mut dyn Write, r: &Report, st: Style) -> io::Result<()> {
     if !r.columns.is_empty() {
         writeln!(
             out,
             "{} {}",
-            if fr {
-                "Colonnes reconnues :"
-            } else {
-                "Columns recognised:"
-            },
+            st.say("Columns recognised:", "Colonnes reconnues :"),
             r.columns.len()
         )?;
     }
@@ -58,11 +94,10 @@ pub fn human(out: &mut dyn Write, r: &Report, lang: Lang, color: bool) -> io::Re
         writeln!(
             out,
             "{} {}",
-            if fr {
+            st.say(
+                "Columns mapped:",
                 "Colonnes associées par la correspondance :"
-            } else {
-                "Columns mapped:"
-            },
+            ),
             mapped.join(", ")
         )?;
     }
@@ -75,15 +110,16 @@ pub fn human(out: &mut dyn Write, r: &Report, lang: Lang, color: bool) -> io::Re
         writeln!(
             out,
             "{} {}",
-            if fr {
-                "Colonnes ignorées :"
-            } else {
-                "Columns ignored:"
-            },
+            st.say("Columns ignored:", "Colonnes ignorées :"),
             names.join(", ")
         )?;
     }
-    let labels = if fr {
+    Ok(())
+}
+
+/// The counts on one line, then the identity changes that the import would refuse.
+fn counts(out: &mut dyn Write, r: &Report, st: Style) -> io::Result<()> {
+    let labels = if st.fr {
         [
             "lignes",
             "valides",
@@ -123,16 +159,19 @@ pub fn human(out: &mut dyn Write, r: &Report, lang: Lang, color: bool) -> io::Re
         .collect();
     writeln!(out, "{}", summary.join(" · "))?;
     if r.identity_changes > 0 {
-        let n = r.identity_changes;
-        let text = match (fr, n) {
+        let text = match (st.fr, r.identity_changes) {
             (true, 1) => "1 mise à jour ferait de son client une autre société".to_string(),
             (true, n) => format!("{n} mises à jour feraient de leur client une autre société"),
             (false, 1) => "1 update would make its customer another company".to_string(),
             (false, n) => format!("{n} updates would make their customers other companies"),
         };
-        writeln!(out, "{}", paint(&text, "31", color))?;
+        writeln!(out, "{}", st.paint(&text, "31"))?;
     }
+    Ok(())
+}
 
+/// The issues, under a heading for each row (or the file), up to [`MAX_PRINTED`].
+fn issues(out: &mut dyn Write, r: &Report, st: Style) -> io::Result<()> {
     let mut last_row = None;
     for (n, i) in r.issues.iter().enumerate() {
         if n == MAX_PRINTED {
@@ -140,36 +179,24 @@ pub fn human(out: &mut dyn Write, r: &Report, lang: Lang, color: bool) -> io::Re
                 out,
                 "… {} {}",
                 r.issues.len() - MAX_PRINTED + r.issues_not_listed as usize,
-                if fr {
+                st.say(
+                    "more issues: --format json lists them all",
                     "autres problèmes : --format json les donne tous"
-                } else {
-                    "more issues: --format json lists them all"
-                }
+                )
             )?;
             break;
         }
         if i.row != last_row {
-            match i.row {
-                Some(row) => writeln!(
-                    out,
-                    "{}",
-                    paint(
-                        &format!("{} {row}", if fr { "Ligne" } else { "Row" }),
-                        "1",
-                        color
-                    )
-                )?,
-                None => writeln!(
-                    out,
-                    "{}",
-                    paint(if fr { "Fichier" } else { "File" }, "1", color)
-                )?,
-            }
+            let heading = match i.row {
+                Some(row) => format!("{} {row}", st.say("Row", "Ligne")),
+                None => st.say("File", "Fichier").to_string(),
+            };
+            writeln!(out, "{}", st.paint(&heading, "1"))?;
             last_row = i.row;
         }
         let (tag, c) = match i.severity {
-            Severity::Error => (if fr { "erreur" } else { "error" }, "31"),
-            Severity::Warning => (if fr { "avert." } else { "warning" }, "33"),
+            Severity::Error => (st.say("error", "erreur"), "31"),
+            Severity::Warning => (st.say("warning", "avert."), "33"),
         };
         let place = match (&i.column, &i.header) {
             (Some(c), Some(h)) => format!("{c} {h}"),
@@ -179,59 +206,41 @@ pub fn human(out: &mut dyn Write, r: &Report, lang: Lang, color: bool) -> io::Re
         writeln!(
             out,
             "  {:<8} {:<28} {}  [{}]",
-            paint(tag, c, color),
+            st.paint(tag, c),
             truncate(&place, 28),
             i.message,
             i.code
         )?;
     }
-    let status = if r.imported {
+    Ok(())
+}
+
+/// What was done: imported, refused, nothing (errors), or only checked.
+fn status(r: &Report, st: Style) -> String {
+    if r.imported {
         let id = r.import_id.map(|i| format!(" #{i}")).unwrap_or_default();
-        paint(
-            &if fr {
-                format!("Import{id} enregistré.")
-            } else {
-                format!("Imported (import{id}).")
-            },
-            "32",
-            color,
-        )
+        let text = if st.fr {
+            format!("Import{id} enregistré.")
+        } else {
+            format!("Imported (import{id}).")
+        };
+        st.paint(&text, "32")
     } else if let Some(refused) = &r.refused {
-        paint(refused, "31", color)
+        st.paint(refused, "31")
     } else if r.errors > 0 {
-        paint(
-            if fr {
-                "Rien n'a été importé."
-            } else {
-                "Nothing was imported."
-            },
+        st.paint(
+            st.say("Nothing was imported.", "Rien n'a été importé."),
             "31",
-            color,
         )
     } else {
-        paint(
-            if fr {
-                "Vérification terminée, rien n'a été écrit."
-            } else {
-                "Check complete; nothing was written."
-            },
+        st.paint(
+            st.say(
+                "Check complete; nothing was written.",
+                "Vérification terminée, rien n'a été écrit.",
+            ),
             "32",
-            color,
         )
-    };
-    writeln!(out, "{status}")?;
-    if let Some(f) = &r.rejected_file {
-        writeln!(
-            out,
-            "{} {f}",
-            if fr {
-                "Lignes rejetées :"
-            } else {
-                "Rejected rows:"
-            }
-        )?;
     }
-    Ok(())
 }
 
 fn truncate(s: &str, n: usize) -> String {

@@ -1,0 +1,140 @@
+//! `clientele check` and `clientele import`: read a pack, validate it against the database,
+//! write it (import only), and print the report.
+
+use crate::args::{Cli, MapArgs, Output};
+use crate::error::{CliError, CliResult, PREFIX};
+use crate::{db, report};
+use clientele_core::Lang;
+use clientele_import::{Report, RunError, RunOptions, Source};
+use clientele_pack::ColumnMap;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+/// The column mapping of `--mapping FILE` then `--map` entries (a bad one is a usage error).
+pub fn column_map(args: &MapArgs) -> CliResult<ColumnMap> {
+    let mut map = match &args.mapping {
+        None => ColumnMap::new(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                CliError::unusable(format!("cannot read the mapping {}: {e}", path.display()))
+                    .because(e)
+            })?;
+            ColumnMap::parse(&text)
+                .map_err(|e| CliError::unusable(format!("{}: {e}", path.display())))?
+        }
+    };
+    for entry in &args.map {
+        map.insert_entry(entry)
+            .map_err(|e| CliError::unusable(format!("--map {e}")))?;
+    }
+    Ok(map)
+}
+
+/// Check (`opts.dry_run`) or import `file`, print the report in `format`; rows with
+/// errors, or an identity change refused, are the input's errors (exit 1).
+pub fn run(cli: &Cli, lang: Lang, file: &Path, format: Output, opts: RunOptions) -> CliResult {
+    if !file.exists() {
+        return Err(CliError::unusable(format!(
+            "{}: no such file",
+            file.display()
+        )));
+    }
+    // `check` opens the same way: it writes nothing, and the file is left in WAL.
+    let store = db::open_for_import(&cli.db)?;
+    let result = with_progress(|progress| {
+        clientele_import::run(store.as_ref(), Source::Path(file), &opts, progress)
+    });
+    match result {
+        Ok(r) => {
+            print_report(&r, format, lang);
+            outcome(&r, opts.dry_run, lang)
+        }
+        Err(RunError::Unusable(r)) => {
+            print_report(&r, format, lang);
+            let why = r
+                .issues
+                .first()
+                .map(|i| i.message.as_str())
+                .unwrap_or("unusable file");
+            Err(CliError::unusable(format!("{}: {why}", file.display())))
+        }
+        Err(RunError::Store(e)) => Err(e.into()),
+        Err(RunError::Io(e)) => Err(CliError::failure(e)),
+    }
+}
+
+/// Run `work` with a row counter on a terminal's standard error (none when it is a file or
+/// a pipe: a log full of spinner frames helps nobody).
+fn with_progress<T>(work: impl FnOnce(&mut dyn FnMut(u64)) -> T) -> T {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = ProgressBar::new_spinner();
+        b.set_style(
+            ProgressStyle::with_template("{spinner} {pos} rows  {per_sec}  {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        b
+    });
+    let mut progress = |n: u64| {
+        if let Some(b) = &bar {
+            b.set_position(n);
+        }
+    };
+    let result = work(&mut progress);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    result
+}
+
+/// The exit status of a file that was read: its errors (or a refused identity change) are
+/// the input's, said once more on standard error after the report.
+fn outcome(r: &Report, dry_run: bool, lang: Lang) -> CliResult {
+    let fr = lang == Lang::Fr;
+    if r.errors > 0 {
+        let msg = match (r.imported, dry_run, fr) {
+            (true, _, false) => format!("{} rows had errors and were not imported", r.invalid),
+            (true, _, true) => format!("{} lignes en erreur n'ont pas été importées", r.invalid),
+            (false, false, false) => {
+                format!("the file has {} errors; nothing was imported", r.errors)
+            }
+            (false, false, true) => {
+                format!("le fichier a {} erreurs ; rien n'a été importé", r.errors)
+            }
+            (false, true, false) => format!("the file has {} errors", r.errors),
+            (false, true, true) => format!("le fichier a {} erreurs", r.errors),
+        };
+        Err(CliError::input(msg))
+    } else if let Some(refused) = &r.refused {
+        let hint = if fr {
+            "relancez avec --allow-identity-change si c'est voulu"
+        } else {
+            "run again with --allow-identity-change if this is meant"
+        };
+        Err(CliError::input(format!("{refused} ({hint})")))
+    } else {
+        Ok(())
+    }
+}
+
+/// Print the report on standard output. A report that cannot be printed is said, but the
+/// import it describes happened all the same: its exit code stays the import's.
+fn print_report(r: &Report, format: Output, lang: Lang) {
+    // Buffered: stdout flushes at every line, and a report can have a hundred thousand.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let res = match format {
+        Output::Json => serde_json::to_writer_pretty(&mut out, r)
+            .map_err(std::io::Error::other)
+            .and_then(|()| writeln!(out)),
+        Output::Human => report::human(
+            &mut out,
+            r,
+            lang,
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        ),
+    }
+    .and_then(|()| out.flush());
+    if let Err(e) = res {
+        eprintln!("{PREFIX}cannot print the report: {e}");
+    }
+}
