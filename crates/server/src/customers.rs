@@ -4,9 +4,9 @@
 
 use crate::auth::{Reader, Writer};
 use crate::error::{ApiResult, Error, Invalid};
+use crate::extract::{BaseUrl, ReqLang};
 use crate::input::{cell_of, query_pairs, Input};
 use crate::state::ApiContext;
-use crate::{BaseUrl, ReqLang};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::Json as Body;
@@ -386,7 +386,7 @@ pub async fn list(
         .into_iter()
         .filter(|(k, _)| k != "page")
         .collect();
-    let query = serde_urlencoded::to_string(&kept).map_err(|e| Error::Internal(e.to_string()))?;
+    let query = serde_urlencoded::to_string(&kept).map_err(Error::internal)?;
     let (rows, total) = state.db(move |s| s.list_customers(&q)).await?;
     let path = format!("{base}/api/v1/customers");
     Ok(Body(paginator(

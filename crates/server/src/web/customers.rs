@@ -1,7 +1,9 @@
 //! Customer pages: the dashboard, the list with search and filters, a customer with its
 //! contacts, the edit form (validated by the same rules as the pack and the API).
 
-use super::{Page, Posted, Web, WebError, CSRF_FIELD};
+use super::error::{Page, WebError};
+use super::forms::{Posted, WebQuery};
+use super::session::{Web, CSRF_FIELD};
 use crate::error::Error;
 use crate::input::Input;
 use crate::state::ApiContext;
@@ -155,7 +157,7 @@ fn tri(s: &str) -> Option<bool> {
 pub async fn list(
     web: Web,
     State(state): State<ApiContext>,
-    super::WebQuery(p): super::WebQuery<ListParams>,
+    WebQuery(p): WebQuery<ListParams>,
 ) -> Page {
     let lang = web.lang;
     let page = p.page.parse::<u64>().unwrap_or(1).clamp(1, 1_000_000);
