@@ -235,6 +235,13 @@ macro_rules! messages {
 
 // The texts, by page or concern: `common` for those several pages share.
 messages! {
+    // api
+    "api.language_id_invalid" => "Le language_id doit être 1 (français) ou 2 (anglais).",
+        "The language_id must be 1 (French) or 2 (English).";
+    "api.language_id_mismatch" => "Le language_id {id} ne correspond pas à la langue « {language} ».",
+        "The language_id {id} does not match the language \"{language}\".";
+    "api.upload_malformed" => "L’envoi du fichier est incomplet ou mal formé (le transfert a-t-il été interrompu ?) : envoyez le fichier de nouveau, en multipart/form-data avec le champ « file ».",
+        "The file upload is incomplete or malformed (was the transfer cut short?): send the file again, as multipart/form-data with a \"file\" field.";
     // base
     "base.log_out" => "Se déconnecter",
         "Log out";
@@ -269,12 +276,12 @@ messages! {
         "File";
     "common.history" => "Historique",
         "History";
-    "common.import" => "Import n°",
-        "Import #";
     "common.import_a_pack" => "Importer un pack",
         "Import a pack";
     "common.import_history" => "Historique des imports",
         "Import history";
+    "common.import_no" => "Import n°",
+        "Import #";
     "common.name" => "Nom",
         "Name";
     "common.no" => "Non",
@@ -302,12 +309,12 @@ messages! {
         "contact deleted";
     "customer.contact_updated" => "contact modifié",
         "contact updated";
-    "customer.created" => "Créé le",
-        "Created";
-    "customer.created_2" => "création",
-        "created";
     "customer.created_by_import" => "créé par l’import n°",
         "created by import #";
+    "customer.created_on" => "Créé le",
+        "Created";
+    "customer.creation" => "création",
+        "created";
     "customer.details" => "Fiche",
         "Details";
     "customer.invoice_mention" => "mention sur facture :",
@@ -316,6 +323,8 @@ messages! {
         "Landline";
     "customer.mobile" => "Mobile",
         "Mobile";
+    "customer.modification" => "modification",
+        "updated";
     "customer.no_change_recorded_through_the" => "Aucune modification enregistrée depuis l’API ou les pages (les mises à jour par import figurent dans l’historique des imports).",
         "No change recorded through the API or the pages (updates by imports are in the import history).";
     "customer.no_contact" => "Aucun contact.",
@@ -326,9 +335,7 @@ messages! {
         "Regime:";
     "customer.role" => "Fonction",
         "Role";
-    "customer.updated" => "modifié le",
-        "updated";
-    "customer.updated_2" => "modification",
+    "customer.updated_on" => "modifié le",
         "updated";
     "customer.vat" => "TVA",
         "VAT";
@@ -353,7 +360,7 @@ messages! {
         "No customer matches.";
     "customers.on_call" => "Astreinte",
         "On call";
-    "customers.on_call_2" => "astreinte",
+    "customers.on_call_lower" => "astreinte",
         "on call";
     "customers.page" => "Page",
         "Page";
@@ -363,6 +370,16 @@ messages! {
         "Phone";
     "customers.previous" => "Précédente",
         "Previous";
+    "customers.regime.not_charged" => "TVA non facturée",
+        "VAT not charged";
+    "customers.regime.reverse_charge_eu" => "Autoliquidation intracommunautaire",
+        "Reverse charge, EU";
+    "customers.regime.reverse_charge_operator" => "Autoliquidation opérateurs (Arcep)",
+        "Reverse charge, operators (Arcep)";
+    "customers.regime.standard" => "TVA française",
+        "French VAT";
+    "customers.regime.unknown" => "Inconnu",
+        "Unknown";
     "customers.reseller" => "Revendeur",
         "Reseller";
     "customers.reseller_level" => "Niveau revendeur",
@@ -370,16 +387,26 @@ messages! {
     "customers.search_account_name_siret_vat" => "Rechercher (compte, nom, SIRET, TVA, téléphone)",
         "Search (account, name, SIRET, VAT, phone)";
     // dashboard
+    "dashboard.active_n" => "Actifs",
+        "Active";
     "dashboard.contacts" => "contacts",
         "contacts";
     "dashboard.customers" => "clients",
         "customers";
     "dashboard.imported" => "importé",
         "imported";
+    "dashboard.inactive_n" => "Inactifs",
+        "Inactive";
     "dashboard.latest_imports" => "Derniers imports",
         "Latest imports";
+    "dashboard.level" => "Niveau {level}",
+        "Level {level}";
+    "dashboard.no_level" => "Sans niveau",
+        "No level";
     "dashboard.none" => "Aucun",
         "None";
+    "dashboard.on_call_contract" => "Astreinte",
+        "On-call contract";
     "dashboard.resellers_by_level" => "Revendeurs par niveau",
         "Resellers by level";
     "dashboard.state" => "État",
@@ -393,6 +420,20 @@ messages! {
         "Communes of this code:";
     "edit.customer" => "Client",
         "Customer";
+    "edit.group.address" => "Adresse et coordonnées",
+        "Address and contact details";
+    "edit.group.identity" => "Identité",
+        "Identity";
+    "edit.group.other" => "Revendeur, facturation et divers",
+        "Reseller, billing and other";
+    "edit.group.routing" => "Routage des appels",
+        "Call routing";
+    "edit.group.tax" => "Fiscalité",
+        "Tax";
+    "edit.language.en" => "Anglais",
+        "English";
+    "edit.language.fr" => "Français",
+        "French";
     "edit.nothing_was_saved_fix_the" => "Rien n’a été enregistré : corrigez les champs signalés.",
         "Nothing was saved: fix the fields marked below.";
     "edit.save" => "Enregistrer",
@@ -482,7 +523,7 @@ messages! {
         "Accounts are created with “clientele user add” on the server.";
     "login.log_in" => "Connexion",
         "Log in";
-    "login.log_in_2" => "Se connecter",
+    "login.log_in_button" => "Se connecter",
         "Log in";
     "login.or_restart_clientele_serve_it" => "ou redémarrez « clientele serve » : il affiche un code pour le créer dans le navigateur.",
         "or restart “clientele serve”: it prints a code to create it in the browser.";
@@ -548,7 +589,7 @@ messages! {
         "revoked.";
     "tokens.scope" => "Portée",
         "Scope";
-    "tokens.token" => "Jeton n°",
+    "tokens.token_no" => "Jeton n°",
         "Token #";
     "tokens.tokens_give_access_to_the" => "Les jetons donnent accès à l’API. Ceux de « /api/login » expirent après une période sans usage ; les autres se créent avec « clientele token create ». Un jeton révoqué est refusé par tous les serveurs en moins d’une seconde.",
         "Tokens give access to the API. Those of “/api/login” expire after a time unused; the others are made with “clientele token create”. A revoked token is refused by every server within a second.";

@@ -13,6 +13,7 @@ use axum::Json as Body;
 use clientele_core::catalogue::{field_by_api_key, Kind, F};
 use clientele_core::issue::{FieldIssue, Problem};
 use clientele_core::model::{Customer, Record};
+use clientele_core::msg;
 use clientele_core::validate::{
     check_row, is_french_customer, pad_postal_code, parse_bool, parse_cells,
     refuse_short_postal_code, Cell, Cells,
@@ -78,11 +79,8 @@ fn language_id(input: &Input, inv: &mut Invalid, lang: Lang) -> Option<i64> {
     if let Some(id @ (1 | 2)) = id {
         return Some(id);
     }
-    let message = match lang {
-        Lang::Fr => "Le language_id doit être 1 (français) ou 2 (anglais).",
-        Lang::En => "The language_id must be 1 (French) or 2 (English).",
-    };
-    inv.push("language_id", "language_id.invalid", message);
+    let message = msg!(lang, "api.language_id_invalid");
+    inv.push("language_id", "language_id.invalid", &message);
     None
 }
 
@@ -138,14 +136,12 @@ async fn validated(
         let failed = issues.iter().any(|i| i.field == F::language);
         if !failed && clientele_core::model::language_id(language) != id {
             let language = language.unwrap_or("");
-            let message = match lang {
-                Lang::Fr => {
-                    format!("Le language_id {id} ne correspond pas à la langue « {language} ».")
-                }
-                Lang::En => {
-                    format!("The language_id {id} does not match the language \"{language}\".")
-                }
-            };
+            let message = msg!(
+                lang,
+                "api.language_id_mismatch",
+                id = id,
+                language = language
+            );
             inv.push("language_id", "language_id.invalid", &message);
         }
     }

@@ -137,12 +137,7 @@ pub(crate) fn multipart_error(
     if e.status().as_u16() == 413 || text.contains("length limit") || text.contains("too large") {
         return Error::PayloadTooLarge;
     }
-    let msg = if lang == clientele_core::Lang::Fr {
-        "L’envoi du fichier est incomplet ou mal formé (le transfert a-t-il été interrompu ?) : envoyez le fichier de nouveau, en multipart/form-data avec le champ « file »."
-    } else {
-        "The file upload is incomplete or malformed (was the transfer cut short?): send the file again, as multipart/form-data with a \"file\" field."
-    };
-    Error::BadRequest(msg.into())
+    Error::BadRequest(clientele_core::msg!(lang, "api.upload_malformed"))
 }
 
 /// Check or import uploaded bytes on the job threads ([`crate::jobs`]); `progress` gets the

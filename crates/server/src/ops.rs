@@ -407,6 +407,18 @@ pub async fn metrics(
         .into_response()
 }
 
+/// Every answer: no content sniffing, and no caching of customer data unless the handler
+/// says otherwise (the static assets do). Set by [`TrackLayer`].
+fn answer_headers(r: &mut axum::response::Response) {
+    let h = r.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(header::HeaderValue::from_static("no-store"));
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -421,16 +433,4 @@ mod tests {
         assert_eq!(super::group("/ready"), "ops");
         assert_eq!(super::group("/customers"), "web");
     }
-}
-
-/// Every answer: no content sniffing, and no caching of customer data unless the handler
-/// says otherwise (the static assets do). Set by [`TrackLayer`].
-fn answer_headers(r: &mut axum::response::Response) {
-    let h = r.headers_mut();
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        header::HeaderValue::from_static("nosniff"),
-    );
-    h.entry(header::CACHE_CONTROL)
-        .or_insert(header::HeaderValue::from_static("no-store"));
 }

@@ -11,8 +11,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use clientele_core::catalogue::{Kind, FIELDS};
+use clientele_core::messages;
 use clientele_core::model::{Customer, VatRegime};
-use clientele_core::{Lang, F};
+use clientele_core::{msg, Lang, F};
 use clientele_store::{ListQuery, SortKey};
 use minijinja::{context, Value};
 use serde_json::{json, Map, Value as Jv};
@@ -21,19 +22,16 @@ use std::collections::HashMap;
 /// Customers per page of the list.
 const PER_PAGE: u64 = 50;
 
+/// A VAT regime's name (`customers.regime.<code>`).
 fn regime_label(code: &str, lang: Lang) -> &'static str {
-    match (code, lang) {
-        ("standard", Lang::Fr) => "TVA française",
-        ("standard", Lang::En) => "French VAT",
-        ("reverse_charge_operator", Lang::Fr) => "Autoliquidation opérateurs (Arcep)",
-        ("reverse_charge_operator", Lang::En) => "Reverse charge, operators (Arcep)",
-        ("reverse_charge_eu", Lang::Fr) => "Autoliquidation intracommunautaire",
-        ("reverse_charge_eu", Lang::En) => "Reverse charge, EU",
-        ("not_charged", Lang::Fr) => "TVA non facturée",
-        ("not_charged", Lang::En) => "VAT not charged",
-        (_, Lang::Fr) => "Inconnu",
-        (_, Lang::En) => "Unknown",
-    }
+    let id = match code {
+        "standard" => "customers.regime.standard",
+        "reverse_charge_operator" => "customers.regime.reverse_charge_operator",
+        "reverse_charge_eu" => "customers.regime.reverse_charge_eu",
+        "not_charged" => "customers.regime.not_charged",
+        _ => "customers.regime.unknown",
+    };
+    messages::lookup(lang, id).unwrap_or(id)
 }
 
 fn label(d: &clientele_core::catalogue::FieldDef, lang: Lang) -> &'static str {
@@ -55,26 +53,20 @@ pub async fn dashboard(web: Web, State(state): State<ApiContext>) -> Page {
     let lang = web.lang;
     let total = stats.total.max(1) as f64;
     let bar = |label: String, n: u64, href: String| json!({"label": label, "n": n, "pct": (n as f64 * 100.0 / total).round(), "href": href});
-    let (yes, no) = if lang == Lang::En {
-        ("Active", "Inactive")
-    } else {
-        ("Actifs", "Inactifs")
-    };
+    let (yes, no) = (
+        msg!(lang, "dashboard.active_n"),
+        msg!(lang, "dashboard.inactive_n"),
+    );
     let status = vec![
-        bar(yes.into(), stats.active, "/customers?active=1".into()),
+        bar(yes, stats.active, "/customers?active=1".into()),
         bar(
-            no.into(),
+            no,
             stats.total - stats.active.min(stats.total),
             "/customers?active=0".into(),
         ),
         bar("VIP".into(), stats.vip, "/customers?vip=1".into()),
         bar(
-            if lang == Lang::En {
-                "On-call contract"
-            } else {
-                "Astreinte"
-            }
-            .into(),
+            msg!(lang, "dashboard.on_call_contract"),
             stats.on_call,
             "/customers?onCallDuty=1".into(),
         ),
@@ -83,11 +75,9 @@ pub async fn dashboard(web: Web, State(state): State<ApiContext>) -> Page {
         .reseller_levels
         .iter()
         .map(|(level, n)| {
-            let l = match (level, lang) {
-                (Some(l), Lang::En) => format!("Level {l}"),
-                (Some(l), Lang::Fr) => format!("Niveau {l}"),
-                (None, Lang::En) => "No level".into(),
-                (None, Lang::Fr) => "Sans niveau".into(),
+            let l = match level {
+                Some(l) => msg!(lang, "dashboard.level", level = *l),
+                None => msg!(lang, "dashboard.no_level"),
             };
             let href = level.map_or("/customers?reseller=1".into(), |l| {
                 format!("/customers?level={l}")
@@ -254,12 +244,7 @@ fn fields_of(c: &Customer, lang: Lang) -> Vec<Jv> {
             let text = match (d.kind, v) {
                 (Kind::Bool, _) => {
                     let b = c.flag(d.id);
-                    match (b, lang) {
-                        (true, Lang::Fr) => "Oui".to_string(),
-                        (false, Lang::Fr) => "Non".to_string(),
-                        (true, Lang::En) => "Yes".to_string(),
-                        (false, Lang::En) => "No".to_string(),
-                    }
+                    messages::text(lang, if b { "common.yes" } else { "common.no" })
                 }
                 (_, Some(v)) => v.to_text(),
                 (_, None) => String::new(),
@@ -367,11 +352,11 @@ fn form_fields(
 /// The choices of a field with a closed list (value, label), for a select; none for free
 /// input.
 fn options(kind: Kind, lang: Lang) -> Vec<(&'static str, &'static str)> {
-    let fr = lang == Lang::Fr;
+    let name = |id: &'static str| messages::lookup(lang, id).unwrap_or(id);
     match kind {
         Kind::Language => vec![
-            ("fr", if fr { "Français" } else { "French" }),
-            ("en", if fr { "Anglais" } else { "English" }),
+            ("fr", name("edit.language.fr")),
+            ("en", name("edit.language.en")),
         ],
         Kind::LegalForm => clientele_core::ident::legal_form::ABBREVIATIONS
             .iter()
@@ -411,16 +396,13 @@ fn group_of(f: F) -> usize {
     }
 }
 
-/// The edit form's sections, in order (French, English).
-const GROUPS: [(&str, &str); 5] = [
-    ("Identité", "Identity"),
-    ("Fiscalité", "Tax"),
-    ("Adresse et coordonnées", "Address and contact details"),
-    ("Routage des appels", "Call routing"),
-    (
-        "Revendeur, facturation et divers",
-        "Reseller, billing and other",
-    ),
+/// The edit form's sections, in order (their titles' message ids).
+const GROUPS: [&str; 5] = [
+    "edit.group.identity",
+    "edit.group.tax",
+    "edit.group.address",
+    "edit.group.routing",
+    "edit.group.other",
 ];
 
 /// The form's fields by section, and the key of the first field in error (focused).
@@ -432,9 +414,9 @@ fn form_groups(fields: Vec<Jv>, lang: Lang) -> (Vec<Jv>, Option<String>) {
     let groups = GROUPS
         .iter()
         .enumerate()
-        .map(|(i, (fr, en))| {
+        .map(|(i, id)| {
             let members: Vec<&Jv> = fields.iter().filter(|f| f["group"] == i).collect();
-            json!({"title": if lang == Lang::Fr { fr } else { en }, "fields": members})
+            json!({"title": messages::text(lang, id), "fields": members})
         })
         .collect();
     (groups, first_error)
