@@ -199,6 +199,11 @@ mod tests {
     fn every_message_id_exists() {
         let mut ids = Vec::new();
         for (name, src) in TEMPLATES {
+            // A variable named `t` would hide the message function (a 500 on that page).
+            assert!(
+                !src.contains("for t in") && !src.contains("set t ="),
+                "{name} shadows t()"
+            );
             for part in src.split("t(\"").skip(1) {
                 let id = part.split('"').next().unwrap_or_default();
                 ids.push((name.to_string(), id.to_string()));
