@@ -826,15 +826,16 @@ fn row_errors(report: &Jv) -> HashMap<u32, String> {
 
 /// A blank pack.
 pub async fn template(web: Web) -> Page {
-    let bytes = tokio::task::spawn_blocking(|| -> Result<Vec<u8>, String> {
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    // The causes are kept (boxed) for the log line of the 500.
+    let bytes = tokio::task::spawn_blocking(|| -> Result<Vec<u8>, crate::error::Error> {
+        let dir = tempfile::tempdir().map_err(crate::error::Error::internal)?;
         let path = dir.path().join("pack.xlsx");
-        clientele_pack::write_template(&path).map_err(|e| e.to_string())?;
-        std::fs::read(&path).map_err(|e| e.to_string())
+        clientele_pack::write_template(&path).map_err(crate::error::Error::internal)?;
+        std::fs::read(&path).map_err(crate::error::Error::internal)
     })
     .await
     .map_err(|e| WebError::from(crate::error::Error::internal(e)))?
-    .map_err(|e| WebError::from(crate::error::Error::internal(e)).with_lang(web.lang))?;
+    .map_err(|e| WebError::from(e).with_lang(web.lang))?;
     Ok(attachment("pack-clients.xlsx", XLSX, bytes))
 }
 
