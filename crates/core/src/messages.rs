@@ -1,18 +1,24 @@
 //! The message catalogue: every text shown to people in French and English, by id.
 //!
-//! One table ([`MESSAGES`]) holds the web pages' and the server's texts; the issue
+//! One table ([`MESSAGES`]) holds the web pages' and the server's texts. The issue
 //! messages stay in [`crate::issue`]'s table (one row per problem, next to its code and
-//! severity) and are reached through the same lookup as `issue.<suffix>`
-//! (`issue.checksum`). A text may hold named placeholders and plural choices:
+//! severity) and the fields' names in [`crate::catalogue`]; both are reached through the
+//! same lookup, as `issue.<suffix>` (`issue.checksum`) and `field.<packKey>`
+//! (`field.name`). A text may hold named placeholders and plural choices:
 //!
 //! - `{name}`: the argument `name`, as given (the caller formats numbers, e.g. grouped);
-//! - `{n|one|other}`: `one` or `other` by the number `n` and the language's rule (French
-//!   takes the singular for 0 and 1, English for 1 only), so that "1 ligne rejetée" and
-//!   "2 lignes rejetées" come from one message.
+//! - `{n|one|other}`: `one` or `other` by the number `n` ([`is_singular`]), so that
+//!   "1 ligne rejetée" and "2 lignes rejetées" come from one message; the chosen form may
+//!   hold placeholders itself (`{n|une ligne|{count} lignes}`).
+//!
+//! In Rust: `msg!(lang, "login.throttled", wait = w)` or [`format`]; in the templates:
+//! `t("upload.created_n", n=result.create)`. Ids are grouped by page or concern
+//! (`common.` for texts several pages share).
 //!
 //! A missing id renders as the id itself, so that a forgotten message shows on the page
 //! instead of failing it; the tests check that every id used exists.
 
+use crate::catalogue::{FieldDef, FIELDS};
 use crate::issue::{Lang, Problem};
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -110,7 +116,8 @@ fn index() -> &'static HashMap<&'static str, &'static Message> {
 }
 
 /// The raw text of a message (placeholders unfilled), or `None` for an unknown id.
-/// `issue.<suffix>` names a problem of [`crate::issue`].
+/// `issue.<suffix>` names a problem of [`crate::issue`], `field.<packKey>` a field's name
+/// ([`field_label`]).
 pub fn lookup(lang: Lang, id: &str) -> Option<&'static str> {
     if let Some(suffix) = id.strip_prefix("issue.") {
         return Problem::all()
@@ -118,7 +125,22 @@ pub fn lookup(lang: Lang, id: &str) -> Option<&'static str> {
             .find(|(p, _)| p.suffix() == suffix)
             .map(|(p, _)| p.template(lang));
     }
+    if let Some(key) = id.strip_prefix("field.") {
+        return FIELDS
+            .iter()
+            .find(|d| d.pack_key == key)
+            .map(|d| field_label(lang, d));
+    }
     index().get(id).map(|m| m.text(lang))
+}
+
+/// A field's name for people: its pack heading in French, its English label in English
+/// (both live in the field catalogue, [`crate::catalogue`], beside the rest of the field).
+pub fn field_label(lang: Lang, def: &FieldDef) -> &'static str {
+    match lang {
+        Lang::Fr => def.heading,
+        Lang::En => def.label_en,
+    }
 }
 
 /// Whether a message id exists.
@@ -831,6 +853,10 @@ mod tests {
     fn lookups() {
         assert_eq!(text(Lang::En, "no.such.id"), "no.such.id");
         assert!(exists("issue.checksum"));
+        assert_eq!(
+            lookup(Lang::En, "field.name"),
+            Some(crate::F::name.def().label_en)
+        );
         assert!(lookup(Lang::Fr, "issue.unknown").is_some_and(|t| t.starts_with("Colonne")));
         for m in MESSAGES {
             assert!(exists(m.id));

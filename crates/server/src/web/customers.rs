@@ -34,14 +34,6 @@ fn regime_label(code: &str, lang: Lang) -> &'static str {
     messages::lookup(lang, id).unwrap_or(id)
 }
 
-fn label(d: &clientele_core::catalogue::FieldDef, lang: Lang) -> &'static str {
-    if lang == Lang::En {
-        d.label_en
-    } else {
-        d.heading
-    }
-}
-
 /// Counts by status, VIP, on-call, reseller level and VAT regime, with bar charts.
 pub async fn dashboard(web: Web, State(state): State<ApiContext>) -> Page {
     let (stats, contacts, imports) = state
@@ -255,7 +247,7 @@ fn fields_of(c: &Customer, lang: Lang) -> Vec<Jv> {
                 .map(|i| i.message(lang))
                 .collect();
             let note = (d.id == F::activityCode).then(|| c.activity_label()).flatten();
-            json!({"key": d.api_key, "label": label(d, lang), "value": text, "url": d.kind == Kind::Url,
+            json!({"key": d.api_key, "label": messages::field_label(lang, d), "value": text, "url": d.kind == Kind::Url,
                    "warnings": warn, "note": note})
         })
         .collect()
@@ -336,7 +328,7 @@ fn form_fields(
                 .collect();
             json!({
                 "key": d.api_key,
-                "label": label(d, lang),
+                "label": messages::field_label(lang, d),
                 "value": values.get(d.api_key).cloned().unwrap_or_default(),
                 "bool": d.kind == Kind::Bool,
                 "options": options(d.kind, lang),

@@ -361,16 +361,7 @@ pub async fn show(web: Web, State(state): State<ApiContext>, Path(id): Path<Stri
         .unwrap_or_default();
     let headings: HashMap<&str, &str> = clientele_core::FIELDS
         .iter()
-        .map(|d| {
-            (
-                d.pack_key,
-                if web.lang == Lang::En {
-                    d.label_en
-                } else {
-                    d.heading
-                },
-            )
-        })
+        .map(|d| (d.pack_key, messages::field_label(web.lang, d)))
         .collect();
     let changes: Vec<Jv> = changes
         .into_iter()
