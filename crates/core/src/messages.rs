@@ -11,7 +11,7 @@
 //!   "1 ligne rejetée" and "2 lignes rejetées" come from one message; the chosen form may
 //!   hold placeholders itself (`{n|une ligne|{count} lignes}`).
 //!
-//! In Rust: `msg!(lang, "login.throttled", wait = w)` or [`format`]; in the templates:
+//! In Rust: `msg!(lang, "login.throttled", wait = w)` or [`format()`]; in the templates:
 //! `t("upload.created_n", n=result.create)`. Ids are grouped by page or concern
 //! (`common.` for texts several pages share).
 //!

@@ -16,7 +16,7 @@ pub(super) async fn page_headers(mut r: Response) -> Response {
     r
 }
 
-/// The headers of [`page_headers`], for HTML answered outside the page router (404).
+/// The headers of `page_headers`, for HTML answered outside the page router (404).
 pub fn add_page_headers(r: &mut Response) {
     let h = r.headers_mut();
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

@@ -9,6 +9,15 @@
 //! Security: a session is a random token in an `HttpOnly`, `SameSite=Lax` cookie, stored as
 //! its SHA-256; every form carries the session's CSRF token (the login form a double-submit
 //! cookie); every page but the login page requires a session.
+//!
+//! Texts come from the catalogue, [`clientele_core::messages`]: `t("id", …)` in the
+//! templates, message ids in the Rust code (a [`WebError`] carries an id and renders it in
+//! the page's language).
+//!
+//! The modules depend one way: `layout` (templates, rendering) and `cookies` are
+//! leaves; `error` renders in the layout; `session` reads the session cookie; `forms`
+//! checks forms against the session; `login` and the pages (customers, imports, setup,
+//! tokens) use them all. The types other crates name are re-exported here.
 
 mod cookies;
 mod customers;
