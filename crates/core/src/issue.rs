@@ -52,7 +52,9 @@ macro_rules! problems {
             pub fn suffix(self) -> &'static str { match self { $( Problem::$p => $suffix, )* } }
             /// Severity of this problem.
             pub fn severity(self) -> Severity { match self { $( Problem::$p => Severity::$sev, )* } }
-            fn template(self, lang: Lang) -> &'static str {
+            /// The message template in `lang` (`{h}`, `{v}`, `{d}` unfilled); also reached
+            /// through [`crate::messages::lookup`] as `issue.<suffix>`.
+            pub(crate) fn template(self, lang: Lang) -> &'static str {
                 match (self, lang) { $( (Problem::$p, Lang::En) => $en, (Problem::$p, Lang::Fr) => $fr, )* }
             }
             /// Every problem, with the fields or prefixes it applies to (for the documentation).

@@ -6,6 +6,7 @@ pub mod contact;
 pub mod ident;
 pub mod issue;
 pub mod lists;
+pub mod messages;
 pub mod model;
 pub mod validate;
 

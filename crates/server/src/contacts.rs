@@ -3,9 +3,9 @@
 
 use crate::auth::{Reader, Writer};
 use crate::error::{ApiResult, Error, Invalid};
+use crate::extract::ReqLang;
 use crate::input::{cell_of, Input};
 use crate::state::ApiContext;
-use crate::ReqLang;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderName, StatusCode};
 use axum::Json as Body;

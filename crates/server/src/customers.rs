@@ -4,15 +4,16 @@
 
 use crate::auth::{Reader, Writer};
 use crate::error::{ApiResult, Error, Invalid};
+use crate::extract::{BaseUrl, ReqLang};
 use crate::input::{cell_of, query_pairs, Input};
 use crate::state::ApiContext;
-use crate::{BaseUrl, ReqLang};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::Json as Body;
 use clientele_core::catalogue::{field_by_api_key, Kind, F};
 use clientele_core::issue::{FieldIssue, Problem};
 use clientele_core::model::{Customer, Record};
+use clientele_core::msg;
 use clientele_core::validate::{
     check_row, is_french_customer, pad_postal_code, parse_bool, parse_cells,
     refuse_short_postal_code, Cell, Cells,
@@ -78,11 +79,8 @@ fn language_id(input: &Input, inv: &mut Invalid, lang: Lang) -> Option<i64> {
     if let Some(id @ (1 | 2)) = id {
         return Some(id);
     }
-    let message = match lang {
-        Lang::Fr => "Le language_id doit être 1 (français) ou 2 (anglais).",
-        Lang::En => "The language_id must be 1 (French) or 2 (English).",
-    };
-    inv.push("language_id", "language_id.invalid", message);
+    let message = msg!(lang, "api.language_id_invalid");
+    inv.push("language_id", "language_id.invalid", &message);
     None
 }
 
@@ -138,14 +136,12 @@ async fn validated(
         let failed = issues.iter().any(|i| i.field == F::language);
         if !failed && clientele_core::model::language_id(language) != id {
             let language = language.unwrap_or("");
-            let message = match lang {
-                Lang::Fr => {
-                    format!("Le language_id {id} ne correspond pas à la langue « {language} ».")
-                }
-                Lang::En => {
-                    format!("The language_id {id} does not match the language \"{language}\".")
-                }
-            };
+            let message = msg!(
+                lang,
+                "api.language_id_mismatch",
+                id = id,
+                language = language
+            );
             inv.push("language_id", "language_id.invalid", &message);
         }
     }
@@ -386,7 +382,7 @@ pub async fn list(
         .into_iter()
         .filter(|(k, _)| k != "page")
         .collect();
-    let query = serde_urlencoded::to_string(&kept).map_err(|e| Error::Internal(e.to_string()))?;
+    let query = serde_urlencoded::to_string(&kept).map_err(Error::internal)?;
     let (rows, total) = state.db(move |s| s.list_customers(&q)).await?;
     let path = format!("{base}/api/v1/customers");
     Ok(Body(paginator(

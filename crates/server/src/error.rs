@@ -147,9 +147,33 @@ pub enum Error {
         /// Jobs waiting.
         waiting: usize,
     },
-    /// 500: the database or the server failed.
-    #[error("{0}")]
-    Internal(String),
+    /// 500: the database or the server failed. The cause is kept as the error's source, for
+    /// the log line (the client only reads "Server Error").
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl Error {
+    /// A 500 caused by `cause` (an error, or a message when there is no error value).
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Error {
+        Error::Internal(cause.into())
+    }
+}
+
+/// An error and its causes on one line (`a: b: c`), for logs. A cause whose text its
+/// wrapper already shows (`database error: {0}`) is not repeated.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = cause.source();
+    }
+    out
 }
 
 impl From<StoreError> for Error {
@@ -157,8 +181,8 @@ impl From<StoreError> for Error {
         match e {
             StoreError::NotFound => Error::NotFound,
             StoreError::Conflict(m) | StoreError::Refused(m) => Error::Conflict(m),
-            StoreError::Db(m) => Error::Internal(m.to_string()),
-            StoreError::Io(e) => Error::Internal(e.to_string()),
+            // The whole store error is the cause: its source chain reaches the driver.
+            e @ (StoreError::Db(_) | StoreError::Io(_)) => Error::Internal(Box::new(e)),
         }
     }
 }
@@ -226,8 +250,8 @@ impl IntoResponse for Error {
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
                 r
             }
-            Error::Internal(m) => {
-                tracing::error!("internal error: {m}");
+            Error::Internal(cause) => {
+                tracing::error!("internal error: {}", chain(cause.as_ref()));
                 json_response(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     json!({"message": "Server Error"}),
@@ -239,3 +263,25 @@ impl IntoResponse for Error {
 
 /// Result of a handler.
 pub type ApiResult<T> = Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_keep_their_cause() {
+        let io = std::io::Error::other("disk full");
+        let e = Error::from(StoreError::Io(io));
+        let source = std::error::Error::source(&e).expect("a source");
+        assert_eq!(chain(&e), "internal error: disk full");
+        assert!(source.downcast_ref::<StoreError>().is_some());
+        let db = Error::from(StoreError::db("connection refused"));
+        assert_eq!(
+            chain(&db),
+            "internal error: database error: connection refused"
+        );
+        // The answer stays the same whatever the cause.
+        let r = db.into_response();
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}

@@ -3,9 +3,9 @@
 
 use crate::auth::{Reader, Writer};
 use crate::error::{ApiResult, Error, Invalid};
+use crate::extract::ReqLang;
 use crate::input::parse_pairs;
 use crate::state::ApiContext;
-use crate::ReqLang;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::Json as Body;
@@ -105,12 +105,11 @@ pub async fn upload(
                 state.sync().await?;
             }
             Ok(Body(
-                serde_json::to_value(&report).map_err(|e| Error::Internal(e.to_string()))?,
+                serde_json::to_value(&report).map_err(Error::internal)?,
             ))
         }
         Err(RunError::Unusable(report)) => {
-            let mut body =
-                serde_json::to_value(&report).map_err(|e| Error::Internal(e.to_string()))?;
+            let mut body = serde_json::to_value(&report).map_err(Error::internal)?;
             if let Json::Object(m) = &mut body {
                 let msg = report
                     .issues
@@ -138,12 +137,7 @@ pub(crate) fn multipart_error(
     if e.status().as_u16() == 413 || text.contains("length limit") || text.contains("too large") {
         return Error::PayloadTooLarge;
     }
-    let msg = if lang == clientele_core::Lang::Fr {
-        "L’envoi du fichier est incomplet ou mal formé (le transfert a-t-il été interrompu ?) : envoyez le fichier de nouveau, en multipart/form-data avec le champ « file »."
-    } else {
-        "The file upload is incomplete or malformed (was the transfer cut short?): send the file again, as multipart/form-data with a \"file\" field."
-    };
-    Error::BadRequest(msg.into())
+    Error::BadRequest(clientele_core::msg!(lang, "api.upload_malformed"))
 }
 
 /// Check or import uploaded bytes on the job threads ([`crate::jobs`]); `progress` gets the
@@ -159,7 +153,7 @@ pub(crate) async fn run_bytes(
     submit_run(state, actor, name, bytes, opts, progress)?
         .wait()
         .await
-        .map_err(|_| Error::Internal("the check or import stopped unexpectedly".into()))
+        .map_err(|_| Error::internal("the check or import stopped unexpectedly"))
 }
 
 /// Queue a check or import of uploaded bytes; the ticket tells the place in the queue and
@@ -194,7 +188,7 @@ pub(crate) fn submit_run(
                 Err(RunError::Unusable(r)) => ("unusable", r.rows),
                 Err(_) => ("failed", 0),
             };
-            crate::ops::record_import(outcome, rows);
+            crate::telemetry::record_import(outcome, rows);
             result
         })
         .map_err(|full| Error::Busy {
@@ -208,9 +202,7 @@ pub(crate) fn submit_run(
     security(("bearer" = [])))]
 pub async fn list(_: Reader, State(state): State<ApiContext>) -> ApiResult<Body<Json>> {
     let rows = state.db(|s| s.imports()).await?;
-    Ok(Body(
-        serde_json::to_value(rows).map_err(|e| Error::Internal(e.to_string()))?,
-    ))
+    Ok(Body(serde_json::to_value(rows).map_err(Error::internal)?))
 }
 
 /// Undo an import: every customer it created is removed, every customer it changed restored.
@@ -232,7 +224,5 @@ pub async fn undo(
         .db_as(actor, move |s| s.undo_import(id, force))
         .await?;
     state.sync().await?;
-    Ok(Body(
-        serde_json::to_value(rec).map_err(|e| Error::Internal(e.to_string()))?,
-    ))
+    Ok(Body(serde_json::to_value(rec).map_err(Error::internal)?))
 }

@@ -11,9 +11,13 @@
 //!
 //! The design, and why tokio's blocking pool is not used for this work, is written down in
 //! `docs/isolation.md`.
+//!
+//! [`Jobs`] is the registry of the checks and imports started from the web pages and
+//! running on this server (their progress), held by the shared state.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -292,5 +296,66 @@ mod tests {
         // An unprivileged process may not lower it again, but raising always works.
         assert_eq!(nice, Ok((before + 10).min(19)));
         assert_eq!(current_nice(), before);
+    }
+}
+
+// Checks and imports started from the web pages: their progress is held by the server
+// running them, shared by the state (which owns the registry) and the pages (which read it).
+
+/// A check or import running on this server.
+#[derive(Debug, Default)]
+pub struct Job {
+    /// Rows read so far.
+    pub rows: AtomicU64,
+    /// Its number in the job queue, to tell how many wait ahead of it.
+    pub seq: AtomicU64,
+    /// Whether it is an import (else a check).
+    pub importing: AtomicBool,
+}
+
+/// Running jobs by upload id.
+#[derive(Debug, Default)]
+pub struct Jobs(Mutex<HashMap<String, Arc<Job>>>);
+
+impl Jobs {
+    /// Register a job; `None` when one already runs for this upload.
+    pub fn start(&self, id: &str, importing: bool) -> Option<Arc<Job>> {
+        let mut m = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if m.contains_key(id) {
+            return None;
+        }
+        let job = Arc::new(Job::default());
+        job.importing.store(importing, Ordering::Relaxed);
+        m.insert(id.to_string(), job.clone());
+        Some(job)
+    }
+    /// The running job of an upload.
+    pub fn get(&self, id: &str) -> Option<Arc<Job>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(id)
+            .cloned()
+    }
+    /// Number of jobs running.
+    pub fn len(&self) -> usize {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+    /// Whether no job runs.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Forget a finished job.
+    pub fn end(&self, id: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(id);
     }
 }

@@ -6,10 +6,19 @@
 //! handlers share an [`ApiContext`]. The router is built from the handlers' OpenAPI
 //! annotations (`utoipa-axum`), so a route cannot exist without being described.
 
+//!
+//! Modules depend one way, leaves first (none imports a module above it):
+//! - leaves: [`error`], [`index`], [`jobs`] (work queues, running web jobs), [`throttle`],
+//!   `tokens` (the token cache), `telemetry` (metric names), [`password`], `linger`;
+//! - [`state`] (holds the leaves), then [`net`], [`input`] and `extract`;
+//! - [`auth`], [`ops`], then the resources ([`customers`], [`contacts`], [`imports`],
+//!   [`routing`]), then [`web`]; this root assembles the router.
+
 pub mod auth;
 pub mod contacts;
 pub mod customers;
 pub mod error;
+mod extract;
 pub mod imports;
 pub mod index;
 pub mod input;
@@ -20,17 +29,19 @@ pub mod ops;
 pub mod password;
 pub mod routing;
 pub mod state;
+mod telemetry;
 pub mod throttle;
+mod tokens;
 pub mod web;
 
+pub use extract::{BaseUrl, ReqLang};
 pub use state::{ApiContext, Options};
+pub use telemetry::redact_query;
 
-use axum::extract::{DefaultBodyLimit, FromRequestParts};
-use axum::http::request::Parts;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::{Json, Router};
-use clientele_core::Lang;
 use clientele_store::ApiStore;
 use serde_json::json;
 use std::future::Future;
@@ -40,35 +51,6 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-/// The scheme and host the client used (`http://127.0.0.1:8080`), for paginator URLs: the
-/// public URL when one is set, forwarded values only from trusted proxies ([`net`]).
-pub struct BaseUrl(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(BaseUrl(net::client(parts).base))
-    }
-}
-
-/// The message language of a request: French when `Accept-Language` starts with `fr`.
-pub struct ReqLang(pub Lang);
-
-impl FromRequestParts<ApiContext> for ReqLang {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &ApiContext,
-    ) -> Result<Self, Self::Rejection> {
-        let lang = parts
-            .headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .map_or(state.0.opts.lang, Lang::parse);
-        Ok(ReqLang(lang))
-    }
-}
 
 /// Service status (no authentication).
 #[utoipa::path(get, path = "/api/version", tag = "meta",
@@ -241,58 +223,6 @@ pub fn router(state: ApiContext) -> Router {
         .layer(DefaultBodyLimit::max(state.0.opts.json_limit))
         .layer(ops::TrackLayer(state.clone()))
         .with_state(state)
-}
-
-/// Every answer: no content sniffing, and no caching of customer data unless the handler
-/// says otherwise (the static assets do). Set by [`ops::TrackLayer`].
-pub(crate) fn answer_headers(r: &mut axum::response::Response) {
-    let h = r.headers_mut();
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        header::HeaderValue::from_static("nosniff"),
-    );
-    h.entry(header::CACHE_CONTROL)
-        .or_insert(header::HeaderValue::from_static("no-store"));
-}
-
-/// Query keys whose values are secrets: never written to a log, at any level.
-const SECRET_KEYS: [&str; 6] = [
-    "password",
-    "api_token",
-    "token",
-    "secret",
-    "password_confirmation",
-    "current_password",
-];
-
-/// A query string for logs: secret values replaced by `***`, at most 300 characters.
-pub fn redact_query(q: &str) -> String {
-    let mut out = String::new();
-    for (i, pair) in q.split('&').enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        let (k, _) = pair.split_once('=').unwrap_or((pair, ""));
-        let name = percent_encoding::percent_decode_str(k)
-            .decode_utf8_lossy()
-            .to_ascii_lowercase();
-        if SECRET_KEYS.contains(&name.trim()) {
-            out.push_str(k);
-            out.push_str("=***");
-        } else {
-            out.push_str(pair);
-        }
-        if out.len() > 300 {
-            let mut cut = 300;
-            while !out.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            out.truncate(cut);
-            out.push('…');
-            break;
-        }
-    }
-    out
 }
 
 /// Serve until SIGINT or SIGTERM.

@@ -1,11 +1,11 @@
 //! The shared state of the handlers, and the loop that keeps the in-memory caches (routing
 //! index, tokens) coherent with the database.
 
-use crate::auth::TokenCache;
 use crate::error::Error;
 use crate::index::Index;
-use crate::jobs::WorkQueue;
+use crate::jobs::{Jobs, WorkQueue};
 use crate::throttle::{LoginLimits, LoginThrottle};
+use crate::tokens::TokenCache;
 use clientele_core::Lang;
 use clientele_store::{ApiStore, RoutingScope, StoreError};
 use std::collections::BTreeSet;
@@ -71,7 +71,7 @@ impl Default for Options {
             public_url: None,
             token_idle: Duration::from_secs(24 * 3600),
             metrics: true,
-            metrics_allow: crate::ops::loopback(),
+            metrics_allow: crate::telemetry::loopback(),
             ready_max_lag: Duration::from_secs(10),
             setup_code: None,
         }
@@ -103,7 +103,7 @@ pub struct Inner {
     /// The first-run setup code until it is used ([`crate::web`], `/setup`).
     pub setup_code: std::sync::Mutex<Option<String>>,
     /// Checks and imports started from the web pages and running here.
-    pub jobs: crate::web::Jobs,
+    pub jobs: Jobs,
     /// Last change-feed revision applied to the caches.
     rev: tokio::sync::Mutex<i64>,
     /// When the routing index was last known up to date with the database.
@@ -125,7 +125,7 @@ impl ApiContext {
             Ok((s.last_change()?, s.tokens()?))
         })
         .await
-        .map_err(|e| StoreError::db(e.to_string()))??;
+        .map_err(StoreError::db)??;
         let cache = TokenCache::default();
         cache.replace(&tokens);
         let ctx = ApiContext(Arc::new(Inner {
@@ -143,7 +143,7 @@ impl ApiContext {
             public_url: opts.public_url.as_deref().map(Arc::from),
             setup_code: std::sync::Mutex::new(opts.setup_code.clone()),
             opts,
-            jobs: crate::web::Jobs::default(),
+            jobs: Jobs::default(),
             rev: tokio::sync::Mutex::new(rev),
             synced: std::sync::Mutex::new(std::time::Instant::now()),
             loaded: AtomicBool::new(false),
@@ -221,7 +221,7 @@ impl ApiContext {
         let s = self.0.store.clone();
         tokio::task::spawn_blocking(move || f(s.as_ref()))
             .await
-            .map_err(|e| Error::Internal(e.to_string()))?
+            .map_err(Error::internal)?
             .map_err(Error::from)
     }
 
@@ -252,7 +252,7 @@ impl ApiContext {
         let mut rev = self.0.rev.lock().await;
         let started = std::time::Instant::now();
         let result = self.sync_locked(&mut rev).await;
-        crate::ops::record_sync(started, result.is_ok());
+        crate::telemetry::record_sync(started, result.is_ok());
         if result.is_ok() {
             *self
                 .0
@@ -358,7 +358,12 @@ impl ApiContext {
             if let Err(e) = self.sync().await {
                 tracing::warn!("cannot refresh the routing index: {e}");
             }
-            if let Err(e) = crate::auth::maintain_tokens(&self).await {
+            if let Err(e) = self
+                .0
+                .tokens
+                .maintain(&self.0.store, self.0.opts.poll)
+                .await
+            {
                 tracing::warn!("cannot record token uses or expiries: {e}");
             }
         }

@@ -1,7 +1,9 @@
 //! Customer pages: the dashboard, the list with search and filters, a customer with its
 //! contacts, the edit form (validated by the same rules as the pack and the API).
 
-use super::{Page, Posted, Web, WebError, CSRF_FIELD};
+use super::error::{Page, WebError};
+use super::forms::{Posted, WebQuery};
+use super::session::{Web, CSRF_FIELD};
 use crate::error::Error;
 use crate::input::Input;
 use crate::state::ApiContext;
@@ -9,8 +11,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use clientele_core::catalogue::{Kind, FIELDS};
+use clientele_core::messages;
 use clientele_core::model::{Customer, VatRegime};
-use clientele_core::{Lang, F};
+use clientele_core::{msg, Lang, F};
 use clientele_store::{ListQuery, SortKey};
 use minijinja::{context, Value};
 use serde_json::{json, Map, Value as Jv};
@@ -19,27 +22,16 @@ use std::collections::HashMap;
 /// Customers per page of the list.
 const PER_PAGE: u64 = 50;
 
+/// A VAT regime's name (`customers.regime.<code>`).
 fn regime_label(code: &str, lang: Lang) -> &'static str {
-    match (code, lang) {
-        ("standard", Lang::Fr) => "TVA française",
-        ("standard", Lang::En) => "French VAT",
-        ("reverse_charge_operator", Lang::Fr) => "Autoliquidation opérateurs (Arcep)",
-        ("reverse_charge_operator", Lang::En) => "Reverse charge, operators (Arcep)",
-        ("reverse_charge_eu", Lang::Fr) => "Autoliquidation intracommunautaire",
-        ("reverse_charge_eu", Lang::En) => "Reverse charge, EU",
-        ("not_charged", Lang::Fr) => "TVA non facturée",
-        ("not_charged", Lang::En) => "VAT not charged",
-        (_, Lang::Fr) => "Inconnu",
-        (_, Lang::En) => "Unknown",
-    }
-}
-
-fn label(d: &clientele_core::catalogue::FieldDef, lang: Lang) -> &'static str {
-    if lang == Lang::En {
-        d.label_en
-    } else {
-        d.heading
-    }
+    let id = match code {
+        "standard" => "customers.regime.standard",
+        "reverse_charge_operator" => "customers.regime.reverse_charge_operator",
+        "reverse_charge_eu" => "customers.regime.reverse_charge_eu",
+        "not_charged" => "customers.regime.not_charged",
+        _ => "customers.regime.unknown",
+    };
+    messages::lookup(lang, id).unwrap_or(id)
 }
 
 /// Counts by status, VIP, on-call, reseller level and VAT regime, with bar charts.
@@ -53,26 +45,20 @@ pub async fn dashboard(web: Web, State(state): State<ApiContext>) -> Page {
     let lang = web.lang;
     let total = stats.total.max(1) as f64;
     let bar = |label: String, n: u64, href: String| json!({"label": label, "n": n, "pct": (n as f64 * 100.0 / total).round(), "href": href});
-    let (yes, no) = if lang == Lang::En {
-        ("Active", "Inactive")
-    } else {
-        ("Actifs", "Inactifs")
-    };
+    let (yes, no) = (
+        msg!(lang, "dashboard.active_n"),
+        msg!(lang, "dashboard.inactive_n"),
+    );
     let status = vec![
-        bar(yes.into(), stats.active, "/customers?active=1".into()),
+        bar(yes, stats.active, "/customers?active=1".into()),
         bar(
-            no.into(),
+            no,
             stats.total - stats.active.min(stats.total),
             "/customers?active=0".into(),
         ),
         bar("VIP".into(), stats.vip, "/customers?vip=1".into()),
         bar(
-            if lang == Lang::En {
-                "On-call contract"
-            } else {
-                "Astreinte"
-            }
-            .into(),
+            msg!(lang, "dashboard.on_call_contract"),
             stats.on_call,
             "/customers?onCallDuty=1".into(),
         ),
@@ -81,11 +67,9 @@ pub async fn dashboard(web: Web, State(state): State<ApiContext>) -> Page {
         .reseller_levels
         .iter()
         .map(|(level, n)| {
-            let l = match (level, lang) {
-                (Some(l), Lang::En) => format!("Level {l}"),
-                (Some(l), Lang::Fr) => format!("Niveau {l}"),
-                (None, Lang::En) => "No level".into(),
-                (None, Lang::Fr) => "Sans niveau".into(),
+            let l = match level {
+                Some(l) => msg!(lang, "dashboard.level", level = *l),
+                None => msg!(lang, "dashboard.no_level"),
             };
             let href = level.map_or("/customers?reseller=1".into(), |l| {
                 format!("/customers?level={l}")
@@ -155,7 +139,7 @@ fn tri(s: &str) -> Option<bool> {
 pub async fn list(
     web: Web,
     State(state): State<ApiContext>,
-    super::WebQuery(p): super::WebQuery<ListParams>,
+    WebQuery(p): WebQuery<ListParams>,
 ) -> Page {
     let lang = web.lang;
     let page = p.page.parse::<u64>().unwrap_or(1).clamp(1, 1_000_000);
@@ -252,12 +236,7 @@ fn fields_of(c: &Customer, lang: Lang) -> Vec<Jv> {
             let text = match (d.kind, v) {
                 (Kind::Bool, _) => {
                     let b = c.flag(d.id);
-                    match (b, lang) {
-                        (true, Lang::Fr) => "Oui".to_string(),
-                        (false, Lang::Fr) => "Non".to_string(),
-                        (true, Lang::En) => "Yes".to_string(),
-                        (false, Lang::En) => "No".to_string(),
-                    }
+                    messages::text(lang, if b { "common.yes" } else { "common.no" })
                 }
                 (_, Some(v)) => v.to_text(),
                 (_, None) => String::new(),
@@ -268,7 +247,7 @@ fn fields_of(c: &Customer, lang: Lang) -> Vec<Jv> {
                 .map(|i| i.message(lang))
                 .collect();
             let note = (d.id == F::activityCode).then(|| c.activity_label()).flatten();
-            json!({"key": d.api_key, "label": label(d, lang), "value": text, "url": d.kind == Kind::Url,
+            json!({"key": d.api_key, "label": messages::field_label(lang, d), "value": text, "url": d.kind == Kind::Url,
                    "warnings": warn, "note": note})
         })
         .collect()
@@ -349,7 +328,7 @@ fn form_fields(
                 .collect();
             json!({
                 "key": d.api_key,
-                "label": label(d, lang),
+                "label": messages::field_label(lang, d),
                 "value": values.get(d.api_key).cloned().unwrap_or_default(),
                 "bool": d.kind == Kind::Bool,
                 "options": options(d.kind, lang),
@@ -365,11 +344,11 @@ fn form_fields(
 /// The choices of a field with a closed list (value, label), for a select; none for free
 /// input.
 fn options(kind: Kind, lang: Lang) -> Vec<(&'static str, &'static str)> {
-    let fr = lang == Lang::Fr;
+    let name = |id: &'static str| messages::lookup(lang, id).unwrap_or(id);
     match kind {
         Kind::Language => vec![
-            ("fr", if fr { "Français" } else { "French" }),
-            ("en", if fr { "Anglais" } else { "English" }),
+            ("fr", name("edit.language.fr")),
+            ("en", name("edit.language.en")),
         ],
         Kind::LegalForm => clientele_core::ident::legal_form::ABBREVIATIONS
             .iter()
@@ -409,16 +388,13 @@ fn group_of(f: F) -> usize {
     }
 }
 
-/// The edit form's sections, in order (French, English).
-const GROUPS: [(&str, &str); 5] = [
-    ("Identité", "Identity"),
-    ("Fiscalité", "Tax"),
-    ("Adresse et coordonnées", "Address and contact details"),
-    ("Routage des appels", "Call routing"),
-    (
-        "Revendeur, facturation et divers",
-        "Reseller, billing and other",
-    ),
+/// The edit form's sections, in order (their titles' message ids).
+const GROUPS: [&str; 5] = [
+    "edit.group.identity",
+    "edit.group.tax",
+    "edit.group.address",
+    "edit.group.routing",
+    "edit.group.other",
 ];
 
 /// The form's fields by section, and the key of the first field in error (focused).
@@ -430,9 +406,9 @@ fn form_groups(fields: Vec<Jv>, lang: Lang) -> (Vec<Jv>, Option<String>) {
     let groups = GROUPS
         .iter()
         .enumerate()
-        .map(|(i, (fr, en))| {
+        .map(|(i, id)| {
             let members: Vec<&Jv> = fields.iter().filter(|f| f["group"] == i).collect();
-            json!({"title": if lang == Lang::Fr { fr } else { en }, "fields": members})
+            json!({"title": messages::text(lang, id), "fields": members})
         })
         .collect();
     (groups, first_error)

@@ -1,7 +1,11 @@
 //! Import pages: upload a pack, follow the check, read the report, download the annotated
 //! workbook and the rejected rows, import, history and undo.
 
-use super::{form_map, Page, Posted, Web, WebError, CSRF_FIELD};
+use super::cookies::random_hex;
+use super::error::{Page, WebError};
+use super::forms::{form_map, Posted, WebQuery};
+use super::layout::url_encode;
+use super::session::{Web, CSRF_FIELD};
 use crate::imports::submit_run;
 use crate::state::ApiContext;
 use axum::extract::multipart::MultipartRejection;
@@ -9,6 +13,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
+use clientele_core::messages;
 use clientele_core::Lang;
 use clientele_core::Problem;
 use clientele_import::{RunError, RunOptions};
@@ -32,8 +37,8 @@ pub async fn form(web: Web) -> Response {
     web.page("import.html", "import", context! {})
 }
 
-fn upload_error(web: &Web, fr: &str, en: &str) -> Response {
-    let msg = if web.lang == Lang::En { en } else { fr };
+fn upload_error(web: &Web, id: &str) -> Response {
+    let msg = messages::text(web.lang, id);
     let mut r = web.page("import.html", "import", context! { error => msg });
     *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     r
@@ -46,11 +51,7 @@ pub async fn upload(
     mp: Result<Multipart, MultipartRejection>,
 ) -> Page {
     let Ok(mut mp) = mp else {
-        return Ok(upload_error(
-            &web,
-            "Envoyez le fichier avec le formulaire.",
-            "Send the file with the form.",
-        ));
+        return Ok(upload_error(&web, "import.send_with_form"));
     };
     let mut csrf = Vec::new();
     let mut file: Option<(String, Vec<u8>)> = None;
@@ -76,13 +77,9 @@ pub async fn upload(
     }
     web.check_csrf(&csrf)?;
     let Some((name, bytes)) = file.filter(|(n, b)| !n.is_empty() && !b.is_empty()) else {
-        return Ok(upload_error(
-            &web,
-            "Choisissez un fichier (XLSX, XLS, ODS ou CSV) : le fichier envoyé est vide ou absent.",
-            "Choose a file (XLSX, XLS, ODS or CSV): the file sent is empty or missing.",
-        ));
+        return Ok(upload_error(&web, "import.choose_a_file"));
     };
-    let id = super::random_hex(16);
+    let id = random_hex(16);
     let uid = web.session.user.id;
     let (i2, n2, b2) = (id.clone(), name.clone(), bytes.clone());
     state
@@ -166,7 +163,7 @@ fn start_job(
         let _scratch = scratch;
         let started = std::time::Instant::now();
         let outcome = ticket.wait().await;
-        metrics::histogram!(crate::ops::JOB_DURATION, "kind" => if import.is_some() { "import" } else { "check" })
+        metrics::histogram!(crate::telemetry::JOB_DURATION, "kind" => if import.is_some() { "import" } else { "check" })
             .record(started.elapsed().as_secs_f64());
         let body = match outcome {
             Ok(Ok(report)) => {
@@ -364,16 +361,7 @@ pub async fn show(web: Web, State(state): State<ApiContext>, Path(id): Path<Stri
         .unwrap_or_default();
     let headings: HashMap<&str, &str> = clientele_core::FIELDS
         .iter()
-        .map(|d| {
-            (
-                d.pack_key,
-                if web.lang == Lang::En {
-                    d.label_en
-                } else {
-                    d.heading
-                },
-            )
-        })
+        .map(|d| (d.pack_key, messages::field_label(web.lang, d)))
         .collect();
     let changes: Vec<Jv> = changes
         .into_iter()
@@ -464,31 +452,21 @@ pub async fn import(
     let f = form_map(&form);
     let skip = matches!(f.get("skip_invalid"), Some(&("1" | "on" | "true")));
     let report = parse_json(up.report.as_deref());
-    let refuse =
-        |fr: &str, en: &str| Err(WebError::new(StatusCode::CONFLICT, fr, en).with_lang(web.lang));
+    let refuse = |id| Err(WebError::msg(StatusCode::CONFLICT, id).with_lang(web.lang));
     let Some(report) = report.filter(|r| r["status"] == "ok") else {
-        return refuse(
-            "Ce fichier n’a pas (encore) de rapport de contrôle utilisable.",
-            "This file has no usable check report (yet).",
-        );
+        return refuse("upload.no_usable_report");
     };
     if has_code(&report, "header.unmapped") {
-        return refuse(
-            "Des colonnes ressemblent à des champs du pack sans y être associées : choisissez leur champ (ou ignorez-les) dans « Correspondance des colonnes », puis importez.",
-            "Some columns look like pack fields but are not mapped: choose their field (or ignore them) under “Column mapping”, then import.",
-        );
+        return refuse("upload.columns_unmapped");
     }
     let identity_changes = report["identityChanges"].as_u64().unwrap_or(0);
     let confirmed = matches!(f.get("confirm_identity"), Some(&("1" | "on" | "true")));
     if identity_changes > 0 && !confirmed {
-        return refuse(
-            "Cet import ferait de clients existants d’autres sociétés : cochez la confirmation au-dessus du bouton Importer si c’est voulu.",
-            "This import would make existing customers other companies: tick the confirmation above the Import button if this is meant.",
-        );
+        return refuse("upload.confirm_identity_first");
     }
     let mapping = match report.get("mapping") {
         Some(m) => clientele_pack::ColumnMap::parse(&m.to_string()).map_err(|e| {
-            WebError::from(crate::error::Error::Internal(format!(
+            WebError::from(crate::error::Error::internal(format!(
                 "stored mapping: {e}"
             )))
             .with_lang(web.lang)
@@ -496,10 +474,7 @@ pub async fn import(
         None => clientele_pack::ColumnMap::new(),
     };
     if report["errors"].as_u64().unwrap_or(0) > 0 && !skip {
-        return refuse(
-            "Le fichier contient des erreurs : corrigez-les, ou cochez « ignorer les lignes invalides ».",
-            "The file has errors: fix them, or tick “skip invalid rows”.",
-        );
+        return refuse("upload.has_errors");
     }
     // Refused before the claim while the queue is full, so that the file can be imported
     // later without uploading it again.
@@ -510,10 +485,7 @@ pub async fn import(
     // Claimed in the database, so that two clicks (on any servers) import it once.
     let claim = up.id.clone();
     if !state.db(move |s| s.claim_upload(&claim, RUNNING)).await? {
-        return refuse(
-            "Ce fichier a déjà été importé (ou est en cours d’import) : déposez-le de nouveau pour un nouvel import.",
-            "This file was already imported (or is being imported): upload it again for a new import.",
-        );
+        return refuse("upload.already_imported");
     }
     match start_job(
         &state,
@@ -529,12 +501,7 @@ pub async fn import(
         web.session.user.email.clone(),
     ) {
         Ok(()) => {}
-        Err(NotStarted::Running) => {
-            return refuse(
-                "Un contrôle ou un import de ce fichier est déjà en cours.",
-                "A check or import of this file is already running.",
-            )
-        }
+        Err(NotStarted::Running) => return refuse("upload.already_running"),
         Err(NotStarted::Busy(e)) => {
             // The queue filled between the check above and now: the claim stays, so the
             // outcome says what happened and how to go on.
@@ -626,12 +593,7 @@ pub async fn remap(
     let up = owned(&state, &web, id, true).await?;
     let lang = web.lang;
     let Some(report) = parse_json(up.report.as_deref()).filter(|r| r["status"] == "ok") else {
-        return Err(WebError::new(
-            StatusCode::CONFLICT,
-            "Ce fichier n’a pas (encore) de rapport de contrôle utilisable.",
-            "This file has no usable check report (yet).",
-        )
-        .with_lang(lang));
+        return Err(WebError::msg(StatusCode::CONFLICT, "upload.no_usable_report").with_lang(lang));
     };
     let f = form_map(&form);
     let mut mapping = clientele_pack::ColumnMap::new();
@@ -640,10 +602,13 @@ pub async fn remap(
             continue;
         };
         let target = clientele_pack::Target::parse(choice).map_err(|e| {
-            WebError::new(
+            WebError::msg_with(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                format!("Colonne {} : {e}", row.column),
-                format!("Column {}: {e}", row.column),
+                "upload.column_refused",
+                vec![
+                    ("column", (&row.column).into()),
+                    ("error", e.to_string().into()),
+                ],
             )
             .with_lang(lang)
         })?;
@@ -655,11 +620,11 @@ pub async fn remap(
         };
         if !same {
             mapping.insert(&row.header, target).map_err(|e| {
-                WebError::new(StatusCode::UNPROCESSABLE_ENTITY, e.clone(), e).with_lang(lang)
+                WebError::plain(StatusCode::UNPROCESSABLE_ENTITY, e).with_lang(lang)
             })?;
         }
     }
-    let id = super::random_hex(16);
+    let id = random_hex(16);
     let uid = web.session.user.id;
     let (i2, n2, b2) = (id.clone(), up.name.clone(), up.bytes.clone());
     state
@@ -690,7 +655,7 @@ fn attachment(name: &str, content_type: &'static str, bytes: Vec<u8>) -> Respons
         .collect();
     let disposition = format!(
         "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
-        super::url_encode(name).replace('+', "%20")
+        url_encode(name).replace('+', "%20")
     );
     let mut r = (StatusCode::OK, bytes).into_response();
     r.headers_mut()
@@ -722,12 +687,9 @@ async fn made_once(
     let up = owned(state, web, id, false).await?;
     let report = parse_json(up.report.as_deref());
     let Some(report) = report else {
-        return Err(WebError::new(
-            StatusCode::CONFLICT,
-            "Le contrôle de ce fichier n’est pas terminé.",
-            "The check of this file is not finished.",
-        )
-        .with_lang(lang));
+        return Err(
+            WebError::msg(StatusCode::CONFLICT, "upload.check_not_finished").with_lang(lang),
+        );
     };
     let i2 = up.id.clone();
     if let Some(kept) = state.db(move |s| s.upload_file(&i2, kind)).await? {
@@ -748,12 +710,12 @@ async fn made_once(
         })?
         .wait()
         .await
-        .map_err(|_| WebError::from(crate::error::Error::Internal("workbook build lost".into())))?
+        .map_err(|_| WebError::from(crate::error::Error::internal("workbook build lost")))?
         .map_err(|e| {
-            WebError::new(
+            WebError::msg_with(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                format!("Impossible de produire ce fichier : {e}"),
-                format!("This file cannot be produced: {e}"),
+                "upload.cannot_produce",
+                vec![("error", e.into())],
             )
             .with_lang(lang)
         })?;
@@ -855,15 +817,16 @@ fn row_errors(report: &Jv) -> HashMap<u32, String> {
 
 /// A blank pack.
 pub async fn template(web: Web) -> Page {
-    let bytes = tokio::task::spawn_blocking(|| -> Result<Vec<u8>, String> {
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    // The causes are kept (boxed) for the log line of the 500.
+    let bytes = tokio::task::spawn_blocking(|| -> Result<Vec<u8>, crate::error::Error> {
+        let dir = tempfile::tempdir().map_err(crate::error::Error::internal)?;
         let path = dir.path().join("pack.xlsx");
-        clientele_pack::write_template(&path).map_err(|e| e.to_string())?;
-        std::fs::read(&path).map_err(|e| e.to_string())
+        clientele_pack::write_template(&path).map_err(crate::error::Error::internal)?;
+        std::fs::read(&path).map_err(crate::error::Error::internal)
     })
     .await
-    .map_err(|e| WebError::from(crate::error::Error::Internal(e.to_string())))?
-    .map_err(|e| WebError::from(crate::error::Error::Internal(e)).with_lang(web.lang))?;
+    .map_err(|e| WebError::from(crate::error::Error::internal(e)))?
+    .map_err(|e| WebError::from(e).with_lang(web.lang))?;
     Ok(attachment("pack-clients.xlsx", XLSX, bytes))
 }
 
@@ -871,7 +834,7 @@ pub async fn template(web: Web) -> Page {
 pub async fn history(
     web: Web,
     State(state): State<ApiContext>,
-    super::WebQuery(q): super::WebQuery<HashMap<String, String>>,
+    WebQuery(q): WebQuery<HashMap<String, String>>,
 ) -> Page {
     let rows = state.db(|s| s.imports()).await?;
     let undone = q.get("undone").and_then(|v| v.parse::<i64>().ok());

@@ -4,16 +4,17 @@
 //! started with users already there has none, and the page then says how to add one from
 //! the command line.
 
-use super::{
-    constant_time_eq, cookie, form_rejection, lang_code, lang_of, random_hex, render, secure,
-    signed_in, url_encode, Page, WebError, CSRF_FIELD,
-};
+use super::cookies::{constant_time_eq, cookie, lang_of, random_hex, secure};
+use super::error::{Page, WebError};
+use super::forms::form_rejection;
+use super::layout::{lang_code, render, url_encode};
+use super::session::{signed_in, CSRF_FIELD};
 use crate::net::Client;
 use crate::state::ApiContext;
 use axum::extract::{Form, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use clientele_core::Lang;
+use clientele_core::messages;
 use minijinja::context;
 
 /// The double-submit cookie of the setup form.
@@ -40,7 +41,7 @@ fn setup_response(
     headers: &HeaderMap,
     client: &Client,
     state: &ApiContext,
-    error: Option<(String, String)>,
+    error: Option<&'static str>,
     filled: &Filled<'_>,
 ) -> Response {
     let lang = lang_of(headers);
@@ -53,7 +54,7 @@ fn setup_response(
             active => active(state),
             name => filled.name,
             email => filled.email,
-            error => error.map(|(fr, en)| if lang == Lang::En { en } else { fr }),
+            error => error.map(|id| messages::text(lang, id)),
             path_q => url_encode("/setup"),
         },
     );
@@ -107,14 +108,8 @@ pub(super) async fn create(
         name: field("name").trim(),
         email: field("email").trim(),
     };
-    let refuse = |fr: &str, en: &str| {
-        let mut r = setup_response(
-            &headers,
-            &client,
-            &state,
-            Some((fr.to_string(), en.to_string())),
-            &filled,
-        );
+    let refuse = |id: &'static str| {
+        let mut r = setup_response(&headers, &client, &state, Some(id), &filled);
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         Ok(r)
     };
@@ -132,41 +127,23 @@ pub(super) async fn create(
         .map(|c| c.as_deref().map(norm))
         .unwrap_or(None);
     let Some(expected) = expected else {
-        return refuse(
-            "La création dans le navigateur n’est pas ouverte sur ce serveur : créez le premier utilisateur avec « clientele user add », ou redémarrez « clientele serve » pour obtenir un code.",
-            "Creating the first user in the browser is not open on this server: use “clientele user add”, or restart “clientele serve” to get a code.",
-        );
+        return refuse("setup.closed");
     };
     if !constant_time_eq(norm(field("code")).as_bytes(), expected.as_bytes()) {
-        return refuse(
-            "Code de première installation incorrect : recopiez celui que « clientele serve » a affiché au démarrage.",
-            "Wrong setup code: copy the one “clientele serve” printed when it started.",
-        );
+        return refuse("setup.wrong_code");
     }
     if !clientele_core::validate::is_email(filled.email) {
-        return refuse(
-            "Adresse e-mail invalide.",
-            "This is not a valid e-mail address.",
-        );
+        return refuse("setup.bad_email");
     }
     let password = field("password");
     if password != field("password_confirmation") {
-        return refuse(
-            "Les deux mots de passe diffèrent.",
-            "The two passwords differ.",
-        );
+        return refuse("setup.passwords_differ");
     }
     if let Err(e) = crate::password::check(password) {
         return if e.contains("too short") {
-            refuse(
-                "Mot de passe trop court : 10 caractères au moins.",
-                "Password too short: at least 10 characters.",
-            )
+            refuse("setup.password_short")
         } else {
-            refuse(
-                "Ce mot de passe est parmi les plus courants (facile à deviner) : choisissez-en un autre.",
-                "This password is one of the most common ones (easily guessed): choose another.",
-            )
+            refuse("setup.password_common")
         };
     }
     // Taken before the (slow) hash: two forms sent at once create one user. Given back if
@@ -191,13 +168,11 @@ pub(super) async fn create(
         Ok(Ok(h)) => h,
         Ok(Err(e)) => {
             give_back(&state);
-            return Err(WebError::from(crate::error::Error::Internal(e)).with_lang(lang));
+            return Err(WebError::from(crate::error::Error::internal(e)).with_lang(lang));
         }
         Err(e) => {
             give_back(&state);
-            return Err(
-                WebError::from(crate::error::Error::Internal(e.to_string())).with_lang(lang)
-            );
+            return Err(WebError::from(crate::error::Error::internal(e)).with_lang(lang));
         }
     };
     let name = if filled.name.is_empty() {

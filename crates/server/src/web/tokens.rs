@@ -1,7 +1,9 @@
 //! The staff page of API tokens: every token with its owner, scope, allow-list, creation,
 //! last use and expiry, and a revoke button.
 
-use super::{Page, Posted, Web, WebError};
+use super::error::{Page, WebError};
+use super::forms::Posted;
+use super::session::Web;
 use crate::auth::ClientIp;
 use crate::state::ApiContext;
 use axum::extract::{Path, Query, State};
