@@ -195,7 +195,9 @@ pub fn search_indexes(d: Dialect) -> Vec<String> {
                 "CREATE VIRTUAL TABLE {SQLITE_FTS} USING fts5({}, content='customers', content_rowid='id', tokenize='trigram', detail='none')",
                 SEARCHED.join(", ")
             ));
-            st.push(format!("INSERT INTO {SQLITE_FTS} ({SQLITE_FTS}) VALUES ('rebuild')"));
+            st.push(format!(
+                "INSERT INTO {SQLITE_FTS} ({SQLITE_FTS}) VALUES ('rebuild')"
+            ));
             st.extend(fts_triggers());
             st.push("CREATE INDEX customers_name_order ON customers (search, id)".into());
             st.push("CREATE INDEX customers_created ON customers (created_at, id)".into());

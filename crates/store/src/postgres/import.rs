@@ -405,7 +405,10 @@ fn drop_for_bulk_load(c: &mut Client) -> Result<Option<Vec<String>>> {
     rebuild.extend(create);
     // The search indexes too, as the database defines them (the trigram one is missing
     // where `pg_trgm` could not be created).
-    let names: Vec<String> = schema::BULK_SEARCH_INDEXES.iter().map(|n| n.to_string()).collect();
+    let names: Vec<String> = schema::BULK_SEARCH_INDEXES
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
     for r in c.query(
         "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'customers' AND indexname = ANY($1)",
         &[&names],

@@ -210,7 +210,11 @@ impl CountCache {
             debug_assert_eq!(at, rev);
             return Ok(n);
         }
-        let n = count(db, &format!("SELECT COUNT(*) FROM customers{where_sql}"), args)?;
+        let n = count(
+            db,
+            &format!("SELECT COUNT(*) FROM customers{where_sql}"),
+            args,
+        )?;
         if let Ok(mut m) = self.0.lock() {
             if m.len() >= COUNTS_KEPT {
                 m.clear();
