@@ -5,6 +5,7 @@
 
 mod common;
 
+use clientele_testkit::hidden;
 use common::{Backend, TestDb};
 use serde_json::Value;
 use std::io::Write;
@@ -394,13 +395,6 @@ fn http() -> reqwest::blocking::Client {
         .timeout(Duration::from_secs(120))
         .build()
         .expect("client")
-}
-
-/// The value of the first hidden input named `name`.
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).expect("hidden input") + marker.len();
-    html[start..].split('"').next().expect("value").to_string()
 }
 
 /// Log in through the form; the session cookie and a CSRF token.

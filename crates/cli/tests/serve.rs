@@ -3,6 +3,7 @@
 
 mod common;
 
+use clientele_testkit::hidden;
 use common::{Backend, TestDb};
 use serde_json::{json, Value};
 use std::io::Write;
@@ -264,13 +265,6 @@ fn postgres_two_servers_share_one_database() {
     }
 }
 
-/// The hidden field `name` of a page.
-fn hidden_value(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).expect("hidden input") + marker.len();
-    html[start..].split('"').next().expect("value").to_string()
-}
-
 /// The value of cookie `name` among a response's Set-Cookie headers.
 fn set_cookie(r: &reqwest::blocking::Response, name: &str) -> String {
     r.headers()
@@ -308,7 +302,7 @@ fn first_administrator_in_the_browser(db: &TestDb) {
     let page = http.get(url("/setup")).send().expect("setup");
     let csrf_cookie = set_cookie(&page, "clientele_setup");
     let html = page.text().expect("html");
-    let csrf = hidden_value(&html, "_csrf");
+    let csrf = hidden(&html, "_csrf");
     let post = |fields: &[(&str, &str)]| {
         let mut form = vec![("_csrf", csrf.as_str())];
         form.extend_from_slice(fields);

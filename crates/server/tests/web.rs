@@ -9,6 +9,7 @@
 
 mod common;
 
+use clientele_testkit::hidden;
 use common::{with_backend, Backend, TestServer};
 use fantoccini::{Client, ClientBuilder, Locator};
 use rust_xlsxwriter::Workbook;
@@ -89,13 +90,6 @@ fn login_as(
         .text()
         .expect("html");
     (session, hidden(&home, "_csrf"))
-}
-
-/// The value of the first hidden input named `name`.
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).expect("hidden input") + marker.len();
-    html[start..].split('"').next().expect("value").to_string()
 }
 
 fn sessions_and_csrf() {
