@@ -82,12 +82,16 @@ impl PgDb {
             NEXT_DB.fetch_add(1, Ordering::SeqCst)
         );
         // A database of a killed run whose process id came round again would make the
-        // creation fail: nobody else can be using that name now.
-        admin
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"
-            ))
-            .unwrap_or_else(|e| panic!("create database {name}: {e}"));
+        // creation fail: nobody else can be using that name now. Two statements: neither
+        // may run inside the transaction a multi-statement batch makes.
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            admin
+                .batch_execute(&sql)
+                .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+        }
         let admin_url = pg_admin_url();
         let base = admin_url
             .rsplit_once('/')
