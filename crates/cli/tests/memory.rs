@@ -517,19 +517,7 @@ fn expanding_files_through_the_server(backend: Backend) {
     let Some(db) = TestDb::new(backend) else {
         return;
     };
-    let mut add = Command::new(env!("CARGO_BIN_EXE_clientele"))
-        .args(["--db", &db.url, "user", "add", "staff@example.fr"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("user add");
-    add.stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"correct horse battery\n")
-        .expect("password");
-    assert!(add.wait().expect("wait").success());
+    db.add_user("staff@example.fr");
     let out = db.run(&["token", "create", "staff", "--scope", "write"]);
     assert!(out.status.success());
     let token = String::from_utf8_lossy(&out.stdout).trim().to_string();

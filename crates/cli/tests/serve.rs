@@ -6,7 +6,6 @@ mod common;
 use clientele_testkit::hidden;
 use common::{Backend, TestDb};
 use serde_json::{json, Value};
-use std::io::Write;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -57,41 +56,13 @@ fn start_logging(db: &TestDb, log: Option<&std::path::Path>) -> Server {
         child,
         base: format!("http://127.0.0.1:{port}"),
     };
-    let client = reqwest::blocking::Client::new();
-    let start = Instant::now();
-    while client
-        .get(format!("{}/api/version", server.base))
-        .send()
-        .is_err()
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    common::wait_until_up(&server.base);
     server
-}
-
-fn add_user(db: &TestDb) {
-    let mut add = Command::new(env!("CARGO_BIN_EXE_clientele"))
-        .args(["--db", &db.url, "user", "add", "staff@example.fr"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("user add");
-    add.stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"correct horse battery\n")
-        .expect("password");
-    assert!(add.wait().expect("wait").success());
 }
 
 fn two_servers_share_one_database(db: &TestDb) {
     // A user from the command line, then a token from the login route.
-    add_user(db);
+    db.add_user("staff@example.fr");
     let lookup_token = db.run(&["token", "create", "pbx", "--scope", "lookup"]);
     assert!(lookup_token.status.success());
     let lookup_token = String::from_utf8_lossy(&lookup_token.stdout)
@@ -165,7 +136,7 @@ fn two_servers_share_one_database(db: &TestDb) {
 /// Even at `debug`, no password, token, `api_token` or `Authorization` value reaches the
 /// log; failed logins are there with the client address.
 fn secrets_never_reach_the_log(db: &TestDb) {
-    add_user(db);
+    db.add_user("staff@example.fr");
     let out = db.run(&["token", "create", "pbx", "--scope", "lookup"]);
     assert!(out.status.success());
     let lookup = String::from_utf8_lossy(&out.stdout).trim().to_string();

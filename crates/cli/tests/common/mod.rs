@@ -2,8 +2,10 @@
 #![allow(dead_code)]
 
 use serde_json::Value;
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 pub use clientele_testkit::Backend;
 
@@ -68,12 +70,50 @@ impl TestDb {
             .collect()
     }
 
+    /// `user add <email>` with `password` on standard input.
+    pub fn user_add(&self, email: &str, password: &str) -> Output {
+        let mut add = Command::new(env!("CARGO_BIN_EXE_clientele"))
+            .args(["--db", &self.url, "user", "add", email])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("user add");
+        add.stdin
+            .take()
+            .expect("stdin")
+            .write_all(format!("{password}\n").as_bytes())
+            .expect("password");
+        add.wait_with_output().expect("wait")
+    }
+
+    /// A user with the password the tests log in with, `correct horse battery`.
+    pub fn add_user(&self, email: &str) {
+        assert!(self
+            .user_add(email, "correct horse battery")
+            .status
+            .success());
+    }
+
     /// One customer by account.
     pub fn customer(&self, account: &str) -> Value {
         self.customers()
             .into_iter()
             .find(|c| c["customerAccount"] == account)
             .unwrap_or_else(|| panic!("no customer {account}"))
+    }
+}
+
+/// Wait until the server at `base` answers (30 s at most).
+pub fn wait_until_up(base: &str) {
+    let client = reqwest::blocking::Client::new();
+    let start = Instant::now();
+    while client.get(format!("{base}/api/version")).send().is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
