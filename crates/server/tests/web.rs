@@ -7,6 +7,7 @@
 //! `CLIENTELE_TEST_BROWSER_REQUIRED` is set (CI), where it fails.
 //! `CLIENTELE_SCREENSHOTS=<dir>` saves screenshots of the report, the list and a customer.
 
+#[macro_use]
 mod common;
 
 use clientele_testkit::hidden;
@@ -1857,13 +1858,7 @@ fn typed_postal_code_is_not_padded() {
     assert_eq!(patched["mainAddressPostalCode"], "06000");
 }
 
-/// Every page test runs on SQLite and on PostgreSQL.
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[test] fn $name() { super::with_backend(super::Backend::Sqlite, super::$name) } )* }
-        mod postgres { $( #[test] fn $name() { super::with_backend(super::Backend::Postgres, super::$name) } )* }
-    };
-}
+// Every page test runs on SQLite and on PostgreSQL: `on_both!` (tests/common).
 
 on_both!(
     sessions_and_csrf,

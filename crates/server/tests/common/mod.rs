@@ -277,3 +277,13 @@ pub fn read(r: Response) -> (u16, Json) {
     let body = serde_json::from_str(&text).unwrap_or(Json::String(text));
     (status, body)
 }
+
+/// Run each named test function on SQLite and on PostgreSQL (see [`with_backend`]): one
+/// module of tests a backend.
+#[allow(unused_macros)]
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[test] fn $name() { super::common::with_backend(super::common::Backend::Sqlite, super::$name) } )* }
+        mod postgres { $( #[test] fn $name() { super::common::with_backend(super::common::Backend::Postgres, super::$name) } )* }
+    };
+}
