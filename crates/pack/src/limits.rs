@@ -4,7 +4,7 @@
 //! A few kilobytes of zip can describe gigabytes of cells: a shared string of 5 MB
 //! referenced by thousands of cells, an ODS row repeated 6,000 times with a cell repeated
 //! 16,384 times, twenty million tiny shared strings. The workbook's zip is measured against
-//! these bounds before calamine opens it ([`crate::zipguard`]); the readers then cut every
+//! these bounds before calamine opens it (`zipguard`); the readers then cut every
 //! cell and row to a bounded size, so the memory a check needs is bounded whatever the
 //! input. A leaf module: the readers and the zip guard use it, it uses none of them.
 
