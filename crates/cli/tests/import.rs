@@ -4,7 +4,8 @@
 #[macro_use]
 mod common;
 
-use common::{row, siret_vat, write_csv, Backend, TestDb};
+use clientele_testkit::siret_vat;
+use common::{row, write_csv, Backend, TestDb};
 use rust_xlsxwriter::Workbook;
 use serde_json::Value;
 

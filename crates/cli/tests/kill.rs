@@ -2,7 +2,8 @@
 
 mod common;
 
-use common::{row, siret_vat, Backend, TestDb};
+use clientele_testkit::siret_vat;
+use common::{row, Backend, TestDb};
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

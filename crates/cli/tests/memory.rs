@@ -5,6 +5,7 @@
 
 mod common;
 
+use clientele_testkit::hidden;
 use common::{Backend, TestDb};
 use serde_json::Value;
 use std::io::Write;
@@ -396,13 +397,6 @@ fn http() -> reqwest::blocking::Client {
         .expect("client")
 }
 
-/// The value of the first hidden input named `name`.
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).expect("hidden input") + marker.len();
-    html[start..].split('"').next().expect("value").to_string()
-}
-
 /// Log in through the form; the session cookie and a CSRF token.
 fn login(s: &Server, c: &reqwest::blocking::Client) -> (String, String) {
     let page = c
@@ -523,19 +517,7 @@ fn expanding_files_through_the_server(backend: Backend) {
     let Some(db) = TestDb::new(backend) else {
         return;
     };
-    let mut add = Command::new(env!("CARGO_BIN_EXE_clientele"))
-        .args(["--db", &db.url, "user", "add", "staff@example.fr"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("user add");
-    add.stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"correct horse battery\n")
-        .expect("password");
-    assert!(add.wait().expect("wait").success());
+    db.add_user("staff@example.fr");
     let out = db.run(&["token", "create", "staff", "--scope", "write"]);
     assert!(out.status.success());
     let token = String::from_utf8_lossy(&out.stdout).trim().to_string();

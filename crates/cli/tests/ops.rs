@@ -10,7 +10,6 @@ mod common;
 
 use common::{Backend, TestDb};
 use serde_json::{json, Value};
-use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -122,19 +121,7 @@ fn http() -> reqwest::blocking::Client {
 
 /// A user, a write token (from /api/login) and a lookup token.
 fn tokens(db: &TestDb, base: &str) -> (String, String) {
-    let mut add = Command::new(BIN)
-        .args(["--db", &db.url, "user", "add", "ops@example.fr"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("user add");
-    add.stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"correct horse battery\n")
-        .expect("password");
-    assert!(add.wait().expect("wait").success());
+    db.add_user("ops@example.fr");
     let login: Value = http()
         .post(format!(
             "{base}/api/login?email=ops@example.fr&password=correct%20horse%20battery"

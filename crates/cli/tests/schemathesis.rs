@@ -9,9 +9,7 @@
 mod common;
 
 use common::{Backend, TestDb};
-use std::io::Write;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// Same checks as scripts/schemathesis.sh (see there why the others are left out).
 const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,\
@@ -50,18 +48,10 @@ fn api_conforms_to_its_openapi_document() {
     let Some(db) = TestDb::new(Backend::Sqlite) else {
         return;
     };
-    let mut add = Command::new(env!("CARGO_BIN_EXE_clientele"))
-        .args(["--db", &db.url, "user", "add", "schemathesis@example.fr"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("user add");
-    add.stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"schemathesis password\n")
-        .expect("password");
-    assert!(add.wait().expect("wait").success());
+    assert!(db
+        .user_add("schemathesis@example.fr", "schemathesis password")
+        .status
+        .success());
     let out = db.run(&["token", "create", "schemathesis", "--scope", "write"]);
     assert!(out.status.success());
     let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
@@ -80,15 +70,7 @@ fn api_conforms_to_its_openapi_document() {
             .expect("serve"),
     );
     let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::blocking::Client::new();
-    let start = Instant::now();
-    while http.get(format!("{base}/api/version")).send().is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    common::wait_until_up(&base);
 
     let out = Command::new(st)
         .arg("run")

@@ -3,9 +3,9 @@
 
 mod common;
 
+use clientele_testkit::hidden;
 use common::{Backend, TestDb};
 use serde_json::{json, Value};
-use std::io::Write;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -56,41 +56,13 @@ fn start_logging(db: &TestDb, log: Option<&std::path::Path>) -> Server {
         child,
         base: format!("http://127.0.0.1:{port}"),
     };
-    let client = reqwest::blocking::Client::new();
-    let start = Instant::now();
-    while client
-        .get(format!("{}/api/version", server.base))
-        .send()
-        .is_err()
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    common::wait_until_up(&server.base);
     server
-}
-
-fn add_user(db: &TestDb) {
-    let mut add = Command::new(env!("CARGO_BIN_EXE_clientele"))
-        .args(["--db", &db.url, "user", "add", "staff@example.fr"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("user add");
-    add.stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"correct horse battery\n")
-        .expect("password");
-    assert!(add.wait().expect("wait").success());
 }
 
 fn two_servers_share_one_database(db: &TestDb) {
     // A user from the command line, then a token from the login route.
-    add_user(db);
+    db.add_user("staff@example.fr");
     let lookup_token = db.run(&["token", "create", "pbx", "--scope", "lookup"]);
     assert!(lookup_token.status.success());
     let lookup_token = String::from_utf8_lossy(&lookup_token.stdout)
@@ -164,7 +136,7 @@ fn two_servers_share_one_database(db: &TestDb) {
 /// Even at `debug`, no password, token, `api_token` or `Authorization` value reaches the
 /// log; failed logins are there with the client address.
 fn secrets_never_reach_the_log(db: &TestDb) {
-    add_user(db);
+    db.add_user("staff@example.fr");
     let out = db.run(&["token", "create", "pbx", "--scope", "lookup"]);
     assert!(out.status.success());
     let lookup = String::from_utf8_lossy(&out.stdout).trim().to_string();
@@ -264,13 +236,6 @@ fn postgres_two_servers_share_one_database() {
     }
 }
 
-/// The hidden field `name` of a page.
-fn hidden_value(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).expect("hidden input") + marker.len();
-    html[start..].split('"').next().expect("value").to_string()
-}
-
 /// The value of cookie `name` among a response's Set-Cookie headers.
 fn set_cookie(r: &reqwest::blocking::Response, name: &str) -> String {
     r.headers()
@@ -308,7 +273,7 @@ fn first_administrator_in_the_browser(db: &TestDb) {
     let page = http.get(url("/setup")).send().expect("setup");
     let csrf_cookie = set_cookie(&page, "clientele_setup");
     let html = page.text().expect("html");
-    let csrf = hidden_value(&html, "_csrf");
+    let csrf = hidden(&html, "_csrf");
     let post = |fields: &[(&str, &str)]| {
         let mut form = vec![("_csrf", csrf.as_str())];
         form.extend_from_slice(fields);

@@ -7,9 +7,8 @@ mod common;
 
 use common::{Backend, TestDb};
 use serde_json::Value;
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Idle timeout of login tokens on the test servers.
@@ -62,37 +61,8 @@ fn start(db: &TestDb, name: &str) -> Server {
         base: format!("http://127.0.0.1:{port}"),
         log,
     };
-    let client = reqwest::blocking::Client::new();
-    let start = Instant::now();
-    while client
-        .get(format!("{}/api/version", server.base))
-        .send()
-        .is_err()
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    common::wait_until_up(&server.base);
     server
-}
-
-/// `user add` with a password on standard input.
-fn user_add(db: &TestDb, email: &str, password: &str) -> Output {
-    let mut add = Command::new(env!("CARGO_BIN_EXE_clientele"))
-        .args(["--db", &db.url, "user", "add", email])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("user add");
-    add.stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{password}\n").as_bytes())
-        .expect("password");
-    add.wait_with_output().expect("wait")
 }
 
 /// GET a read route with a token; the status.
@@ -140,17 +110,17 @@ fn token_life(backend: Backend) {
         return;
     };
     // The password policy of `user add`.
-    let short = user_add(&db, "staff@example.fr", "s3cret!");
+    let short = db.user_add("staff@example.fr", "s3cret!");
     assert_eq!(short.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&short.stderr).contains("too short"));
-    let common = user_add(&db, "staff@example.fr", "QWERTYUIOP");
+    let common = db.user_add("staff@example.fr", "QWERTYUIOP");
     assert_eq!(common.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&common.stderr).contains("most common"),
         "{}",
         String::from_utf8_lossy(&common.stderr)
     );
-    let ok = user_add(&db, "staff@example.fr", "correct horse battery");
+    let ok = db.user_add("staff@example.fr", "correct horse battery");
     assert!(
         ok.status.success(),
         "{}",

@@ -151,6 +151,8 @@ enum Parsed {
     Bad,
 }
 
+/// Parse one cell of field `f`: first what every cell must pass (no spreadsheet error, not
+/// too long, no control characters), then the rules of the field's kind.
 fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Parsed {
     // Borrow text cells: copying every cell of a million-row file shows in the profile.
     let raw: std::borrow::Cow<'_, str> = match cell {
@@ -158,16 +160,22 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
         other => std::borrow::Cow::Owned(other.display()),
     };
     let raw = raw.as_ref();
-    let mut bad = |p: Problem, detail: &str| {
-        issues.push(FieldIssue::new(f, p, raw, detail));
-        Parsed::Bad
+    let text = clean_text(raw);
+    let mut p = CellParse {
+        f,
+        cell,
+        raw,
+        text,
+        // The cleaned text is the whole text cell: its string can become the value.
+        whole: matches!(cell, Cell::Text(_)) && text.len() == raw.len(),
+        issues,
     };
     if let Cell::Error(_) = cell {
-        return bad(Problem::Invalid, " (spreadsheet error value)");
+        return p.bad(Problem::Invalid, " (spreadsheet error value)");
     }
     // Bytes bound characters from above: count characters only for long cells.
     if raw.len() > MAX_CELL_CHARS && raw.chars().count() > MAX_CELL_CHARS {
-        return bad(
+        return p.bad(
             Problem::TooLong,
             &format!("more than {MAX_CELL_CHARS} characters"),
         );
@@ -175,129 +183,178 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
     if cell.is_blank() {
         return Parsed::Blank;
     }
-    let text = clean_text(raw);
     if let Some(why) = bad_characters(text) {
-        return bad(Problem::Invalid, why);
+        return p.bad(Problem::Invalid, why);
     }
-    // The cleaned text is the whole text cell: its string can become the value.
-    let whole = matches!(cell, Cell::Text(_)) && text.len() == raw.len();
-    let own = |t: &str| {
-        if whole {
-            Parsed::Keep
-        } else {
-            Parsed::Value(Value::Text(Str::from(t)))
-        }
-    };
     match kind {
-        Kind::Account if text.len() > 32 && text.chars().count() > 32 => {
-            bad(Problem::TooLong, "32 characters at most")
-        }
-        Kind::Text(max) if text.len() > max && text.chars().count() > max => {
-            bad(Problem::TooLong, &format!("{max} characters at most"))
-        }
-        Kind::Account | Kind::Text(_) => own(text),
-        Kind::LegalForm => match ident::legal_form::normalise(text) {
-            Some(n) if n == text => own(text),
-            Some(n) => Parsed::Value(Value::Text(Str::from(n))),
-            None if text.chars().count() <= 64 => own(text),
-            None => bad(Problem::TooLong, "64 characters at most"),
-        },
-        Kind::Siret => match parse_siret(cell, text) {
-            Ok(v) if v == text => own(text),
-            Ok(v) => Parsed::Value(Value::Text(v.into())),
-            Err((p, d)) => bad(p, &d),
-        },
-        Kind::Vat => match ident::vat::validate(text) {
-            Ok(v) if v.number == text => own(text),
-            Ok(v) => Parsed::Value(Value::Text(v.number.into())),
-            Err(VatError::Country) => bad(Problem::Country, ""),
-            Err(VatError::Invalid) => bad(Problem::Invalid, " (wrong format for that country)"),
-            Err(VatError::Checksum) => bad(Problem::Checksum, ""),
-        },
-        Kind::Capital => match parse_capital(cell, text) {
-            Some(v) => {
-                if is_ambiguous_amount(text) && matches!(cell, Cell::Text(_)) {
-                    issues.push(FieldIssue::new(f, Problem::Ambiguous, raw, v.clone()));
-                }
-                Parsed::Value(Value::Text(v.into()))
-            }
-            None => bad(
-                Problem::Invalid,
-                " (expected an amount ≥ 0, e.g. 10 000 or 10000,50)",
-            ),
-        },
+        Kind::Account => p.at_most(32),
+        Kind::Text(max) => p.at_most(max),
+        Kind::LegalForm => p.legal_form(),
+        Kind::Siret => p.siret(),
+        Kind::Vat => p.vat(),
+        Kind::Capital => p.capital(),
         Kind::Naf => match ident::naf::normalise(text) {
             Some(v) => Parsed::Value(Value::Text(v.into())),
-            None => bad(Problem::Invalid, " (expected a NAF code such as 62.01Z)"),
+            None => p.bad(Problem::Invalid, " (expected a NAF code such as 62.01Z)"),
         },
-        Kind::Int(min, max) => match parse_int(cell, text) {
-            Some(i) if i >= min && i <= max => Parsed::Value(Value::Int(i)),
-            // BlueRockTEL's own default (its PHP SDK sends `resellerLevel: 0` on every
-            // create): no level, stored as none, without a warning (pack-clients.md).
-            Some(0) if f == F::resellerLevel => Parsed::Blank,
-            _ if max == i64::MAX => bad(
-                Problem::Invalid,
-                &format!(" (expected a whole number ≥ {min})"),
-            ),
-            _ => bad(
-                Problem::Invalid,
-                &format!(" (expected a whole number from {min} to {max})"),
-            ),
-        },
+        Kind::Int(min, max) => p.int(min, max),
         // The leading zero a spreadsheet drops is put back by `pad_postal_code`, and the
         // French check happens in `check_row`: both once the country is known.
-        Kind::PostalCode => own(text),
-        Kind::Country => {
-            if is_france(text) {
-                Parsed::Value(Value::Text("France".into()))
-            } else if text.chars().count() <= 64 {
-                own(text)
-            } else {
-                bad(Problem::TooLong, "64 characters at most")
-            }
-        }
+        Kind::PostalCode => p.own(),
+        Kind::Country => p.country(),
         Kind::Url => match parse_url(text) {
-            Some(u) if u == text => own(text),
+            Some(u) if u == text => p.own(),
             Some(u) => Parsed::Value(Value::Text(u.into())),
-            None => bad(
+            None => p.bad(
                 Problem::Invalid,
                 " (expected a web address such as https://www.example.fr)",
             ),
         },
-        Kind::Email => {
-            if is_email(text) {
-                own(text)
-            } else {
-                bad(
-                    Problem::Invalid,
-                    " (expected an e-mail address such as contact@example.fr)",
-                )
-            }
-        }
-        Kind::Phone => {
-            // A numeric cell drops the leading 0 of a French national number.
-            let text = match cell {
-                Cell::Float(_) | Cell::Int(_) if text.len() == 9 => format!("0{text}"),
-                _ => text.to_string(),
-            };
-            match ident::phone::normalise(&text) {
-                Ok(Phone::E164(e)) => Parsed::Phone(text, Some(e)),
-                Ok(Phone::Short(s)) => {
-                    issues.push(FieldIssue::new(f, Problem::Short, raw, ""));
-                    Parsed::Phone(s, None)
-                }
-                Err(_) => bad(Problem::Invalid, " (not a phone number)"),
-            }
-        }
+        Kind::Email if is_email(text) => p.own(),
+        Kind::Email => p.bad(
+            Problem::Invalid,
+            " (expected an e-mail address such as contact@example.fr)",
+        ),
+        Kind::Phone => p.phone(),
         Kind::Bool => match parse_bool(cell, text) {
             Some(b) => Parsed::Value(Value::Bool(b)),
-            None => bad(Problem::Invalid, " (expected 1 or 0, oui or non)"),
+            None => p.bad(Problem::Invalid, " (expected 1 or 0, oui or non)"),
         },
         Kind::Language => match fold(text).as_str() {
             "fr" | "francais" | "french" | "fra" => Parsed::Value(Value::Text("fr".into())),
             "en" | "anglais" | "english" | "eng" => Parsed::Value(Value::Text("en".into())),
-            _ => bad(Problem::Invalid, " (expected fr or en)"),
+            _ => p.bad(Problem::Invalid, " (expected fr or en)"),
         },
+    }
+}
+
+/// A cell being parsed by the rules of its kind: its text as read (`raw`, what issues
+/// quote) and cleaned (`text`, what the rules read), and where its issues go.
+struct CellParse<'a> {
+    f: F,
+    cell: &'a Cell,
+    raw: &'a str,
+    text: &'a str,
+    whole: bool,
+    issues: &'a mut Vec<FieldIssue>,
+}
+
+impl CellParse<'_> {
+    /// An error issue on the cell: the cell gives no value.
+    fn bad(&mut self, p: Problem, detail: &str) -> Parsed {
+        self.issues
+            .push(FieldIssue::new(self.f, p, self.raw, detail));
+        Parsed::Bad
+    }
+
+    /// The cleaned text as the value: the cell's own string when nothing was cleaned.
+    fn own(&self) -> Parsed {
+        if self.whole {
+            Parsed::Keep
+        } else {
+            Parsed::Value(Value::Text(Str::from(self.text)))
+        }
+    }
+
+    /// Text of at most `max` characters (bytes bound characters from above: characters
+    /// are counted only for long text).
+    fn at_most(&mut self, max: usize) -> Parsed {
+        if self.text.len() > max && self.text.chars().count() > max {
+            return self.bad(Problem::TooLong, &format!("{max} characters at most"));
+        }
+        self.own()
+    }
+
+    fn legal_form(&mut self) -> Parsed {
+        match ident::legal_form::normalise(self.text) {
+            Some(n) if n == self.text => self.own(),
+            Some(n) => Parsed::Value(Value::Text(Str::from(n))),
+            None if self.text.chars().count() <= 64 => self.own(),
+            None => self.bad(Problem::TooLong, "64 characters at most"),
+        }
+    }
+
+    fn siret(&mut self) -> Parsed {
+        match parse_siret(self.cell, self.text) {
+            Ok(v) if v == self.text => self.own(),
+            Ok(v) => Parsed::Value(Value::Text(v.into())),
+            Err((p, d)) => self.bad(p, &d),
+        }
+    }
+
+    fn vat(&mut self) -> Parsed {
+        match ident::vat::validate(self.text) {
+            Ok(v) if v.number == self.text => self.own(),
+            Ok(v) => Parsed::Value(Value::Text(v.number.into())),
+            Err(VatError::Country) => self.bad(Problem::Country, ""),
+            Err(VatError::Invalid) => {
+                self.bad(Problem::Invalid, " (wrong format for that country)")
+            }
+            Err(VatError::Checksum) => self.bad(Problem::Checksum, ""),
+        }
+    }
+
+    /// An amount; one written so that its separators could be read two ways (a text cell
+    /// only: a number cell is unambiguous) is kept with a warning.
+    fn capital(&mut self) -> Parsed {
+        match parse_capital(self.cell, self.text) {
+            Some(v) => {
+                if is_ambiguous_amount(self.text) && matches!(self.cell, Cell::Text(_)) {
+                    let issue = FieldIssue::new(self.f, Problem::Ambiguous, self.raw, v.clone());
+                    self.issues.push(issue);
+                }
+                Parsed::Value(Value::Text(v.into()))
+            }
+            None => self.bad(
+                Problem::Invalid,
+                " (expected an amount ≥ 0, e.g. 10 000 or 10000,50)",
+            ),
+        }
+    }
+
+    fn int(&mut self, min: i64, max: i64) -> Parsed {
+        match parse_int(self.cell, self.text) {
+            Some(i) if i >= min && i <= max => Parsed::Value(Value::Int(i)),
+            // BlueRockTEL's own default (its PHP SDK sends `resellerLevel: 0` on every
+            // create): no level, stored as none, without a warning (pack-clients.md).
+            Some(0) if self.f == F::resellerLevel => Parsed::Blank,
+            _ if max == i64::MAX => self.bad(
+                Problem::Invalid,
+                &format!(" (expected a whole number ≥ {min})"),
+            ),
+            _ => self.bad(
+                Problem::Invalid,
+                &format!(" (expected a whole number from {min} to {max})"),
+            ),
+        }
+    }
+
+    /// A country: any way of naming France is stored as `France`.
+    fn country(&mut self) -> Parsed {
+        if is_france(self.text) {
+            Parsed::Value(Value::Text("France".into()))
+        } else if self.text.chars().count() <= 64 {
+            self.own()
+        } else {
+            self.bad(Problem::TooLong, "64 characters at most")
+        }
+    }
+
+    fn phone(&mut self) -> Parsed {
+        // A numeric cell drops the leading 0 of a French national number.
+        let text = match self.cell {
+            Cell::Float(_) | Cell::Int(_) if self.text.len() == 9 => format!("0{}", self.text),
+            _ => self.text.to_string(),
+        };
+        match ident::phone::normalise(&text) {
+            Ok(Phone::E164(e)) => Parsed::Phone(text, Some(e)),
+            Ok(Phone::Short(s)) => {
+                let issue = FieldIssue::new(self.f, Problem::Short, self.raw, "");
+                self.issues.push(issue);
+                Parsed::Phone(s, None)
+            }
+            Err(_) => self.bad(Problem::Invalid, " (not a phone number)"),
+        }
     }
 }
 
@@ -660,8 +717,9 @@ fn check_place(pc: &str, city: &str, issues: &mut Vec<FieldIssue>) {
 /// Cross-field rules, on the customer as it will be stored (`merged`), reporting on the
 /// fields the source carried (`carried`), and on the postal code and SIRET when the source
 /// makes a stored customer French or foreign (`was_french`: what it was; they are judged
-/// by it: a customer that becomes French must have French ones). Rules that concern one field only were run by
-/// [`parse_cells`]; fields that failed there are absent from `merged` and skipped here.
+/// by it: a customer that becomes French must have French ones). Rules that concern one
+/// field only were run by [`parse_cells`]; fields that failed there are absent from
+/// `merged` and skipped here.
 pub fn check_row(
     carried: &[bool; N_FIELDS],
     merged: &Customer,
@@ -670,53 +728,95 @@ pub fn check_row(
 ) {
     let vat = merged.text(F::taxRegistrationNumber);
     let french = is_french(merged.text(F::mainAddressCountry), vat);
-    // `was_french`: whether the stored customer was (None for a new one).
-    let nationality = was_french.is_some_and(|w| w != french);
-    let present = |f: F| {
-        carried[f.idx()] || (nationality && matches!(f, F::postalCode | F::registrationNumber))
+    let rules = RowRules {
+        carried,
+        merged,
+        vat,
+        french,
+        // `was_french`: whether the stored customer was (None for a new one).
+        nationality: was_french.is_some_and(|w| w != french),
     };
-    let failed = |f: F, issues: &Vec<FieldIssue>| {
-        issues
-            .iter()
-            .any(|i| i.field == f && i.severity() == crate::issue::Severity::Error)
-    };
+    rules.name(issues);
+    rules.siret(issues);
+    rules.vat_siren(issues);
+    rules.postal_code(issues);
+    rules.official_lists(issues);
+    rules.accounts_reference(issues);
+    rules.reseller(issues);
+    rules.vat_flags(issues);
+}
 
-    if present(F::name) && merged.text(F::name).is_none() && !failed(F::name, issues) {
-        issues.push(FieldIssue::new(F::name, Problem::Required, "", ""));
+/// What the cross-field rules of [`check_row`] read: the customer as it will be stored,
+/// which fields to report on, and whether it is French.
+struct RowRules<'a> {
+    carried: &'a [bool; N_FIELDS],
+    merged: &'a Customer,
+    /// The VAT number as it will be stored.
+    vat: Option<&'a str>,
+    french: bool,
+    /// The source changes a stored customer's nationality: its postal code and SIRET are
+    /// judged again as if the source carried them.
+    nationality: bool,
+}
+
+impl RowRules<'_> {
+    /// Whether the rules report on field `f`.
+    fn present(&self, f: F) -> bool {
+        self.carried[f.idx()]
+            || (self.nationality && matches!(f, F::postalCode | F::registrationNumber))
     }
 
-    // SIRET: French rules for French customers; anything else is a foreign number.
-    if let Some(reg) = merged.text(F::registrationNumber) {
-        if present(F::registrationNumber) && french {
-            let digits = reg.bytes().all(|b| b.is_ascii_digit());
-            let p = if !digits {
-                Some((
-                    Problem::Invalid,
-                    " (a SIRET has 14 digits; letters are only for a foreign customer)".to_string(),
-                ))
-            } else {
-                match reg.len() {
-                    14 if !ident::siret::is_valid(reg) => Some((Problem::Checksum, String::new())),
-                    14 => None,
-                    9 if !ident::siren::is_valid(reg) => Some((Problem::Checksum, String::new())),
-                    9 => Some((Problem::SirenOnly, String::new())),
-                    n => Some((Problem::Length, n.to_string())),
-                }
-            };
-            if let Some((p, d)) = p {
-                issues.push(FieldIssue::new(F::registrationNumber, p, reg, d));
-            }
+    /// The name is required (unless its cell already failed: one error is enough).
+    fn name(&self, issues: &mut Vec<FieldIssue>) {
+        let failed = issues
+            .iter()
+            .any(|i| i.field == F::name && i.severity() == crate::issue::Severity::Error);
+        if self.present(F::name) && self.merged.text(F::name).is_none() && !failed {
+            issues.push(FieldIssue::new(F::name, Problem::Required, "", ""));
         }
     }
 
-    // VAT: the SIREN inside a French number is the SIRET's. Stored and parsed VAT numbers
-    // are already validated and compact, so their parts are read without checking again.
-    if let (Some(v), true) = (
-        vat,
-        present(F::taxRegistrationNumber) || present(F::registrationNumber),
-    ) {
-        if let (Some(siren), Some(reg)) = (fr_siren_of_valid(v), merged.text(F::registrationNumber))
-        {
+    /// SIRET: French rules for French customers; anything else is a foreign number.
+    fn siret(&self, issues: &mut Vec<FieldIssue>) {
+        let Some(reg) = self.merged.text(F::registrationNumber) else {
+            return;
+        };
+        if !(self.present(F::registrationNumber) && self.french) {
+            return;
+        }
+        let digits = reg.bytes().all(|b| b.is_ascii_digit());
+        let p = if !digits {
+            Some((
+                Problem::Invalid,
+                " (a SIRET has 14 digits; letters are only for a foreign customer)".to_string(),
+            ))
+        } else {
+            match reg.len() {
+                14 if !ident::siret::is_valid(reg) => Some((Problem::Checksum, String::new())),
+                14 => None,
+                9 if !ident::siren::is_valid(reg) => Some((Problem::Checksum, String::new())),
+                9 => Some((Problem::SirenOnly, String::new())),
+                n => Some((Problem::Length, n.to_string())),
+            }
+        };
+        if let Some((p, d)) = p {
+            issues.push(FieldIssue::new(F::registrationNumber, p, reg, d));
+        }
+    }
+
+    /// VAT: the SIREN inside a French number is the SIRET's. Stored and parsed VAT numbers
+    /// are already validated and compact, so their parts are read without checking again.
+    fn vat_siren(&self, issues: &mut Vec<FieldIssue>) {
+        let Some(v) = self.vat else {
+            return;
+        };
+        if !(self.present(F::taxRegistrationNumber) || self.present(F::registrationNumber)) {
+            return;
+        }
+        if let (Some(siren), Some(reg)) = (
+            fr_siren_of_valid(v),
+            self.merged.text(F::registrationNumber),
+        ) {
             if reg.len() >= 9 && reg.bytes().all(|b| b.is_ascii_digit()) && &reg[..9] != siren {
                 issues.push(FieldIssue::new(
                     F::taxRegistrationNumber,
@@ -728,37 +828,49 @@ pub fn check_row(
         }
     }
 
-    if present(F::postalCode) {
-        if let Some(pc) = merged.text(F::postalCode) {
-            if french && !ident::postal::is_valid_fr(pc) {
-                issues.push(FieldIssue::new(
-                    F::postalCode,
-                    Problem::Invalid,
-                    pc,
-                    " (a French postal code has 5 digits, e.g. 75001)",
-                ));
-            } else if !french && pc.chars().count() > 16 {
-                issues.push(FieldIssue::new(
-                    F::postalCode,
-                    Problem::TooLong,
-                    pc,
-                    "16 characters at most",
-                ));
-            }
+    /// A French postal code has 5 digits; a foreign one is only bounded in length.
+    fn postal_code(&self, issues: &mut Vec<FieldIssue>) {
+        if !self.present(F::postalCode) {
+            return;
+        }
+        let Some(pc) = self.merged.text(F::postalCode) else {
+            return;
+        };
+        if self.french && !ident::postal::is_valid_fr(pc) {
+            issues.push(FieldIssue::new(
+                F::postalCode,
+                Problem::Invalid,
+                pc,
+                " (a French postal code has 5 digits, e.g. 75001)",
+            ));
+        } else if !self.french && pc.chars().count() > 16 {
+            issues.push(FieldIssue::new(
+                F::postalCode,
+                Problem::TooLong,
+                pc,
+                "16 characters at most",
+            ));
         }
     }
 
-    // The official lists (warnings only: they lag reality by months). Foreign customers are
-    // not checked against French lists.
-    if french && (present(F::postalCode) || present(F::mainAddressCity)) {
-        if let Some(pc) = merged
-            .text(F::postalCode)
-            .filter(|pc| ident::postal::is_valid_fr(pc))
-        {
-            check_place(pc, merged.text(F::mainAddressCity).unwrap_or(""), issues);
+    /// The official lists (warnings only: they lag reality by months). Foreign customers
+    /// are not checked against French lists.
+    fn official_lists(&self, issues: &mut Vec<FieldIssue>) {
+        if !self.french {
+            return;
         }
-    }
-    if french && present(F::activityCode) {
+        let merged = self.merged;
+        if self.present(F::postalCode) || self.present(F::mainAddressCity) {
+            if let Some(pc) = merged
+                .text(F::postalCode)
+                .filter(|pc| ident::postal::is_valid_fr(pc))
+            {
+                check_place(pc, merged.text(F::mainAddressCity).unwrap_or(""), issues);
+            }
+        }
+        if !self.present(F::activityCode) {
+            return;
+        }
         if let Some(code) = merged.text(F::activityCode) {
             if lists::naf_label(code).is_none() {
                 let near = lists::naf_neighbours(code);
@@ -777,10 +889,14 @@ pub fn check_row(
         }
     }
 
-    if present(F::accountsReference) {
+    /// An accounts reference equal to the customer account says nothing more.
+    fn accounts_reference(&self, issues: &mut Vec<FieldIssue>) {
+        if !self.present(F::accountsReference) {
+            return;
+        }
         if let (Some(a), Some(b)) = (
-            merged.text(F::accountsReference),
-            merged.text(F::customerAccount),
+            self.merged.text(F::accountsReference),
+            self.merged.text(F::customerAccount),
         ) {
             if a == b {
                 issues.push(FieldIssue::new(
@@ -793,26 +909,36 @@ pub fn check_row(
         }
     }
 
-    if (present(F::resellerLevel) || present(F::isReseller))
-        && merged.get(F::resellerLevel).is_some()
-        && !merged.flag(F::isReseller)
-    {
-        let v = merged
-            .get(F::resellerLevel)
-            .map(Value::to_text)
-            .unwrap_or_default();
-        issues.push(FieldIssue::new(
-            F::resellerLevel,
-            Problem::NotReseller,
-            v,
-            "",
-        ));
+    /// A reseller level on a customer that is not a reseller.
+    fn reseller(&self, issues: &mut Vec<FieldIssue>) {
+        let merged = self.merged;
+        if (self.present(F::resellerLevel) || self.present(F::isReseller))
+            && merged.get(F::resellerLevel).is_some()
+            && !merged.flag(F::isReseller)
+        {
+            let v = merged
+                .get(F::resellerLevel)
+                .map(Value::to_text)
+                .unwrap_or_default();
+            issues.push(FieldIssue::new(
+                F::resellerLevel,
+                Problem::NotReseller,
+                v,
+                "",
+            ));
+        }
     }
 
-    let touches_vat = present(F::chargeVAT)
-        || present(F::taxRegistrationNumber)
-        || present(F::applyVATAutoReverseOperators);
-    if touches_vat {
+    /// VAT charged to an EU customer, and the operators' reverse charge, which needs a
+    /// French VAT number and VAT charged.
+    fn vat_flags(&self, issues: &mut Vec<FieldIssue>) {
+        let (merged, vat) = (self.merged, self.vat);
+        let touches_vat = self.present(F::chargeVAT)
+            || self.present(F::taxRegistrationNumber)
+            || self.present(F::applyVATAutoReverseOperators);
+        if !touches_vat {
+            return;
+        }
         if let Some(v) = vat {
             // Whatever the reverse-charge flag: that one has its own warning below.
             if merged.flag(F::chargeVAT) && !v.starts_with("FR") {

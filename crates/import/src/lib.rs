@@ -2,6 +2,7 @@
 //! read a pack, validate every row, compare with (and write to) the store, and build the
 //! report of `cli.md`.
 
+use clientele_core::contact::{self, Contact};
 use clientele_core::issue::{Issue, Lang, Severity};
 use clientele_core::validate::Cell;
 use clientele_pack::{Opened, PackError, RawRow, Tab};
@@ -169,6 +170,14 @@ pub enum Source<'a> {
     Bytes(&'a str, Vec<u8>),
 }
 
+/// A pack that could not be read: its unusable-file issue as the report, or an I/O error.
+fn pack_failure(file: &str, e: PackError) -> RunError {
+    match e {
+        PackError::Unusable(issue) => unusable(file, issue),
+        e => RunError::Io(e.to_string()),
+    }
+}
+
 fn unusable(file: &str, issue: Issue) -> RunError {
     let mut r = Report {
         file: file.to_string(),
@@ -196,10 +205,6 @@ pub fn run(
     opts: &RunOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Report, RunError> {
-    let unusable_or_io = |name: &str, e: PackError| match e {
-        PackError::Unusable(issue) => unusable(name, issue),
-        e => RunError::Io(e.to_string()),
-    };
     let (name, sha, opened, contacts) = match source {
         Source::Path(p) => {
             check_rejected_path(p, opts)?;
@@ -208,11 +213,11 @@ pub fn run(
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let opened = clientele_pack::open_mapped(p, Tab::Clients, opts.lang, &opts.mapping)
-                .map_err(|e| unusable_or_io(&name, e))?;
+                .map_err(|e| pack_failure(&name, e))?;
             let contacts = if clientele_pack::has_contacts(p) {
                 Some(
                     clientele_pack::open(p, Tab::Contacts, opts.lang)
-                        .map_err(|e| unusable_or_io(&name, e))?,
+                        .map_err(|e| pack_failure(&name, e))?,
                 )
             } else {
                 None
@@ -230,14 +235,14 @@ pub fn run(
             let contacts = if clientele_pack::has_contacts_bytes(n, &bytes) {
                 Some(
                     clientele_pack::open_bytes(n, bytes.clone(), Tab::Contacts, opts.lang)
-                        .map_err(|e| unusable_or_io(n, e))?,
+                        .map_err(|e| pack_failure(n, e))?,
                 )
             } else {
                 None
             };
             let opened =
                 clientele_pack::open_bytes_mapped(n, bytes, Tab::Clients, opts.lang, &opts.mapping)
-                    .map_err(|e| unusable_or_io(n, e))?;
+                    .map_err(|e| pack_failure(n, e))?;
             (n.to_string(), sha, opened, contacts)
         }
     };
@@ -280,6 +285,8 @@ impl FileHash {
     }
 }
 
+/// Validate every row of the Clients tab (then the Contacts tab), hand them to the
+/// importer, which writes them unless this is a dry run, and build the report.
 fn run_opened(
     store: &dyn Store,
     name: &str,
@@ -289,43 +296,6 @@ fn run_opened(
     opts: &RunOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<Report, RunError> {
-    let mut report = Report {
-        file: name.to_string(),
-        sheet: opened.sheet.clone(),
-        encoding: opened.encoding.map(str::to_string),
-        delimiter: opened.delimiter.map(|d| {
-            if d == '\t' {
-                "tab".to_string()
-            } else {
-                d.to_string()
-            }
-        }),
-        ..Report::default()
-    };
-    for c in &opened.columns {
-        let col = ReportColumn {
-            column: c.letter.clone(),
-            header: c.header.clone(),
-            field: c.field.map(|i| clientele_core::FIELDS[i].pack_key),
-            mapped: c.mapped,
-            samples: c.samples.clone(),
-        };
-        if col.field.is_some() {
-            report.columns.push(col);
-        } else if !c.header.trim().is_empty() {
-            report.ignored_columns.push(col);
-        }
-    }
-    let mut issues: Vec<Issue> = opened.warnings.clone();
-    let sheet = opened.sheet.clone();
-    // Where each field sits in the file, for placing issues.
-    let mut place: Vec<Option<(String, String)>> = vec![None; clientele_core::N_FIELDS];
-    for c in &opened.columns {
-        if let Some(i) = c.field {
-            place[i] = Some((c.letter.clone(), c.header.clone()));
-        }
-    }
-
     // An error of the header row (a column that looks like a field but is not mapped) stops
     // the import whatever the rows hold: the file is still checked in full, nothing written.
     let header_errors = opened
@@ -344,31 +314,61 @@ fn run_opened(
     if contacts.is_some() {
         importer.track_rows();
     }
+    importer.file_columns(&file_fields(&opened.columns));
+    let keep_rejected = opts.skip_invalid && !dry_run;
+    let mut tally = Tally::new(name, &opened, opts);
+    let (parsed, parser) = spawn_parser(opened.rows, &opened.columns, keep_rejected);
+
+    let mut failure: Option<RunError> = None;
+    let mut n = 0u64;
+    for item in parsed.into_iter().flatten() {
+        if let Err(e) = tally.row(&mut importer, item, keep_rejected) {
+            failure = Some(e);
+            break;
+        }
+        n += 1;
+        if n.is_multiple_of(1_000) {
+            progress(n);
+        }
+        tally.drain_if_many();
+    }
+    let _ = parser.join();
+    if let Some(f) = failure {
+        tally.rejected.discard();
+        // Dropping the importer rolls the transaction back.
+        return Err(f);
+    }
+    progress(n);
+    finish_run(tally, importer, contacts, sha, dry_run, opts)
+}
+
+/// Which fields the file has a column for.
+fn file_fields(columns: &[clientele_pack::Column]) -> [bool; clientele_core::N_FIELDS] {
     let mut present = [false; clientele_core::N_FIELDS];
-    for c in &opened.columns {
+    for c in columns {
         if let Some(f) = c.field {
             present[f] = true;
         }
     }
-    importer.file_columns(&present);
-    // Rejected rows go to their file as they come (a file of invalid rows would otherwise
-    // be held whole in memory); the file is removed if the import does not happen.
-    let mut rejected: Option<(PathBuf, clientele_pack::RejectedWriter)> = None;
-    let keep_rejected = opts.skip_invalid && !dry_run;
-    let mut listed_bytes = 0usize;
+    present
+}
 
-    // Parse cells on a second thread while this one talks to the database. Rows travel in
-    // batches: a message per row costs a wake-up of the other thread (a futex call) per row.
-    let (tx, rx) = mpsc::sync_channel::<Vec<Result<(RawRow, Parsed), PackError>>>(
-        PARSED_IN_FLIGHT / PARSED_BATCH,
-    );
-    let all_columns = opened.columns.clone();
-    let layout: Vec<(usize, usize)> = opened
-        .columns
+/// Rows parsed to fields.
+type ParsedBatch = Vec<Result<(RawRow, Parsed), PackError>>;
+
+/// Parse cells on a second thread while the caller's talks to the database. Rows travel in
+/// batches: a message per row costs a wake-up of the other thread (a futex call) per row.
+/// With `keep_rejected` the raw cells are kept for the rejected-rows file.
+fn spawn_parser(
+    mut rows: Box<dyn Iterator<Item = Result<RawRow, PackError>> + Send>,
+    columns: &[clientele_pack::Column],
+    keep_rejected: bool,
+) -> (mpsc::Receiver<ParsedBatch>, std::thread::JoinHandle<()>) {
+    let (tx, rx) = mpsc::sync_channel::<ParsedBatch>(PARSED_IN_FLIGHT / PARSED_BATCH);
+    let layout: Vec<(usize, usize)> = columns
         .iter()
         .filter_map(|c| c.field.map(|f| (c.index, f)))
         .collect();
-    let mut rows = opened.rows;
     let parser = std::thread::spawn(move || {
         let mut batch = Vec::with_capacity(PARSED_BATCH);
         let mut batch_bytes = 0usize;
@@ -376,26 +376,7 @@ fn run_opened(
             if let Ok(raw) = &r {
                 batch_bytes += raw.cells.iter().map(cell_bytes).sum::<usize>();
             }
-            let item = r.map(|mut raw| {
-                let mut cells: clientele_core::validate::Cells = std::array::from_fn(|_| None);
-                for &(col, field) in &layout {
-                    // The raw row is only needed again for a rejected-rows file; otherwise
-                    // move the cells instead of copying them.
-                    let cell = match raw.cells.get_mut(col) {
-                        Some(c) if keep_rejected => c.clone(),
-                        Some(c) => std::mem::replace(c, Cell::Empty),
-                        None => Cell::Empty,
-                    };
-                    cells[field] = Some(cell);
-                }
-                if !keep_rejected {
-                    // Emptied above and never read again: freed here rather than on the
-                    // writing thread, the import's busiest.
-                    raw.cells = Vec::new();
-                }
-                let parsed = import::parse(cells);
-                (raw, parsed)
-            });
+            let item = r.map(|raw| parse_row(raw, &layout, keep_rejected));
             let stop = item.is_err();
             batch.push(item);
             if batch.len() >= PARSED_BATCH || batch_bytes >= PARSED_BATCH_BYTES || stop {
@@ -410,151 +391,269 @@ fn run_opened(
             let _ = tx.send(batch);
         }
     });
+    (rx, parser)
+}
 
-    let mut failure: Option<RunError> = None;
-    let rejected_path = opts
-        .rejected
-        .clone()
-        .unwrap_or_else(|| default_rejected_path(name, report.delimiter.is_some()));
-    let delim = opened_delimiter(&report);
-    let cannot_write = |path: &Path, e: PackError| {
-        RunError::Io(format!(
-            "cannot write the rejected rows to {}: {e}; nothing was imported",
-            path.display()
-        ))
-    };
-    let mut n = 0u64;
-    for item in rx.into_iter().flatten() {
-        let (raw, parsed) = match item {
-            Ok(x) => x,
-            Err(e) => {
-                failure = Some(match e {
-                    PackError::Unusable(i) => unusable(name, i),
-                    other => RunError::Io(other.to_string()),
-                });
-                break;
-            }
+/// A row's cells arranged by field (`layout`: column index → field) and parsed.
+fn parse_row(mut raw: RawRow, layout: &[(usize, usize)], keep_rejected: bool) -> (RawRow, Parsed) {
+    let mut cells: clientele_core::validate::Cells = std::array::from_fn(|_| None);
+    for &(col, field) in layout {
+        // The raw row is only needed again for a rejected-rows file; otherwise move the
+        // cells instead of copying them.
+        let cell = match raw.cells.get_mut(col) {
+            Some(c) if keep_rejected => c.clone(),
+            Some(c) => std::mem::replace(c, Cell::Empty),
+            None => Cell::Empty,
         };
-        let (outcome, field_issues) = match importer.row(raw.number, parsed) {
-            Ok(x) => x,
-            Err(e) => {
-                failure = Some(e.into());
-                break;
-            }
+        cells[field] = Some(cell);
+    }
+    if !keep_rejected {
+        // Emptied above and never read again: freed here rather than on the writing
+        // thread, the import's busiest.
+        raw.cells = Vec::new();
+    }
+    let parsed = import::parse(cells);
+    (raw, parsed)
+}
+
+/// What the rows of a run add up to as they are written: the report so far, the issues
+/// waiting to be counted into it, and the rejected rows.
+struct Tally<'a> {
+    file: &'a str,
+    lang: Lang,
+    report: Report,
+    issues: Vec<Issue>,
+    /// Bytes of JSON the listed issues and changes take (bounded by [`MAX_REPORT_BYTES`]).
+    listed_bytes: usize,
+    sheet: Option<String>,
+    /// Where each field sits in the file (letter, heading), for placing issues.
+    place: Vec<Option<(String, String)>>,
+    rejected: RejectedRows,
+}
+
+impl<'a> Tally<'a> {
+    /// The report's file, sheet, format and columns, before any row.
+    fn new(file: &'a str, opened: &Opened, opts: &RunOptions) -> Tally<'a> {
+        let mut report = Report {
+            file: file.to_string(),
+            sheet: opened.sheet.clone(),
+            encoding: opened.encoding.map(str::to_string),
+            delimiter: opened.delimiter.map(|d| {
+                if d == '\t' {
+                    "tab".to_string()
+                } else {
+                    d.to_string()
+                }
+            }),
+            ..Report::default()
         };
+        let mut place: Vec<Option<(String, String)>> = vec![None; clientele_core::N_FIELDS];
+        for c in &opened.columns {
+            let col = ReportColumn {
+                column: c.letter.clone(),
+                header: c.header.clone(),
+                field: c.field.map(|i| clientele_core::FIELDS[i].pack_key),
+                mapped: c.mapped,
+                samples: c.samples.clone(),
+            };
+            if col.field.is_some() {
+                report.columns.push(col);
+            } else if !c.header.trim().is_empty() {
+                report.ignored_columns.push(col);
+            }
+            if let Some(slot) = c.field.and_then(|i| place.get_mut(i)) {
+                *slot = Some((c.letter.clone(), c.header.clone()));
+            }
+        }
+        // Rejected rows go to their file as they come (a file of invalid rows would
+        // otherwise be held whole in memory); the file is removed if the import does not
+        // happen.
+        let rejected = RejectedRows {
+            path: opts
+                .rejected
+                .clone()
+                .unwrap_or_else(|| default_rejected_path(file, report.delimiter.is_some())),
+            columns: opened.columns.clone(),
+            delimiter: opened_delimiter(&report),
+            writer: None,
+        };
+        Tally {
+            file,
+            lang: opts.lang,
+            report,
+            issues: opened.warnings.clone(),
+            listed_bytes: 0,
+            sheet: opened.sheet.clone(),
+            place,
+            rejected,
+        }
+    }
+
+    /// One parsed row through the importer: its issues, its rejection, its changes.
+    fn row(
+        &mut self,
+        importer: &mut Importer<'_>,
+        item: Result<(RawRow, Parsed), PackError>,
+        keep_rejected: bool,
+    ) -> Result<(), RunError> {
+        let (raw, parsed) = item.map_err(|e| pack_failure(self.file, e))?;
+        let (outcome, field_issues) = importer.row(raw.number, parsed)?;
         for fi in &field_issues {
-            let (col, head) = place[fi.field.idx()].clone().unzip();
-            issues.push(Issue::at(
-                fi,
-                opts.lang,
-                sheet.as_deref(),
-                raw.number,
-                col,
-                head,
-            ));
+            self.push_at(fi, raw.number);
         }
         match outcome {
             RowOutcome::Invalid if keep_rejected => {
                 let msgs = field_issues
                     .iter()
                     .filter(|i| i.severity() == Severity::Error)
-                    .map(|i| i.message(opts.lang))
+                    .map(|i| i.message(self.lang))
                     .collect::<Vec<_>>()
                     .join(" ; ");
-                if rejected.is_none() {
-                    match clientele_pack::RejectedWriter::new(&rejected_path, &all_columns, delim) {
-                        Ok(w) => rejected = Some((rejected_path.clone(), w)),
-                        Err(e) => {
-                            failure = Some(cannot_write(&rejected_path, e));
-                            break;
-                        }
-                    }
-                }
-                if let Some((path, w)) = rejected.as_mut() {
-                    if let Err(e) = w.write(&raw, &msgs) {
-                        failure = Some(cannot_write(path, e));
-                        break;
-                    }
-                }
+                self.rejected.write(&raw, &msgs)?;
             }
             RowOutcome::Update {
                 id,
                 account,
                 fields,
-            } => {
-                if let Some(change) = IdentityChange::of(&fields) {
-                    report.identity_changes += 1;
-                    let fi = clientele_core::FieldIssue::new(
-                        clientele_core::F::customerAccount,
-                        clientele_core::Problem::IdentityChanged,
-                        account.clone().unwrap_or_default(),
-                        change.render(opts.lang),
-                    );
-                    let (col, head) = place[fi.field.idx()].clone().unzip();
-                    issues.push(Issue::at(
-                        &fi,
-                        opts.lang,
-                        sheet.as_deref(),
-                        raw.number,
-                        col,
-                        head,
-                    ));
-                }
-                if report.changes.len() < MAX_LISTED_CHANGES && listed_bytes < MAX_REPORT_BYTES {
-                    listed_bytes += 64
-                        + fields
-                            .iter()
-                            .map(|c| {
-                                32 + c.before.as_ref().map_or(0, String::len)
-                                    + c.after.as_ref().map_or(0, String::len)
-                            })
-                            .sum::<usize>();
-                    report.changes.push(Change {
-                        row: raw.number,
-                        id,
-                        customer_account: account,
-                        fields: fields.iter().map(|c| c.field).collect(),
-                        values: fields,
-                    });
-                }
-            }
+            } => self.update(raw.number, id, account, fields),
             _ => {}
         }
-        n += 1;
-        if n.is_multiple_of(1_000) {
-            progress(n);
+        Ok(())
+    }
+
+    /// An issue of a field, placed on its row and the field's column.
+    fn push_at(&mut self, fi: &clientele_core::FieldIssue, row: u32) {
+        let (col, head) = self.place[fi.field.idx()].clone().unzip();
+        let issue = Issue::at(fi, self.lang, self.sheet.as_deref(), row, col, head);
+        self.issues.push(issue);
+    }
+
+    /// An updated customer: an identity change is an issue; the changes are listed (the
+    /// first [`MAX_LISTED_CHANGES`], within [`MAX_REPORT_BYTES`]).
+    fn update(
+        &mut self,
+        row: u32,
+        id: i64,
+        account: Option<String>,
+        fields: Vec<clientele_core::model::FieldChange>,
+    ) {
+        if let Some(change) = IdentityChange::of(&fields) {
+            self.report.identity_changes += 1;
+            let fi = clientele_core::FieldIssue::new(
+                clientele_core::F::customerAccount,
+                clientele_core::Problem::IdentityChanged,
+                account.clone().unwrap_or_default(),
+                change.render(self.lang),
+            );
+            self.push_at(&fi, row);
         }
-        if issues.len() > DRAIN_ISSUES {
-            report.issues_not_listed += count_and_drop(&mut issues, &mut report, &mut listed_bytes);
+        if self.report.changes.len() < MAX_LISTED_CHANGES && self.listed_bytes < MAX_REPORT_BYTES {
+            self.listed_bytes += 64
+                + fields
+                    .iter()
+                    .map(|c| {
+                        32 + c.before.as_ref().map_or(0, String::len)
+                            + c.after.as_ref().map_or(0, String::len)
+                    })
+                    .sum::<usize>();
+            self.report.changes.push(Change {
+                row,
+                id,
+                customer_account: account,
+                fields: fields.iter().map(|c| c.field).collect(),
+                values: fields,
+            });
         }
     }
-    let _ = parser.join();
-    if let Some(f) = failure {
-        if let Some((path, w)) = rejected.take() {
-            drop(w);
-            let _ = std::fs::remove_file(path);
+
+    /// Count the waiting issues into the report once there are many.
+    fn drain_if_many(&mut self) {
+        if self.issues.len() > DRAIN_ISSUES {
+            self.report.issues_not_listed +=
+                count_and_drop(&mut self.issues, &mut self.report, &mut self.listed_bytes);
         }
-        // Dropping the importer rolls the transaction back.
-        return Err(f);
     }
-    progress(n);
-    let remove_rejected = |r: Option<(PathBuf, clientele_pack::RejectedWriter)>| {
-        if let Some((path, w)) = r {
-            drop(w);
-            let _ = std::fs::remove_file(path);
+}
+
+/// The rejected-rows file of an import with `skip_invalid`, created on the first rejected
+/// row.
+struct RejectedRows {
+    path: PathBuf,
+    columns: Vec<clientele_pack::Column>,
+    delimiter: Option<char>,
+    writer: Option<clientele_pack::RejectedWriter>,
+}
+
+impl RejectedRows {
+    fn write(&mut self, raw: &RawRow, msgs: &str) -> Result<(), RunError> {
+        if self.writer.is_none() {
+            let w = clientele_pack::RejectedWriter::new(&self.path, &self.columns, self.delimiter)
+                .map_err(|e| cannot_write(&self.path, e))?;
+            self.writer = Some(w);
         }
-    };
+        if let Some(w) = self.writer.as_mut() {
+            w.write(raw, msgs)
+                .map_err(|e| cannot_write(&self.path, e))?;
+        }
+        Ok(())
+    }
+
+    /// The import does not happen: the rejected rows of it would mislead.
+    fn discard(self) {
+        if let Some(w) = self.writer {
+            drop(w);
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+
+    /// The file completed, if a row was rejected.
+    fn finish(self) -> Result<Option<PathBuf>, RunError> {
+        let Some(w) = self.writer else {
+            return Ok(None);
+        };
+        if let Err(e) = w.finish() {
+            let _ = std::fs::remove_file(&self.path);
+            return Err(cannot_write(&self.path, e));
+        }
+        Ok(Some(self.path))
+    }
+}
+
+fn cannot_write(path: &Path, e: PackError) -> RunError {
+    RunError::Io(format!(
+        "cannot write the rejected rows to {}: {e}; nothing was imported",
+        path.display()
+    ))
+}
+
+/// After the Clients rows: the Contacts tab, the refusal of unconfirmed identity changes,
+/// the rejected-rows file, and the commit (unless a dry run).
+fn finish_run(
+    tally: Tally<'_>,
+    mut importer: Importer<'_>,
+    contacts: Option<Opened>,
+    sha: FileHash,
+    dry_run: bool,
+    opts: &RunOptions,
+) -> Result<Report, RunError> {
+    let Tally {
+        mut report,
+        mut issues,
+        listed_bytes,
+        rejected,
+        ..
+    } = tally;
     if let Some(c) = contacts {
         issues.extend(c.warnings.clone());
         if let Err(e) = import_contacts(&mut importer, c, opts.lang, &mut issues) {
-            remove_rejected(rejected);
+            rejected.discard();
             return Err(e);
         }
     }
     let counts = importer.counts();
     if !dry_run && report.identity_changes > 0 && !opts.allow_identity_change {
         // Not confirmed: nothing is written (dropping the importer rolls back).
-        remove_rejected(rejected);
+        rejected.discard();
         drop(importer);
         report.refused = Some(identity_refusal(report.identity_changes, opts.lang));
         return Ok(finish_report(
@@ -568,14 +667,7 @@ fn run_opened(
     }
     // The rejected rows are finished before the commit: should the file not be writable,
     // the import is rolled back rather than committed without them.
-    let mut rejected_file = None;
-    if let Some((path, w)) = rejected {
-        if let Err(e) = w.finish() {
-            let _ = std::fs::remove_file(&path);
-            return Err(cannot_write(&path, e));
-        }
-        rejected_file = Some(path);
-    }
+    let rejected_file = rejected.finish()?;
     let outcome = match sha.wait().and_then(|sha| Ok(importer.finish(&sha)?)) {
         Ok(o) => o,
         Err(e) => {
@@ -701,45 +793,16 @@ fn import_contacts(
     lang: Lang,
     issues: &mut Vec<Issue>,
 ) -> Result<(), RunError> {
-    use clientele_core::contact::{self, Contact};
-    let sheet = opened.sheet.clone();
-    let layout = opened.columns.clone();
-    let place = |i: usize| {
-        layout
-            .iter()
-            .find(|c| c.field == Some(i))
-            .map(|c| (c.letter.clone(), c.header.clone()))
-            .unzip()
-    };
-    let columns: Vec<(usize, Option<&'static contact::ContactColumn>)> =
-        clientele_pack::CONTACT_FIELDS
+    let mut tab = ContactTab {
+        sheet: opened.sheet.clone(),
+        layout: opened.columns.clone(),
+        columns: clientele_pack::CONTACT_FIELDS
             .iter()
             .enumerate()
             .map(|(i, (_, key))| (i, contact::column_by_key(key)))
-            .collect();
-    let mut located = |row: u32,
-                       field: usize,
-                       key: &'static str,
-                       severity: Severity,
-                       code: String,
-                       value: String,
-                       message: String,
-                       problem| {
-        let (column, header) = place(field);
-        let (value, value_length) = clientele_core::issue::reported_value(&value);
-        issues.push(Issue {
-            sheet: sheet.clone(),
-            row: Some(row),
-            column,
-            header,
-            field: Some(key),
-            value: Some(value),
-            value_length,
-            severity,
-            code,
-            message,
-            problem,
-        });
+            .collect(),
+        lang,
+        issues,
     };
     let mut rows = opened.rows;
     for raw in rows.by_ref() {
@@ -751,7 +814,40 @@ fn import_contacts(
             })),
             e => RunError::Io(e.to_string()),
         })?;
-        let cells = opened_contact_cells(&layout, &raw);
+        tab.row(importer, &raw)?;
+    }
+    Ok(())
+}
+
+/// The Contacts tab being imported: where its fields sit, and where its issues go.
+struct ContactTab<'a> {
+    sheet: Option<String>,
+    /// The tab's columns, to place issues.
+    layout: Vec<clientele_pack::Column>,
+    /// Each `CONTACT_FIELDS` index with the contact column it fills (none for the link to
+    /// the client, resolved apart).
+    columns: Vec<(usize, Option<&'static contact::ContactColumn>)>,
+    lang: Lang,
+    issues: &'a mut Vec<Issue>,
+}
+
+/// An issue of the Contacts tab, before it is placed on its row and column.
+struct ContactIssue {
+    /// Index into `CONTACT_FIELDS`.
+    field: usize,
+    key: &'static str,
+    severity: Severity,
+    code: String,
+    value: String,
+    message: String,
+    problem: clientele_core::Problem,
+}
+
+impl ContactTab<'_> {
+    /// One contact: linked to its client (by the first column), validated, and handed to
+    /// the importer when it has no error.
+    fn row(&mut self, importer: &mut Importer<'_>, raw: &RawRow) -> Result<(), RunError> {
+        let cells = opened_contact_cells(&self.layout, raw);
         let link_text = cells
             .first()
             .cloned()
@@ -763,7 +859,8 @@ fn import_contacts(
         } else {
             importer.resolve_client(&link_text)?
         };
-        let input: Vec<(&'static contact::ContactColumn, Cell)> = columns
+        let input: Vec<(&'static contact::ContactColumn, Cell)> = self
+            .columns
             .iter()
             .filter_map(|(i, col)| Some(((*col)?, cells.get(*i).cloned().flatten()?)))
             .collect();
@@ -772,16 +869,17 @@ fn import_contacts(
         if link.is_none() {
             has_error = true;
             let p = clientele_core::Problem::UnknownClient;
-            located(
-                raw.number,
-                0,
-                "client",
-                Severity::Error,
-                "client.unknown".into(),
-                link_text.clone(),
-                clientele_core::issue::render(p, lang, "Client", &link_text, ""),
-                p,
-            );
+            let message = clientele_core::issue::render(p, self.lang, "Client", &link_text, "");
+            let issue = ContactIssue {
+                field: 0,
+                key: "client",
+                severity: Severity::Error,
+                code: "client.unknown".into(),
+                value: link_text,
+                message,
+                problem: p,
+            };
+            self.push(raw.number, issue);
         }
         for ci in &contact_issues {
             has_error |= ci.severity() == Severity::Error;
@@ -789,23 +887,47 @@ fn import_contacts(
                 .iter()
                 .position(|(_, k)| *k == ci.key)
                 .unwrap_or(0);
-            located(
-                raw.number,
+            let issue = ContactIssue {
                 field,
-                ci.key,
-                ci.severity(),
-                ci.code(),
-                ci.value.clone(),
-                ci.message(lang),
-                ci.problem,
-            );
+                key: ci.key,
+                severity: ci.severity(),
+                code: ci.code(),
+                value: ci.value.clone(),
+                message: ci.message(self.lang),
+                problem: ci.problem,
+            };
+            self.push(raw.number, issue);
         }
         match (has_error, link) {
             (false, Some(l)) => importer.contact(c, l),
             _ => importer.invalid_contact(),
         }
+        Ok(())
     }
-    Ok(())
+
+    /// An issue placed on row `row` and its field's column.
+    fn push(&mut self, row: u32, i: ContactIssue) {
+        let (column, header) = self
+            .layout
+            .iter()
+            .find(|c| c.field == Some(i.field))
+            .map(|c| (c.letter.clone(), c.header.clone()))
+            .unzip();
+        let (value, value_length) = clientele_core::issue::reported_value(&i.value);
+        self.issues.push(Issue {
+            sheet: self.sheet.clone(),
+            row: Some(row),
+            column,
+            header,
+            field: Some(i.key),
+            value: Some(value),
+            value_length,
+            severity: i.severity,
+            code: i.code,
+            message: i.message,
+            problem: i.problem,
+        });
+    }
 }
 
 /// Cells of a Contacts-tab row by `CONTACT_FIELDS` index.

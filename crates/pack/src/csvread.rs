@@ -1,9 +1,9 @@
 //! CSV and text files: encoding and delimiter detection, and a streaming row producer.
 
+use crate::error::PackError;
 use crate::headers::{unreadable, unreadable_io, Schema};
-use crate::read::RawRow;
+use crate::rows::RawRow;
 use crate::source::{spawn, RowStream, Source};
-use crate::PackError;
 use clientele_core::issue::Lang;
 use clientele_core::Cell;
 use encoding_rs::{CoderResult, Decoder, Encoding, UTF_16BE, UTF_16LE, WINDOWS_1252};

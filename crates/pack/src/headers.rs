@@ -132,9 +132,9 @@ pub(crate) fn unreadable(lang: Lang, en: &str, fr: &str) -> Issue {
 
 /// An input file that cannot be opened or read: `file.unreadable` with the system's reason
 /// (a missing file is bad input, not an I/O failure of ours).
-pub(crate) fn unreadable_io(lang: Lang, e: &std::io::Error) -> crate::PackError {
+pub(crate) fn unreadable_io(lang: Lang, e: &std::io::Error) -> crate::error::PackError {
     let detail = e.to_string();
-    crate::PackError::Unusable(unreadable(lang, &detail, &detail))
+    crate::error::PackError::Unusable(unreadable(lang, &detail, &detail))
 }
 
 /// `header.unknown` for one column, with the closest known heading when there is one.

@@ -10,40 +10,32 @@
 #![allow(clippy::result_large_err)]
 #![warn(missing_docs)]
 
+// The modules depend one way, leaves first: `error`, `headers`, `mapping` and `limits` use
+// nothing of the crate but each other in that order; `rows` holds the row and column types
+// every reader shares; `source` (the bytes, the format, the reader thread), then
+// `zipguard`, `csvread` and `workbook` (the readers); `read` opens a pack with them, and
+// `write` reuses `read` for the annotated copy. No module imports one that imports it.
 mod csvread;
+mod error;
 mod headers;
 mod limits;
 pub mod mapping;
 mod read;
+mod rows;
 mod source;
 mod workbook;
 mod write;
+mod zipguard;
+
+pub use error::{PackError, Result};
 
 pub use headers::{match_contact_header, CONTACT_FIELDS};
 pub use mapping::{ColumnMap, Target};
 pub use read::{
     column_letter, has_contacts, has_contacts_bytes, open, open_bytes, open_bytes_mapped,
-    open_mapped, Column, Opened, RawRow, Tab,
+    open_mapped, Opened,
 };
+pub use rows::{Column, RawRow, Tab};
 pub use write::{
     annotate, write_rejected, write_template, CsvExporter, RejectedWriter, XlsxExporter,
 };
-
-use clientele_core::issue::Issue;
-
-/// Why a pack could not be read or written.
-#[derive(thiserror::Error, Debug)]
-pub enum PackError {
-    /// The file cannot be used: one `file.*` or `header.*` error issue.
-    #[error("{}", .0.message)]
-    Unusable(Issue),
-    /// Reading or writing a file failed.
-    #[error("I/O error: {0}")]
-    Io(#[from] std::io::Error),
-    /// The XLSX writer failed.
-    #[error("cannot write the workbook: {0}")]
-    Xlsx(#[from] rust_xlsxwriter::XlsxError),
-}
-
-/// Result with a [`PackError`].
-pub type Result<T, E = PackError> = std::result::Result<T, E>;

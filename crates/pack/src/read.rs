@@ -1,11 +1,12 @@
 //! Opening a pack: format and sheet choice, header row detection and column matching.
 
 use crate::csvread::{open_text, TextEncoding};
+use crate::error::PackError;
 use crate::headers::{unknown_header, unmapped_header, unreadable_io, Schema, CONTACT_FIELDS};
 use crate::mapping::{field_from_values, ColumnMap, Target};
+use crate::rows::{Column, RawRow, Tab, SAMPLES};
 use crate::source::{sniff, Format, RowStream, Shared, Source};
 use crate::workbook::Book;
-use crate::PackError;
 use clientele_core::catalogue::fold;
 use clientele_core::issue::{Issue, Lang, Problem};
 use clientele_core::validate::{Cell, Cells};
@@ -21,56 +22,6 @@ const PEEK_ROWS: usize = 100;
 /// Columns without a heading reported at most (a file with thousands of them would
 /// otherwise make thousands of warnings).
 const MAX_NO_HEADING: usize = 20;
-
-/// Which tab to read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    /// The customers (sheet `Clients`, else the first sheet; a CSV file).
-    Clients,
-    /// The contacts (sheet `Contacts`; a CSV file is read as a contacts table).
-    Contacts,
-}
-
-impl Tab {
-    fn schema(self) -> Schema {
-        match self {
-            Tab::Clients => Schema::Clients,
-            Tab::Contacts => Schema::Contacts,
-        }
-    }
-}
-
-/// A column of the header row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Column {
-    /// Index of the column in the sheet (0 = `A`), also the index into [`RawRow::cells`].
-    pub index: usize,
-    /// Column letter: `A`, `B`, … `AA`.
-    pub letter: String,
-    /// The header as written (trimmed).
-    pub header: String,
-    /// The field it matches: an index into `FIELDS` (Clients, i.e. `F::idx()`) or into
-    /// [`CONTACT_FIELDS`] (Contacts); `None` for an unknown header (the column is ignored).
-    pub field: Option<usize>,
-    /// Whether the column mapping decided the field (or that the column is ignored), not
-    /// the heading.
-    pub mapped: bool,
-    /// The first few non-blank values of the column (at most [`SAMPLES`], each cut to 40
-    /// characters), for the mapping step.
-    pub samples: Vec<String>,
-}
-
-/// Sample values kept per column.
-pub const SAMPLES: usize = 3;
-
-/// One non-blank data row.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RawRow {
-    /// Row number as the spreadsheet shows it (1-based).
-    pub number: u32,
-    /// Cells by column index, padded with `Cell::Empty` to at least the header's width.
-    pub cells: Vec<Cell>,
-}
 
 /// An opened pack tab: what was detected, the columns, and the data rows as a stream.
 pub struct Opened {
@@ -285,6 +236,8 @@ pub(crate) fn raw_tab(name: &str, src: Source, tab: Tab, lang: Lang) -> Result<R
     }
 }
 
+/// Open a tab: find its header row, match its columns, look at the first data rows for
+/// what the header cannot say, and hand the rows over as a stream.
 fn open_source(
     file_name: String,
     src: Source,
@@ -292,209 +245,29 @@ fn open_source(
     lang: Lang,
     map: &ColumnMap,
 ) -> Result<Opened, PackError> {
-    let schema = tab.schema();
-    // The mapping names Clients fields; the Contacts tab keeps its headings.
-    let mapping = |text: &str| match tab {
-        Tab::Clients => map.get(text),
-        Tab::Contacts => None,
-    };
     let RawTab {
         sheet,
         encoding,
         delimiter,
         mut rows,
     } = raw_tab(&file_name, src, tab, lang)?;
-    let located = |mut issue: Issue, row: Option<u32>| {
-        issue.sheet = sheet.clone();
-        issue.row = row;
-        issue
+    let rules = HeaderRules {
+        tab,
+        schema: tab.schema(),
+        lang,
+        map,
+        sheet,
     };
-
-    let mut header = None;
-    for _ in 0..HEADER_SEARCH_ROWS {
-        match rows.next() {
-            None => break,
-            Some(Err(e)) => return Err(e),
-            Some(Ok(row)) => {
-                let known = row
-                    .cells
-                    .iter()
-                    .filter(|c| {
-                        let text = c.display();
-                        let text = text.trim();
-                        schema.matches(text).is_some()
-                            || matches!(mapping(text), Some(Target::Field(_)))
-                    })
-                    .count();
-                if known >= 2 {
-                    header = Some(row);
-                    break;
-                }
-            }
-        }
-    }
-    let Some(header) = header else {
-        // Which sheet was read: the user may expect another one.
-        let detail = match (&sheet, lang) {
-            (None, _) => String::new(),
-            (Some(s), Lang::Fr) => format!(" de la feuille « {s} »"),
-            (Some(s), Lang::En) => format!(" of sheet \"{s}\""),
-        };
-        return Err(PackError::Unusable(located(
-            Issue::file("file", Problem::NoHeader, lang, "", &detail, ""),
-            None,
-        )));
-    };
+    let header = rules.find(&mut rows)?;
     let header_row = header.number;
-
-    let mut columns = Vec::new();
-    let mut warnings = Vec::new();
-    // Unknown columns (indexes into `columns`): judged once the first rows are read.
-    let mut unknown = Vec::new();
-    for (index, cell) in header.cells.iter().enumerate() {
-        let text = cell.display().trim().to_string();
-        if text.is_empty() {
-            continue;
-        }
-        let mapped = mapping(&text);
-        let field = match mapped {
-            Some(Target::Field(f)) => Some(f.idx()),
-            Some(Target::Ignore) => None,
-            None => schema.matches(&text),
-        };
-        let letter = column_letter(index);
-        if let Some(f) = field {
-            if let Some(first) = columns.iter().find(|c: &&Column| c.field == Some(f)) {
-                let detail = match lang {
-                    Lang::Fr => format!("colonnes {} et {letter}", first.letter),
-                    Lang::En => format!("columns {} and {letter}", first.letter),
-                };
-                let mut issue = Issue::file(
-                    "header",
-                    Problem::DuplicateHeader,
-                    lang,
-                    &text,
-                    &detail,
-                    schema.heading(f, lang),
-                );
-                issue.column = Some(letter);
-                issue.header = Some(text);
-                return Err(PackError::Unusable(located(issue, Some(header_row))));
-            }
-        } else if mapped.is_some() {
-            // Ignored on purpose: no warning.
-        } else if schema == Schema::Clients && is_derived_heading(&text) {
-            // Our exports' derived column (the NAF label): not a column of the pack, read
-            // back without a word.
-            continue;
-        } else {
-            unknown.push(columns.len());
-        }
-        columns.push(Column {
-            index,
-            letter,
-            header: text,
-            field,
-            mapped: mapped.is_some(),
-            samples: Vec::new(),
-        });
-    }
-    if tab == Tab::Clients
-        && !columns
-            .iter()
-            .any(|c| c.field == Some(clientele_core::F::name.idx()))
-    {
-        let issue = Issue::file("header", Problem::MissingName, lang, "", "", "");
-        return Err(PackError::Unusable(located(issue, Some(header_row))));
-    }
+    let (mut columns, unknown) = rules.columns(&header)?;
+    let peek = rules.peek(&header, &mut rows);
+    let mut warnings = peek.no_heading;
+    warnings.extend(rules.unknown_column_warnings(&columns, &unknown, &peek.rows, header_row));
+    fill_samples(&mut columns, &peek.rows);
 
     let width = header.cells.len();
-    // Data in a column without a heading is ignored like an unknown column, but silently it
-    // would look like a lost value: the first rows are looked at (and given back to the
-    // stream) to say so.
-    let mut peeked = Vec::new();
-    // Columns already reported (a file may have any number of columns: no linear search),
-    // and at most MAX_NO_HEADING of them reported.
-    let headed: Vec<bool> = header
-        .cells
-        .iter()
-        .map(|h| !h.display().trim().is_empty())
-        .collect();
-    let mut noted = std::collections::HashSet::new();
-    for r in rows.by_ref().take(PEEK_ROWS) {
-        let stop = r.is_err();
-        if let Ok(row) = &r {
-            for (i, cell) in row.cells.iter().enumerate() {
-                if noted.len() >= MAX_NO_HEADING {
-                    break;
-                }
-                let headed = headed.get(i).copied().unwrap_or(false);
-                if !headed && !cell.is_blank() && noted.insert(i) {
-                    let letter = column_letter(i);
-                    let mut issue = Issue::file(
-                        "header",
-                        Problem::NoHeading,
-                        lang,
-                        &letter,
-                        &row.number.to_string(),
-                        "",
-                    );
-                    issue.column = Some(letter);
-                    issue.header = Some(String::new());
-                    warnings.push(located(issue, Some(header_row)));
-                }
-            }
-        }
-        peeked.push(r);
-        if stop {
-            break;
-        }
-    }
-    // An unknown column is a warning, unless its heading or its first values look like a
-    // field the file does not otherwise give: ignoring it would lose that field silently.
-    for &i in &unknown {
-        let c = &columns[i];
-        let present = |f: clientele_core::F| columns.iter().any(|c| c.field == Some(f.idx()));
-        let by_heading = clientele_core::catalogue::closest_field(&c.header)
-            .filter(|l| l.is_strong())
-            .map(|l| (l.field, false));
-        let by_values = || {
-            let values = peeked
-                .iter()
-                .filter_map(|r| r.as_ref().ok())
-                .filter_map(|r| r.cells.get(c.index).map(|cell| cell.display()));
-            let values: Vec<_> = values.collect();
-            field_from_values(values.iter().map(String::as_str)).map(|f| (f, true))
-        };
-        let looks_like = match schema {
-            Schema::Clients => by_heading.or_else(by_values).filter(|(f, _)| !present(*f)),
-            Schema::Contacts => None,
-        };
-        let mut issue = match looks_like {
-            Some((f, by_values)) => unmapped_header(lang, &c.header, f, by_values),
-            None => unknown_header(schema, lang, &c.header),
-        };
-        issue.column = Some(c.letter.clone());
-        issue.header = Some(c.header.clone());
-        if let Some((f, _)) = looks_like {
-            issue.field = Some(f.key());
-        }
-        warnings.push(located(issue, Some(header_row)));
-    }
-
-    // A few values of each column, from the rows already read.
-    for c in &mut columns {
-        c.samples = peeked
-            .iter()
-            .filter_map(|r| r.as_ref().ok())
-            .filter_map(|r| r.cells.get(c.index))
-            .map(|cell| cell.display())
-            .filter(|v| !v.trim().is_empty())
-            .take(SAMPLES)
-            .map(|v| v.chars().take(40).collect())
-            .collect();
-    }
-    let rows = peeked.into_iter().chain(rows).map(move |r| {
+    let rows = peek.rows.into_iter().chain(rows).map(move |r| {
         r.map(|mut row| {
             if row.cells.len() < width {
                 row.cells.resize(width, Cell::Empty);
@@ -505,7 +278,7 @@ fn open_source(
     Ok(Opened {
         file_name,
         tab,
-        sheet,
+        sheet: rules.sheet,
         encoding: encoding.map(TextEncoding::label),
         delimiter: delimiter.map(char::from),
         header_row,
@@ -513,6 +286,260 @@ fn open_source(
         warnings,
         rows: Box::new(rows),
     })
+}
+
+/// What judging a tab's header row needs: which tab, the user's column mapping, the message
+/// language, and the sheet read (every issue of the header is located on it).
+struct HeaderRules<'a> {
+    tab: Tab,
+    schema: Schema,
+    lang: Lang,
+    map: &'a ColumnMap,
+    sheet: Option<String>,
+}
+
+/// The first data rows, read ahead of the caller to judge the header, and the
+/// `header.no_heading` warnings they gave.
+struct Peeked {
+    /// Given back to the stream in front of the rows not read yet; ends at the first error.
+    rows: Vec<Result<RawRow, PackError>>,
+    no_heading: Vec<Issue>,
+}
+
+impl HeaderRules<'_> {
+    /// The mapping of a heading: it names Clients fields, so the Contacts tab keeps its
+    /// headings.
+    fn mapping(&self, text: &str) -> Option<Target> {
+        match self.tab {
+            Tab::Clients => self.map.get(text),
+            Tab::Contacts => None,
+        }
+    }
+
+    /// An issue placed on the sheet read and on `row`.
+    fn located(&self, mut issue: Issue, row: Option<u32>) -> Issue {
+        issue.sheet = self.sheet.clone();
+        issue.row = row;
+        issue
+    }
+
+    /// The header row: the first of the first [`HEADER_SEARCH_ROWS`] rows where two cells
+    /// name fields (by heading or by the mapping), so that title rows above it are passed.
+    fn find(&self, rows: &mut RowStream) -> Result<RawRow, PackError> {
+        for _ in 0..HEADER_SEARCH_ROWS {
+            let Some(row) = rows.next() else {
+                break;
+            };
+            let row = row?;
+            let known = row
+                .cells
+                .iter()
+                .filter(|c| {
+                    let text = c.display();
+                    let text = text.trim();
+                    self.schema.matches(text).is_some()
+                        || matches!(self.mapping(text), Some(Target::Field(_)))
+                })
+                .count();
+            if known >= 2 {
+                return Ok(row);
+            }
+        }
+        // Which sheet was read: the user may expect another one.
+        let detail = match (&self.sheet, self.lang) {
+            (None, _) => String::new(),
+            (Some(s), Lang::Fr) => format!(" de la feuille « {s} »"),
+            (Some(s), Lang::En) => format!(" of sheet \"{s}\""),
+        };
+        Err(PackError::Unusable(self.located(
+            Issue::file("file", Problem::NoHeader, self.lang, "", &detail, ""),
+            None,
+        )))
+    }
+
+    /// The non-blank header cells as columns, and which of them are unknown (indexes into
+    /// the columns: judged once the first rows are read). A field given by two columns, or
+    /// a Clients tab without the name, makes the file unusable.
+    fn columns(&self, header: &RawRow) -> Result<(Vec<Column>, Vec<usize>), PackError> {
+        let (lang, header_row) = (self.lang, Some(header.number));
+        let mut columns: Vec<Column> = Vec::new();
+        let mut unknown = Vec::new();
+        for (index, cell) in header.cells.iter().enumerate() {
+            let text = cell.display().trim().to_string();
+            if text.is_empty() {
+                continue;
+            }
+            let mapped = self.mapping(&text);
+            let field = match mapped {
+                Some(Target::Field(f)) => Some(f.idx()),
+                Some(Target::Ignore) => None,
+                None => self.schema.matches(&text),
+            };
+            let letter = column_letter(index);
+            if let Some(f) = field {
+                if let Some(first) = columns.iter().find(|c| c.field == Some(f)) {
+                    let issue = self.duplicate_header(first, f, letter, text);
+                    return Err(PackError::Unusable(self.located(issue, header_row)));
+                }
+            } else if mapped.is_some() {
+                // Ignored on purpose: no warning.
+            } else if self.schema == Schema::Clients && is_derived_heading(&text) {
+                // Our exports' derived column (the NAF label): not a column of the pack, read
+                // back without a word.
+                continue;
+            } else {
+                unknown.push(columns.len());
+            }
+            columns.push(Column {
+                index,
+                letter,
+                header: text,
+                field,
+                mapped: mapped.is_some(),
+                samples: Vec::new(),
+            });
+        }
+        let name = Some(clientele_core::F::name.idx());
+        if self.tab == Tab::Clients && !columns.iter().any(|c| c.field == name) {
+            let issue = Issue::file("header", Problem::MissingName, lang, "", "", "");
+            return Err(PackError::Unusable(self.located(issue, header_row)));
+        }
+        Ok((columns, unknown))
+    }
+
+    /// `header.duplicate`: column `letter` (headed `text`) gives field `f`, which `first`
+    /// already gives.
+    fn duplicate_header(&self, first: &Column, f: usize, letter: String, text: String) -> Issue {
+        let lang = self.lang;
+        let detail = match lang {
+            Lang::Fr => format!("colonnes {} et {letter}", first.letter),
+            Lang::En => format!("columns {} and {letter}", first.letter),
+        };
+        let mut issue = Issue::file(
+            "header",
+            Problem::DuplicateHeader,
+            lang,
+            &text,
+            &detail,
+            self.schema.heading(f, lang),
+        );
+        issue.column = Some(letter);
+        issue.header = Some(text);
+        issue
+    }
+
+    /// Read the first [`PEEK_ROWS`] data rows ahead. Data in a column without a heading is
+    /// ignored like an unknown column, but silently it would look like a lost value: those
+    /// rows say which columns to warn about (at most [`MAX_NO_HEADING`] of them).
+    fn peek(&self, header: &RawRow, rows: &mut RowStream) -> Peeked {
+        let header_row = Some(header.number);
+        let mut peeked = Vec::new();
+        let mut no_heading = Vec::new();
+        let headed: Vec<bool> = header
+            .cells
+            .iter()
+            .map(|h| !h.display().trim().is_empty())
+            .collect();
+        // Columns already reported (a file may have any number of columns: no linear search).
+        let mut noted = std::collections::HashSet::new();
+        for r in rows.by_ref().take(PEEK_ROWS) {
+            let stop = r.is_err();
+            if let Ok(row) = &r {
+                for (i, cell) in row.cells.iter().enumerate() {
+                    if noted.len() >= MAX_NO_HEADING {
+                        break;
+                    }
+                    let headed = headed.get(i).copied().unwrap_or(false);
+                    if !headed && !cell.is_blank() && noted.insert(i) {
+                        let issue = self.no_heading(i, row.number);
+                        no_heading.push(self.located(issue, header_row));
+                    }
+                }
+            }
+            peeked.push(r);
+            if stop {
+                break;
+            }
+        }
+        Peeked {
+            rows: peeked,
+            no_heading,
+        }
+    }
+
+    /// `header.no_heading`: column `index` has no heading but a value on row `row`.
+    fn no_heading(&self, index: usize, row: u32) -> Issue {
+        let letter = column_letter(index);
+        let mut issue = Issue::file(
+            "header",
+            Problem::NoHeading,
+            self.lang,
+            &letter,
+            &row.to_string(),
+            "",
+        );
+        issue.column = Some(letter);
+        issue.header = Some(String::new());
+        issue
+    }
+
+    /// A warning per unknown column, unless its heading or its first values look like a
+    /// field the file does not otherwise give: ignoring it would lose that field silently,
+    /// so it is a `header.unmapped` error until mapped.
+    fn unknown_column_warnings(
+        &self,
+        columns: &[Column],
+        unknown: &[usize],
+        peeked: &[Result<RawRow, PackError>],
+        header_row: u32,
+    ) -> Vec<Issue> {
+        let (schema, lang) = (self.schema, self.lang);
+        let mut warnings = Vec::new();
+        for c in unknown.iter().filter_map(|&i| columns.get(i)) {
+            let present = |f: clientele_core::F| columns.iter().any(|c| c.field == Some(f.idx()));
+            let by_heading = clientele_core::catalogue::closest_field(&c.header)
+                .filter(|l| l.is_strong())
+                .map(|l| (l.field, false));
+            let by_values = || {
+                let values = peeked
+                    .iter()
+                    .filter_map(|r| r.as_ref().ok())
+                    .filter_map(|r| r.cells.get(c.index).map(|cell| cell.display()));
+                let values: Vec<_> = values.collect();
+                field_from_values(values.iter().map(String::as_str)).map(|f| (f, true))
+            };
+            let looks_like = match schema {
+                Schema::Clients => by_heading.or_else(by_values).filter(|(f, _)| !present(*f)),
+                Schema::Contacts => None,
+            };
+            let mut issue = match looks_like {
+                Some((f, by_values)) => unmapped_header(lang, &c.header, f, by_values),
+                None => unknown_header(schema, lang, &c.header),
+            };
+            issue.column = Some(c.letter.clone());
+            issue.header = Some(c.header.clone());
+            if let Some((f, _)) = looks_like {
+                issue.field = Some(f.key());
+            }
+            warnings.push(self.located(issue, Some(header_row)));
+        }
+        warnings
+    }
+}
+
+/// A few values of each column, from the rows already read (for the mapping step).
+fn fill_samples(columns: &mut [Column], peeked: &[Result<RawRow, PackError>]) {
+    for c in columns {
+        c.samples = peeked
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .filter_map(|r| r.cells.get(c.index))
+            .map(|cell| cell.display())
+            .filter(|v| !v.trim().is_empty())
+            .take(SAMPLES)
+            .map(|v| v.chars().take(40).collect())
+            .collect();
+    }
 }
 
 /// Whether a heading names a column our exports derive from others (the label of the

@@ -1,10 +1,10 @@
 //! Where a pack's bytes come from (a path or an upload), what kind of file it is, and the
 //! reader thread that hands rows over through a bounded channel.
 
+use crate::error::PackError;
 use crate::headers::unreadable;
 use crate::limits;
-use crate::read::RawRow;
-use crate::PackError;
+use crate::rows::RawRow;
 use clientele_core::issue::Lang;
 use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read, Seek};

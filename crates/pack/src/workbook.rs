@@ -1,10 +1,11 @@
 //! Workbooks (XLSX, XLS, ODS) through calamine: sheet choice and row producers.
 
+use crate::error::PackError;
 use crate::headers::{unreadable, unreadable_io};
 use crate::limits::{self, text_cell};
-use crate::read::{RawRow, Tab};
+use crate::rows::{RawRow, Tab};
 use crate::source::{spawn, Format, ReadSeek, RowStream, Sink, Source};
-use crate::PackError;
+use crate::zipguard;
 use calamine::{open_workbook_from_rs, Data, DataRef, Ods, Reader, SheetType, Xls, Xlsx};
 use clientele_core::catalogue::fold;
 use clientele_core::issue::Lang;
@@ -29,7 +30,7 @@ impl Book {
         if format == Format::Xls {
             guard_xls_dimensions(src, lang)?;
         } else {
-            limits::guard_zip(src, format, lang)?;
+            zipguard::guard_zip(src, format, lang)?;
         }
         let rs = src.seekable().map_err(|e| unreadable_io(lang, &e))?;
         let opened = catch_unwind(AssertUnwindSafe(|| match format {

@@ -1,9 +1,10 @@
 //! Writing packs: the blank template, exports, rejected rows and annotated copies.
 
+use crate::error::PackError;
 use crate::headers::CONTACT_FIELDS;
-use crate::read::{has_contacts_bytes, raw_tab, Column, RawRow, Tab};
+use crate::read::{has_contacts_bytes, raw_tab};
+use crate::rows::{Column, RawRow, Tab};
 use crate::source::{Shared, Source};
-use crate::PackError;
 use clientele_core::catalogue::{Kind, F, FIELDS};
 use clientele_core::issue::{Issue, Lang, Severity};
 use clientele_core::model::{Customer, Value};

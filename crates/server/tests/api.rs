@@ -1,6 +1,7 @@
 //! The API end to end: a real server on a loopback port, a real HTTP client.
 #![recursion_limit = "256"]
 
+#[macro_use]
 mod common;
 
 use common::TestServer;
@@ -1313,13 +1314,7 @@ fn official_lists_warn_without_breaking_clients() {
     assert_eq!(r.status(), 201);
 }
 
-/// Every API test runs on SQLite and on PostgreSQL.
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[test] fn $name() { super::common::with_backend(super::common::Backend::Sqlite, super::$name) } )* }
-        mod postgres { $( #[test] fn $name() { super::common::with_backend(super::common::Backend::Postgres, super::$name) } )* }
-    };
-}
+// Every API test runs on SQLite and on PostgreSQL: `on_both!` (tests/common).
 
 on_both!(
     version_needs_no_auth,

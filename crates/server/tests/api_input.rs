@@ -2,6 +2,7 @@
 //! links, login throttling, `language_id`, invalid UTF-8, booleans in text fields,
 //! `Location`): a real server on a loopback port, a real HTTP client.
 
+#[macro_use]
 mod common;
 
 use common::TestServer;
@@ -408,13 +409,7 @@ fn creates_answer_with_a_location() {
     assert_eq!(loc, Some(format!("/api/v1/contacts/{}", k["id"])));
 }
 
-/// Every test runs on SQLite and on PostgreSQL.
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[test] fn $name() { super::common::with_backend(super::common::Backend::Sqlite, super::$name) } )* }
-        mod postgres { $( #[test] fn $name() { super::common::with_backend(super::common::Backend::Postgres, super::$name) } )* }
-    };
-}
+// Every test runs on SQLite and on PostgreSQL: `on_both!` (tests/common).
 
 on_both!(
     multipart_forms_are_read_like_urlencoded_ones,

@@ -3,6 +3,7 @@
 //! oversized bodies, repeated query keys, and the headers of every answer. Each runs on
 //! SQLite and on PostgreSQL.
 
+#[macro_use]
 mod common;
 
 use common::TestServer;
@@ -321,13 +322,7 @@ fn the_sdk_default_customer_is_created() {
     );
 }
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[test] fn $name() { super::common::with_backend(super::common::Backend::Sqlite, super::$name) } )* }
-        mod postgres { $( #[test] fn $name() { super::common::with_backend(super::common::Backend::Postgres, super::$name) } )* }
-    };
-}
-
+// Every test runs on SQLite and on PostgreSQL: `on_both!` (tests/common).
 on_both!(
     one_address_spraying_many_emails_is_stopped_others_are_not,
     one_email_guessed_from_many_addresses_is_stopped_but_not_for_its_owner,

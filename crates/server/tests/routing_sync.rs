@@ -3,6 +3,7 @@
 //! answered right by the other one; a server whose routing index is still loading says so
 //! (503 with `Retry-After`) and never answers "unknown" for a known number.
 
+#[macro_use]
 mod common;
 
 use common::TestServer;
@@ -318,13 +319,7 @@ fn loading_index_answers_503() {
     name_of(&b, "0147000001", "Locked Co");
 }
 
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[test] fn $name() { super::common::with_backend(super::common::Backend::Sqlite, super::$name) } )* }
-        mod postgres { $( #[test] fn $name() { super::common::with_backend(super::common::Backend::Postgres, super::$name) } )* }
-    };
-}
-
+// Every test runs on SQLite and on PostgreSQL: `on_both!` (tests/common).
 on_both!(
     second_server_follows_api_and_import_writes,
     restart_never_answers_unknown,

@@ -7,8 +7,10 @@
 //! `CLIENTELE_TEST_BROWSER_REQUIRED` is set (CI), where it fails.
 //! `CLIENTELE_SCREENSHOTS=<dir>` saves screenshots of the report, the list and a customer.
 
+#[macro_use]
 mod common;
 
+use clientele_testkit::hidden;
 use common::{with_backend, Backend, TestServer};
 use fantoccini::{Client, ClientBuilder, Locator};
 use rust_xlsxwriter::Workbook;
@@ -89,13 +91,6 @@ fn login_as(
         .text()
         .expect("html");
     (session, hidden(&home, "_csrf"))
-}
-
-/// The value of the first hidden input named `name`.
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).expect("hidden input") + marker.len();
-    html[start..].split('"').next().expect("value").to_string()
 }
 
 fn sessions_and_csrf() {
@@ -1863,13 +1858,7 @@ fn typed_postal_code_is_not_padded() {
     assert_eq!(patched["mainAddressPostalCode"], "06000");
 }
 
-/// Every page test runs on SQLite and on PostgreSQL.
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[test] fn $name() { super::with_backend(super::Backend::Sqlite, super::$name) } )* }
-        mod postgres { $( #[test] fn $name() { super::with_backend(super::Backend::Postgres, super::$name) } )* }
-    };
-}
+// Every page test runs on SQLite and on PostgreSQL: `on_both!` (tests/common).
 
 on_both!(
     sessions_and_csrf,

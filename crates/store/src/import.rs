@@ -329,7 +329,7 @@ impl<'a> Importer<'a> {
         let Parsed {
             mut present,
             mut issues,
-            mut fresh,
+            fresh,
             cross,
             search,
         } = parsed;
@@ -343,8 +343,36 @@ impl<'a> Importer<'a> {
         };
         let (account, siret) = (carried(F::customerAccount), carried(F::registrationNumber));
         let has_account = account.is_some();
+        let duplicate = self.note_in_file(row, account, siret, &mut issues);
+        let existing = if self.lookups && !duplicate {
+            self.find_existing(row, account, siret, &mut present, &mut issues)?
+        } else {
+            None
+        };
+        let merged = merge_row(existing.as_ref(), present, fresh, cross, &mut issues);
+        sort_issues(&mut issues);
 
-        // The same account twice in one file: the later row is in error.
+        if issues.iter().any(|i| i.severity() == Severity::Error) {
+            self.counts.invalid += 1;
+            if !self.opts.skip_invalid {
+                // All-or-nothing: keep validating to report everything, but stop writing.
+                self.writing = false;
+            }
+            return Ok((RowOutcome::Invalid, issues));
+        }
+        let outcome = self.take_valid(row, existing, merged, search, has_account)?;
+        Ok((outcome, issues))
+    }
+
+    /// Remember the row's account and SIRET; the same account twice in one file puts the
+    /// later row in error (returns true), the same SIRET twice warns.
+    fn note_in_file(
+        &mut self,
+        row: u32,
+        account: Option<&str>,
+        siret: Option<&str>,
+        issues: &mut Vec<FieldIssue>,
+    ) -> bool {
         let mut duplicate = false;
         if let Some(a) = account {
             if let Some(first) = self.accounts.first_or_insert(a, row) {
@@ -372,76 +400,68 @@ impl<'a> Importer<'a> {
                 }
             }
         }
+        duplicate
+    }
 
-        // Find the customer this row updates.
-        let mut existing = None;
-        if self.lookups && !duplicate {
-            if let Some(a) = account {
-                existing = self.tx.find_by_account(a)?;
-            } else if let Some(siret) = siret {
-                let found = self.tx.find_by_siret(siret)?;
-                if let [one] = found.as_slice() {
-                    let label = one.text(F::customerAccount).unwrap_or_default().to_string();
-                    // The customer found may already be another row's (by its account or
-                    // an earlier SIRET match): one file updates a customer once, or the
-                    // later row would silently overwrite the earlier one (and undo could
-                    // only restore the state between the two).
-                    let first = match label.as_str() {
-                        "" => None,
-                        a => self.accounts.first_or_insert(a, row),
-                    };
-                    if let Some(first) = first {
-                        issues.push(FieldIssue::new(
-                            F::customerAccount,
-                            Problem::DuplicateInFile,
-                            &label,
-                            first.to_string(),
-                        ));
-                    } else {
-                        issues.push(FieldIssue::new(
-                            F::customerAccount,
-                            Problem::MatchedBySiret,
-                            "",
-                            label,
-                        ));
-                        // The blank account cell must not erase the account of the customer
-                        // found.
-                        present[F::customerAccount.idx()] = false;
-                        existing = found.into_iter().next();
-                    }
-                }
-            }
+    /// The stored customer this row updates: by its account, else by its SIRET when that
+    /// names exactly one customer. A match by SIRET leaves the customer's account alone
+    /// (`present` no longer carries the blank account cell).
+    fn find_existing(
+        &mut self,
+        row: u32,
+        account: Option<&str>,
+        siret: Option<&str>,
+        present: &mut [bool; clientele_core::N_FIELDS],
+        issues: &mut Vec<FieldIssue>,
+    ) -> Result<Option<Customer>> {
+        if let Some(a) = account {
+            return self.tx.find_by_account(a);
         }
-        let merged = match &existing {
-            Some(base) => {
-                // The row's values are in the fresh customer: back into a record.
-                let mut record = restore(present, &mut fresh);
-                if cross.iter().any(|i| i.problem == Problem::Padded) {
-                    // Padded for a new (French) customer; the customer found may be
-                    // foreign: padded again below only if French.
-                    unpad(&mut record);
-                }
-                let mut merged = record.merge_into(base);
-                validate::pad_postal_code(&record.present, &mut merged, &mut issues);
-                let was_french = validate::is_french_customer(base);
-                validate::check_row(&record.present, &merged, Some(was_french), &mut issues);
-                Box::new(merged)
-            }
-            None => {
-                issues.extend(cross);
-                fresh
-            }
+        let Some(siret) = siret else {
+            return Ok(None);
         };
-        sort_issues(&mut issues);
-
-        if issues.iter().any(|i| i.severity() == Severity::Error) {
-            self.counts.invalid += 1;
-            if !self.opts.skip_invalid {
-                // All-or-nothing: keep validating to report everything, but stop writing.
-                self.writing = false;
-            }
-            return Ok((RowOutcome::Invalid, issues));
+        let found = self.tx.find_by_siret(siret)?;
+        let [one] = found.as_slice() else {
+            return Ok(None);
+        };
+        let label = one.text(F::customerAccount).unwrap_or_default().to_string();
+        // The customer found may already be another row's (by its account or an earlier
+        // SIRET match): one file updates a customer once, or the later row would silently
+        // overwrite the earlier one (and undo could only restore the state between the two).
+        let first = match label.as_str() {
+            "" => None,
+            a => self.accounts.first_or_insert(a, row),
+        };
+        if let Some(first) = first {
+            issues.push(FieldIssue::new(
+                F::customerAccount,
+                Problem::DuplicateInFile,
+                &label,
+                first.to_string(),
+            ));
+            return Ok(None);
         }
+        issues.push(FieldIssue::new(
+            F::customerAccount,
+            Problem::MatchedBySiret,
+            "",
+            label,
+        ));
+        // The blank account cell must not erase the account of the customer found.
+        present[F::customerAccount.idx()] = false;
+        Ok(found.into_iter().next())
+    }
+
+    /// Count a row without error and write it (unless no longer writing): a new customer,
+    /// an unchanged one, or an update with its changed fields.
+    fn take_valid(
+        &mut self,
+        row: u32,
+        existing: Option<Customer>,
+        merged: Box<Customer>,
+        search: String,
+        has_account: bool,
+    ) -> Result<RowOutcome> {
         self.counts.valid += 1;
         if let Some(rows) = &mut self.rows {
             // Without an existing customer, `merged` is the fresh one: the row's account.
@@ -455,7 +475,7 @@ impl<'a> Importer<'a> {
         if existing.is_none() && !has_account {
             self.unnumbered += 1;
         }
-        let outcome = match existing {
+        Ok(match existing {
             None => {
                 self.counts.create += 1;
                 if self.writing {
@@ -482,8 +502,7 @@ impl<'a> Importer<'a> {
                     fields,
                 }
             }
-        };
-        Ok((outcome, issues))
+        })
     }
 
     /// Commit (when allowed) or roll back; a committed import records the file's SHA-256
@@ -567,6 +586,34 @@ impl FirstRows {
         rows.push(row);
         None
     }
+}
+
+/// The customer as it will be stored: the row's values merged into the stored customer
+/// it updates, then judged again by the cross-field rules (the row's own `cross` issues
+/// were judged as a new customer), or the fresh customer itself.
+fn merge_row(
+    existing: Option<&Customer>,
+    present: [bool; clientele_core::N_FIELDS],
+    mut fresh: Box<Customer>,
+    cross: Vec<FieldIssue>,
+    issues: &mut Vec<FieldIssue>,
+) -> Box<Customer> {
+    let Some(base) = existing else {
+        issues.extend(cross);
+        return fresh;
+    };
+    // The row's values are in the fresh customer: back into a record.
+    let mut record = restore(present, &mut fresh);
+    if cross.iter().any(|i| i.problem == Problem::Padded) {
+        // Padded for a new (French) customer; the customer found may be foreign: padded
+        // again below only if French.
+        unpad(&mut record);
+    }
+    let mut merged = record.merge_into(base);
+    validate::pad_postal_code(&record.present, &mut merged, issues);
+    let was_french = validate::is_french_customer(base);
+    validate::check_row(&record.present, &merged, Some(was_french), issues);
+    Box::new(merged)
 }
 
 /// Order issues by field (column order), errors first.

@@ -15,113 +15,25 @@ use clientele_store::sqlite::SqliteStore;
 use clientele_store::{
     ApiStore, Contact, ListQuery, RoutingScope, Settings, SortKey, Store, StoreError,
 };
+use clientele_testkit::{siret_vat, sqlite_path, PgDb};
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-fn admin_url() -> String {
-    std::env::var("CLIENTELE_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+/// The PostgreSQL store of a test database.
+trait OpenPg {
+    fn open(&self) -> PgStore;
 }
 
-static NEXT: AtomicUsize = AtomicUsize::new(0);
-
-/// A fresh database, dropped with the value.
-struct PgDb {
-    url: String,
-    name: String,
-}
-
-impl PgDb {
-    fn new() -> Option<PgDb> {
-        let admin = admin_url();
-        let mut c = match postgres::Client::connect(&admin, postgres::NoTls) {
-            Ok(c) => c,
-            Err(e) => {
-                if std::env::var_os("CLIENTELE_TEST_PG_REQUIRED").is_some() {
-                    panic!("PostgreSQL required (CLIENTELE_TEST_PG_REQUIRED) but {} is not reachable: {e}", clientele_store::redact(&admin));
-                }
-                eprintln!(
-                    "SKIPPED: PostgreSQL not reachable at {}",
-                    clientele_store::redact(&admin)
-                );
-                return None;
-            }
-        };
-        let name = format!(
-            "clientele_t_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::SeqCst) + 1000
-        );
-        c.batch_execute(&format!("CREATE DATABASE {name}"))
-            .expect("create database");
-        let base = admin
-            .rsplit_once('/')
-            .map(|(b, _)| b.to_string())
-            .unwrap_or(admin.clone());
-        Some(PgDb {
-            url: format!("{base}/{name}"),
-            name,
-        })
-    }
-
+impl OpenPg for PgDb {
     fn open(&self) -> PgStore {
         PgStore::open(&self.url).expect("open PostgreSQL store")
     }
 }
 
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        if let Ok(mut c) = postgres::Client::connect(&admin_url(), postgres::NoTls) {
-            let _ = c.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
-    }
-}
-
 fn sqlite() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let s = SqliteStore::open(&dir.path().join("t.db").to_string_lossy()).expect("open sqlite");
+    let s = SqliteStore::open(&sqlite_path(dir.path())).expect("open sqlite");
     (dir, s)
-}
-
-/// Complete a digit string with its Luhn check digit.
-fn luhn_complete(prefix: &str) -> String {
-    for d in 0..10u32 {
-        let s = format!("{prefix}{d}");
-        let sum: u32 = s
-            .bytes()
-            .rev()
-            .enumerate()
-            .map(|(i, b)| {
-                let n = u32::from(b - b'0');
-                if i % 2 == 1 {
-                    let m = n * 2;
-                    if m > 9 {
-                        m - 9
-                    } else {
-                        m
-                    }
-                } else {
-                    n
-                }
-            })
-            .sum();
-        if sum.is_multiple_of(10) {
-            return s;
-        }
-    }
-    unreachable!("one of ten digits completes a Luhn number")
-}
-
-/// A valid (SIRET, VAT) pair derived from `i`.
-fn siret_vat(i: u64) -> (String, String) {
-    let siren = luhn_complete(&format!("{:08}", 10_000_000 + i));
-    let siret = luhn_complete(&format!("{siren}0001"));
-    let n: u64 = siren.parse().expect("digits");
-    (siret, format!("FR{:02}{siren}", (12 + 3 * (n % 97)) % 97))
 }
 
 fn cust(account: Option<&str>, name: &str) -> Customer {

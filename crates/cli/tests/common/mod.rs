@@ -2,81 +2,30 @@
 #![allow(dead_code)]
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
-/// Where the PostgreSQL tests connect (a fresh database is created per test).
-pub fn pg_admin_url() -> String {
-    std::env::var("CLIENTELE_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
+pub use clientele_testkit::Backend;
 
-/// A test database: a SQLite file in a temporary folder, or a fresh PostgreSQL database.
-pub struct TestDb {
-    /// The `--db` argument.
-    pub url: String,
-    /// Temporary folder for files of the test.
-    pub dir: tempfile::TempDir,
-    pg_name: Option<String>,
-}
+/// A test database ([`clientele_testkit::TestDb`]: a SQLite file in a temporary folder, or a
+/// fresh PostgreSQL database) that the `clientele` binary runs against.
+pub struct TestDb(clientele_testkit::TestDb);
 
-/// Which backend a test runs on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    /// SQLite file.
-    Sqlite,
-    /// PostgreSQL server.
-    Postgres,
+impl std::ops::Deref for TestDb {
+    type Target = clientele_testkit::TestDb;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl TestDb {
     /// A fresh database on `backend`; None (with a message) when PostgreSQL is not reachable
     /// and not required.
     pub fn new(backend: Backend) -> Option<TestDb> {
-        let dir = tempfile::tempdir().expect("temp dir");
-        match backend {
-            Backend::Sqlite => Some(TestDb {
-                url: dir.path().join("test.db").display().to_string(),
-                dir,
-                pg_name: None,
-            }),
-            Backend::Postgres => {
-                let admin = pg_admin_url();
-                let name = format!(
-                    "clientele_t_{}_{}",
-                    std::process::id(),
-                    NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-                );
-                let ok = Command::new("psql")
-                    .arg(&admin)
-                    .arg("-qc")
-                    .arg(format!("CREATE DATABASE {name}"))
-                    .output()
-                    .map(|o| o.status.success())
-                    .unwrap_or(false);
-                if !ok {
-                    if std::env::var_os("CLIENTELE_TEST_PG_REQUIRED").is_some() {
-                        panic!("PostgreSQL required (CLIENTELE_TEST_PG_REQUIRED) but {admin} is not reachable");
-                    }
-                    eprintln!("SKIPPED: PostgreSQL not reachable at {admin}; set CLIENTELE_TEST_PG to run the PostgreSQL tests");
-                    return None;
-                }
-                let base = admin
-                    .rsplit_once('/')
-                    .map(|(b, _)| b.to_string())
-                    .unwrap_or(admin.clone());
-                Some(TestDb {
-                    url: format!("{base}/{name}"),
-                    dir,
-                    pg_name: Some(name),
-                })
-            }
-        }
-    }
-
-    /// A path in the test folder.
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        clientele_testkit::TestDb::new(backend).map(TestDb)
     }
 
     /// Run `clientele --db <db> args…`.
@@ -121,6 +70,31 @@ impl TestDb {
             .collect()
     }
 
+    /// `user add <email>` with `password` on standard input.
+    pub fn user_add(&self, email: &str, password: &str) -> Output {
+        let mut add = Command::new(env!("CARGO_BIN_EXE_clientele"))
+            .args(["--db", &self.url, "user", "add", email])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("user add");
+        add.stdin
+            .take()
+            .expect("stdin")
+            .write_all(format!("{password}\n").as_bytes())
+            .expect("password");
+        add.wait_with_output().expect("wait")
+    }
+
+    /// A user with the password the tests log in with, `correct horse battery`.
+    pub fn add_user(&self, email: &str) {
+        assert!(self
+            .user_add(email, "correct horse battery")
+            .status
+            .success());
+    }
+
     /// One customer by account.
     pub fn customer(&self, account: &str) -> Value {
         self.customers()
@@ -130,55 +104,17 @@ impl TestDb {
     }
 }
 
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some(name) = &self.pg_name {
-            let _ = Command::new("psql")
-                .arg(pg_admin_url())
-                .arg("-qc")
-                .arg(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .output();
-        }
+/// Wait until the server at `base` answers (30 s at most).
+pub fn wait_until_up(base: &str) {
+    let client = reqwest::blocking::Client::new();
+    let start = Instant::now();
+    while client.get(format!("{base}/api/version")).send().is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-/// Complete a digit string with its Luhn check digit.
-pub fn luhn_complete(prefix: &str) -> String {
-    for d in 0..10 {
-        let s = format!("{prefix}{d}");
-        let sum: u32 = s
-            .bytes()
-            .rev()
-            .enumerate()
-            .map(|(i, b)| {
-                let n = u32::from(b - b'0');
-                if i % 2 == 1 {
-                    let m = n * 2;
-                    if m > 9 {
-                        m - 9
-                    } else {
-                        m
-                    }
-                } else {
-                    n
-                }
-            })
-            .sum();
-        if sum.is_multiple_of(10) {
-            return s;
-        }
-    }
-    unreachable!("one of ten digits always completes a Luhn number")
-}
-
-/// A valid (SIRET, VAT) pair derived from `i`.
-pub fn siret_vat(i: u64) -> (String, String) {
-    let siren = luhn_complete(&format!("{:08}", 10_000_000 + i));
-    let siret = luhn_complete(&format!("{siren}0001"));
-    let n: u64 = siren.parse().expect("digits");
-    (siret, format!("FR{:02}{siren}", (12 + 3 * (n % 97)) % 97))
 }
 
 /// Write a CSV file (UTF-8, `;`) from rows of strings.

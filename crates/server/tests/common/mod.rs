@@ -9,46 +9,17 @@ use serde_json::Value as Json;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Which backend the tests of this thread run on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    /// A SQLite file.
-    Sqlite,
-    /// A fresh PostgreSQL database.
-    Postgres,
-}
+pub use clientele_testkit::Backend;
 
 thread_local! {
     static BACKEND: std::cell::Cell<Backend> = const { std::cell::Cell::new(Backend::Sqlite) };
 }
 
-static NEXT_DB: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-fn pg_admin_url() -> String {
-    std::env::var("CLIENTELE_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
 /// Run a test body on a backend; on PostgreSQL, skipped (and said so) when no server answers,
 /// unless `CLIENTELE_TEST_PG_REQUIRED` is set.
 pub fn with_backend(backend: Backend, test: fn()) {
-    if backend == Backend::Postgres {
-        let ok = std::process::Command::new("psql")
-            .arg(pg_admin_url())
-            .arg("-qc")
-            .arg("SELECT 1")
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false);
-        if !ok {
-            assert!(
-                std::env::var_os("CLIENTELE_TEST_PG_REQUIRED").is_none(),
-                "PostgreSQL required but {} is not reachable",
-                pg_admin_url()
-            );
-            eprintln!("SKIPPED: PostgreSQL not reachable at {}; set CLIENTELE_TEST_PG to run the PostgreSQL tests", pg_admin_url());
-            return;
-        }
+    if backend == Backend::Postgres && !clientele_testkit::pg_available() {
+        return;
     }
     BACKEND.with(|b| b.set(backend));
     test();
@@ -59,36 +30,11 @@ pub fn backend() -> Backend {
     BACKEND.with(|b| b.get())
 }
 
-/// The database the tests run against: a fresh SQLite file in `dir`, or a fresh PostgreSQL
-/// database (with its name, to drop it afterwards).
-pub fn test_db_url(dir: &std::path::Path) -> (String, Option<String>) {
-    match BACKEND.with(|b| b.get()) {
-        Backend::Sqlite => (dir.join("test.db").to_string_lossy().into_owned(), None),
-        Backend::Postgres => {
-            let name = format!(
-                "clientele_api_{}_{}",
-                std::process::id(),
-                NEXT_DB.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-            );
-            let admin = pg_admin_url();
-            let out = std::process::Command::new("psql")
-                .arg(&admin)
-                .arg("-qc")
-                .arg(format!("CREATE DATABASE {name}"))
-                .output()
-                .expect("psql");
-            assert!(
-                out.status.success(),
-                "CREATE DATABASE: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let base = admin
-                .rsplit_once('/')
-                .map(|(b, _)| b.to_string())
-                .unwrap_or(admin.clone());
-            (format!("{base}/{name}"), Some(name))
-        }
-    }
+/// The database the tests run against: a fresh SQLite file, or a fresh PostgreSQL
+/// database (dropped with the value).
+pub fn test_db() -> clientele_testkit::TestDb {
+    clientele_testkit::TestDb::new(backend())
+        .expect("PostgreSQL answered when the test began (with_backend)")
 }
 
 /// A running server.
@@ -103,8 +49,9 @@ pub struct TestServer {
     pub lookup: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
-    _dir: Option<tempfile::TempDir>,
-    pg_name: Option<String>,
+    /// The database and folder of the test, dropped after the server stops; None for a
+    /// second server on the same database.
+    _db: Option<clientele_testkit::TestDb>,
 }
 
 impl TestServer {
@@ -116,8 +63,8 @@ impl TestServer {
     pub fn start_with(
         tune: impl FnOnce(&mut clientele_server::Options) + Send + 'static,
     ) -> TestServer {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (url, pg_name) = test_db_url(dir.path());
+        let db = test_db();
+        let url = db.url.clone();
         let store = clientele_store::open_api(&url).expect("open store");
         let make = |scope: &str, allow: Option<&str>| {
             let (t, h) = auth::new_token();
@@ -135,14 +82,7 @@ impl TestServer {
         store
             .create_user("Ann Admin", "ann@example.fr", &hash)
             .expect("user");
-        let s = TestServer::spawn(
-            url,
-            store,
-            [write, read, lookup],
-            Some(dir),
-            pg_name,
-            Box::new(tune),
-        );
+        let s = TestServer::spawn(url, store, [write, read, lookup], Some(db), Box::new(tune));
         s.wait_ready();
         s
     }
@@ -156,7 +96,6 @@ impl TestServer {
             store,
             [self.write.clone(), self.read.clone(), self.lookup.clone()],
             None,
-            None,
             Box::new(|_| {}),
         )
     }
@@ -165,8 +104,7 @@ impl TestServer {
         url_db: String,
         store: Arc<dyn ApiStore>,
         [write, read, lookup]: [String; 3],
-        dir: Option<tempfile::TempDir>,
-        pg_name: Option<String>,
+        db: Option<clientele_testkit::TestDb>,
         tune: Box<dyn FnOnce(&mut clientele_server::Options) + Send>,
     ) -> TestServer {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -226,8 +164,7 @@ impl TestServer {
             lookup,
             stop: Some(tx),
             thread: Some(thread),
-            _dir: dir,
-            pg_name,
+            _db: db,
         }
     }
 
@@ -331,13 +268,6 @@ impl Drop for TestServer {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
-        if let Some(name) = &self.pg_name {
-            let _ = std::process::Command::new("psql")
-                .arg(pg_admin_url())
-                .arg("-qc")
-                .arg(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .output();
-        }
     }
 }
 
@@ -346,4 +276,14 @@ pub fn read(r: Response) -> (u16, Json) {
     let text = r.text().unwrap_or_default();
     let body = serde_json::from_str(&text).unwrap_or(Json::String(text));
     (status, body)
+}
+
+/// Run each named test function on SQLite and on PostgreSQL (see [`with_backend`]): one
+/// module of tests a backend.
+#[allow(unused_macros)]
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[test] fn $name() { super::common::with_backend(super::common::Backend::Sqlite, super::$name) } )* }
+        mod postgres { $( #[test] fn $name() { super::common::with_backend(super::common::Backend::Postgres, super::$name) } )* }
+    };
 }
