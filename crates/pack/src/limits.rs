@@ -12,6 +12,8 @@ use crate::headers::unreadable;
 use crate::source::{Format, Source};
 use crate::PackError;
 use clientele_core::issue::{Issue, Lang, Problem};
+use clientele_core::messages::{self, Arg};
+use clientele_core::msg;
 use clientele_core::Cell;
 use quick_xml::events::{BytesStart, Event};
 use std::io::{BufReader, Read};
@@ -44,22 +46,16 @@ const MAX_RATIO: u64 = 100;
 /// The entries of a workbook unpack to this many bytes at most in all.
 const MAX_UNPACKED: u64 = 8 << 30;
 
-/// `file.too_large` with a detail in the message language.
-pub(crate) fn too_large(lang: Lang, en: &str, fr: &str) -> PackError {
-    PackError::Unusable(Issue::file(
-        "file",
-        Problem::TooLarge,
-        lang,
-        "",
-        if lang == Lang::Fr { fr } else { en },
-        "",
-    ))
+/// `file.too_large` with a detail already in the message language.
+pub(crate) fn too_large(lang: Lang, detail: &str) -> PackError {
+    PackError::Unusable(Issue::file("file", Problem::TooLarge, lang, "", detail, ""))
 }
 
-/// `file.not_spreadsheet`, naming what the file looks like (`" (a PNG image)"`), if known.
-pub(crate) fn not_spreadsheet(lang: Lang, what: Option<(&str, &str)>) -> PackError {
+/// `file.not_spreadsheet`, naming what the file looks like (`" (a PNG image)"`), if known:
+/// `what` is the id of a `pack.what.` message.
+pub(crate) fn not_spreadsheet(lang: Lang, what: Option<&str>) -> PackError {
     let detail = match what {
-        Some((en, fr)) => format!(" ({})", if lang == Lang::Fr { fr } else { en }),
+        Some(id) => format!(" ({})", messages::text(lang, id)),
         None => String::new(),
     };
     PackError::Unusable(Issue::file(
@@ -107,13 +103,11 @@ pub(crate) fn cell_bytes(c: &Cell) -> usize {
 pub(crate) fn row_too_large(lang: Lang, row: u32) -> PackError {
     let mut e = too_large(
         lang,
-        &format!(
-            "row {row} holds more than {} MB of text",
-            mb(MAX_ROW_BYTES as u64)
-        ),
-        &format!(
-            "la ligne {row} contient plus de {} Mo de texte",
-            mb(MAX_ROW_BYTES as u64)
+        &msg!(
+            lang,
+            "pack.row_too_large",
+            row = row,
+            mb = mb(MAX_ROW_BYTES as u64)
         ),
     );
     if let PackError::Unusable(i) = &mut e {
@@ -126,21 +120,13 @@ pub(crate) fn row_too_large(lang: Lang, row: u32) -> PackError {
 pub(crate) fn file_too_large(lang: Lang) -> PackError {
     too_large(
         lang,
-        &format!("its cells hold more than {} MB of text", mb(MAX_FILE_TEXT)),
-        &format!(
-            "ses cellules contiennent plus de {} Mo de texte",
-            mb(MAX_FILE_TEXT)
-        ),
+        &msg!(lang, "pack.file_text_too_large", mb = mb(MAX_FILE_TEXT)),
     )
 }
 
 /// A zip that is not a complete archive (cut short, or not a zip at all).
 fn damaged_zip(lang: Lang) -> PackError {
-    PackError::Unusable(unreadable(
-        lang,
-        "it is damaged or incomplete (not a complete zip archive: was the download or copy cut short?)",
-        "il est abîmé ou incomplet (ce n'est pas une archive zip complète : le téléchargement ou la copie a-t-il été interrompu ?)",
-    ))
+    PackError::Unusable(unreadable(lang, &msg!(lang, "pack.zip_damaged")))
 }
 
 /// Check a zip-based workbook (XLSX, ODS) before calamine opens it: that it is a complete
@@ -158,24 +144,20 @@ pub(crate) fn guard_zip(src: &Source, format: Format, lang: Lang) -> Result<(), 
     let has = |p: &str| names.iter().any(|n| n.to_ascii_lowercase().starts_with(p));
     if format == Format::Xlsx && !has("xl/") {
         let what = if has("word/") {
-            Some(("a Word document", "un document Word"))
+            Some("pack.what.word")
         } else if has("ppt/") {
-            Some(("a PowerPoint presentation", "une présentation PowerPoint"))
+            Some("pack.what.powerpoint")
         } else if has("mimetype") {
-            Some((
-                "an OpenDocument file that is not a spreadsheet",
-                "un fichier OpenDocument qui n'est pas un classeur",
-            ))
+            Some("pack.what.opendocument")
         } else {
-            Some(("a zip archive", "une archive zip"))
+            Some("pack.what.zip")
         };
         return Err(not_spreadsheet(lang, what));
     }
     if format == Format::Xlsx && has("xl/workbook.bin") {
         return Err(PackError::Unusable(unreadable(
             lang,
-            "Excel binary workbooks (.xlsb) are not read: save it as .xlsx",
-            "les classeurs binaires Excel (.xlsb) ne sont pas lus : enregistrez-le en .xlsx",
+            &msg!(lang, "pack.xlsb"),
         )));
     }
     let mut total = 0u64;
@@ -188,15 +170,12 @@ pub(crate) fn guard_zip(src: &Source, format: Format, lang: Lang) -> Result<(), 
             let name = f.name().map(|n| n.into_owned()).unwrap_or_default();
             return Err(too_large(
                 lang,
-                &format!(
-                    "its part {name} unpacks to {} MB from {} KB",
-                    mb(size),
-                    packed >> 10
-                ),
-                &format!(
-                    "sa partie {name} se décompresse en {} Mo à partir de {} Ko",
-                    mb(size),
-                    packed >> 10
+                &msg!(
+                    lang,
+                    "pack.part_unpacks",
+                    name = name,
+                    mb = mb(size),
+                    kb = packed >> 10
                 ),
             ));
         }
@@ -212,8 +191,7 @@ pub(crate) fn guard_zip(src: &Source, format: Format, lang: Lang) -> Result<(), 
     if total > MAX_UNPACKED {
         return Err(too_large(
             lang,
-            &format!("it unpacks to {} MB", mb(total)),
-            &format!("il se décompresse en {} Mo", mb(total)),
+            &msg!(lang, "pack.unpacks_to", mb = mb(total)),
         ));
     }
     let Some((index, size)) = scan else {
@@ -230,10 +208,9 @@ pub(crate) fn guard_zip(src: &Source, format: Format, lang: Lang) -> Result<(), 
         Ok(()) => Ok(()),
         Err(Scan::Damaged) => Err(PackError::Unusable(unreadable(
             lang,
-            "its content is damaged (malformed XML)",
-            "son contenu est abîmé (XML mal formé)",
+            &msg!(lang, "pack.content_damaged"),
         ))),
-        Err(Scan::Over(en, fr)) => Err(too_large(lang, &en, &fr)),
+        Err(Scan::Over(id, args)) => Err(too_large(lang, &messages::format(lang, id, &args))),
     }
 }
 
@@ -241,8 +218,9 @@ pub(crate) fn guard_zip(src: &Source, format: Format, lang: Lang) -> Result<(), 
 enum Scan {
     /// The XML is malformed.
     Damaged,
-    /// A bound is exceeded: the detail in English and French.
-    Over(String, String),
+    /// A bound is exceeded: the detail, as a message id and its arguments (the scans do not
+    /// know the language).
+    Over(&'static str, Vec<(&'static str, Arg)>),
 }
 
 /// A numeric attribute (`None` when absent or not a number).
@@ -262,8 +240,8 @@ fn has_attr(e: &BytesStart<'_>, name: &str) -> bool {
 fn scan_shared_strings(r: impl std::io::BufRead) -> Result<(), Scan> {
     let over_count = |n: u64| {
         Scan::Over(
-            format!("it has more than {MAX_SHARED_STRINGS} distinct texts ({n} declared or found)"),
-            format!("il contient plus de {MAX_SHARED_STRINGS} textes distincts ({n} déclarés ou trouvés)"),
+            "pack.shared_count",
+            vec![("max", MAX_SHARED_STRINGS.into()), ("n", n.into())],
         )
     };
     let mut xml = quick_xml::Reader::from_reader(r);
@@ -297,11 +275,8 @@ fn scan_shared_strings(r: impl std::io::BufRead) -> Result<(), Scan> {
         }
         if bytes > MAX_SHARED_BYTES {
             return Err(Scan::Over(
-                format!(
-                    "its distinct texts hold more than {} MB",
-                    mb(MAX_SHARED_BYTES)
-                ),
-                format!("ses textes distincts dépassent {} Mo", mb(MAX_SHARED_BYTES)),
+                "pack.shared_bytes",
+                vec![("mb", mb(MAX_SHARED_BYTES).into())],
             ));
         }
     }
@@ -446,20 +421,14 @@ fn scan_ods(r: impl std::io::BufRead) -> Result<(), Scan> {
                     let cells = done_cells.saturating_add(table.area());
                     if cells > MAX_ODS_CELLS {
                         return Err(Scan::Over(
-                            format!("its sheets expand to more than {MAX_ODS_CELLS} cells (repeated rows and columns)"),
-                            format!("ses feuilles s'étendent à plus de {MAX_ODS_CELLS} cellules (lignes et colonnes répétées)"),
+                            "pack.ods_cells",
+                            vec![("max", MAX_ODS_CELLS.into())],
                         ));
                     }
                     if text > MAX_ODS_TEXT {
                         return Err(Scan::Over(
-                            format!(
-                                "its cells expand to more than {} MB of text (repeated rows and columns)",
-                                mb(MAX_ODS_TEXT)
-                            ),
-                            format!(
-                                "ses cellules s'étendent à plus de {} Mo de texte (lignes et colonnes répétées)",
-                                mb(MAX_ODS_TEXT)
-                            ),
+                            "pack.ods_text",
+                            vec![("mb", mb(MAX_ODS_TEXT).into())],
                         ));
                     }
                 }

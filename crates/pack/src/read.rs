@@ -8,6 +8,7 @@ use crate::workbook::Book;
 use crate::PackError;
 use clientele_core::catalogue::fold;
 use clientele_core::issue::{Issue, Lang, Problem};
+use clientele_core::msg;
 use clientele_core::validate::{Cell, Cells};
 use std::path::Path;
 use std::sync::Arc;
@@ -335,10 +336,9 @@ fn open_source(
     }
     let Some(header) = header else {
         // Which sheet was read: the user may expect another one.
-        let detail = match (&sheet, lang) {
-            (None, _) => String::new(),
-            (Some(s), Lang::Fr) => format!(" de la feuille « {s} »"),
-            (Some(s), Lang::En) => format!(" of sheet \"{s}\""),
+        let detail = match &sheet {
+            None => String::new(),
+            Some(s) => format!(" {}", msg!(lang, "pack.of_sheet", sheet = s)),
         };
         return Err(PackError::Unusable(located(
             Issue::file("file", Problem::NoHeader, lang, "", &detail, ""),
@@ -365,10 +365,12 @@ fn open_source(
         let letter = column_letter(index);
         if let Some(f) = field {
             if let Some(first) = columns.iter().find(|c: &&Column| c.field == Some(f)) {
-                let detail = match lang {
-                    Lang::Fr => format!("colonnes {} et {letter}", first.letter),
-                    Lang::En => format!("columns {} and {letter}", first.letter),
-                };
+                let detail = msg!(
+                    lang,
+                    "pack.columns_pair",
+                    first = &first.letter,
+                    second = &letter
+                );
                 let mut issue = Issue::file(
                     "header",
                     Problem::DuplicateHeader,
