@@ -1,30 +1,22 @@
 //! The human rendering of an import report: counts first, then the issues grouped by row so
 //! that the person fixing the spreadsheet can walk down it once.
 
-use clientele_core::{Lang, Severity};
+use clientele_core::{msg, Lang, Severity};
 use clientele_import::Report;
 use std::io::{self, Write};
 
 /// Rows of issues printed before pointing at `--format json`.
 const MAX_PRINTED: usize = 200;
 
-/// How to write: in which language, and whether with terminal colours.
+/// How to write: in which language (the texts are `cli.report.` messages of the
+/// catalogue), and whether with terminal colours.
 #[derive(Clone, Copy)]
 struct Style {
-    fr: bool,
+    lang: Lang,
     color: bool,
 }
 
 impl Style {
-    /// `en` or `fr`, as the language asks.
-    fn say<'a>(self, en: &'a str, fr: &'a str) -> &'a str {
-        if self.fr {
-            fr
-        } else {
-            en
-        }
-    }
-
     /// `s` in the colour (an SGR code) when colours are on.
     fn paint(self, s: &str, code: &str) -> String {
         if self.color {
@@ -38,17 +30,14 @@ impl Style {
 /// Write the report for a person: the file, its columns, the counts, the issues, and what
 /// was done.
 pub fn human(out: &mut dyn Write, r: &Report, lang: Lang, color: bool) -> io::Result<()> {
-    let st = Style {
-        fr: lang == Lang::Fr,
-        color,
-    };
+    let st = Style { lang, color };
     writeln!(out, "{}", st.paint(&source(r, st), "1"))?;
     columns(out, r, st)?;
     counts(out, r, st)?;
     issues(out, r, st)?;
     writeln!(out, "{}", status(r, st))?;
     if let Some(f) = &r.rejected_file {
-        writeln!(out, "{} {f}", st.say("Rejected rows:", "Lignes rejetées :"))?;
+        writeln!(out, "{}", msg!(lang, "cli.report.rejected_rows", file = f))?;
     }
     Ok(())
 }
@@ -57,18 +46,14 @@ pub fn human(out: &mut dyn Write, r: &Report, lang: Lang, color: bool) -> io::Re
 fn source(r: &Report, st: Style) -> String {
     let mut source = r.file.clone();
     if let Some(s) = &r.sheet {
-        source.push_str(&if st.fr {
-            format!(" (onglet {s})")
-        } else {
-            format!(" (sheet {s})")
-        });
+        source.push_str(&format!(
+            " ({})",
+            msg!(st.lang, "cli.report.sheet", sheet = s)
+        ));
     }
     if let (Some(e), Some(d)) = (&r.encoding, &r.delimiter) {
-        source.push_str(&if st.fr {
-            format!(" (encodage {e}, séparateur {d})")
-        } else {
-            format!(" (encoding {e}, delimiter {d})")
-        });
+        let read_as = msg!(st.lang, "cli.report.encoding", encoding = e, delimiter = d);
+        source.push_str(&format!(" ({read_as})"));
     }
     source
 }
@@ -76,11 +61,11 @@ fn source(r: &Report, st: Style) -> String {
 /// How many columns were recognised, which the mapping named, which were ignored.
 fn columns(out: &mut dyn Write, r: &Report, st: Style) -> io::Result<()> {
     if !r.columns.is_empty() {
+        let n = r.columns.len();
         writeln!(
             out,
-            "{} {}",
-            st.say("Columns recognised:", "Colonnes reconnues :"),
-            r.columns.len()
+            "{}",
+            msg!(st.lang, "cli.report.columns_recognised", n = n)
         )?;
     }
     let mapped: Vec<String> = r
@@ -91,14 +76,11 @@ fn columns(out: &mut dyn Write, r: &Report, st: Style) -> io::Result<()> {
         .map(|c| format!("{} \"{}\" → {}", c.column, c.header, c.field.unwrap_or("-")))
         .collect();
     if !mapped.is_empty() {
+        let columns = mapped.join(", ");
         writeln!(
             out,
-            "{} {}",
-            st.say(
-                "Columns mapped:",
-                "Colonnes associées par la correspondance :"
-            ),
-            mapped.join(", ")
+            "{}",
+            msg!(st.lang, "cli.report.columns_mapped", columns = columns)
         )?;
     }
     if !r.ignored_columns.is_empty() {
@@ -107,11 +89,11 @@ fn columns(out: &mut dyn Write, r: &Report, st: Style) -> io::Result<()> {
             .iter()
             .map(|c| format!("{} \"{}\"", c.column, c.header))
             .collect();
+        let columns = names.join(", ");
         writeln!(
             out,
-            "{} {}",
-            st.say("Columns ignored:", "Colonnes ignorées :"),
-            names.join(", ")
+            "{}",
+            msg!(st.lang, "cli.report.columns_ignored", columns = columns)
         )?;
     }
     Ok(())
@@ -119,52 +101,26 @@ fn columns(out: &mut dyn Write, r: &Report, st: Style) -> io::Result<()> {
 
 /// The counts on one line, then the identity changes that the import would refuse.
 fn counts(out: &mut dyn Write, r: &Report, st: Style) -> io::Result<()> {
-    let labels = if st.fr {
-        [
-            "lignes",
-            "valides",
-            "en erreur",
-            "à créer",
-            "à mettre à jour",
-            "inchangées",
-            "erreurs",
-            "avertissements",
-        ]
-    } else {
-        [
-            "rows",
-            "valid",
-            "invalid",
-            "create",
-            "update",
-            "unchanged",
-            "errors",
-            "warnings",
-        ]
-    };
-    let values = [
-        r.rows,
-        r.valid,
-        r.invalid,
-        r.create,
-        r.update,
-        r.unchanged,
-        r.errors,
-        r.warnings,
-    ];
-    let summary: Vec<String> = labels
-        .iter()
-        .zip(values)
-        .map(|(l, v)| format!("{v} {l}"))
-        .collect();
-    writeln!(out, "{}", summary.join(" · "))?;
+    // One message for the whole line, each count choosing its own plural.
+    let summary = msg!(
+        st.lang,
+        "cli.report.counts",
+        rows = r.rows,
+        valid = r.valid,
+        invalid = r.invalid,
+        create = r.create,
+        update = r.update,
+        unchanged = r.unchanged,
+        errors = r.errors,
+        warnings = r.warnings
+    );
+    writeln!(out, "{summary}")?;
     if r.identity_changes > 0 {
-        let text = match (st.fr, r.identity_changes) {
-            (true, 1) => "1 mise à jour ferait de son client une autre société".to_string(),
-            (true, n) => format!("{n} mises à jour feraient de leur client une autre société"),
-            (false, 1) => "1 update would make its customer another company".to_string(),
-            (false, n) => format!("{n} updates would make their customers other companies"),
-        };
+        let text = msg!(
+            st.lang,
+            "cli.report.identity_changes",
+            n = r.identity_changes
+        );
         writeln!(out, "{}", st.paint(&text, "31"))?;
     }
     Ok(())
@@ -175,28 +131,21 @@ fn issues(out: &mut dyn Write, r: &Report, st: Style) -> io::Result<()> {
     let mut last_row = None;
     for (n, i) in r.issues.iter().enumerate() {
         if n == MAX_PRINTED {
-            writeln!(
-                out,
-                "… {} {}",
-                r.issues.len() - MAX_PRINTED + r.issues_not_listed as usize,
-                st.say(
-                    "more issues: --format json lists them all",
-                    "autres problèmes : --format json les donne tous"
-                )
-            )?;
+            let n = r.issues.len() - MAX_PRINTED + r.issues_not_listed as usize;
+            writeln!(out, "{}", msg!(st.lang, "cli.report.more_issues", n = n))?;
             break;
         }
         if i.row != last_row {
             let heading = match i.row {
-                Some(row) => format!("{} {row}", st.say("Row", "Ligne")),
-                None => st.say("File", "Fichier").to_string(),
+                Some(row) => msg!(st.lang, "cli.report.row", row = row),
+                None => msg!(st.lang, "common.file"),
             };
             writeln!(out, "{}", st.paint(&heading, "1"))?;
             last_row = i.row;
         }
         let (tag, c) = match i.severity {
-            Severity::Error => (st.say("error", "erreur"), "31"),
-            Severity::Warning => (st.say("warning", "avert."), "33"),
+            Severity::Error => (msg!(st.lang, "cli.report.tag_error"), "31"),
+            Severity::Warning => (msg!(st.lang, "cli.report.tag_warning"), "33"),
         };
         let place = match (&i.column, &i.header) {
             (Some(c), Some(h)) => format!("{c} {h}"),
@@ -206,7 +155,7 @@ fn issues(out: &mut dyn Write, r: &Report, st: Style) -> io::Result<()> {
         writeln!(
             out,
             "  {:<8} {:<28} {}  [{}]",
-            st.paint(tag, c),
+            st.paint(&tag, c),
             truncate(&place, 28),
             i.message,
             i.code
@@ -218,28 +167,17 @@ fn issues(out: &mut dyn Write, r: &Report, st: Style) -> io::Result<()> {
 /// What was done: imported, refused, nothing (errors), or only checked.
 fn status(r: &Report, st: Style) -> String {
     if r.imported {
-        let id = r.import_id.map(|i| format!(" #{i}")).unwrap_or_default();
-        let text = if st.fr {
-            format!("Import{id} enregistré.")
-        } else {
-            format!("Imported (import{id}).")
+        let text = match r.import_id {
+            Some(id) => msg!(st.lang, "cli.report.imported_id", id = id),
+            None => msg!(st.lang, "cli.report.imported"),
         };
         st.paint(&text, "32")
     } else if let Some(refused) = &r.refused {
         st.paint(refused, "31")
     } else if r.errors > 0 {
-        st.paint(
-            st.say("Nothing was imported.", "Rien n'a été importé."),
-            "31",
-        )
+        st.paint(&msg!(st.lang, "cli.report.nothing_imported"), "31")
     } else {
-        st.paint(
-            st.say(
-                "Check complete; nothing was written.",
-                "Vérification terminée, rien n'a été écrit.",
-            ),
-            "32",
-        )
+        st.paint(&msg!(st.lang, "cli.report.check_complete"), "32")
     }
 }
 

@@ -339,12 +339,11 @@ impl ContactIssue {
     /// Message in `lang`.
     pub fn message(&self, lang: Lang) -> String {
         let h = match COLUMNS.iter().find(|c| c.key == self.key) {
-            Some(c) if lang == Lang::Fr => c.heading,
-            Some(c) => c.label_en,
-            None if lang == Lang::Fr => "Client",
-            None => "Customer",
+            Some(c) => crate::messages::contact_label(lang, c).to_string(),
+            // The link to the customer, which is no column of the table.
+            None => crate::msg!(lang, "contact.customer_column"),
         };
-        render(self.problem, lang, h, &self.value, &self.detail)
+        render(self.problem, lang, &h, &self.value, &self.detail)
     }
 }
 

@@ -193,12 +193,7 @@ impl FieldIssue {
     }
     /// Message in `lang`, naming the field by its heading (French) or label (English).
     pub fn message(&self, lang: Lang) -> String {
-        let d = self.field.def();
-        let h = if lang == Lang::Fr {
-            d.heading
-        } else {
-            d.label_en
-        };
+        let h = crate::messages::field_label(lang, self.field.def());
         render(self.problem, lang, h, &self.value, &self.detail)
     }
 }

@@ -19,6 +19,7 @@
 //! instead of failing it; the tests check that every id used exists.
 
 use crate::catalogue::{FieldDef, FIELDS};
+use crate::contact::ContactColumn;
 use crate::issue::{Lang, Problem};
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -140,6 +141,15 @@ pub fn field_label(lang: Lang, def: &FieldDef) -> &'static str {
     match lang {
         Lang::Fr => def.heading,
         Lang::En => def.label_en,
+    }
+}
+
+/// A Contacts column's name for people, as [`field_label`] for the customer fields: both
+/// texts live in [`crate::contact::COLUMNS`], beside the rest of the column.
+pub fn contact_label(lang: Lang, column: &ContactColumn) -> &'static str {
+    match lang {
+        Lang::Fr => column.heading,
+        Lang::En => column.label_en,
     }
 }
 
@@ -271,6 +281,48 @@ messages! {
         "Main navigation";
     "base.skip_to_content" => "Aller au contenu",
         "Skip to content";
+    // cli: the command line's texts (its import report and exit messages)
+    "cli.import.errors" => "le fichier a {n} {n|erreur|erreurs}",
+        "the file has {n} {n|error|errors}";
+    "cli.import.errors_nothing_imported" => "le fichier a {n} {n|erreur|erreurs} ; rien n'a été importé",
+        "the file has {n} {n|error|errors}; nothing was imported";
+    "cli.import.identity_change_hint" => "relancez avec --allow-identity-change si c'est voulu",
+        "run again with --allow-identity-change if this is meant";
+    "cli.import.rows_not_imported" => "{n} {n|ligne en erreur n'a pas été importée|lignes en erreur n'ont pas été importées}",
+        "{n} {n|row had errors and was not imported|rows had errors and were not imported}";
+    "cli.report.check_complete" => "Vérification terminée, rien n'a été écrit.",
+        "Check complete; nothing was written.";
+    "cli.report.columns_ignored" => "Colonnes ignorées : {columns}",
+        "Columns ignored: {columns}";
+    "cli.report.columns_mapped" => "Colonnes associées par la correspondance : {columns}",
+        "Columns mapped: {columns}";
+    "cli.report.columns_recognised" => "Colonnes reconnues : {n}",
+        "Columns recognised: {n}";
+    "cli.report.counts" => "{rows} {rows|ligne|lignes} · {valid} {valid|valide|valides} · {invalid} en erreur · {create} à créer · {update} à mettre à jour · {unchanged} {unchanged|inchangée|inchangées} · {errors} {errors|erreur|erreurs} · {warnings} {warnings|avertissement|avertissements}",
+        "{rows} {rows|row|rows} · {valid} valid · {invalid} invalid · {create} create · {update} update · {unchanged} unchanged · {errors} {errors|error|errors} · {warnings} {warnings|warning|warnings}";
+    "cli.report.encoding" => "encodage {encoding}, séparateur {delimiter}",
+        "encoding {encoding}, delimiter {delimiter}";
+    "cli.report.identity_changes" => "{n|1 mise à jour ferait de son client une autre société|{n} mises à jour feraient de leur client une autre société}",
+        "{n|1 update would make its customer another company|{n} updates would make their customers other companies}";
+    "cli.report.imported" => "Import enregistré.",
+        "Imported.";
+    "cli.report.imported_id" => "Import #{id} enregistré.",
+        "Imported (import #{id}).";
+    "cli.report.more_issues" => "… {n} {n|autre problème : --format json les donne tous|autres problèmes : --format json les donne tous}",
+        "… {n} {n|more issue: --format json lists them all|more issues: --format json lists them all}";
+    "cli.report.nothing_imported" => "Rien n'a été importé.",
+        "Nothing was imported.";
+    "cli.report.rejected_rows" => "Lignes rejetées : {file}",
+        "Rejected rows: {file}";
+    "cli.report.row" => "Ligne {row}",
+        "Row {row}";
+    "cli.report.sheet" => "onglet {sheet}",
+        "sheet {sheet}";
+    // Short tags in a column eight characters wide.
+    "cli.report.tag_error" => "erreur",
+        "error";
+    "cli.report.tag_warning" => "avert.",
+        "warning";
     // common
     "common.account" => "Compte",
         "Account";
@@ -322,6 +374,9 @@ messages! {
         "VAT regime";
     "common.yes" => "Oui",
         "Yes";
+    // contact: the Contacts tab's messages
+    "contact.customer_column" => "Client",
+        "Customer";
     // customer
     "customer.changes_saved" => "Modifications enregistrées.",
         "Changes saved.";
@@ -513,6 +568,12 @@ messages! {
         "Download a blank pack (XLSX template)";
     "import.drop_the_packs_clients_tab" => "Déposez l’onglet Clients du pack (XLSX, XLS, ODS ou CSV). Rien n’est écrit tant que vous n’avez pas lu le rapport et cliqué sur « Importer ».",
         "Drop the pack’s Clients tab (XLSX, XLS, ODS or CSV). Nothing is written until you have read the report and clicked “Import”.";
+    "import.identity_change" => "« {before_name} » ({label} {before}) deviendrait « {after_name} » ({label} {after})",
+        "\"{before_name}\" ({label} {before}) would become \"{after_name}\" ({label} {after})";
+    "import.identity_refused" => "{n|1 client deviendrait une autre société (sa raison sociale et son SIRET ou numéro de TVA changent)|{n} clients deviendraient d'autres sociétés (leur raison sociale et leur SIRET ou numéro de TVA changent)} : rien n'a été importé ; vérifiez les lignes marquées customerAccount.identity_changed et confirmez le changement pour importer",
+        "{n|1 customer would become another company (its name and SIRET or VAT number all change)|{n} customers would become other companies (their names and SIRET or VAT numbers all change)}: nothing was imported; check the rows marked customerAccount.identity_changed and confirm the change to import";
+    "import.identity_vat" => "TVA",
+        "VAT";
     "import.import_a_customer_pack" => "Importer un pack client",
         "Import a customer pack";
     "import.or_drop_it_here" => "ou glissez-le ici",
@@ -559,6 +620,94 @@ messages! {
         "{s|a second|{s} seconds}";
     "login.wrong_password" => "Adresse e-mail ou mot de passe incorrect.",
         "Wrong e-mail address or password.";
+    // pack: details of the issues met reading a file (`{d}` of `issue.unreadable`,
+    // `issue.too_large`, `issue.not_spreadsheet`, `issue.no_header`, `issue.unknown`…)
+    "pack.by_its_values" => "d'après ses valeurs",
+        "by its values";
+    "pack.columns_pair" => "colonnes {first} et {second}",
+        "columns {first} and {second}";
+    "pack.content_damaged" => "son contenu est abîmé (XML mal formé)",
+        "its content is damaged (malformed XML)";
+    "pack.did_you_mean" => "vouliez-vous dire « {heading} » ?",
+        "did you mean \"{heading}\"?";
+    "pack.empty_file" => "le fichier est vide",
+        "the file is empty";
+    "pack.file_text_too_large" => "ses cellules contiennent plus de {mb} Mo de texte",
+        "its cells hold more than {mb} MB of text";
+    "pack.impossible_size" => "une feuille déclare une taille impossible (fichier abîmé ?)",
+        "a sheet declares an impossible size (damaged file?)";
+    "pack.no_contacts_sheet" => "le classeur n'a pas de feuille « Contacts »",
+        "the workbook has no \"Contacts\" sheet";
+    "pack.no_sheet" => "le classeur n'a aucune feuille",
+        "the workbook has no sheet";
+    "pack.not_excel" => "ce n'est pas un classeur Excel (fichier abîmé ou renommé ?)",
+        "it is not an Excel workbook (damaged or renamed file?)";
+    "pack.not_ods" => "ce n'est pas un classeur OpenDocument (fichier abîmé ou renommé ?)",
+        "it is not an OpenDocument spreadsheet (damaged or renamed file?)";
+    "pack.not_xls" => "ce n'est pas un classeur Excel 97-2003 (fichier abîmé ou renommé ?)",
+        "it is not an Excel 97-2003 workbook (damaged or renamed file?)";
+    "pack.ods_cells" => "ses feuilles s'étendent à plus de {max} cellules (lignes et colonnes répétées)",
+        "its sheets expand to more than {max} cells (repeated rows and columns)";
+    "pack.ods_damaged" => "le classeur OpenDocument est abîmé (son contenu n'a pas pu être lu)",
+        "the OpenDocument spreadsheet is damaged (its content could not be read)";
+    "pack.ods_text" => "ses cellules s'étendent à plus de {mb} Mo de texte (lignes et colonnes répétées)",
+        "its cells expand to more than {mb} MB of text (repeated rows and columns)";
+    "pack.of_sheet" => "de la feuille « {sheet} »",
+        "of sheet \"{sheet}\"";
+    "pack.part_unpacks" => "sa partie {name} se décompresse en {mb} Mo à partir de {kb} Ko",
+        "its part {name} unpacks to {mb} MB from {kb} KB";
+    "pack.password" => "il est protégé par un mot de passe : enregistrez-le sans",
+        "it is protected by a password: save it without one";
+    "pack.reader_failed" => "la lecture a échoué sur un contenu mal formé",
+        "the reader failed on malformed content";
+    "pack.row_too_large" => "la ligne {row} contient plus de {mb} Mo de texte",
+        "row {row} holds more than {mb} MB of text";
+    "pack.rows_out_of_order" => "lignes dans le désordre dans la feuille",
+        "rows out of order in the sheet";
+    "pack.shared_bytes" => "ses textes distincts dépassent {mb} Mo",
+        "its distinct texts hold more than {mb} MB";
+    "pack.shared_count" => "il contient plus de {max} textes distincts ({n} déclarés ou trouvés)",
+        "it has more than {max} distinct texts ({n} declared or found)";
+    "pack.sheet_damaged" => "le contenu de la feuille est abîmé (XML mal formé)",
+        "the sheet's content is damaged (malformed XML)";
+    "pack.unpacks_to" => "il se décompresse en {mb} Mo",
+        "it unpacks to {mb} MB";
+    "pack.what.7z" => "une archive 7-Zip",
+        "a 7-Zip archive";
+    "pack.what.gif" => "une image GIF",
+        "a GIF image";
+    "pack.what.gzip" => "une archive gzip",
+        "a gzip archive";
+    "pack.what.jpeg" => "une image JPEG",
+        "a JPEG image";
+    "pack.what.opendocument" => "un fichier OpenDocument qui n'est pas un classeur",
+        "an OpenDocument file that is not a spreadsheet";
+    "pack.what.pdf" => "un document PDF",
+        "a PDF document";
+    "pack.what.png" => "une image PNG",
+        "a PNG image";
+    "pack.what.powerpoint" => "une présentation PowerPoint",
+        "a PowerPoint presentation";
+    "pack.what.rar" => "une archive RAR",
+        "a RAR archive";
+    "pack.what.rtf" => "un document RTF",
+        "an RTF document";
+    "pack.what.word" => "un document Word",
+        "a Word document";
+    "pack.what.zip" => "une archive zip",
+        "a zip archive";
+    "pack.workbook_malformed" => "la structure du classeur est mal formée",
+        "the workbook structure is malformed";
+    "pack.xls_damaged" => "le classeur Excel 97-2003 est abîmé (son contenu n'a pas pu être lu)",
+        "the Excel 97-2003 workbook is damaged (its content could not be read)";
+    "pack.xls_other_document" => "ce n'est pas un classeur Excel 97-2003 (un autre document Office, ou un fichier abîmé ?)",
+        "it is not an Excel 97-2003 workbook (another Office document, or a damaged file?)";
+    "pack.xlsb" => "les classeurs binaires Excel (.xlsb) ne sont pas lus : enregistrez-le en .xlsx",
+        "Excel binary workbooks (.xlsb) are not read: save it as .xlsx";
+    "pack.xlsx_damaged" => "le classeur Excel est abîmé (son contenu n'a pas pu être lu)",
+        "the Excel workbook is damaged (its content could not be read)";
+    "pack.zip_damaged" => "il est abîmé ou incomplet (ce n'est pas une archive zip complète : le téléchargement ou la copie a-t-il été interrompu ?)",
+        "it is damaged or incomplete (not a complete zip archive: was the download or copy cut short?)";
     // setup
     "setup.bad_email" => "Adresse e-mail invalide.",
         "This is not a valid e-mail address.";
@@ -860,6 +1009,57 @@ mod tests {
         assert!(lookup(Lang::Fr, "issue.unknown").is_some_and(|t| t.starts_with("Colonne")));
         for m in MESSAGES {
             assert!(exists(m.id));
+        }
+    }
+}
+
+/// The server checks its own ids (`every_message_id_exists` in its `web::layout`); these
+/// crates use the catalogue too, and have no page to show a missing id on but a report.
+#[cfg(test)]
+mod ids_in_use {
+    use super::exists;
+
+    /// Every `"group.id"` literal of the groups below, in the Rust sources of core, pack,
+    /// import and the command line, names a message.
+    #[test]
+    fn every_message_id_of_these_crates_exists() {
+        let groups = ["cli", "common", "contact", "import", "pack"];
+        let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut dirs: Vec<_> = ["core", "pack", "import", "cli"]
+            .iter()
+            .map(|c| crates.join(c).join("src"))
+            .collect();
+        let mut ids = Vec::new();
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).expect("src readable").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                for part in text.split('"').skip(1).step_by(2) {
+                    let is_id = part.split_once('.').is_some_and(|(g, rest)| {
+                        groups.contains(&g)
+                            && !rest.is_empty()
+                            && !["rs", "html", "xlsx", "csv", "toml"].contains(&rest)
+                    }) && part.chars().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.'
+                    });
+                    if is_id {
+                        ids.push((path.display().to_string(), part.to_string()));
+                    }
+                }
+            }
+        }
+        assert!(
+            ids.iter()
+                .filter(|(f, _)| !f.ends_with("messages.rs"))
+                .count()
+                > 50
+        );
+        for (file, id) in ids {
+            assert!(exists(&id), "{file}: no message {id}");
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use clientele_core::contact::{self, Contact};
 use clientele_core::issue::{Issue, Lang, Severity};
+use clientele_core::msg;
 use clientele_core::validate::Cell;
 use clientele_pack::{Opened, PackError, RawRow, Tab};
 use clientele_store::import::{self, ImportOptions, Importer, Parsed, RowOutcome};
@@ -719,12 +720,7 @@ fn finish_report(
 
 /// Why an import with unconfirmed identity changes wrote nothing.
 fn identity_refusal(n: u64, lang: Lang) -> String {
-    match (lang, n) {
-        (Lang::En, 1) => "1 customer would become another company (its name and SIRET or VAT number all change): nothing was imported; check the rows marked customerAccount.identity_changed and confirm the change to import".into(),
-        (Lang::En, n) => format!("{n} customers would become other companies (their names and SIRET or VAT numbers all change): nothing was imported; check the rows marked customerAccount.identity_changed and confirm the change to import"),
-        (Lang::Fr, 1) => "1 client deviendrait une autre société (sa raison sociale et son SIRET ou numéro de TVA changent) : rien n'a été importé ; vérifiez les lignes marquées customerAccount.identity_changed et confirmez le changement pour importer".into(),
-        (Lang::Fr, n) => format!("{n} clients deviendraient d'autres sociétés (leur raison sociale et leur SIRET ou numéro de TVA changent) : rien n'a été importé ; vérifiez les lignes marquées customerAccount.identity_changed et confirmez le changement pour importer"),
-    }
+    msg!(lang, "import.identity_refused", n = n)
 }
 
 /// An update that turns a customer into another company: its name changes and so does its
@@ -769,20 +765,20 @@ impl IdentityChange {
     /// The message detail: both companies.
     fn render(&self, lang: Lang) -> String {
         let (label, before, after) = &self.id;
-        let label = match (lang, *label) {
-            (Lang::Fr, "VAT") => "TVA",
-            (_, l) => l,
+        // "SIRET" reads the same in both languages; the VAT number's name does not.
+        let label = match *label {
+            "VAT" => msg!(lang, "import.identity_vat"),
+            l => l.to_string(),
         };
-        match lang {
-            Lang::En => format!(
-                "\"{}\" ({label} {before}) would become \"{}\" ({label} {after})",
-                self.name.0, self.name.1
-            ),
-            Lang::Fr => format!(
-                "« {} » ({label} {before}) deviendrait « {} » ({label} {after})",
-                self.name.0, self.name.1
-            ),
-        }
+        msg!(
+            lang,
+            "import.identity_change",
+            before_name = &self.name.0,
+            after_name = &self.name.1,
+            label = label,
+            before = before,
+            after = after
+        )
     }
 }
 

@@ -185,7 +185,7 @@ pub(crate) fn open_text(
                     Ok(false) => return Ok(()),
                     Ok(true) => {}
                     Err(e) => {
-                        let mut issue = unreadable(lang, &e.to_string(), &e.to_string());
+                        let mut issue = unreadable(lang, &e.to_string());
                         issue.row = Some(number.saturating_add(1));
                         return Err(PackError::Unusable(issue));
                     }

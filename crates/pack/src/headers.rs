@@ -2,6 +2,8 @@
 
 use clientele_core::catalogue::{fold, match_header, suggest_header, FIELDS};
 use clientele_core::issue::{Issue, Lang, Problem};
+use clientele_core::messages::field_label;
+use clientele_core::msg;
 
 /// The Contacts tab columns: (French heading, API key), in pack order.
 pub const CONTACT_FIELDS: &[(&str, &str)] = &[
@@ -98,13 +100,7 @@ impl Schema {
     /// The heading of a field, as messages name it.
     pub(crate) fn heading(self, field: usize, lang: Lang) -> &'static str {
         match self {
-            Schema::Clients => FIELDS.get(field).map_or("", |d| {
-                if lang == Lang::Fr {
-                    d.heading
-                } else {
-                    d.label_en
-                }
-            }),
+            Schema::Clients => FIELDS.get(field).map_or("", |d| field_label(lang, d)),
             Schema::Contacts => CONTACT_FIELDS.get(field).map_or("", |(h, _)| h),
         }
     }
@@ -118,30 +114,23 @@ impl Schema {
     }
 }
 
-/// `file.unreadable` with a detail in the message language.
-pub(crate) fn unreadable(lang: Lang, en: &str, fr: &str) -> Issue {
-    Issue::file(
-        "file",
-        Problem::Unreadable,
-        lang,
-        "",
-        if lang == Lang::Fr { fr } else { en },
-        "",
-    )
+/// `file.unreadable` with a detail already in the message language (a `pack.` message, or
+/// the system's own words).
+pub(crate) fn unreadable(lang: Lang, detail: &str) -> Issue {
+    Issue::file("file", Problem::Unreadable, lang, "", detail, "")
 }
 
 /// An input file that cannot be opened or read: `file.unreadable` with the system's reason
 /// (a missing file is bad input, not an I/O failure of ours).
 pub(crate) fn unreadable_io(lang: Lang, e: &std::io::Error) -> crate::error::PackError {
     let detail = e.to_string();
-    crate::error::PackError::Unusable(unreadable(lang, &detail, &detail))
+    crate::PackError::Unusable(unreadable(lang, &detail))
 }
 
 /// `header.unknown` for one column, with the closest known heading when there is one.
 pub(crate) fn unknown_header(schema: Schema, lang: Lang, header: &str) -> Issue {
     let detail = match schema.suggest(header) {
-        Some(s) if lang == Lang::Fr => format!(" (vouliez-vous dire « {s} » ?)"),
-        Some(s) => format!(" (did you mean \"{s}\"?)"),
+        Some(s) => format!(" ({})", msg!(lang, "pack.did_you_mean", heading = s)),
         None => String::new(),
     };
     Issue::file("header", Problem::Unknown, lang, header, &detail, "")
@@ -155,17 +144,13 @@ pub(crate) fn unmapped_header(
     f: clientele_core::F,
     by_values: bool,
 ) -> Issue {
-    let detail = match (by_values, lang) {
-        (false, _) => "",
-        (true, Lang::Fr) => " (d'après ses valeurs)",
-        (true, Lang::En) => " (by its values)",
-    };
-    let heading = if lang == Lang::Fr {
-        f.def().heading
+    let detail = if by_values {
+        format!(" ({})", msg!(lang, "pack.by_its_values"))
     } else {
-        f.def().label_en
+        String::new()
     };
-    Issue::file("header", Problem::Unmapped, lang, header, detail, heading)
+    let heading = field_label(lang, f.def());
+    Issue::file("header", Problem::Unmapped, lang, header, &detail, heading)
 }
 
 #[cfg(test)]

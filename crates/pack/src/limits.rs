@@ -10,6 +10,8 @@
 
 use crate::error::PackError;
 use clientele_core::issue::{Issue, Lang, Problem};
+use clientele_core::messages;
+use clientele_core::msg;
 use clientele_core::Cell;
 
 /// A cell keeps at most this many characters: Excel's own limit for a cell. No field
@@ -33,22 +35,16 @@ pub(crate) const MAX_ODS_CELLS: u64 = 16_000_000;
 /// Text bytes of an ODS file once its repeats are expanded, at most.
 pub(crate) const MAX_ODS_TEXT: u64 = 512 << 20;
 
-/// `file.too_large` with a detail in the message language.
-pub(crate) fn too_large(lang: Lang, en: &str, fr: &str) -> PackError {
-    PackError::Unusable(Issue::file(
-        "file",
-        Problem::TooLarge,
-        lang,
-        "",
-        if lang == Lang::Fr { fr } else { en },
-        "",
-    ))
+/// `file.too_large` with a detail already in the message language.
+pub(crate) fn too_large(lang: Lang, detail: &str) -> PackError {
+    PackError::Unusable(Issue::file("file", Problem::TooLarge, lang, "", detail, ""))
 }
 
-/// `file.not_spreadsheet`, naming what the file looks like (`" (a PNG image)"`), if known.
-pub(crate) fn not_spreadsheet(lang: Lang, what: Option<(&str, &str)>) -> PackError {
+/// `file.not_spreadsheet`, naming what the file looks like (`" (a PNG image)"`), if known:
+/// `what` is the id of a `pack.what.` message.
+pub(crate) fn not_spreadsheet(lang: Lang, what: Option<&str>) -> PackError {
     let detail = match what {
-        Some((en, fr)) => format!(" ({})", if lang == Lang::Fr { fr } else { en }),
+        Some(id) => format!(" ({})", messages::text(lang, id)),
         None => String::new(),
     };
     PackError::Unusable(Issue::file(
@@ -96,13 +92,11 @@ pub(crate) fn cell_bytes(c: &Cell) -> usize {
 pub(crate) fn row_too_large(lang: Lang, row: u32) -> PackError {
     let mut e = too_large(
         lang,
-        &format!(
-            "row {row} holds more than {} MB of text",
-            mb(MAX_ROW_BYTES as u64)
-        ),
-        &format!(
-            "la ligne {row} contient plus de {} Mo de texte",
-            mb(MAX_ROW_BYTES as u64)
+        &msg!(
+            lang,
+            "pack.row_too_large",
+            row = row,
+            mb = mb(MAX_ROW_BYTES as u64)
         ),
     );
     if let PackError::Unusable(i) = &mut e {
@@ -115,11 +109,7 @@ pub(crate) fn row_too_large(lang: Lang, row: u32) -> PackError {
 pub(crate) fn file_too_large(lang: Lang) -> PackError {
     too_large(
         lang,
-        &format!("its cells hold more than {} MB of text", mb(MAX_FILE_TEXT)),
-        &format!(
-            "ses cellules contiennent plus de {} Mo de texte",
-            mb(MAX_FILE_TEXT)
-        ),
+        &msg!(lang, "pack.file_text_too_large", mb = mb(MAX_FILE_TEXT)),
     )
 }
 

@@ -9,6 +9,7 @@ use crate::source::{sniff, Format, RowStream, Shared, Source};
 use crate::workbook::Book;
 use clientele_core::catalogue::fold;
 use clientele_core::issue::{Issue, Lang, Problem};
+use clientele_core::msg;
 use clientele_core::validate::{Cell, Cells};
 use std::path::Path;
 use std::sync::Arc;
@@ -346,10 +347,9 @@ impl HeaderRules<'_> {
             }
         }
         // Which sheet was read: the user may expect another one.
-        let detail = match (&self.sheet, self.lang) {
-            (None, _) => String::new(),
-            (Some(s), Lang::Fr) => format!(" de la feuille « {s} »"),
-            (Some(s), Lang::En) => format!(" of sheet \"{s}\""),
+        let detail = match &self.sheet {
+            None => String::new(),
+            Some(s) => format!(" {}", msg!(self.lang, "pack.of_sheet", sheet = s)),
         };
         Err(PackError::Unusable(self.located(
             Issue::file("file", Problem::NoHeader, self.lang, "", &detail, ""),
@@ -411,10 +411,12 @@ impl HeaderRules<'_> {
     /// already gives.
     fn duplicate_header(&self, first: &Column, f: usize, letter: String, text: String) -> Issue {
         let lang = self.lang;
-        let detail = match lang {
-            Lang::Fr => format!("colonnes {} et {letter}", first.letter),
-            Lang::En => format!("columns {} and {letter}", first.letter),
-        };
+        let detail = msg!(
+            lang,
+            "pack.columns_pair",
+            first = &first.letter,
+            second = &letter
+        );
         let mut issue = Issue::file(
             "header",
             Problem::DuplicateHeader,

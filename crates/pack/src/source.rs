@@ -6,6 +6,8 @@ use crate::headers::unreadable;
 use crate::limits;
 use crate::rows::RawRow;
 use clientele_core::issue::Lang;
+use clientele_core::messages;
+use clientele_core::msg;
 use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read, Seek};
 use std::path::PathBuf;
@@ -80,8 +82,7 @@ pub(crate) fn sniff(name: &str, head: &[u8], lang: Lang) -> Result<Format, PackE
     if head.is_empty() {
         return Err(PackError::Unusable(unreadable(
             lang,
-            "the file is empty",
-            "le fichier est vide",
+            &msg!(lang, "pack.empty_file"),
         )));
     }
     let ext = name
@@ -108,45 +109,40 @@ pub(crate) fn sniff(name: &str, head: &[u8], lang: Lang) -> Result<Format, PackE
     }
     match ext.as_str() {
         "xlsx" | "xlsm" | "xls" | "ods" | "xlsb" => {
-            let (en, fr) = match ext.as_str() {
-                "ods" => (
-                    "it is not an OpenDocument spreadsheet (damaged or renamed file?)",
-                    "ce n'est pas un classeur OpenDocument (fichier abîmé ou renommé ?)",
-                ),
-                "xls" => (
-                    "it is not an Excel 97-2003 workbook (damaged or renamed file?)",
-                    "ce n'est pas un classeur Excel 97-2003 (fichier abîmé ou renommé ?)",
-                ),
-                _ => (
-                    "it is not an Excel workbook (damaged or renamed file?)",
-                    "ce n'est pas un classeur Excel (fichier abîmé ou renommé ?)",
-                ),
+            let id = match ext.as_str() {
+                "ods" => "pack.not_ods",
+                "xls" => "pack.not_xls",
+                _ => "pack.not_excel",
             };
-            Err(PackError::Unusable(unreadable(lang, en, fr)))
+            Err(PackError::Unusable(unreadable(
+                lang,
+                &messages::text(lang, id),
+            )))
         }
         _ if binary.is_some() => Err(limits::not_spreadsheet(lang, None)),
         _ => Ok(Format::Text),
     }
 }
 
-/// Well-known kinds of files that are not spreadsheets, by their first bytes.
-const MAGICS: &[(&[u8], &str, &str)] = &[
-    (b"\x89PNG", "a PNG image", "une image PNG"),
-    (b"\xFF\xD8\xFF", "a JPEG image", "une image JPEG"),
-    (b"GIF8", "a GIF image", "une image GIF"),
-    (b"%PDF", "a PDF document", "un document PDF"),
-    (b"{\\rtf", "an RTF document", "un document RTF"),
-    (b"\x1F\x8B", "a gzip archive", "une archive gzip"),
-    (b"Rar!", "a RAR archive", "une archive RAR"),
-    (b"7z\xBC\xAF", "a 7-Zip archive", "une archive 7-Zip"),
+/// Well-known kinds of files that are not spreadsheets, by their first bytes: what they
+/// are, as the id of a `pack.what.` message.
+const MAGICS: &[(&[u8], &str)] = &[
+    (b"\x89PNG", "pack.what.png"),
+    (b"\xFF\xD8\xFF", "pack.what.jpeg"),
+    (b"GIF8", "pack.what.gif"),
+    (b"%PDF", "pack.what.pdf"),
+    (b"{\\rtf", "pack.what.rtf"),
+    (b"\x1F\x8B", "pack.what.gzip"),
+    (b"Rar!", "pack.what.rar"),
+    (b"7z\xBC\xAF", "pack.what.7z"),
 ];
 
 /// A file that is plainly not text, once zip and OLE workbooks are ruled out: a known
-/// magic number, or NUL bytes (text in UTF-16 carries a BOM, which the reader requires).
-/// `Some(None)` when binary of an unknown kind.
-fn binary_kind(head: &[u8]) -> Option<Option<(&'static str, &'static str)>> {
-    if let Some((_, en, fr)) = MAGICS.iter().find(|(m, _, _)| head.starts_with(m)) {
-        return Some(Some((en, fr)));
+/// magic number (`Some(Some(message id))`), or NUL bytes (text in UTF-16 carries a BOM,
+/// which the reader requires). `Some(None)` when binary of an unknown kind.
+fn binary_kind(head: &[u8]) -> Option<Option<&'static str>> {
+    if let Some((_, what)) = MAGICS.iter().find(|(m, _)| head.starts_with(m)) {
+        return Some(Some(what));
     }
     let utf16 = head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF");
     if !utf16 && head.contains(&0) {
@@ -315,8 +311,7 @@ impl Iterator for RowStream {
                     if panicked {
                         return Some(Err(PackError::Unusable(unreadable(
                             self.lang,
-                            "the reader failed on malformed content",
-                            "la lecture a échoué sur un contenu mal formé",
+                            &msg!(self.lang, "pack.reader_failed"),
                         ))));
                     }
                     return None;

@@ -9,6 +9,8 @@ use crate::zipguard;
 use calamine::{open_workbook_from_rs, Data, DataRef, Ods, Reader, SheetType, Xls, Xlsx};
 use clientele_core::catalogue::fold;
 use clientele_core::issue::Lang;
+use clientele_core::messages;
+use clientele_core::msg;
 use clientele_core::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -49,8 +51,7 @@ impl Book {
             Ok(Err(msg)) => Err(PackError::Unusable(damaged(lang, format, &msg))),
             Err(_) => Err(PackError::Unusable(unreadable(
                 lang,
-                "the workbook structure is malformed",
-                "la structure du classeur est mal formée",
+                &msg!(lang, "pack.workbook_malformed"),
             ))),
         }
     }
@@ -88,13 +89,11 @@ impl Book {
             (Tab::Clients, Some(first)) => Ok(first.clone()),
             (Tab::Clients, None) => Err(PackError::Unusable(unreadable(
                 lang,
-                "the workbook has no sheet",
-                "le classeur n'a aucune feuille",
+                &msg!(lang, "pack.no_sheet"),
             ))),
             (Tab::Contacts, _) => Err(PackError::Unusable(unreadable(
                 lang,
-                "the workbook has no \"Contacts\" sheet",
-                "le classeur n'a pas de feuille « Contacts »",
+                &msg!(lang, "pack.no_contacts_sheet"),
             ))),
         }
     }
@@ -123,29 +122,16 @@ impl Book {
 /// ("Zip error: invalid Zip archive: Could not find EOCD") means nothing to the staff.
 fn damaged(lang: Lang, format: Format, msg: &str) -> clientele_core::Issue {
     let lower = msg.to_ascii_lowercase();
-    let (en, fr) = match format {
-        Format::Xls if lower.contains("workbook") || lower.contains("stream") => (
-            "it is not an Excel 97-2003 workbook (another Office document, or a damaged file?)",
-            "ce n'est pas un classeur Excel 97-2003 (un autre document Office, ou un fichier abîmé ?)",
-        ),
-        Format::Xls => (
-            "the Excel 97-2003 workbook is damaged (its content could not be read)",
-            "le classeur Excel 97-2003 est abîmé (son contenu n'a pas pu être lu)",
-        ),
-        Format::Ods => (
-            "the OpenDocument spreadsheet is damaged (its content could not be read)",
-            "le classeur OpenDocument est abîmé (son contenu n'a pas pu être lu)",
-        ),
-        _ if lower.contains("password") || lower.contains("encrypt") => (
-            "it is protected by a password: save it without one",
-            "il est protégé par un mot de passe : enregistrez-le sans",
-        ),
-        _ => (
-            "the Excel workbook is damaged (its content could not be read)",
-            "le classeur Excel est abîmé (son contenu n'a pas pu être lu)",
-        ),
+    let id = match format {
+        Format::Xls if lower.contains("workbook") || lower.contains("stream") => {
+            "pack.xls_other_document"
+        }
+        Format::Xls => "pack.xls_damaged",
+        Format::Ods => "pack.ods_damaged",
+        _ if lower.contains("password") || lower.contains("encrypt") => "pack.password",
+        _ => "pack.xlsx_damaged",
     };
-    unreadable(lang, en, fr)
+    unreadable(lang, &messages::text(lang, id))
 }
 
 /// XLSX: cell by cell from the sheet XML. The declared `dimension` is never used to size
@@ -179,11 +165,7 @@ fn xlsx_rows(book: &mut Xlsx<Rs>, sheet: &str, mut sink: Sink, lang: Lang) {
                     // row met again after a later one would be split into two records
                     // (found by fuzzing), so such a file is refused.
                     if current.is_some_and(|r| row < r) {
-                        let mut issue = unreadable(
-                            lang,
-                            "rows out of order in the sheet",
-                            "lignes dans le désordre dans la feuille",
-                        );
+                        let mut issue = unreadable(lang, &msg!(lang, "pack.rows_out_of_order"));
                         issue.row = Some(row.saturating_add(1));
                         return sink.fail(PackError::Unusable(issue));
                     }
@@ -219,11 +201,7 @@ fn xlsx_rows(book: &mut Xlsx<Rs>, sheet: &str, mut sink: Sink, lang: Lang) {
                         cells,
                     });
                 }
-                let mut issue = unreadable(
-                    lang,
-                    "the sheet's content is damaged (malformed XML)",
-                    "le contenu de la feuille est abîmé (XML mal formé)",
-                );
+                let mut issue = unreadable(lang, &msg!(lang, "pack.sheet_damaged"));
                 issue.row = current.map(|r| r.saturating_add(2));
                 return sink.fail(PackError::Unusable(issue));
             }
@@ -322,8 +300,7 @@ fn guard_xls_dimensions(src: &Source, lang: Lang) -> Result<(), PackError> {
     if absurd_xls_dimensions(&bytes) {
         return Err(PackError::Unusable(unreadable(
             lang,
-            "a sheet declares an impossible size (damaged file?)",
-            "une feuille déclare une taille impossible (fichier abîmé ?)",
+            &msg!(lang, "pack.impossible_size"),
         )));
     }
     Ok(())

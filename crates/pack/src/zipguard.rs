@@ -13,6 +13,8 @@ use crate::limits::{
 };
 use crate::source::{Format, Source};
 use clientele_core::issue::Lang;
+use clientele_core::messages::{self, Arg};
+use clientele_core::msg;
 use quick_xml::events::{BytesStart, Event};
 use std::io::{BufReader, Read};
 
@@ -26,11 +28,7 @@ const MAX_UNPACKED: u64 = 8 << 30;
 
 /// A zip that is not a complete archive (cut short, or not a zip at all).
 fn damaged_zip(lang: Lang) -> PackError {
-    PackError::Unusable(unreadable(
-        lang,
-        "it is damaged or incomplete (not a complete zip archive: was the download or copy cut short?)",
-        "il est abîmé ou incomplet (ce n'est pas une archive zip complète : le téléchargement ou la copie a-t-il été interrompu ?)",
-    ))
+    PackError::Unusable(unreadable(lang, &msg!(lang, "pack.zip_damaged")))
 }
 
 /// Check a zip-based workbook (XLSX, ODS) before calamine opens it: that it is a complete
@@ -48,24 +46,20 @@ pub(crate) fn guard_zip(src: &Source, format: Format, lang: Lang) -> Result<(), 
     let has = |p: &str| names.iter().any(|n| n.to_ascii_lowercase().starts_with(p));
     if format == Format::Xlsx && !has("xl/") {
         let what = if has("word/") {
-            Some(("a Word document", "un document Word"))
+            Some("pack.what.word")
         } else if has("ppt/") {
-            Some(("a PowerPoint presentation", "une présentation PowerPoint"))
+            Some("pack.what.powerpoint")
         } else if has("mimetype") {
-            Some((
-                "an OpenDocument file that is not a spreadsheet",
-                "un fichier OpenDocument qui n'est pas un classeur",
-            ))
+            Some("pack.what.opendocument")
         } else {
-            Some(("a zip archive", "une archive zip"))
+            Some("pack.what.zip")
         };
         return Err(not_spreadsheet(lang, what));
     }
     if format == Format::Xlsx && has("xl/workbook.bin") {
         return Err(PackError::Unusable(unreadable(
             lang,
-            "Excel binary workbooks (.xlsb) are not read: save it as .xlsx",
-            "les classeurs binaires Excel (.xlsb) ne sont pas lus : enregistrez-le en .xlsx",
+            &msg!(lang, "pack.xlsb"),
         )));
     }
     let mut total = 0u64;
@@ -78,15 +72,12 @@ pub(crate) fn guard_zip(src: &Source, format: Format, lang: Lang) -> Result<(), 
             let name = f.name().map(|n| n.into_owned()).unwrap_or_default();
             return Err(too_large(
                 lang,
-                &format!(
-                    "its part {name} unpacks to {} MB from {} KB",
-                    mb(size),
-                    packed >> 10
-                ),
-                &format!(
-                    "sa partie {name} se décompresse en {} Mo à partir de {} Ko",
-                    mb(size),
-                    packed >> 10
+                &msg!(
+                    lang,
+                    "pack.part_unpacks",
+                    name = name,
+                    mb = mb(size),
+                    kb = packed >> 10
                 ),
             ));
         }
@@ -102,8 +93,7 @@ pub(crate) fn guard_zip(src: &Source, format: Format, lang: Lang) -> Result<(), 
     if total > MAX_UNPACKED {
         return Err(too_large(
             lang,
-            &format!("it unpacks to {} MB", mb(total)),
-            &format!("il se décompresse en {} Mo", mb(total)),
+            &msg!(lang, "pack.unpacks_to", mb = mb(total)),
         ));
     }
     let Some((index, size)) = scan else {
@@ -120,10 +110,9 @@ pub(crate) fn guard_zip(src: &Source, format: Format, lang: Lang) -> Result<(), 
         Ok(()) => Ok(()),
         Err(Scan::Damaged) => Err(PackError::Unusable(unreadable(
             lang,
-            "its content is damaged (malformed XML)",
-            "son contenu est abîmé (XML mal formé)",
+            &msg!(lang, "pack.content_damaged"),
         ))),
-        Err(Scan::Over(en, fr)) => Err(too_large(lang, &en, &fr)),
+        Err(Scan::Over(id, args)) => Err(too_large(lang, &messages::format(lang, id, &args))),
     }
 }
 
@@ -131,8 +120,9 @@ pub(crate) fn guard_zip(src: &Source, format: Format, lang: Lang) -> Result<(), 
 enum Scan {
     /// The XML is malformed.
     Damaged,
-    /// A bound is exceeded: the detail in English and French.
-    Over(String, String),
+    /// A bound is exceeded: the detail, as a message id and its arguments (the scans do not
+    /// know the language).
+    Over(&'static str, Vec<(&'static str, Arg)>),
 }
 
 /// A numeric attribute (`None` when absent or not a number).
@@ -152,8 +142,8 @@ fn has_attr(e: &BytesStart<'_>, name: &str) -> bool {
 fn scan_shared_strings(r: impl std::io::BufRead) -> Result<(), Scan> {
     let over_count = |n: u64| {
         Scan::Over(
-            format!("it has more than {MAX_SHARED_STRINGS} distinct texts ({n} declared or found)"),
-            format!("il contient plus de {MAX_SHARED_STRINGS} textes distincts ({n} déclarés ou trouvés)"),
+            "pack.shared_count",
+            vec![("max", MAX_SHARED_STRINGS.into()), ("n", n.into())],
         )
     };
     let mut xml = quick_xml::Reader::from_reader(r);
@@ -187,11 +177,8 @@ fn scan_shared_strings(r: impl std::io::BufRead) -> Result<(), Scan> {
         }
         if bytes > MAX_SHARED_BYTES {
             return Err(Scan::Over(
-                format!(
-                    "its distinct texts hold more than {} MB",
-                    mb(MAX_SHARED_BYTES)
-                ),
-                format!("ses textes distincts dépassent {} Mo", mb(MAX_SHARED_BYTES)),
+                "pack.shared_bytes",
+                vec![("mb", mb(MAX_SHARED_BYTES).into())],
             ));
         }
     }
@@ -336,20 +323,14 @@ fn scan_ods(r: impl std::io::BufRead) -> Result<(), Scan> {
                     let cells = done_cells.saturating_add(table.area());
                     if cells > MAX_ODS_CELLS {
                         return Err(Scan::Over(
-                            format!("its sheets expand to more than {MAX_ODS_CELLS} cells (repeated rows and columns)"),
-                            format!("ses feuilles s'étendent à plus de {MAX_ODS_CELLS} cellules (lignes et colonnes répétées)"),
+                            "pack.ods_cells",
+                            vec![("max", MAX_ODS_CELLS.into())],
                         ));
                     }
                     if text > MAX_ODS_TEXT {
                         return Err(Scan::Over(
-                            format!(
-                                "its cells expand to more than {} MB of text (repeated rows and columns)",
-                                mb(MAX_ODS_TEXT)
-                            ),
-                            format!(
-                                "ses cellules s'étendent à plus de {} Mo de texte (lignes et colonnes répétées)",
-                                mb(MAX_ODS_TEXT)
-                            ),
+                            "pack.ods_text",
+                            vec![("mb", mb(MAX_ODS_TEXT).into())],
                         ));
                     }
                 }

@@ -4,7 +4,7 @@
 use crate::args::{Cli, MapArgs, Output};
 use crate::error::{CliError, CliResult, PREFIX};
 use crate::{db, report};
-use clientele_core::Lang;
+use clientele_core::{msg, Lang};
 use clientele_import::{Report, RunError, RunOptions, Source};
 use clientele_pack::ColumnMap;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -90,27 +90,17 @@ fn with_progress<T>(work: impl FnOnce(&mut dyn FnMut(u64)) -> T) -> T {
 /// The exit status of a file that was read: its errors (or a refused identity change) are
 /// the input's, said once more on standard error after the report.
 fn outcome(r: &Report, dry_run: bool, lang: Lang) -> CliResult {
-    let fr = lang == Lang::Fr;
     if r.errors > 0 {
-        let msg = match (r.imported, dry_run, fr) {
-            (true, _, false) => format!("{} rows had errors and were not imported", r.invalid),
-            (true, _, true) => format!("{} lignes en erreur n'ont pas été importées", r.invalid),
-            (false, false, false) => {
-                format!("the file has {} errors; nothing was imported", r.errors)
-            }
-            (false, false, true) => {
-                format!("le fichier a {} erreurs ; rien n'a été importé", r.errors)
-            }
-            (false, true, false) => format!("the file has {} errors", r.errors),
-            (false, true, true) => format!("le fichier a {} erreurs", r.errors),
+        let msg = if r.imported {
+            msg!(lang, "cli.import.rows_not_imported", n = r.invalid)
+        } else if dry_run {
+            msg!(lang, "cli.import.errors", n = r.errors)
+        } else {
+            msg!(lang, "cli.import.errors_nothing_imported", n = r.errors)
         };
         Err(CliError::input(msg))
     } else if let Some(refused) = &r.refused {
-        let hint = if fr {
-            "relancez avec --allow-identity-change si c'est voulu"
-        } else {
-            "run again with --allow-identity-change if this is meant"
-        };
+        let hint = msg!(lang, "cli.import.identity_change_hint");
         Err(CliError::input(format!("{refused} ({hint})")))
     } else {
         Ok(())
