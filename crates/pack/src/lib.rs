@@ -8,7 +8,6 @@
 // `PackError::Unusable` carries a whole `Issue` (the published API); it is built once per
 // file, so the size of the `Err` side does not matter.
 #![allow(clippy::result_large_err)]
-#![warn(missing_docs)]
 
 // The modules depend one way, leaves first: `error`, `headers`, `mapping` and `limits` use
 // nothing of the crate but each other in that order; `rows` holds the row and column types

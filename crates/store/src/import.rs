@@ -106,8 +106,11 @@ pub enum RowOutcome {
     Create,
     /// An existing customer changes; the changed fields.
     Update {
+        /// The customer's id.
         id: i64,
+        /// Its account (as stored before the update).
         account: Option<String>,
+        /// The fields that change, before and after.
         fields: Vec<clientele_core::model::FieldChange>,
     },
     /// Nothing changes.
