@@ -70,7 +70,7 @@ pub enum Default {
 #[derive(Debug, Clone, Copy)]
 pub struct FieldDef {
     /// Which field this is.
-    pub id: F,
+    pub id: Field,
     /// The French heading, as in the pack.
     pub heading: &'static str,
     /// English label (reports, English UI).
@@ -91,14 +91,14 @@ pub struct FieldDef {
 
 macro_rules! fields {
     ($( $id:ident : $heading:literal, $en:literal, $pack:literal, $api:literal, $kind:expr, $default:expr, $origin:ident, $help:literal; )*) => {
-        /// Field identifiers, in pack column order; `F::X as usize` indexes [`FIELDS`].
+        /// Field identifiers, in pack column order; `Field::X as usize` indexes [`FIELDS`].
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[allow(non_camel_case_types)]
-        pub enum F { $( #[doc = $heading] $id, )* }
+        pub enum Field { $( #[doc = $heading] $id, )* }
 
         /// The catalogue, in pack column order.
         pub static FIELDS: &[FieldDef] = &[ $( FieldDef {
-            id: F::$id, heading: $heading, label_en: $en, pack_key: $pack, api_key: $api,
+            id: Field::$id, heading: $heading, label_en: $en, pack_key: $pack, api_key: $api,
             kind: $kind, default: $default, origin: Origin::$origin, help: $help,
         }, )* ];
     };
@@ -177,7 +177,7 @@ pub const N_FIELDS: usize = 32;
 // Proves at compile time that N_FIELDS matches the table.
 const _: () = assert!(FIELDS.len() == N_FIELDS);
 
-impl F {
+impl Field {
     /// The field's catalogue row.
     pub fn def(self) -> &'static FieldDef {
         &FIELDS[self as usize]
@@ -187,7 +187,7 @@ impl F {
         self.def().pack_key
     }
     /// All fields in order.
-    pub fn all() -> impl Iterator<Item = F> {
+    pub fn all() -> impl Iterator<Item = Field> {
         FIELDS.iter().map(|d| d.id)
     }
     /// Index into [`FIELDS`] and value arrays.
@@ -195,7 +195,7 @@ impl F {
         self as usize
     }
     /// Phone fields (their E.164 form is stored beside the written one).
-    pub const PHONES: [F; 3] = [F::phone, F::mobilePhone, F::fax];
+    pub const PHONES: [Field; 3] = [Field::phone, Field::mobilePhone, Field::fax];
 }
 
 /// Fold a header for matching: NFKD, drop accents, lower-case, keep letters and digits.
@@ -242,7 +242,7 @@ pub fn snake(key: &str) -> String {
 }
 
 /// Find the field a header names (folded heading, pack key or API key).
-pub fn match_header(header: &str) -> Option<F> {
+pub fn match_header(header: &str) -> Option<Field> {
     let f = fold(header);
     if f.is_empty() {
         return None;
@@ -272,7 +272,7 @@ const SUGGEST_WORDS: f64 = 0.5;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Likeness {
     /// The field.
-    pub field: F,
+    pub field: Field,
     /// Best normalised Levenshtein similarity of the folded texts (1.0 = equal).
     pub spelling: f64,
     /// Best share of words in common (a word that starts another counts).
@@ -356,7 +356,7 @@ fn word_overlap(a: &[String], b: &[String]) -> f64 {
 }
 
 /// Find a field by an API key in camelCase or snake_case (`chargeVAT`, `charge_vat`), or its pack key.
-pub fn field_by_api_key(key: &str) -> Option<F> {
+pub fn field_by_api_key(key: &str) -> Option<Field> {
     FIELDS
         .iter()
         .find(|d| {
@@ -374,18 +374,21 @@ mod tests {
 
     #[test]
     fn headers_fold_and_match() {
-        assert_eq!(match_header("Code postal"), Some(F::postalCode));
-        assert_eq!(match_header("CODE POSTAL"), Some(F::postalCode));
-        assert_eq!(match_header("postalCode"), Some(F::postalCode));
-        assert_eq!(match_header("mainAddressPostalCode"), Some(F::postalCode));
+        assert_eq!(match_header("Code postal"), Some(Field::postalCode));
+        assert_eq!(match_header("CODE POSTAL"), Some(Field::postalCode));
+        assert_eq!(match_header("postalCode"), Some(Field::postalCode));
+        assert_eq!(
+            match_header("mainAddressPostalCode"),
+            Some(Field::postalCode)
+        );
         assert_eq!(
             match_header("Numero de TVA intracommunautaire"),
-            Some(F::taxRegistrationNumber)
+            Some(Field::taxRegistrationNumber)
         );
-        assert_eq!(match_header("  Raison   sociale "), Some(F::name));
-        assert_eq!(match_header("Téléphone"), Some(F::phone));
-        assert_eq!(match_header("Telephone mobile"), Some(F::mobilePhone));
-        assert_eq!(match_header("isPayer"), Some(F::payer));
+        assert_eq!(match_header("  Raison   sociale "), Some(Field::name));
+        assert_eq!(match_header("Téléphone"), Some(Field::phone));
+        assert_eq!(match_header("Telephone mobile"), Some(Field::mobilePhone));
+        assert_eq!(match_header("isPayer"), Some(Field::payer));
         assert_eq!(match_header("Remarques"), None);
         assert_eq!(match_header(""), None);
     }
@@ -416,11 +419,11 @@ mod tests {
     #[test]
     fn strong_likeness_means_a_field_was_meant() {
         for (header, field) in [
-            ("Code postale", F::postalCode),
-            ("Raison socile", F::name),
-            ("Site internet", F::website),
-            ("Numero TVA intra", F::taxRegistrationNumber),
-            ("Email", F::emailAddress),
+            ("Code postale", Field::postalCode),
+            ("Raison socile", Field::name),
+            ("Site internet", Field::website),
+            ("Numero TVA intra", Field::taxRegistrationNumber),
+            ("Email", Field::emailAddress),
         ] {
             let l = closest_field(header).expect(header);
             assert_eq!(l.field, field, "{header}");
@@ -450,11 +453,11 @@ mod tests {
         );
         assert_eq!(snake("mainAddressLine1"), "main_address_line1");
         assert_eq!(snake("brand_id"), "brand_id");
-        assert_eq!(field_by_api_key("charge_vat"), Some(F::chargeVAT));
-        assert_eq!(field_by_api_key("is_payer"), Some(F::payer));
+        assert_eq!(field_by_api_key("charge_vat"), Some(Field::chargeVAT));
+        assert_eq!(field_by_api_key("is_payer"), Some(Field::payer));
         assert_eq!(
             field_by_api_key("main_address_postal_code"),
-            Some(F::postalCode)
+            Some(Field::postalCode)
         );
     }
 }

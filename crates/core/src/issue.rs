@@ -1,7 +1,7 @@
 //! Issues: every problem found in a file or a request, with a stable code and a message in
 //! French or English.
 
-use crate::catalogue::F;
+use crate::catalogue::Field;
 use serde::Serialize;
 
 /// Message language.
@@ -159,7 +159,7 @@ pub struct Issue {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldIssue {
     /// The field.
-    pub field: F,
+    pub field: Field,
     /// What went wrong.
     pub problem: Problem,
     /// The raw value, as text.
@@ -171,7 +171,7 @@ pub struct FieldIssue {
 impl FieldIssue {
     /// Build a field issue.
     pub fn new(
-        field: F,
+        field: Field,
         problem: Problem,
         value: impl Into<String>,
         detail: impl Into<String>,

@@ -10,7 +10,7 @@ pub mod messages;
 pub mod model;
 pub mod validate;
 
-pub use catalogue::{Kind, F, FIELDS, N_FIELDS};
+pub use catalogue::{Field, Kind, FIELDS, N_FIELDS};
 pub use issue::{FieldIssue, Issue, Lang, Problem, Severity};
 pub use model::{Customer, Record, Value, VatRegime};
 pub use validate::Cell;

@@ -1004,7 +1004,7 @@ mod tests {
         assert!(exists("issue.checksum"));
         assert_eq!(
             lookup(Lang::En, "field.name"),
-            Some(crate::F::name.def().label_en)
+            Some(crate::Field::name.def().label_en)
         );
         assert!(lookup(Lang::Fr, "issue.unknown").is_some_and(|t| t.starts_with("Colonne")));
         for m in MESSAGES {

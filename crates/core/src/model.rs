@@ -1,6 +1,6 @@
 //! Customer values, records and the derived VAT regime.
 
-use crate::catalogue::{Default, Kind, F, FIELDS, N_FIELDS};
+use crate::catalogue::{Default, Field, Kind, FIELDS, N_FIELDS};
 use serde_json::{json, Map, Value as Json};
 
 /// Text of a cell or a value: kept inline up to 24 bytes (most cells of a pack: codes,
@@ -48,11 +48,11 @@ pub struct FieldChange {
     pub after: Option<String>,
 }
 
-/// All field values of a customer, indexed by `F::idx()`; `None` is NULL.
+/// All field values of a customer, indexed by `Field::idx()`; `None` is NULL.
 pub type Values = [Option<Value>; N_FIELDS];
 
 /// The default value of a field (None for NULL and generated fields).
-pub fn default_value(f: F) -> Option<Value> {
+pub fn default_value(f: Field) -> Option<Value> {
     match f.def().default {
         Default::None | Default::Generated => None,
         Default::Bool(b) => Some(Value::Bool(b)),
@@ -73,7 +73,7 @@ pub struct Record {
     pub values: Values,
     /// Which fields the source carried (file columns, request keys).
     pub present: [bool; N_FIELDS],
-    /// E.164 forms of the phone fields (`F::PHONES` order), when the number is a full one.
+    /// E.164 forms of the phone fields (`Field::PHONES` order), when the number is a full one.
     pub e164: [Option<String>; 3],
 }
 
@@ -87,22 +87,22 @@ impl Record {
         }
     }
     /// Value of a field.
-    pub fn get(&self, f: F) -> Option<&Value> {
+    pub fn get(&self, f: Field) -> Option<&Value> {
         self.values[f.idx()].as_ref()
     }
     /// Text value of a field.
-    pub fn text(&self, f: F) -> Option<&str> {
+    pub fn text(&self, f: Field) -> Option<&str> {
         self.get(f).and_then(Value::as_str)
     }
     /// Apply this record on top of `base`: present fields overwrite, absent ones are kept.
     pub fn merge_into(&self, base: &Customer) -> Customer {
         let mut c = base.clone();
-        for f in F::all() {
+        for f in Field::all() {
             if self.present[f.idx()] {
                 c.values[f.idx()] = self.values[f.idx()].clone();
             }
         }
-        for (i, pf) in F::PHONES.iter().enumerate() {
+        for (i, pf) in Field::PHONES.iter().enumerate() {
             if self.present[pf.idx()] {
                 c.e164[i] = self.e164[i].clone();
             }
@@ -148,15 +148,15 @@ impl Customer {
         }
     }
     /// Value of a field.
-    pub fn get(&self, f: F) -> Option<&Value> {
+    pub fn get(&self, f: Field) -> Option<&Value> {
         self.values[f.idx()].as_ref()
     }
     /// Text value of a field.
-    pub fn text(&self, f: F) -> Option<&str> {
+    pub fn text(&self, f: Field) -> Option<&str> {
         self.get(f).and_then(Value::as_str)
     }
     /// Boolean value of a field (its default when NULL).
-    pub fn flag(&self, f: F) -> bool {
+    pub fn flag(&self, f: Field) -> bool {
         match self.get(f) {
             Some(Value::Bool(b)) => *b,
             _ => matches!(f.def().default, Default::Bool(true)),
@@ -169,7 +169,7 @@ impl Customer {
     /// The fields whose values differ from `before`'s, with the old and new values as text
     /// (the preview of an update).
     pub fn diff(&self, before: &Customer) -> Vec<FieldChange> {
-        F::all()
+        Field::all()
             .filter(|f| self.values[f.idx()] != before.values[f.idx()])
             .map(|f| FieldChange {
                 field: f.key(),
@@ -181,16 +181,16 @@ impl Customer {
     /// The derived VAT regime.
     pub fn vat_regime(&self) -> VatRegime {
         vat_regime(
-            self.flag(F::chargeVAT),
-            self.flag(F::applyVATAutoReverseOperators),
-            self.text(F::taxRegistrationNumber),
+            self.flag(Field::chargeVAT),
+            self.flag(Field::applyVATAutoReverseOperators),
+            self.text(Field::taxRegistrationNumber),
         )
     }
 
     /// The NAF label of the activity code (`Programmation informatique`), when the code is in
     /// the official list.
     pub fn activity_label(&self) -> Option<&'static str> {
-        crate::lists::naf_label(self.text(F::activityCode)?)
+        crate::lists::naf_label(self.text(Field::activityCode)?)
     }
 
     /// The API object (camelCase keys, never-null compatibility keys filled).
@@ -214,8 +214,8 @@ impl Customer {
                 .cloned()
                 .unwrap_or(Json::Null),
         );
-        m.insert("payer".into(), json!(self.flag(F::payer)));
-        for (i, f) in F::PHONES.iter().enumerate() {
+        m.insert("payer".into(), json!(self.flag(Field::payer)));
+        for (i, f) in Field::PHONES.iter().enumerate() {
             m.insert(
                 format!("{}E164", f.key()),
                 self.e164[i].as_ref().map_or(Json::Null, |s| json!(s)),
@@ -241,7 +241,10 @@ impl Customer {
             ("prospection_code_id", json!(1)),
             ("acceptEmails", json!(true)),
             ("acceptCalls", json!(true)),
-            ("language_id", json!(language_id(self.text(F::language)))),
+            (
+                "language_id",
+                json!(language_id(self.text(Field::language))),
+            ),
             ("isGroupingAccount", json!(false)),
             ("suppliers", json!("")),
             ("canSendSms", json!(false)),
@@ -377,12 +380,12 @@ mod tests {
         assert_eq!(j["vatRegime"], json!("standard"));
         assert_eq!(j["activityLabel"], Json::Null);
         let mut c = Customer::new();
-        c.values[F::activityCode.idx()] = Some(Value::Text("61.10Z".into()));
+        c.values[Field::activityCode.idx()] = Some(Value::Text("61.10Z".into()));
         assert_eq!(
             c.to_api_json()["activityLabel"],
             json!("Télécommunications filaires")
         );
-        c.values[F::activityCode.idx()] = Some(Value::Text("62.02Z".into()));
+        c.values[Field::activityCode.idx()] = Some(Value::Text("62.02Z".into()));
         assert_eq!(c.to_api_json()["activityLabel"], Json::Null);
     }
 }

@@ -4,7 +4,7 @@
 //! that look at several fields (SIREN in the VAT number, French postal codes, VAT warnings),
 //! against the merged view of the customer (the stored one for an update).
 
-use crate::catalogue::{fold, Kind, F, FIELDS, N_FIELDS};
+use crate::catalogue::{fold, Field, Kind, FIELDS, N_FIELDS};
 use crate::ident::{self, phone::Phone, vat::VatError};
 use crate::issue::{FieldIssue, Problem};
 use crate::lists::{self, Place};
@@ -117,7 +117,7 @@ pub fn parse_cells_into(
             continue;
         };
         present[d.id.idx()] = true;
-        if let Some(i) = F::PHONES.iter().position(|p| *p == d.id) {
+        if let Some(i) = Field::PHONES.iter().position(|p| *p == d.id) {
             // Set again below for a full number; a blank, short or bad one has none.
             e164[i] = None;
         }
@@ -131,7 +131,7 @@ pub fn parse_cells_into(
                 };
             }
             Parsed::Phone(raw, number) => {
-                let i = F::PHONES.iter().position(|p| *p == d.id).unwrap_or(0);
+                let i = Field::PHONES.iter().position(|p| *p == d.id).unwrap_or(0);
                 e164[i] = number;
                 *value = Some(Value::Text(raw.into()));
             }
@@ -153,7 +153,7 @@ enum Parsed {
 
 /// Parse one cell of field `f`: first what every cell must pass (no spreadsheet error, not
 /// too long, no control characters), then the rules of the field's kind.
-fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Parsed {
+fn parse_cell(f: Field, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Parsed {
     // Borrow text cells: copying every cell of a million-row file shows in the profile.
     let raw: std::borrow::Cow<'_, str> = match cell {
         Cell::Text(s) => std::borrow::Cow::Borrowed(s),
@@ -231,7 +231,7 @@ fn parse_cell(f: F, kind: Kind, cell: &Cell, issues: &mut Vec<FieldIssue>) -> Pa
 /// A cell being parsed by the rules of its kind: its text as read (`raw`, what issues
 /// quote) and cleaned (`text`, what the rules read), and where its issues go.
 struct CellParse<'a> {
-    f: F,
+    f: Field,
     cell: &'a Cell,
     raw: &'a str,
     text: &'a str,
@@ -317,7 +317,7 @@ impl CellParse<'_> {
             Some(i) if i >= min && i <= max => Parsed::Value(Value::Int(i)),
             // BlueRockTEL's own default (its PHP SDK sends `resellerLevel: 0` on every
             // create): no level, stored as none, without a warning (pack-clients.md).
-            Some(0) if self.f == F::resellerLevel => Parsed::Blank,
+            Some(0) if self.f == Field::resellerLevel => Parsed::Blank,
             _ if max == i64::MAX => self.bad(
                 Problem::Invalid,
                 &format!(" (expected a whole number ≥ {min})"),
@@ -587,8 +587,8 @@ pub fn fr_siren_of_valid(vat: &str) -> Option<&str> {
 /// [`is_french`] of a customer.
 pub fn is_french_customer(c: &Customer) -> bool {
     is_french(
-        c.text(F::mainAddressCountry),
-        c.text(F::taxRegistrationNumber),
+        c.text(Field::mainAddressCountry),
+        c.text(Field::taxRegistrationNumber),
     )
 }
 
@@ -610,12 +610,12 @@ pub fn pad_postal_code(
     if let Some(pc) = short_french_postal_code(present, merged) {
         let padded = format!("0{pc}");
         issues.push(FieldIssue::new(
-            F::postalCode,
+            Field::postalCode,
             Problem::Padded,
             pc,
             padded.clone(),
         ));
-        merged.values[F::postalCode.idx()] = Some(Value::Text(padded.into()));
+        merged.values[Field::postalCode.idx()] = Some(Value::Text(padded.into()));
     }
 }
 
@@ -630,7 +630,7 @@ pub fn refuse_short_postal_code(
     if let Some(pc) = short_french_postal_code(present, merged) {
         let padded = format!("0{pc}");
         issues.push(FieldIssue::new(
-            F::postalCode,
+            Field::postalCode,
             Problem::FourDigits,
             pc,
             padded,
@@ -640,16 +640,16 @@ pub fn refuse_short_postal_code(
 
 /// The given postal code of a French customer when it has 4 digits.
 fn short_french_postal_code(present: &[bool; N_FIELDS], merged: &Customer) -> Option<String> {
-    if !present[F::postalCode.idx()]
+    if !present[Field::postalCode.idx()]
         || !is_french(
-            merged.text(F::mainAddressCountry),
-            merged.text(F::taxRegistrationNumber),
+            merged.text(Field::mainAddressCountry),
+            merged.text(Field::taxRegistrationNumber),
         )
     {
         return None;
     }
     merged
-        .text(F::postalCode)
+        .text(Field::postalCode)
         .filter(|pc| pc.len() == 4 && pc.bytes().all(|b| b.is_ascii_digit()))
         .map(str::to_string)
 }
@@ -658,7 +658,11 @@ fn short_french_postal_code(present: &[bool; N_FIELDS], merged: &Customer) -> Op
 /// code), for its page: a customer saved despite them, or before the lists were checked.
 pub fn list_issues(c: &Customer) -> Vec<FieldIssue> {
     let mut carried = [false; N_FIELDS];
-    for f in [F::postalCode, F::mainAddressCity, F::activityCode] {
+    for f in [
+        Field::postalCode,
+        Field::mainAddressCity,
+        Field::activityCode,
+    ] {
         carried[f.idx()] = true;
     }
     let mut issues = Vec::new();
@@ -688,25 +692,25 @@ fn check_place(pc: &str, city: &str, issues: &mut Vec<FieldIssue>) {
     match lists::check_place(pc, city) {
         Place::Ok => {}
         Place::UnknownCode { city_codes } => issues.push(FieldIssue::new(
-            F::postalCode,
+            Field::postalCode,
             Problem::UnknownPostal,
             pc,
             paren(city_codes),
         )),
         Place::Spelling { official } => issues.push(FieldIssue::new(
-            F::mainAddressCity,
+            Field::mainAddressCity,
             Problem::Spelling,
             city,
             official,
         )),
         Place::Former { now } => issues.push(FieldIssue::new(
-            F::mainAddressCity,
+            Field::mainAddressCity,
             Problem::FormerCommune,
             city,
             now,
         )),
         Place::Mismatch { suggestion } => issues.push(FieldIssue::new(
-            F::mainAddressCity,
+            Field::mainAddressCity,
             Problem::PostalMismatch,
             city,
             paren(suggestion),
@@ -726,8 +730,8 @@ pub fn check_row(
     was_french: Option<bool>,
     issues: &mut Vec<FieldIssue>,
 ) {
-    let vat = merged.text(F::taxRegistrationNumber);
-    let french = is_french(merged.text(F::mainAddressCountry), vat);
+    let vat = merged.text(Field::taxRegistrationNumber);
+    let french = is_french(merged.text(Field::mainAddressCountry), vat);
     let rules = RowRules {
         carried,
         merged,
@@ -761,27 +765,27 @@ struct RowRules<'a> {
 
 impl RowRules<'_> {
     /// Whether the rules report on field `f`.
-    fn present(&self, f: F) -> bool {
+    fn present(&self, f: Field) -> bool {
         self.carried[f.idx()]
-            || (self.nationality && matches!(f, F::postalCode | F::registrationNumber))
+            || (self.nationality && matches!(f, Field::postalCode | Field::registrationNumber))
     }
 
     /// The name is required (unless its cell already failed: one error is enough).
     fn name(&self, issues: &mut Vec<FieldIssue>) {
         let failed = issues
             .iter()
-            .any(|i| i.field == F::name && i.severity() == crate::issue::Severity::Error);
-        if self.present(F::name) && self.merged.text(F::name).is_none() && !failed {
-            issues.push(FieldIssue::new(F::name, Problem::Required, "", ""));
+            .any(|i| i.field == Field::name && i.severity() == crate::issue::Severity::Error);
+        if self.present(Field::name) && self.merged.text(Field::name).is_none() && !failed {
+            issues.push(FieldIssue::new(Field::name, Problem::Required, "", ""));
         }
     }
 
     /// SIRET: French rules for French customers; anything else is a foreign number.
     fn siret(&self, issues: &mut Vec<FieldIssue>) {
-        let Some(reg) = self.merged.text(F::registrationNumber) else {
+        let Some(reg) = self.merged.text(Field::registrationNumber) else {
             return;
         };
-        if !(self.present(F::registrationNumber) && self.french) {
+        if !(self.present(Field::registrationNumber) && self.french) {
             return;
         }
         let digits = reg.bytes().all(|b| b.is_ascii_digit());
@@ -800,7 +804,7 @@ impl RowRules<'_> {
             }
         };
         if let Some((p, d)) = p {
-            issues.push(FieldIssue::new(F::registrationNumber, p, reg, d));
+            issues.push(FieldIssue::new(Field::registrationNumber, p, reg, d));
         }
     }
 
@@ -810,16 +814,17 @@ impl RowRules<'_> {
         let Some(v) = self.vat else {
             return;
         };
-        if !(self.present(F::taxRegistrationNumber) || self.present(F::registrationNumber)) {
+        if !(self.present(Field::taxRegistrationNumber) || self.present(Field::registrationNumber))
+        {
             return;
         }
         if let (Some(siren), Some(reg)) = (
             fr_siren_of_valid(v),
-            self.merged.text(F::registrationNumber),
+            self.merged.text(Field::registrationNumber),
         ) {
             if reg.len() >= 9 && reg.bytes().all(|b| b.is_ascii_digit()) && &reg[..9] != siren {
                 issues.push(FieldIssue::new(
-                    F::taxRegistrationNumber,
+                    Field::taxRegistrationNumber,
                     Problem::SirenMismatch,
                     v,
                     format!("{} ≠ {}", siren, &reg[..9]),
@@ -830,22 +835,22 @@ impl RowRules<'_> {
 
     /// A French postal code has 5 digits; a foreign one is only bounded in length.
     fn postal_code(&self, issues: &mut Vec<FieldIssue>) {
-        if !self.present(F::postalCode) {
+        if !self.present(Field::postalCode) {
             return;
         }
-        let Some(pc) = self.merged.text(F::postalCode) else {
+        let Some(pc) = self.merged.text(Field::postalCode) else {
             return;
         };
         if self.french && !ident::postal::is_valid_fr(pc) {
             issues.push(FieldIssue::new(
-                F::postalCode,
+                Field::postalCode,
                 Problem::Invalid,
                 pc,
                 " (a French postal code has 5 digits, e.g. 75001)",
             ));
         } else if !self.french && pc.chars().count() > 16 {
             issues.push(FieldIssue::new(
-                F::postalCode,
+                Field::postalCode,
                 Problem::TooLong,
                 pc,
                 "16 characters at most",
@@ -860,18 +865,22 @@ impl RowRules<'_> {
             return;
         }
         let merged = self.merged;
-        if self.present(F::postalCode) || self.present(F::mainAddressCity) {
+        if self.present(Field::postalCode) || self.present(Field::mainAddressCity) {
             if let Some(pc) = merged
-                .text(F::postalCode)
+                .text(Field::postalCode)
                 .filter(|pc| ident::postal::is_valid_fr(pc))
             {
-                check_place(pc, merged.text(F::mainAddressCity).unwrap_or(""), issues);
+                check_place(
+                    pc,
+                    merged.text(Field::mainAddressCity).unwrap_or(""),
+                    issues,
+                );
             }
         }
-        if !self.present(F::activityCode) {
+        if !self.present(Field::activityCode) {
             return;
         }
-        if let Some(code) = merged.text(F::activityCode) {
+        if let Some(code) = merged.text(Field::activityCode) {
             if lists::naf_label(code).is_none() {
                 let near = lists::naf_neighbours(code);
                 let detail = if near.is_empty() {
@@ -880,7 +889,7 @@ impl RowRules<'_> {
                     format!(" ({near})")
                 };
                 issues.push(FieldIssue::new(
-                    F::activityCode,
+                    Field::activityCode,
                     Problem::UnknownNaf,
                     code,
                     detail,
@@ -891,16 +900,16 @@ impl RowRules<'_> {
 
     /// An accounts reference equal to the customer account says nothing more.
     fn accounts_reference(&self, issues: &mut Vec<FieldIssue>) {
-        if !self.present(F::accountsReference) {
+        if !self.present(Field::accountsReference) {
             return;
         }
         if let (Some(a), Some(b)) = (
-            self.merged.text(F::accountsReference),
-            self.merged.text(F::customerAccount),
+            self.merged.text(Field::accountsReference),
+            self.merged.text(Field::customerAccount),
         ) {
             if a == b {
                 issues.push(FieldIssue::new(
-                    F::accountsReference,
+                    Field::accountsReference,
                     Problem::Redundant,
                     a,
                     "",
@@ -912,16 +921,16 @@ impl RowRules<'_> {
     /// A reseller level on a customer that is not a reseller.
     fn reseller(&self, issues: &mut Vec<FieldIssue>) {
         let merged = self.merged;
-        if (self.present(F::resellerLevel) || self.present(F::isReseller))
-            && merged.get(F::resellerLevel).is_some()
-            && !merged.flag(F::isReseller)
+        if (self.present(Field::resellerLevel) || self.present(Field::isReseller))
+            && merged.get(Field::resellerLevel).is_some()
+            && !merged.flag(Field::isReseller)
         {
             let v = merged
-                .get(F::resellerLevel)
+                .get(Field::resellerLevel)
                 .map(Value::to_text)
                 .unwrap_or_default();
             issues.push(FieldIssue::new(
-                F::resellerLevel,
+                Field::resellerLevel,
                 Problem::NotReseller,
                 v,
                 "",
@@ -933,30 +942,35 @@ impl RowRules<'_> {
     /// French VAT number and VAT charged.
     fn vat_flags(&self, issues: &mut Vec<FieldIssue>) {
         let (merged, vat) = (self.merged, self.vat);
-        let touches_vat = self.present(F::chargeVAT)
-            || self.present(F::taxRegistrationNumber)
-            || self.present(F::applyVATAutoReverseOperators);
+        let touches_vat = self.present(Field::chargeVAT)
+            || self.present(Field::taxRegistrationNumber)
+            || self.present(Field::applyVATAutoReverseOperators);
         if !touches_vat {
             return;
         }
         if let Some(v) = vat {
             // Whatever the reverse-charge flag: that one has its own warning below.
-            if merged.flag(F::chargeVAT) && !v.starts_with("FR") {
-                issues.push(FieldIssue::new(F::chargeVAT, Problem::EuCustomer, "1", v));
+            if merged.flag(Field::chargeVAT) && !v.starts_with("FR") {
+                issues.push(FieldIssue::new(
+                    Field::chargeVAT,
+                    Problem::EuCustomer,
+                    "1",
+                    v,
+                ));
             }
         }
-        if merged.flag(F::applyVATAutoReverseOperators) {
+        if merged.flag(Field::applyVATAutoReverseOperators) {
             if !vat.is_some_and(|v| v.starts_with("FR")) {
                 issues.push(FieldIssue::new(
-                    F::applyVATAutoReverseOperators,
+                    Field::applyVATAutoReverseOperators,
                     Problem::NeedsFrVat,
                     "1",
                     "",
                 ));
             }
-            if !merged.flag(F::chargeVAT) {
+            if !merged.flag(Field::chargeVAT) {
                 issues.push(FieldIssue::new(
-                    F::applyVATAutoReverseOperators,
+                    Field::applyVATAutoReverseOperators,
                     Problem::VatNotCharged,
                     "1",
                     "",
@@ -986,9 +1000,9 @@ mod tests {
 
     #[test]
     fn undecodable_bytes_are_an_error() {
-        let (c, issues) = run(&[(F::name, t("Caf\u{FFFD} Noir"))]);
+        let (c, issues) = run(&[(Field::name, t("Caf\u{FFFD} Noir"))]);
         assert_eq!(codes(&issues), vec!["name.invalid"]);
-        assert_eq!(c.text(F::name), None);
+        assert_eq!(c.text(Field::name), None);
     }
 
     #[test]
@@ -1001,7 +1015,7 @@ mod tests {
         }
     }
 
-    fn row(pairs: &[(F, Cell)]) -> Cells {
+    fn row(pairs: &[(Field, Cell)]) -> Cells {
         let mut c: Cells = std::array::from_fn(|_| None);
         for (f, v) in pairs {
             c[f.idx()] = Some(v.clone());
@@ -1009,7 +1023,7 @@ mod tests {
         c
     }
 
-    fn run(pairs: &[(F, Cell)]) -> (Customer, Vec<FieldIssue>) {
+    fn run(pairs: &[(Field, Cell)]) -> (Customer, Vec<FieldIssue>) {
         let (rec, mut issues) = parse_cells(row(pairs));
         let mut merged = rec.merge_into(&Customer::new());
         pad_postal_code(&rec.present, &mut merged, &mut issues);
@@ -1046,9 +1060,9 @@ mod tests {
             let text = c.display();
             assert_eq!(parse_bool(&c, &text), want, "{c:?}");
         }
-        let (cust, issues) = run(&[(F::name, t("A")), (F::vip, t("peut-être"))]);
+        let (cust, issues) = run(&[(Field::name, t("A")), (Field::vip, t("peut-être"))]);
         assert_eq!(codes(&issues), vec!["vip.invalid"]);
-        assert!(!cust.flag(F::vip));
+        assert!(!cust.flag(Field::vip));
     }
 
     #[test]
@@ -1089,11 +1103,11 @@ mod tests {
     #[test]
     fn ambiguous_amounts_are_warned() {
         for raw in ["10,000", "10.000", "250,500 €"] {
-            let (_, issues) = run(&[(F::name, t("A")), (F::capital, t(raw))]);
+            let (_, issues) = run(&[(Field::name, t("A")), (Field::capital, t(raw))]);
             assert_eq!(codes(&issues), vec!["capital.ambiguous"], "{raw}");
         }
         for raw in ["10 000", "10000,50", "1,5", "10.000,00", "1234,567"] {
-            let (_, issues) = run(&[(F::name, t("A")), (F::capital, t(raw))]);
+            let (_, issues) = run(&[(Field::name, t("A")), (Field::capital, t(raw))]);
             assert!(issues.is_empty(), "{raw}: {:?}", codes(&issues));
         }
     }
@@ -1101,34 +1115,34 @@ mod tests {
     #[test]
     fn numeric_cells_in_text_columns() {
         let (c, issues) = run(&[
-            (F::name, t("A")),
-            (F::postalCode, Cell::Float(6000.0)),
-            (F::registrationNumber, Cell::Float(73282932000074.0)),
-            (F::mainAddressLine1, Cell::Float(83210.0)),
+            (Field::name, t("A")),
+            (Field::postalCode, Cell::Float(6000.0)),
+            (Field::registrationNumber, Cell::Float(73282932000074.0)),
+            (Field::mainAddressLine1, Cell::Float(83210.0)),
         ]);
-        assert_eq!(c.text(F::postalCode), Some("06000"));
-        assert_eq!(c.text(F::registrationNumber), Some("73282932000074"));
-        assert_eq!(c.text(F::mainAddressLine1), Some("83210"));
+        assert_eq!(c.text(Field::postalCode), Some("06000"));
+        assert_eq!(c.text(Field::registrationNumber), Some("73282932000074"));
+        assert_eq!(c.text(Field::mainAddressLine1), Some("83210"));
         assert_eq!(codes(&issues), vec!["postalCode.padded"]);
     }
 
     #[test]
     fn postal_codes_are_padded_only_for_french_customers() {
         let (c, issues) = run(&[
-            (F::name, t("A")),
-            (F::postalCode, Cell::Float(1000.0)),
-            (F::mainAddressCountry, t("Belgique")),
+            (Field::name, t("A")),
+            (Field::postalCode, Cell::Float(1000.0)),
+            (Field::mainAddressCountry, t("Belgique")),
         ]);
-        assert_eq!(c.text(F::postalCode), Some("1000"));
+        assert_eq!(c.text(Field::postalCode), Some("1000"));
         assert!(issues.is_empty(), "{:?}", codes(&issues));
         let (c, _) = run(&[
-            (F::name, t("A")),
-            (F::postalCode, t("1000")),
-            (F::taxRegistrationNumber, t("BE0403170701")),
+            (Field::name, t("A")),
+            (Field::postalCode, t("1000")),
+            (Field::taxRegistrationNumber, t("BE0403170701")),
         ]);
-        assert_eq!(c.text(F::postalCode), Some("1000"));
-        let (c, issues) = run(&[(F::name, t("A")), (F::postalCode, t("1000"))]);
-        assert_eq!(c.text(F::postalCode), Some("01000"));
+        assert_eq!(c.text(Field::postalCode), Some("1000"));
+        let (c, issues) = run(&[(Field::name, t("A")), (Field::postalCode, t("1000"))]);
+        assert_eq!(c.text(Field::postalCode), Some("01000"));
         assert_eq!(codes(&issues), vec!["postalCode.padded"]);
     }
 
@@ -1136,12 +1150,12 @@ mod tests {
     fn becoming_french_rechecks_postal_code_and_siret() {
         // A Belgian customer whose country is cleared (blank = France).
         let mut base = Customer::new();
-        base.values[F::name.idx()] = Some(Value::Text("A".into()));
-        base.values[F::mainAddressCountry.idx()] = Some(Value::Text("Belgique".into()));
-        base.values[F::postalCode.idx()] = Some(Value::Text("B-1000".into()));
-        base.values[F::registrationNumber.idx()] = Some(Value::Text("BE-XYZ".into()));
+        base.values[Field::name.idx()] = Some(Value::Text("A".into()));
+        base.values[Field::mainAddressCountry.idx()] = Some(Value::Text("Belgique".into()));
+        base.values[Field::postalCode.idx()] = Some(Value::Text("B-1000".into()));
+        base.values[Field::registrationNumber.idx()] = Some(Value::Text("BE-XYZ".into()));
         let mut cells: Cells = std::array::from_fn(|_| None);
-        cells[F::mainAddressCountry.idx()] = Some(Cell::Empty);
+        cells[Field::mainAddressCountry.idx()] = Some(Cell::Empty);
         let (rec, mut issues) = parse_cells(cells);
         let mut merged = rec.merge_into(&base);
         pad_postal_code(&rec.present, &mut merged, &mut issues);
@@ -1157,10 +1171,10 @@ mod tests {
         );
         // A French customer said again to be French: nothing to re-check.
         let mut french = Customer::new();
-        french.values[F::name.idx()] = Some(Value::Text("B".into()));
-        french.values[F::registrationNumber.idx()] = Some(Value::Text("732829320".into()));
+        french.values[Field::name.idx()] = Some(Value::Text("B".into()));
+        french.values[Field::registrationNumber.idx()] = Some(Value::Text("732829320".into()));
         let mut cells: Cells = std::array::from_fn(|_| None);
-        cells[F::mainAddressCountry.idx()] = Some(Cell::Text("France".into()));
+        cells[Field::mainAddressCountry.idx()] = Some(Cell::Text("France".into()));
         let (rec, mut issues) = parse_cells(cells);
         let merged = rec.merge_into(&french);
         check_row(&rec.present, &merged, Some(true), &mut issues);
@@ -1170,73 +1184,82 @@ mod tests {
     #[test]
     fn siret_rules() {
         let (_, i) = run(&[
-            (F::name, t("A")),
-            (F::registrationNumber, t("732 829 320 00075")),
+            (Field::name, t("A")),
+            (Field::registrationNumber, t("732 829 320 00075")),
         ]);
         assert_eq!(codes(&i), vec!["registrationNumber.checksum"]);
-        let (_, i) = run(&[(F::name, t("A")), (F::registrationNumber, t("732829320"))]);
+        let (_, i) = run(&[
+            (Field::name, t("A")),
+            (Field::registrationNumber, t("732829320")),
+        ]);
         assert_eq!(codes(&i), vec!["registrationNumber.siren_only"]);
-        let (_, i) = run(&[(F::name, t("A")), (F::registrationNumber, t("1234"))]);
+        let (_, i) = run(&[
+            (Field::name, t("A")),
+            (Field::registrationNumber, t("1234")),
+        ]);
         assert_eq!(codes(&i), vec!["registrationNumber.length"]);
         let (_, i) = run(&[
-            (F::name, t("A")),
-            (F::registrationNumber, t("7.3282932E+13")),
+            (Field::name, t("A")),
+            (Field::registrationNumber, t("7.3282932E+13")),
         ]);
         assert_eq!(codes(&i), vec!["registrationNumber.scientific"]);
         // every digit still there: the number comes back
         let (c, i) = run(&[
-            (F::name, t("A")),
-            (F::registrationNumber, t("2.9141777263178E+13")),
+            (Field::name, t("A")),
+            (Field::registrationNumber, t("2.9141777263178E+13")),
         ]);
         assert_eq!(codes(&i), Vec::<String>::new());
-        assert_eq!(c.text(F::registrationNumber), Some("29141777263178"));
+        assert_eq!(c.text(Field::registrationNumber), Some("29141777263178"));
         let (c, _) = run(&[
-            (F::name, t("A")),
-            (F::registrationNumber, t("1.234567800012E+12")),
+            (Field::name, t("A")),
+            (Field::registrationNumber, t("1.234567800012E+12")),
         ]);
-        assert_eq!(c.text(F::registrationNumber), Some("01234567800012"));
+        assert_eq!(c.text(Field::registrationNumber), Some("01234567800012"));
         for lost in ["2.914177726317E+13", "2.91417772631780E+14", "1.2E+3"] {
-            let (_, i) = run(&[(F::name, t("A")), (F::registrationNumber, t(lost))]);
+            let (_, i) = run(&[(Field::name, t("A")), (Field::registrationNumber, t(lost))]);
             assert_eq!(codes(&i), vec!["registrationNumber.scientific"], "{lost}");
         }
-        let (_, i) = run(&[(F::name, t("A")), (F::registrationNumber, t("HRB 12345"))]);
+        let (_, i) = run(&[
+            (Field::name, t("A")),
+            (Field::registrationNumber, t("HRB 12345")),
+        ]);
         assert_eq!(codes(&i), vec!["registrationNumber.invalid"]);
         let (c, i) = run(&[
-            (F::name, t("A")),
-            (F::registrationNumber, t("HRB 12345")),
-            (F::mainAddressCountry, t("Allemagne")),
+            (Field::name, t("A")),
+            (Field::registrationNumber, t("HRB 12345")),
+            (Field::mainAddressCountry, t("Allemagne")),
         ]);
         assert!(i.is_empty(), "{i:?}");
-        assert_eq!(c.text(F::registrationNumber), Some("HRB 12345"));
+        assert_eq!(c.text(Field::registrationNumber), Some("HRB 12345"));
     }
 
     #[test]
     fn vat_cross_checks() {
         let (_, i) = run(&[
-            (F::name, t("A")),
-            (F::registrationNumber, t("73282932000074")),
-            (F::taxRegistrationNumber, t("FR 46 443 121 975")),
+            (Field::name, t("A")),
+            (Field::registrationNumber, t("73282932000074")),
+            (Field::taxRegistrationNumber, t("FR 46 443 121 975")),
         ]);
         assert_eq!(codes(&i), vec!["taxRegistrationNumber.siren_mismatch"]);
         let (c, i) = run(&[
-            (F::name, t("A")),
-            (F::registrationNumber, t("44312197500014")),
-            (F::taxRegistrationNumber, t("fr46443121975")),
+            (Field::name, t("A")),
+            (Field::registrationNumber, t("44312197500014")),
+            (Field::taxRegistrationNumber, t("fr46443121975")),
         ]);
         assert!(codes(&i)
             .iter()
             .all(|c| c != "taxRegistrationNumber.siren_mismatch"));
-        assert_eq!(c.text(F::taxRegistrationNumber), Some("FR46443121975"));
+        assert_eq!(c.text(Field::taxRegistrationNumber), Some("FR46443121975"));
         let (_, i) = run(&[
-            (F::name, t("A")),
-            (F::taxRegistrationNumber, t("DE136695976")),
+            (Field::name, t("A")),
+            (Field::taxRegistrationNumber, t("DE136695976")),
         ]);
         assert_eq!(codes(&i), vec!["chargeVAT.eu_customer"]);
         let (_, i) = run(&[
-            (F::name, t("A")),
-            (F::taxRegistrationNumber, t("DE136695976")),
-            (F::chargeVAT, t("1")),
-            (F::applyVATAutoReverseOperators, t("1")),
+            (Field::name, t("A")),
+            (Field::taxRegistrationNumber, t("DE136695976")),
+            (Field::chargeVAT, t("1")),
+            (Field::applyVATAutoReverseOperators, t("1")),
         ]);
         assert_eq!(
             codes(&i),
@@ -1246,16 +1269,16 @@ mod tests {
             ]
         );
         let (c, i) = run(&[
-            (F::name, t("A")),
-            (F::taxRegistrationNumber, t("DE136695976")),
-            (F::chargeVAT, t("0")),
+            (Field::name, t("A")),
+            (Field::taxRegistrationNumber, t("DE136695976")),
+            (Field::chargeVAT, t("0")),
         ]);
         assert!(i.is_empty());
         assert_eq!(c.vat_regime().code(), "reverse_charge_eu");
         let (_, i) = run(&[
-            (F::name, t("A")),
-            (F::applyVATAutoReverseOperators, t("1")),
-            (F::chargeVAT, t("0")),
+            (Field::name, t("A")),
+            (Field::applyVATAutoReverseOperators, t("1")),
+            (Field::chargeVAT, t("0")),
         ]);
         assert_eq!(
             codes(&i),
@@ -1264,11 +1287,14 @@ mod tests {
                 "applyVATAutoReverseOperators.vat_not_charged"
             ]
         );
-        let (_, i) = run(&[(F::name, t("A")), (F::taxRegistrationNumber, t("XX123"))]);
+        let (_, i) = run(&[
+            (Field::name, t("A")),
+            (Field::taxRegistrationNumber, t("XX123")),
+        ]);
         assert_eq!(codes(&i), vec!["taxRegistrationNumber.country"]);
         let (_, i) = run(&[
-            (F::name, t("A")),
-            (F::taxRegistrationNumber, t("FR47443121975")),
+            (Field::name, t("A")),
+            (Field::taxRegistrationNumber, t("FR47443121975")),
         ]);
         assert_eq!(codes(&i), vec!["taxRegistrationNumber.checksum"]);
     }
@@ -1276,43 +1302,43 @@ mod tests {
     #[test]
     fn other_warnings_and_errors() {
         let (_, i) = run(&[
-            (F::name, t("A")),
-            (F::customerAccount, t("CL1")),
-            (F::accountsReference, t("CL1")),
+            (Field::name, t("A")),
+            (Field::customerAccount, t("CL1")),
+            (Field::accountsReference, t("CL1")),
         ]);
         assert_eq!(codes(&i), vec!["accountsReference.redundant"]);
-        let (_, i) = run(&[(F::name, t("A")), (F::resellerLevel, t("2"))]);
+        let (_, i) = run(&[(Field::name, t("A")), (Field::resellerLevel, t("2"))]);
         assert_eq!(codes(&i), vec!["resellerLevel.not_reseller"]);
         let (_, i) = run(&[
-            (F::name, t("A")),
-            (F::resellerLevel, Cell::Float(2.5)),
-            (F::isReseller, t("1")),
+            (Field::name, t("A")),
+            (Field::resellerLevel, Cell::Float(2.5)),
+            (Field::isReseller, t("1")),
         ]);
         assert_eq!(codes(&i), vec!["resellerLevel.invalid"]);
         let (_, i) = run(&[
-            (F::name, t("A")),
-            (F::resellerLevel, t("100")),
-            (F::isReseller, t("1")),
+            (Field::name, t("A")),
+            (Field::resellerLevel, t("100")),
+            (Field::isReseller, t("1")),
         ]);
         assert_eq!(codes(&i), vec!["resellerLevel.invalid"]);
         // 0 is the BlueRockTEL SDK's default: no level, no warning, in every spelling.
         for zero in [t("0"), t("00"), t("0.0"), Cell::Int(0), Cell::Float(0.0)] {
-            let (c, i) = run(&[(F::name, t("A")), (F::resellerLevel, zero.clone())]);
+            let (c, i) = run(&[(Field::name, t("A")), (Field::resellerLevel, zero.clone())]);
             assert!(i.is_empty(), "{zero:?}: {:?}", codes(&i));
-            assert_eq!(c.get(F::resellerLevel), None, "{zero:?}");
+            assert_eq!(c.get(Field::resellerLevel), None, "{zero:?}");
         }
-        let (_, i) = run(&[(F::name, t("  "))]);
+        let (_, i) = run(&[(Field::name, t("  "))]);
         assert_eq!(codes(&i), vec!["name.required"]);
-        let (_, i) = run(&[(F::name, t("A\nB"))]);
+        let (_, i) = run(&[(Field::name, t("A\nB"))]);
         assert_eq!(codes(&i), vec!["name.invalid"]);
-        let (_, i) = run(&[(F::name, t(&"x".repeat(10_001)))]);
+        let (_, i) = run(&[(Field::name, t(&"x".repeat(10_001)))]);
         assert_eq!(codes(&i), vec!["name.too_long"]);
-        let (_, i) = run(&[(F::name, t("A")), (F::postalCode, t("96000"))]);
+        let (_, i) = run(&[(Field::name, t("A")), (Field::postalCode, t("96000"))]);
         assert_eq!(codes(&i), vec!["postalCode.invalid"]);
         let (_, i) = run(&[
-            (F::name, t("A")),
-            (F::postalCode, t("SW1A 1AA")),
-            (F::mainAddressCountry, t("Royaume-Uni")),
+            (Field::name, t("A")),
+            (Field::postalCode, t("SW1A 1AA")),
+            (Field::mainAddressCountry, t("Royaume-Uni")),
         ]);
         assert!(i.is_empty());
         assert!(i.iter().all(|x| x.severity() != Severity::Error));
@@ -1321,34 +1347,34 @@ mod tests {
     #[test]
     fn text_fields_and_formats() {
         let (c, i) = run(&[
-            (F::name, t("  Café  de   la Gare ")),
-            (F::website, t("www.example.fr")),
-            (F::emailAddress, t("a@b.fr")),
-            (F::type_, t("s.a.s.")),
-            (F::activityCode, t("6201z")),
-            (F::language, t("Français")),
-            (F::mainAddressLine1, t("'=1+1")),
+            (Field::name, t("  Café  de   la Gare ")),
+            (Field::website, t("www.example.fr")),
+            (Field::emailAddress, t("a@b.fr")),
+            (Field::type_, t("s.a.s.")),
+            (Field::activityCode, t("6201z")),
+            (Field::language, t("Français")),
+            (Field::mainAddressLine1, t("'=1+1")),
         ]);
         assert!(i.is_empty(), "{i:?}");
-        assert_eq!(c.text(F::name), Some("Café  de   la Gare"));
-        assert_eq!(c.text(F::website), Some("https://www.example.fr"));
-        assert_eq!(c.text(F::type_), Some("SAS"));
-        assert_eq!(c.text(F::activityCode), Some("62.01Z"));
-        assert_eq!(c.text(F::language), Some("fr"));
-        assert_eq!(c.text(F::mainAddressLine1), Some("=1+1"));
+        assert_eq!(c.text(Field::name), Some("Café  de   la Gare"));
+        assert_eq!(c.text(Field::website), Some("https://www.example.fr"));
+        assert_eq!(c.text(Field::type_), Some("SAS"));
+        assert_eq!(c.text(Field::activityCode), Some("62.01Z"));
+        assert_eq!(c.text(Field::language), Some("fr"));
+        assert_eq!(c.text(Field::mainAddressLine1), Some("=1+1"));
         let (_, i) = run(&[
-            (F::name, t("A")),
-            (F::website, t("ftp://x.fr")),
-            (F::emailAddress, t("a b@c.fr")),
+            (Field::name, t("A")),
+            (Field::website, t("ftp://x.fr")),
+            (Field::emailAddress, t("a b@c.fr")),
         ]);
         assert_eq!(codes(&i), vec!["website.invalid", "emailAddress.invalid"]);
     }
 
     fn place(pc: &str, city: &str) -> Vec<FieldIssue> {
         run(&[
-            (F::name, t("A")),
-            (F::postalCode, t(pc)),
-            (F::mainAddressCity, t(city)),
+            (Field::name, t("A")),
+            (Field::postalCode, t(pc)),
+            (Field::mainAddressCity, t(city)),
         ])
         .1
     }
@@ -1410,12 +1436,12 @@ mod tests {
         );
         // A padded code is checked once padded; a blank city checks the code alone.
         let (_, i) = run(&[
-            (F::name, t("A")),
-            (F::postalCode, Cell::Float(6000.0)),
-            (F::mainAddressCity, t("Nice")),
+            (Field::name, t("A")),
+            (Field::postalCode, Cell::Float(6000.0)),
+            (Field::mainAddressCity, t("Nice")),
         ]);
         assert_eq!(codes(&i), vec!["postalCode.padded"]);
-        let (_, i) = run(&[(F::name, t("A")), (F::postalCode, t("75999"))]);
+        let (_, i) = run(&[(Field::name, t("A")), (Field::postalCode, t("75999"))]);
         assert_eq!(codes(&i), vec!["postalCode.unknown"]);
         // Padded, "7500" is the real 07500 of Guilherand-Granges; a malformed code has its
         // error only.
@@ -1429,43 +1455,43 @@ mod tests {
     #[test]
     fn list_issues_of_a_stored_customer() {
         let (mut c, _) = run(&[
-            (F::name, t("A")),
-            (F::postalCode, t("13001")),
-            (F::mainAddressCity, t("Marseile")),
-            (F::activityCode, t("62.02Z")),
-            (F::registrationNumber, t("1234")),
+            (Field::name, t("A")),
+            (Field::postalCode, t("13001")),
+            (Field::mainAddressCity, t("Marseile")),
+            (Field::activityCode, t("62.02Z")),
+            (Field::registrationNumber, t("1234")),
         ]);
         assert_eq!(
             codes(&list_issues(&c)),
             vec!["mainAddressCity.postal_mismatch", "activityCode.unknown"]
         );
-        c.values[F::mainAddressCountry.idx()] = Some(Value::Text("Italie".into()));
+        c.values[Field::mainAddressCountry.idx()] = Some(Value::Text("Italie".into()));
         assert!(list_issues(&c).is_empty());
     }
 
     #[test]
     fn foreign_customers_are_not_checked_against_french_lists() {
         let (_, i) = run(&[
-            (F::name, t("A")),
-            (F::postalCode, t("75001")),
-            (F::mainAddressCity, t("Bruxelles")),
-            (F::mainAddressCountry, t("Belgique")),
-            (F::activityCode, t("62.02Z")),
+            (Field::name, t("A")),
+            (Field::postalCode, t("75001")),
+            (Field::mainAddressCity, t("Bruxelles")),
+            (Field::mainAddressCountry, t("Belgique")),
+            (Field::activityCode, t("62.02Z")),
         ]);
         assert!(i.is_empty(), "{:?}", codes(&i));
     }
 
     #[test]
     fn activity_codes_against_naf() {
-        let (c, i) = run(&[(F::name, t("A")), (F::activityCode, t("6202Z"))]);
+        let (c, i) = run(&[(Field::name, t("A")), (Field::activityCode, t("6202Z"))]);
         assert_eq!(codes(&i), vec!["activityCode.unknown"]);
-        assert_eq!(c.text(F::activityCode), Some("62.02Z"));
+        assert_eq!(c.text(Field::activityCode), Some("62.02Z"));
         assert_eq!(
             i[0].message(Lang::En),
             "Activity code (NAF): \"62.02Z\" is not in the NAF rev. 2 list (62.02A, 62.02B)"
         );
         for ok in ["62.01Z", "61.10Z", "6202A", "01.11Z", "99.00Z"] {
-            let (_, i) = run(&[(F::name, t("A")), (F::activityCode, t(ok))]);
+            let (_, i) = run(&[(Field::name, t("A")), (Field::activityCode, t(ok))]);
             assert!(i.is_empty(), "{ok}: {:?}", codes(&i));
         }
     }
@@ -1473,16 +1499,16 @@ mod tests {
     #[test]
     fn phones() {
         let (c, i) = run(&[
-            (F::name, t("A")),
-            (F::phone, t("01 23 45 67 89")),
-            (F::mobilePhone, Cell::Float(612345678.0)),
-            (F::fax, t("3615")),
+            (Field::name, t("A")),
+            (Field::phone, t("01 23 45 67 89")),
+            (Field::mobilePhone, Cell::Float(612345678.0)),
+            (Field::fax, t("3615")),
         ]);
         assert_eq!(codes(&i), vec!["fax.short"]);
         assert_eq!(c.e164[0].as_deref(), Some("+33123456789"));
         assert_eq!(c.e164[1].as_deref(), Some("+33612345678"));
         assert_eq!(c.e164[2], None);
-        let (_, i) = run(&[(F::name, t("A")), (F::phone, t("n/a"))]);
+        let (_, i) = run(&[(Field::name, t("A")), (Field::phone, t("n/a"))]);
         assert_eq!(codes(&i), vec!["phone.invalid"]);
     }
 }

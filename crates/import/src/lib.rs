@@ -541,7 +541,7 @@ impl<'a> Tally<'a> {
         if let Some(change) = IdentityChange::of(&fields) {
             self.report.identity_changes += 1;
             let fi = clientele_core::FieldIssue::new(
-                clientele_core::F::customerAccount,
+                clientele_core::Field::customerAccount,
                 clientele_core::Problem::IdentityChanged,
                 account.clone().unwrap_or_default(),
                 change.render(self.lang),
@@ -745,13 +745,13 @@ impl IdentityChange {
                 }
             })
         };
-        let name = both(clientele_core::F::name.key()).filter(|(b, a)| {
+        let name = both(clientele_core::Field::name.key()).filter(|(b, a)| {
             clientele_core::catalogue::fold(b) != clientele_core::catalogue::fold(a)
         })?;
-        let siret = both(clientele_core::F::registrationNumber.key()).filter(|(b, a)| {
+        let siret = both(clientele_core::Field::registrationNumber.key()).filter(|(b, a)| {
             clientele_core::ident::compact(b) != clientele_core::ident::compact(a)
         });
-        let vat = both(clientele_core::F::taxRegistrationNumber.key()).filter(|(b, a)| {
+        let vat = both(clientele_core::Field::taxRegistrationNumber.key()).filter(|(b, a)| {
             clientele_core::ident::compact(b) != clientele_core::ident::compact(a)
         });
         let id = match (siret, vat) {

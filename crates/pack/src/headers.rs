@@ -141,7 +141,7 @@ pub(crate) fn unknown_header(schema: Schema, lang: Lang, header: &str) -> Issue 
 pub(crate) fn unmapped_header(
     lang: Lang,
     header: &str,
-    f: clientele_core::F,
+    f: clientele_core::Field,
     by_values: bool,
 ) -> Issue {
     let detail = if by_values {

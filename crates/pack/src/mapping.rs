@@ -7,7 +7,7 @@
 //! misspelled `Code postale` column dropped every postal code), so it is an error until
 //! the mapping says which field it is or that it is ignored on purpose.
 
-use clientele_core::catalogue::{fold, match_header, F, FIELDS};
+use clientele_core::catalogue::{fold, match_header, Field, FIELDS};
 use clientele_core::ident;
 use std::collections::BTreeMap;
 
@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
     /// The column holds this field.
-    Field(F),
+    Field(Field),
     /// The column is ignored on purpose.
     Ignore,
 }
@@ -146,14 +146,14 @@ const VALUES_MIN: usize = 3;
 /// The field a column's values look like, when they are unmistakable: valid SIRETs (a
 /// column of 14-digit Luhn-valid numbers is a SIRET), valid EU VAT numbers, web addresses,
 /// e-mail addresses.
-pub fn field_from_values<'a>(values: impl Iterator<Item = &'a str>) -> Option<F> {
+pub fn field_from_values<'a>(values: impl Iterator<Item = &'a str>) -> Option<Field> {
     let mut seen = 0usize;
     let mut counts = [0usize; 4];
-    const KINDS: [F; 4] = [
-        F::registrationNumber,
-        F::taxRegistrationNumber,
-        F::website,
-        F::emailAddress,
+    const KINDS: [Field; 4] = [
+        Field::registrationNumber,
+        Field::taxRegistrationNumber,
+        Field::website,
+        Field::emailAddress,
     ];
     for v in values.map(str::trim).filter(|v| !v.is_empty()) {
         seen += 1;
@@ -207,15 +207,15 @@ mod tests {
     fn targets_by_any_name() {
         assert_eq!(
             Target::parse("postalCode"),
-            Ok(Target::Field(F::postalCode))
+            Ok(Target::Field(Field::postalCode))
         );
         assert_eq!(
             Target::parse("mainAddressPostalCode"),
-            Ok(Target::Field(F::postalCode))
+            Ok(Target::Field(Field::postalCode))
         );
         assert_eq!(
             Target::parse("Code Postal"),
-            Ok(Target::Field(F::postalCode))
+            Ok(Target::Field(Field::postalCode))
         );
         assert_eq!(Target::parse("-"), Ok(Target::Ignore));
         assert_eq!(Target::parse("Ignorer"), Ok(Target::Ignore));
@@ -227,7 +227,10 @@ mod tests {
         let mut m = ColumnMap::new();
         m.insert_entry("Code postale=postalCode").unwrap();
         m.insert_entry(" Commercial = - ").unwrap();
-        assert_eq!(m.get("CODE POSTALE"), Some(Target::Field(F::postalCode)));
+        assert_eq!(
+            m.get("CODE POSTALE"),
+            Some(Target::Field(Field::postalCode))
+        );
         assert_eq!(m.get("commercial"), Some(Target::Ignore));
         assert_eq!(m.get("Ville"), None);
         assert!(m.insert_entry("no equals sign").is_err());
@@ -248,17 +251,20 @@ mod tests {
         let sirets = ["73282932000074", "542 051 180 00066", "44306184100047", ""];
         assert_eq!(
             field_from_values(sirets.into_iter()),
-            Some(F::registrationNumber)
+            Some(Field::registrationNumber)
         );
         let vats = ["FR40303265045", "DE136695976", "FR 40 303265045"];
         assert_eq!(
             field_from_values(vats.into_iter()),
-            Some(F::taxRegistrationNumber)
+            Some(Field::taxRegistrationNumber)
         );
         let sites = ["https://a.fr", "www.b.com", "http://c.org/x"];
-        assert_eq!(field_from_values(sites.into_iter()), Some(F::website));
+        assert_eq!(field_from_values(sites.into_iter()), Some(Field::website));
         let mails = ["a@b.fr", "x.y@z.com", "q@r.eu"];
-        assert_eq!(field_from_values(mails.into_iter()), Some(F::emailAddress));
+        assert_eq!(
+            field_from_values(mails.into_iter()),
+            Some(Field::emailAddress)
+        );
         // Two values are too few to judge; names are no field.
         assert_eq!(
             field_from_values(["73282932000074", "44306184100047"].into_iter()),

@@ -399,7 +399,7 @@ impl HeaderRules<'_> {
                 samples: Vec::new(),
             });
         }
-        let name = Some(clientele_core::F::name.idx());
+        let name = Some(clientele_core::Field::name.idx());
         if self.tab == Tab::Clients && !columns.iter().any(|c| c.field == name) {
             let issue = Issue::file("header", Problem::MissingName, lang, "", "", "");
             return Err(PackError::Unusable(self.located(issue, header_row)));
@@ -498,7 +498,8 @@ impl HeaderRules<'_> {
         let (schema, lang) = (self.schema, self.lang);
         let mut warnings = Vec::new();
         for c in unknown.iter().filter_map(|&i| columns.get(i)) {
-            let present = |f: clientele_core::F| columns.iter().any(|c| c.field == Some(f.idx()));
+            let present =
+                |f: clientele_core::Field| columns.iter().any(|c| c.field == Some(f.idx()));
             let by_heading = clientele_core::catalogue::closest_field(&c.header)
                 .filter(|l| l.is_strong())
                 .map(|l| (l.field, false));

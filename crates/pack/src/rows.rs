@@ -32,7 +32,7 @@ pub struct Column {
     pub letter: String,
     /// The header as written (trimmed).
     pub header: String,
-    /// The field it matches: an index into `FIELDS` (Clients, i.e. `F::idx()`) or into
+    /// The field it matches: an index into `FIELDS` (Clients, i.e. `Field::idx()`) or into
     /// [`CONTACT_FIELDS`](crate::CONTACT_FIELDS) (Contacts); `None` for an unknown header
     /// (the column is ignored).
     pub field: Option<usize>,

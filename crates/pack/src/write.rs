@@ -5,7 +5,7 @@ use crate::headers::CONTACT_FIELDS;
 use crate::read::{has_contacts_bytes, raw_tab};
 use crate::rows::{Column, RawRow, Tab};
 use crate::source::{Shared, Source};
-use clientele_core::catalogue::{Kind, F, FIELDS};
+use clientele_core::catalogue::{Field, Kind, FIELDS};
 use clientele_core::issue::{Issue, Lang, Severity};
 use clientele_core::model::{Customer, Value};
 use clientele_core::validate::{float_text, Cell};
@@ -22,16 +22,16 @@ const XLSX_MAX_CHARS: usize = 32_767;
 /// Rows of the template that get the 1/0 drop-down.
 const TEMPLATE_ROWS: u32 = 10_000;
 /// Columns holding codes: formatted as text so Excel keeps leading zeros and long digits.
-const CODE_FIELDS: [F; 9] = [
-    F::customerAccount,
-    F::accountsReference,
-    F::registrationNumber,
-    F::taxRegistrationNumber,
-    F::postalCode,
-    F::activityCode,
-    F::phone,
-    F::mobilePhone,
-    F::fax,
+const CODE_FIELDS: [Field; 9] = [
+    Field::customerAccount,
+    Field::accountsReference,
+    Field::registrationNumber,
+    Field::taxRegistrationNumber,
+    Field::postalCode,
+    Field::activityCode,
+    Field::phone,
+    Field::mobilePhone,
+    Field::fax,
 ];
 /// Contacts columns that are booleans, and those holding phone numbers.
 const CONTACT_BOOLS: [&str; 4] = [
@@ -137,11 +137,11 @@ fn is_number(s: &str) -> bool {
 
 /// Make a CSV value safe to open in a spreadsheet: a value that would start a formula gets
 /// a leading apostrophe (removed again on import), except numbers and `+33…` phone numbers.
-pub(crate) fn csv_safe(field: Option<F>, s: &str) -> Cow<'_, str> {
+pub(crate) fn csv_safe(field: Option<Field>, s: &str) -> Cow<'_, str> {
     if !s.starts_with(['=', '+', '-', '@', '\t', '\r']) || is_number(s) {
         return Cow::Borrowed(s);
     }
-    let is_phone = field.is_some_and(|f| F::PHONES.contains(&f));
+    let is_phone = field.is_some_and(|f| Field::PHONES.contains(&f));
     if is_phone
         && s.starts_with('+')
         && s[1..].chars().all(|c| c.is_ascii_digit() || c == ' ')
@@ -591,16 +591,16 @@ mod tests {
         assert_eq!(csv_safe(None, "-12,5"), "-12,5");
         assert_eq!(csv_safe(None, "+3"), "+3");
         assert_eq!(csv_safe(None, "-inf"), "'-inf");
-        assert_eq!(csv_safe(Some(F::phone), "+33123456789"), "+33123456789");
+        assert_eq!(csv_safe(Some(Field::phone), "+33123456789"), "+33123456789");
         assert_eq!(
-            csv_safe(Some(F::phone), "+33 1 23 45 67 89"),
+            csv_safe(Some(Field::phone), "+33 1 23 45 67 89"),
             "+33 1 23 45 67 89"
         );
         assert_eq!(
-            csv_safe(Some(F::name), "+33 1 23 45 67 89"),
+            csv_safe(Some(Field::name), "+33 1 23 45 67 89"),
             "'+33 1 23 45 67 89"
         );
-        assert_eq!(csv_safe(Some(F::phone), "+33+1"), "'+33+1");
+        assert_eq!(csv_safe(Some(Field::phone), "+33+1"), "'+33+1");
         assert_eq!(csv_safe(None, "Café"), "Café");
     }
 

@@ -3,7 +3,7 @@
 mod common;
 
 use clientele_core::issue::{Lang, Severity};
-use clientele_core::{Cell, F};
+use clientele_core::{Cell, Field};
 use clientele_pack::{has_contacts, open, open_bytes, PackError, Tab, CONTACT_FIELDS};
 use common::*;
 
@@ -24,9 +24,9 @@ fn windows_1252_semicolon_with_headings_in_other_cases_and_no_accents() {
     assert_eq!(
         fields,
         vec![
-            Some(F::name.idx()),
-            Some(F::taxRegistrationNumber.idx()),
-            Some(F::postalCode.idx())
+            Some(Field::name.idx()),
+            Some(Field::taxRegistrationNumber.idx()),
+            Some(Field::postalCode.idx())
         ]
     );
     assert!(o.warnings.is_empty());
@@ -36,9 +36,9 @@ fn windows_1252_semicolon_with_headings_in_other_cases_and_no_accents() {
         assert_eq!(rows[0].number, 2);
         o.clients_cells(&rows[0])
     };
-    assert_eq!(cells[F::name.idx()], Some(text("Café du Théâtre")));
-    assert_eq!(cells[F::postalCode.idx()], Some(text("06000")));
-    assert_eq!(cells[F::registrationNumber.idx()], None);
+    assert_eq!(cells[Field::name.idx()], Some(text("Café du Théâtre")));
+    assert_eq!(cells[Field::postalCode.idx()], Some(text("06000")));
+    assert_eq!(cells[Field::registrationNumber.idx()], None);
 }
 
 #[test]
@@ -49,7 +49,7 @@ fn utf8_bom_csv() {
     assert_eq!(o.encoding, Some("UTF-8 (BOM)"));
     // The BOM must not stick to the first heading.
     assert_eq!(o.columns[0].header, "Raison sociale");
-    assert_eq!(o.columns[0].field, Some(F::name.idx()));
+    assert_eq!(o.columns[0].field, Some(Field::name.idx()));
     let rows = rows(o);
     assert_eq!(rows[0].cells, vec![text("Éts Noël"), text("Besançon")]);
 }
@@ -193,10 +193,10 @@ fn unknown_header_is_a_warning_and_the_column_is_ignored() {
     assert_eq!(
         cols,
         vec![
-            ("A", Some(F::name.idx())),
+            ("A", Some(Field::name.idx())),
             ("B", None),
             ("D", None),
-            ("E", Some(F::registrationNumber.idx()))
+            ("E", Some(Field::registrationNumber.idx()))
         ]
     );
     let row = rows(o).remove(0);
@@ -225,8 +225,8 @@ fn mapped_columns_take_their_field_or_are_ignored() {
     assert_eq!(
         cols,
         vec![
-            ("A", Some(F::name.idx()), false),
-            ("B", Some(F::postalCode.idx()), true),
+            ("A", Some(Field::name.idx()), false),
+            ("B", Some(Field::postalCode.idx()), true),
             ("C", None, true)
         ]
     );
@@ -435,17 +435,17 @@ fn xlsx_numbers_booleans_and_types() {
     assert_eq!(o.delimiter, None);
     let rows: Vec<_> = o.rows.by_ref().map(|r| r.expect("row")).collect();
     let cells = o.clients_cells(&rows[0]);
-    let num = |f: F| match &cells[f.idx()] {
+    let num = |f: Field| match &cells[f.idx()] {
         Some(Cell::Float(x)) => *x,
         Some(Cell::Int(i)) => *i as f64,
         other => panic!("{f:?}: {other:?}"),
     };
-    assert_eq!(num(F::postalCode), 6000.0);
-    assert_eq!(num(F::registrationNumber), 44312197500016.0);
-    assert_eq!(num(F::resellerLevel), 3.0);
-    assert_eq!(cells[F::active.idx()], Some(Cell::Bool(true)));
-    assert_eq!(cells[F::vip.idx()], Some(Cell::Bool(false)));
-    assert_eq!(cells[F::name.idx()], Some(text("Nice Télécom")));
+    assert_eq!(num(Field::postalCode), 6000.0);
+    assert_eq!(num(Field::registrationNumber), 44312197500016.0);
+    assert_eq!(num(Field::resellerLevel), 3.0);
+    assert_eq!(cells[Field::active.idx()], Some(Cell::Bool(true)));
+    assert_eq!(cells[Field::vip.idx()], Some(Cell::Bool(false)));
+    assert_eq!(cells[Field::name.idx()], Some(text("Nice Télécom")));
     // "Remarques" is unknown (E), the suggestion names the real heading.
     assert_eq!(o.warnings.len(), 1);
     assert_eq!(o.warnings[0].column.as_deref(), Some("E"));
@@ -481,9 +481,9 @@ fn date_cells_are_read_as_their_date() {
     let mut o = open_clients("d.xlsx", book).expect("open");
     let rows: Vec<_> = o.rows.by_ref().map(|r| r.expect("row")).collect();
     let cells = o.clients_cells(&rows[0]);
-    assert_eq!(cells[F::capital.idx()], Some(text("2024-01-02")));
+    assert_eq!(cells[Field::capital.idx()], Some(text("2024-01-02")));
     assert_eq!(
-        cells[F::mainAddressLine2.idx()],
+        cells[Field::mainAddressLine2.idx()],
         Some(text("2024-03-01 10:30"))
     );
 }

@@ -5,7 +5,7 @@
 //! validated by `parse_cells`; fields that fail validation are left at their default, as a
 //! stored customer would have them.
 
-use clientele_core::catalogue::{Kind, F, FIELDS, N_FIELDS};
+use clientele_core::catalogue::{Field, Kind, FIELDS, N_FIELDS};
 use clientele_core::issue::{Lang, Severity};
 use clientele_core::model::{default_value, Customer};
 use clientele_core::validate::{pad_postal_code, parse_cells, Cell, Cells};
@@ -118,7 +118,7 @@ fn reimport(name: &str, bytes: Vec<u8>) -> Vec<Customer> {
 fn assert_same(before: &[Customer], after: &[Customer]) -> Result<(), TestCaseError> {
     prop_assert_eq!(before.len(), after.len());
     for (b, a) in before.iter().zip(after) {
-        for f in F::all() {
+        for f in Field::all() {
             prop_assert_eq!(b.get(f), a.get(f), "field {:?}", f);
         }
         prop_assert_eq!(&b.e164, &a.e164);

@@ -3,7 +3,7 @@
 mod common;
 
 use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
-use clientele_core::catalogue::{Kind, F, FIELDS};
+use clientele_core::catalogue::{Field, Kind, FIELDS};
 use clientele_core::issue::{Issue, Lang, Problem};
 use clientele_core::model::{Customer, Value};
 use clientele_core::validate::parse_cells;
@@ -17,24 +17,24 @@ use std::io::Cursor;
 
 fn sample_customers() -> Vec<Customer> {
     let mut a = Customer::new();
-    let set = |c: &mut Customer, f: F, v: Value| c.values[f.idx()] = Some(v);
+    let set = |c: &mut Customer, f: Field, v: Value| c.values[f.idx()] = Some(v);
     let t = |s: &str| Value::Text(s.to_string().into());
-    set(&mut a, F::customerAccount, t("CL0001"));
-    set(&mut a, F::name, t("=SUM(1)"));
-    set(&mut a, F::registrationNumber, t("00012345600013"));
-    set(&mut a, F::postalCode, t("06000"));
-    set(&mut a, F::mainAddressLine1, t("-12 rue du Moins"));
-    set(&mut a, F::mainAddressCity, t("Nice; Côte d'Azur"));
-    set(&mut a, F::phone, t("+33123456789"));
-    set(&mut a, F::mobilePhone, t("+33 6 12 34 56 78"));
-    set(&mut a, F::capital, t("10000.50"));
-    set(&mut a, F::resellerLevel, Value::Int(3));
-    set(&mut a, F::isReseller, Value::Bool(true));
-    set(&mut a, F::vip, Value::Bool(true));
-    set(&mut a, F::comment, t("@dangereux\nsur deux lignes"));
+    set(&mut a, Field::customerAccount, t("CL0001"));
+    set(&mut a, Field::name, t("=SUM(1)"));
+    set(&mut a, Field::registrationNumber, t("00012345600013"));
+    set(&mut a, Field::postalCode, t("06000"));
+    set(&mut a, Field::mainAddressLine1, t("-12 rue du Moins"));
+    set(&mut a, Field::mainAddressCity, t("Nice; Côte d'Azur"));
+    set(&mut a, Field::phone, t("+33123456789"));
+    set(&mut a, Field::mobilePhone, t("+33 6 12 34 56 78"));
+    set(&mut a, Field::capital, t("10000.50"));
+    set(&mut a, Field::resellerLevel, Value::Int(3));
+    set(&mut a, Field::isReseller, Value::Bool(true));
+    set(&mut a, Field::vip, Value::Bool(true));
+    set(&mut a, Field::comment, t("@dangereux\nsur deux lignes"));
     let mut b = Customer::new();
-    b.values[F::name.idx()] = Some(t("Boulangerie Noël"));
-    b.values[F::chargeVAT.idx()] = Some(Value::Bool(false));
+    b.values[Field::name.idx()] = Some(t("Boulangerie Noël"));
+    b.values[Field::chargeVAT.idx()] = Some(Value::Bool(false));
     vec![a, b]
 }
 
@@ -138,12 +138,15 @@ fn csv_export_round_trip_and_formula_safety() {
         let cells = o.clients_cells(row);
         // The import removes the apostrophe put before formula characters.
         let (rec, issues) = parse_cells(cells.clone());
-        assert_eq!(rec.text(F::name), c.text(F::name));
-        assert_eq!(rec.text(F::mainAddressLine1), c.text(F::mainAddressLine1));
-        assert_eq!(rec.text(F::postalCode), c.text(F::postalCode));
-        assert_eq!(rec.get(F::resellerLevel), c.get(F::resellerLevel));
-        assert_eq!(rec.get(F::isReseller), c.get(F::isReseller));
-        assert_eq!(rec.get(F::chargeVAT), c.get(F::chargeVAT));
+        assert_eq!(rec.text(Field::name), c.text(Field::name));
+        assert_eq!(
+            rec.text(Field::mainAddressLine1),
+            c.text(Field::mainAddressLine1)
+        );
+        assert_eq!(rec.text(Field::postalCode), c.text(Field::postalCode));
+        assert_eq!(rec.get(Field::resellerLevel), c.get(Field::resellerLevel));
+        assert_eq!(rec.get(Field::isReseller), c.get(Field::isReseller));
+        assert_eq!(rec.get(Field::chargeVAT), c.get(Field::chargeVAT));
         for d in FIELDS {
             let raw = as_text(&cells[d.id.idx()]);
             let want = expected_text(c.get(d.id));
@@ -153,7 +156,7 @@ fn csv_export_round_trip_and_formula_safety() {
                 d.pack_key
             );
         }
-        assert!(issues.iter().all(|i| i.field != F::name), "{issues:?}");
+        assert!(issues.iter().all(|i| i.field != Field::name), "{issues:?}");
     }
 }
 
@@ -179,10 +182,13 @@ fn xlsx_export_round_trip_keeps_text_as_text() {
     let rows: Vec<RawRow> = o.rows.by_ref().map(|r| r.expect("row")).collect();
     assert_eq!(rows.len(), 2);
     let cells = o.clients_cells(&rows[0]);
-    assert_eq!(cells[F::name.idx()], Some(Cell::Text("=SUM(1)".into())));
-    assert_eq!(cells[F::postalCode.idx()], Some(Cell::Text("06000".into())));
+    assert_eq!(cells[Field::name.idx()], Some(Cell::Text("=SUM(1)".into())));
     assert_eq!(
-        cells[F::registrationNumber.idx()],
+        cells[Field::postalCode.idx()],
+        Some(Cell::Text("06000".into()))
+    );
+    assert_eq!(
+        cells[Field::registrationNumber.idx()],
         Some(Cell::Text("00012345600013".into()))
     );
     for (row, c) in rows.iter().zip(&customers) {

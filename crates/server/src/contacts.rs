@@ -263,7 +263,7 @@ pub async fn by_number(
                 return Ok(None);
             };
             let company = match s.customer(c.customer_id) {
-                Ok(cu) => cu.text(clientele_core::F::name).map(str::to_string),
+                Ok(cu) => cu.text(clientele_core::Field::name).map(str::to_string),
                 Err(StoreError::NotFound) => None,
                 Err(e) => return Err(e),
             };

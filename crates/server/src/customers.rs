@@ -10,7 +10,7 @@ use crate::state::ApiContext;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::Json as Body;
-use clientele_core::catalogue::{field_by_api_key, Kind, F};
+use clientele_core::catalogue::{field_by_api_key, Field, Kind};
 use clientele_core::issue::{FieldIssue, Problem};
 use clientele_core::model::{Customer, Record};
 use clientele_core::msg;
@@ -105,35 +105,35 @@ async fn validated(
     let mut type_issues = Vec::new();
     let mut cells = cells_of(input, &mut inv, &mut type_issues);
     let language_id = language_id(input, &mut inv, lang);
-    let language_given =
-        cells[F::language.idx()].is_some() || type_issues.iter().any(|i| i.field == F::language);
+    let language_given = cells[Field::language.idx()].is_some()
+        || type_issues.iter().any(|i| i.field == Field::language);
     // `language_id` alone sets the language, but only when it changes what the API answers:
     // a customer without a language already answers 1, and an SDK sending the object back
     // must not change it.
     if let Some(id) = language_id.filter(|_| !language_given) {
-        if clientele_core::model::language_id(base.text(F::language)) != id {
+        if clientele_core::model::language_id(base.text(Field::language)) != id {
             let code = if id == 2 { "en" } else { "fr" };
-            cells[F::language.idx()] = Some(Cell::Text(code.into()));
+            cells[Field::language.idx()] = Some(Cell::Text(code.into()));
         }
     }
     // A blank account on update keeps the stored one (on create, one is generated).
     if !creating
-        && cells[F::customerAccount.idx()]
+        && cells[Field::customerAccount.idx()]
             .as_ref()
             .is_some_and(Cell::is_blank)
     {
-        cells[F::customerAccount.idx()] = None;
+        cells[Field::customerAccount.idx()] = None;
     }
     let (rec, mut issues): (Record, Vec<FieldIssue>) = parse_cells(cells);
     issues.append(&mut type_issues);
     // A name of the wrong type was given: its error says enough.
-    let named = rec.present[F::name.idx()] || issues.iter().any(|i| i.field == F::name);
+    let named = rec.present[Field::name.idx()] || issues.iter().any(|i| i.field == Field::name);
     if creating && !named {
-        issues.push(FieldIssue::new(F::name, Problem::Required, "", ""));
+        issues.push(FieldIssue::new(Field::name, Problem::Required, "", ""));
     }
     if let Some(id) = language_id.filter(|_| language_given) {
-        let language = rec.text(F::language);
-        let failed = issues.iter().any(|i| i.field == F::language);
+        let language = rec.text(Field::language);
+        let failed = issues.iter().any(|i| i.field == Field::language);
         if !failed && clientele_core::model::language_id(language) != id {
             let language = language.unwrap_or("");
             let message = msg!(
@@ -153,8 +153,8 @@ async fn validated(
     let was_french = (!creating).then(|| is_french_customer(base));
     check_row(&rec.present, &merged, was_french, &mut issues);
     inv.field_issues(&issues, lang);
-    if let Some(account) = merged.text(F::customerAccount).map(str::to_string) {
-        if base.text(F::customerAccount) != Some(account.as_str()) && inv.is_empty() {
+    if let Some(account) = merged.text(Field::customerAccount).map(str::to_string) {
+        if base.text(Field::customerAccount) != Some(account.as_str()) && inv.is_empty() {
             let a = account.clone();
             let taken = state
                 .db(move |s| Ok(s.customer_by_account(&a).ok().map(|c| c.id)))
@@ -162,7 +162,7 @@ async fn validated(
             if taken.is_some_and(|id| id != base.id) {
                 inv.field_issues(
                     &[FieldIssue::new(
-                        F::customerAccount,
+                        Field::customerAccount,
                         Problem::Taken,
                         account,
                         "",
@@ -215,9 +215,9 @@ fn taken(e: StoreError, c: &Customer, lang: Lang) -> Error {
             let mut inv = Invalid::new();
             inv.field_issues(
                 &[FieldIssue::new(
-                    F::customerAccount,
+                    Field::customerAccount,
                     Problem::Taken,
-                    c.text(F::customerAccount).unwrap_or_default(),
+                    c.text(Field::customerAccount).unwrap_or_default(),
                     "",
                 )],
                 lang,
@@ -274,7 +274,7 @@ fn list_query(input: &Input) -> ApiResult<(ListQuery, u64, u64)> {
             "customerAccount" | "customer_account" => q.account = Some(text),
             "term_match" | "term" => q.term = Some(text),
             "active" | "vip" | "onCallDuty" | "on_call_duty" | "isReseller" | "is_reseller" => {
-                let f = field_by_api_key(name).unwrap_or(F::active);
+                let f = field_by_api_key(name).unwrap_or(Field::active);
                 match parse_bool(&Cell::Text(text.as_str().into()), &text) {
                     Some(b) => q.flags.push((f, b)),
                     None => inv.push(&key, &format!("{key}.invalid"), &format!("The {key} filter must be 1 or 0 (true or false).")),

@@ -986,7 +986,7 @@ fn call_routing() {
         .store
         .customer(vip["id"].as_i64().expect("id"))
         .expect("customer");
-    c.values[clientele_core::F::active.idx()] = Some(clientele_core::Value::Bool(false));
+    c.values[clientele_core::Field::active.idx()] = Some(clientele_core::Value::Bool(false));
     s.store.update_customer(&c).expect("update");
     s.store
         .delete_customer(plain["id"].as_i64().expect("id"))
@@ -1004,7 +1004,7 @@ fn call_routing() {
         route(&s, "/api/isKnownCustomerAccount?customerAccount=42").2,
         "false"
     );
-    c.values[clientele_core::F::active.idx()] = Some(clientele_core::Value::Bool(true));
+    c.values[clientele_core::Field::active.idx()] = Some(clientele_core::Value::Bool(true));
     s.store.update_customer(&c).expect("update");
     s.settle();
     let (st, _) = s.json(

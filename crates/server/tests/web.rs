@@ -100,7 +100,7 @@ fn sessions_and_csrf() {
         .store
         .create_customer(&{
             let mut cu = clientele_core::Customer::new();
-            cu.values[clientele_core::F::name.idx()] =
+            cu.values[clientele_core::Field::name.idx()] =
                 Some(clientele_core::Value::Text("Alpha".into()));
             cu
         })
@@ -225,7 +225,7 @@ fn sessions_and_csrf() {
         s.store
             .customer(c1.id)
             .expect("c")
-            .text(clientele_core::F::name),
+            .text(clientele_core::Field::name),
         Some("Alpha"),
         "nothing changed"
     );
@@ -243,7 +243,7 @@ fn sessions_and_csrf() {
         s.store
             .customer(c1.id)
             .expect("c")
-            .text(clientele_core::F::name),
+            .text(clientele_core::Field::name),
         Some("Alpha SAS")
     );
     // Logging out ends the session on the server.
@@ -752,18 +752,18 @@ async fn browser(d: &Driver, chrome: &Path) -> Client {
 /// The Clients tab of a small pack as XLSX; `bad_siret` puts a SIRET with a wrong check
 /// digit on row 3.
 fn pack(path: &Path, bad_siret: bool) {
-    use clientele_core::F;
+    use clientele_core::Field;
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name("Clients").expect("name");
     let cols = [
-        F::customerAccount,
-        F::name,
-        F::registrationNumber,
-        F::postalCode,
-        F::mainAddressCity,
-        F::phone,
-        F::vip,
+        Field::customerAccount,
+        Field::name,
+        Field::registrationNumber,
+        Field::postalCode,
+        Field::mainAddressCity,
+        Field::phone,
+        Field::vip,
     ];
     for (i, f) in cols.iter().enumerate() {
         ws.write_string(0, i as u16, f.def().heading).expect("head");
@@ -799,7 +799,7 @@ fn pack(path: &Path, bad_siret: bool) {
     ];
     for (r, row) in rows.iter().enumerate() {
         for (c, v) in row.iter().enumerate() {
-            if cols[c] == F::postalCode {
+            if cols[c] == Field::postalCode {
                 // A numeric postal code, as Excel stores it.
                 ws.write_number(r as u32 + 1, c as u16, v.parse::<f64>().expect("number"))
                     .expect("cell");
@@ -1055,7 +1055,11 @@ async fn journey(s: &TestServer, b: &Client, dir: &Path) {
         Some("true")
     );
     let beta = blocking(|| s.store.customer_by_account("WEB002").expect("beta"));
-    assert_eq!(beta.text(clientele_core::F::website), None, "nothing saved");
+    assert_eq!(
+        beta.text(clientele_core::Field::website),
+        None,
+        "nothing saved"
+    );
     let site = b.find(Locator::Css("#f-website")).await.expect("field");
     site.clear().await.expect("clear");
     site.send_keys("https://beta.example.fr")
@@ -1185,10 +1189,13 @@ async fn address_proposals(s: &TestServer, b: &Client, id: i64) {
         .contains("Télécommunications filaires"));
     let stored = blocking(|| s.store.customer(id).expect("customer"));
     assert_eq!(
-        stored.text(clientele_core::F::mainAddressCity),
+        stored.text(clientele_core::Field::mainAddressCity),
         Some("Ajaccio")
     );
-    assert_eq!(stored.text(clientele_core::F::postalCode), Some("20200"));
+    assert_eq!(
+        stored.text(clientele_core::Field::postalCode),
+        Some("20200")
+    );
 
     // Choosing the proposed commune fills the city in; saved, no warning left.
     b.goto(&format!("{base}/customers/{id}/edit"))
@@ -1207,7 +1214,7 @@ async fn address_proposals(s: &TestServer, b: &Client, id: i64) {
         .is_empty());
     let stored = blocking(|| s.store.customer(id).expect("customer"));
     assert_eq!(
-        stored.text(clientele_core::F::mainAddressCity),
+        stored.text(clientele_core::Field::mainAddressCity),
         Some("Bastia")
     );
 }
@@ -1730,7 +1737,7 @@ async fn mapping_journey(s: &TestServer, b: &Client, file: &Path) {
     assert!(done.contains("terminé"), "{done}");
     let stored = blocking(|| s.store.customer_by_account("CLASH1").expect("customer"));
     assert_eq!(
-        stored.text(clientele_core::F::name),
+        stored.text(clientele_core::Field::name),
         Some("Hôtel Lefèvre 1")
     );
 }

@@ -11,7 +11,7 @@ use clientele_core::contact::Contact;
 use clientele_core::issue::{FieldIssue, Problem, Severity};
 use clientele_core::model::{Customer, Record, Value, Values};
 use clientele_core::validate::{self, Cells};
-use clientele_core::F;
+use clientele_core::Field;
 use std::collections::HashMap as StdMap;
 use std::hash::BuildHasher;
 
@@ -151,7 +151,7 @@ pub struct Parsed {
 
 impl Parsed {
     /// Text value of a field the row carries (None when absent, blank or invalid).
-    pub fn text(&self, f: F) -> Option<&str> {
+    pub fn text(&self, f: Field) -> Option<&str> {
         if self.present[f.idx()] {
             self.fresh.text(f)
         } else {
@@ -170,7 +170,7 @@ impl Parsed {
 
 /// Take back the leading zero [`validate::pad_postal_code`] gave a record's postal code.
 fn unpad(record: &mut Record) {
-    let pc = &mut record.values[F::postalCode.idx()];
+    let pc = &mut record.values[Field::postalCode.idx()];
     if let Some(Value::Text(t)) = pc {
         if let Some(rest) = t.strip_prefix('0') {
             *pc = Some(Value::Text(rest.into()));
@@ -197,12 +197,12 @@ fn move_present(
     from: (&mut Values, &mut [Option<String>; 3]),
     to: (&mut Values, &mut [Option<String>; 3]),
 ) {
-    for f in F::all() {
+    for f in Field::all() {
         if present[f.idx()] {
             to.0[f.idx()] = from.0[f.idx()].take();
         }
     }
-    for (i, pf) in F::PHONES.iter().enumerate() {
+    for (i, pf) in Field::PHONES.iter().enumerate() {
         if present[pf.idx()] {
             to.1[i] = from.1[i].take();
         }
@@ -337,14 +337,17 @@ impl<'a> Importer<'a> {
             search,
         } = parsed;
         // Borrowed from the fresh customer (no copy per row) until it is merged.
-        let carried = |f: F| {
+        let carried = |f: Field| {
             if present[f.idx()] {
                 fresh.text(f)
             } else {
                 None
             }
         };
-        let (account, siret) = (carried(F::customerAccount), carried(F::registrationNumber));
+        let (account, siret) = (
+            carried(Field::customerAccount),
+            carried(Field::registrationNumber),
+        );
         let has_account = account.is_some();
         let duplicate = self.note_in_file(row, account, siret, &mut issues);
         let existing = if self.lookups && !duplicate {
@@ -380,7 +383,7 @@ impl<'a> Importer<'a> {
         if let Some(a) = account {
             if let Some(first) = self.accounts.first_or_insert(a, row) {
                 issues.push(FieldIssue::new(
-                    F::customerAccount,
+                    Field::customerAccount,
                     Problem::DuplicateInFile,
                     a,
                     first.to_string(),
@@ -392,7 +395,7 @@ impl<'a> Importer<'a> {
             if let Ok(key) = siret.parse::<u64>() {
                 match self.sirets.get(&key) {
                     Some(first) => issues.push(FieldIssue::new(
-                        F::registrationNumber,
+                        Field::registrationNumber,
                         Problem::Duplicate,
                         siret,
                         first.to_string(),
@@ -427,7 +430,10 @@ impl<'a> Importer<'a> {
         let [one] = found.as_slice() else {
             return Ok(None);
         };
-        let label = one.text(F::customerAccount).unwrap_or_default().to_string();
+        let label = one
+            .text(Field::customerAccount)
+            .unwrap_or_default()
+            .to_string();
         // The customer found may already be another row's (by its account or an earlier
         // SIRET match): one file updates a customer once, or the later row would silently
         // overwrite the earlier one (and undo could only restore the state between the two).
@@ -437,7 +443,7 @@ impl<'a> Importer<'a> {
         };
         if let Some(first) = first {
             issues.push(FieldIssue::new(
-                F::customerAccount,
+                Field::customerAccount,
                 Problem::DuplicateInFile,
                 &label,
                 first.to_string(),
@@ -445,13 +451,13 @@ impl<'a> Importer<'a> {
             return Ok(None);
         }
         issues.push(FieldIssue::new(
-            F::customerAccount,
+            Field::customerAccount,
             Problem::MatchedBySiret,
             "",
             label,
         ));
         // The blank account cell must not erase the account of the customer found.
-        present[F::customerAccount.idx()] = false;
+        present[Field::customerAccount.idx()] = false;
         Ok(found.into_iter().next())
     }
 
@@ -468,7 +474,7 @@ impl<'a> Importer<'a> {
         self.counts.valid += 1;
         if let Some(rows) = &mut self.rows {
             // Without an existing customer, `merged` is the fresh one: the row's account.
-            let link = match (&existing, merged.text(F::customerAccount)) {
+            let link = match (&existing, merged.text(Field::customerAccount)) {
                 (Some(c), _) => CustomerLink::Id(c.id),
                 (None, Some(a)) => CustomerLink::Account(a.to_string()),
                 (None, None) => CustomerLink::Unnumbered(self.unnumbered),
@@ -501,7 +507,7 @@ impl<'a> Importer<'a> {
                 }
                 RowOutcome::Update {
                     id: before.id,
-                    account: before.text(F::customerAccount).map(str::to_string),
+                    account: before.text(Field::customerAccount).map(str::to_string),
                     fields,
                 }
             }

@@ -159,7 +159,7 @@ pub struct ListQuery {
     /// Account, name, SIRET, VAT or phone matches.
     pub term: Option<String>,
     /// Boolean filters by field.
-    pub flags: Vec<(clientele_core::F, bool)>,
+    pub flags: Vec<(clientele_core::Field, bool)>,
     /// Reseller level equals.
     pub reseller_level: Option<i64>,
     /// VAT regime equals (a `VatRegime::code`).
@@ -290,7 +290,7 @@ pub fn redact(url: &str) -> String {
 
 /// Whether a new customer holds a value in this field when the source lacks it (a
 /// non-NULL catalogue default or a generated value).
-pub(crate) fn schema_default_is_set(f: clientele_core::F) -> bool {
+pub(crate) fn schema_default_is_set(f: clientele_core::Field) -> bool {
     !matches!(f.def().default, clientele_core::catalogue::Default::None)
 }
 

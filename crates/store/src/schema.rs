@@ -1,6 +1,6 @@
 //! The database schema, derived from the field catalogue, shared by both backends.
 
-use clientele_core::catalogue::{Kind, F, FIELDS};
+use clientele_core::catalogue::{Field, Kind, FIELDS};
 use clientele_core::model::{Customer, Value};
 use serde_json::{Map, Value as Json};
 
@@ -25,7 +25,7 @@ pub fn customer_columns() -> Vec<String> {
         .iter()
         .map(|d| format!("\"{}\"", d.pack_key))
         .collect();
-    for f in F::PHONES {
+    for f in Field::PHONES {
         cols.push(format!("{}_e164", f.key()));
     }
     cols.extend([
@@ -51,7 +51,7 @@ pub fn create_statements(d: Dialect) -> Vec<String> {
         let ty = if is_int(def.kind) { int } else { text };
         cols.push(format!("\"{}\" {ty}", def.pack_key));
     }
-    for f in F::PHONES {
+    for f in Field::PHONES {
         cols.push(format!("{}_e164 {text}", f.key()));
     }
     cols.push(format!("search {text} NOT NULL DEFAULT ''"));
@@ -473,7 +473,7 @@ pub fn like_escape(s: &str) -> String {
 /// them here made every stored customer about 45 bytes larger, a seventh of a row).
 pub fn search_text(c: &Customer) -> String {
     let mut s = String::with_capacity(32);
-    if let Some(t) = c.text(F::name) {
+    if let Some(t) = c.text(Field::name) {
         push_folded(&mut s, t);
     }
     s
@@ -526,7 +526,7 @@ pub fn to_journal(c: &Customer) -> String {
         };
         m.insert(d.pack_key.into(), v);
     }
-    for (i, f) in F::PHONES.iter().enumerate() {
+    for (i, f) in Field::PHONES.iter().enumerate() {
         m.insert(
             format!("{}_e164", f.key()),
             c.e164[i].clone().map_or(Json::Null, Json::String),
@@ -547,7 +547,7 @@ pub fn from_journal(c: &mut Customer, s: &str) -> Option<()> {
             _ => None,
         };
     }
-    for (i, f) in F::PHONES.iter().enumerate() {
+    for (i, f) in Field::PHONES.iter().enumerate() {
         c.e164[i] = j[format!("{}_e164", f.key())].as_str().map(str::to_string);
     }
     c.updated_at = j["updated_at"].as_str().unwrap_or_default().to_string();
@@ -575,8 +575,8 @@ mod tests {
     #[test]
     fn journal_round_trip() {
         let mut c = Customer::new();
-        c.values[F::name.idx()] = Some(Value::Text("Café".into()));
-        c.values[F::resellerLevel.idx()] = Some(Value::Int(3));
+        c.values[Field::name.idx()] = Some(Value::Text("Café".into()));
+        c.values[Field::resellerLevel.idx()] = Some(Value::Int(3));
         c.e164[0] = Some("+33123456789".into());
         c.updated_at = "2024-01-02T03:04:05.000000Z".into();
         let mut back = Customer::new();

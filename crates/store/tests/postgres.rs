@@ -8,7 +8,7 @@
 
 use clientele_core::model::{Customer, Value};
 use clientele_core::validate::{Cell, Cells};
-use clientele_core::F;
+use clientele_core::Field;
 use clientele_store::import::{self, ImportOptions, Importer};
 use clientele_store::postgres::PgStore;
 use clientele_store::sqlite::SqliteStore;
@@ -38,13 +38,13 @@ fn sqlite() -> (tempfile::TempDir, SqliteStore) {
 
 fn cust(account: Option<&str>, name: &str) -> Customer {
     let mut c = Customer::new();
-    c.values[F::customerAccount.idx()] = account.map(|a| Value::Text(a.into()));
-    c.values[F::name.idx()] = Some(Value::Text(name.into()));
+    c.values[Field::customerAccount.idx()] = account.map(|a| Value::Text(a.into()));
+    c.values[Field::name.idx()] = Some(Value::Text(name.into()));
     c
 }
 
 /// Cells of an import row.
-fn cells(fields: &[(F, &str)]) -> Cells {
+fn cells(fields: &[(Field, &str)]) -> Cells {
     let mut c: Cells = std::array::from_fn(|_| None);
     for (f, v) in fields {
         c[f.idx()] = Some(if v.is_empty() {
@@ -64,10 +64,10 @@ fn import_rows(
     let mut imp = Importer::new(store, "t.csv", ImportOptions::default()).expect("begin import");
     for (i, (a, n, s, p)) in rows.iter().enumerate() {
         let parsed = import::parse(cells(&[
-            (F::customerAccount, a),
-            (F::name, n),
-            (F::registrationNumber, s),
-            (F::phone, p),
+            (Field::customerAccount, a),
+            (Field::name, n),
+            (Field::registrationNumber, s),
+            (Field::phone, p),
         ]));
         imp.row(i as u32 + 2, parsed).expect("row");
     }
@@ -92,7 +92,11 @@ fn accounts(list: &(Vec<Customer>, u64)) -> (Vec<String>, u64) {
     (
         list.0
             .iter()
-            .map(|c| c.text(F::customerAccount).unwrap_or_default().to_string())
+            .map(|c| {
+                c.text(Field::customerAccount)
+                    .unwrap_or_default()
+                    .to_string()
+            })
             .collect(),
         list.1,
     )
@@ -118,22 +122,22 @@ fn crud_scenario(s: &dyn Store) -> Vec<String> {
     for (i, n) in names.iter().enumerate() {
         let mut c = cust(if i == 2 { Some("CL0040") } else { None }, n);
         if i % 2 == 0 {
-            c.values[F::vip.idx()] = Some(Value::Bool(true));
+            c.values[Field::vip.idx()] = Some(Value::Bool(true));
         }
         if i == 3 {
-            c.values[F::chargeVAT.idx()] = Some(Value::Bool(false));
-            c.values[F::taxRegistrationNumber.idx()] = Some(Value::Text("DE123456789".into()));
+            c.values[Field::chargeVAT.idx()] = Some(Value::Bool(false));
+            c.values[Field::taxRegistrationNumber.idx()] = Some(Value::Text("DE123456789".into()));
         }
         if i == 4 {
-            c.values[F::isReseller.idx()] = Some(Value::Bool(true));
-            c.values[F::resellerLevel.idx()] = Some(Value::Int(2));
-            c.values[F::phone.idx()] = Some(Value::Text("01 23 45 67 89".into()));
+            c.values[Field::isReseller.idx()] = Some(Value::Bool(true));
+            c.values[Field::resellerLevel.idx()] = Some(Value::Int(2));
+            c.values[Field::phone.idx()] = Some(Value::Text("01 23 45 67 89".into()));
             c.e164[0] = Some("+33123456789".into());
         }
         let created = s.create_customer(&c).expect("create");
         out.push(
             created
-                .text(F::customerAccount)
+                .text(Field::customerAccount)
                 .unwrap_or_default()
                 .to_string(),
         );
@@ -180,12 +184,12 @@ fn crud_scenario(s: &dyn Store) -> Vec<String> {
             ..ListQuery::default()
         },
         ListQuery {
-            flags: vec![(F::vip, true)],
+            flags: vec![(Field::vip, true)],
             limit: 100,
             ..ListQuery::default()
         },
         ListQuery {
-            flags: vec![(F::active, true), (F::vip, false)],
+            flags: vec![(Field::active, true), (Field::vip, false)],
             limit: 100,
             ..ListQuery::default()
         },
@@ -227,7 +231,7 @@ fn crud_scenario(s: &dyn Store) -> Vec<String> {
         ));
     }
     let mut c = s.customer_by_account("CL0040").expect("by account");
-    c.values[F::name.idx()] = Some(Value::Text("Renamed".into()));
+    c.values[Field::name.idx()] = Some(Value::Text("Renamed".into()));
     let updated = s.update_customer(&c).expect("update");
     assert_eq!(s.customer(c.id).expect("read back").values, updated.values);
     s.delete_customer(c.id).expect("delete");
@@ -364,7 +368,10 @@ fn rolled_back_import_leaves_nothing() {
         let mut imp = Importer::new(&s, "t.csv", ImportOptions::default()).expect("begin");
         imp.row(
             2,
-            import::parse(cells(&[(F::customerAccount, "GONE"), (F::name, "Gone")])),
+            import::parse(cells(&[
+                (Field::customerAccount, "GONE"),
+                (Field::name, "Gone"),
+            ])),
         )
         .expect("row");
     }
@@ -372,7 +379,7 @@ fn rolled_back_import_leaves_nothing() {
     assert_eq!(
         s.customer_by_account("KEEP")
             .expect("still there")
-            .text(F::name),
+            .text(Field::name),
         Some("Kept")
     );
 }
@@ -413,7 +420,11 @@ fn concurrent_creates_during_an_import_never_clash() {
                     .map(|i| {
                         store
                             .create_customer(&cust(None, &format!("Api {t}-{i}")))
-                            .map(|c| c.text(F::customerAccount).unwrap_or_default().to_string())
+                            .map(|c| {
+                                c.text(Field::customerAccount)
+                                    .unwrap_or_default()
+                                    .to_string()
+                            })
                     })
                     .collect::<Vec<_>>()
             })
@@ -432,7 +443,7 @@ fn concurrent_creates_during_an_import_never_clash() {
     let mut all = Vec::new();
     store
         .for_each_customer(&mut |c| {
-            all.push(c.text(F::customerAccount).map(str::to_string));
+            all.push(c.text(Field::customerAccount).map(str::to_string));
             Ok(())
         })
         .expect("export");
@@ -464,7 +475,11 @@ fn concurrent_creates_during_an_import_never_clash() {
 
 fn accounts_of(list: &[Customer]) -> Vec<String> {
     list.iter()
-        .map(|c| c.text(F::customerAccount).unwrap_or_default().to_string())
+        .map(|c| {
+            c.text(Field::customerAccount)
+                .unwrap_or_default()
+                .to_string()
+        })
         .collect()
 }
 
@@ -474,9 +489,11 @@ fn create_in_background<S: Store + 'static>(
 ) -> std::thread::JoinHandle<clientele_store::Result<String>> {
     let store = Arc::clone(store);
     std::thread::spawn(move || {
-        store
-            .create_customer(&cust(None, "Api"))
-            .map(|c| c.text(F::customerAccount).unwrap_or_default().to_string())
+        store.create_customer(&cust(None, "Api")).map(|c| {
+            c.text(Field::customerAccount)
+                .unwrap_or_default()
+                .to_string()
+        })
     })
 }
 
@@ -490,8 +507,8 @@ fn an_import_bringing_the_next_account_makes_api_creates_wait() {
     imp.row(
         2,
         import::parse(cells(&[
-            (F::customerAccount, "CL0002"),
-            (F::name, "From file"),
+            (Field::customerAccount, "CL0002"),
+            (Field::name, "From file"),
         ])),
     )
     .expect("row");
@@ -501,8 +518,8 @@ fn an_import_bringing_the_next_account_makes_api_creates_wait() {
         imp.row(
             3 + i as u32,
             import::parse(cells(&[
-                (F::customerAccount, &format!("X{i}")),
-                (F::name, "Filler"),
+                (Field::customerAccount, &format!("X{i}")),
+                (Field::name, "Filler"),
             ])),
         )
         .expect("row");
@@ -531,7 +548,7 @@ fn api_create_during_a_first_load_waits_without_deadlock() {
     for i in 0..100u32 {
         imp.row(
             2 + i,
-            import::parse(cells(&[(F::name, &format!("Unnumbered {i}"))])),
+            import::parse(cells(&[(Field::name, &format!("Unnumbered {i}"))])),
         )
         .expect("row");
     }
@@ -550,7 +567,7 @@ fn api_create_during_a_first_load_waits_without_deadlock() {
     let mut all = HashSet::new();
     store
         .for_each_customer(&mut |c| {
-            all.insert(c.text(F::customerAccount).map(str::to_string));
+            all.insert(c.text(Field::customerAccount).map(str::to_string));
             Ok(())
         })
         .expect("read");

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Redirect};
 use clientele_core::catalogue::{Kind, FIELDS};
 use clientele_core::messages;
 use clientele_core::model::{Customer, VatRegime};
-use clientele_core::{msg, Lang, F};
+use clientele_core::{msg, Field, Lang};
 use clientele_store::{ListQuery, SortKey};
 use minijinja::{context, Value};
 use serde_json::{json, Map, Value as Jv};
@@ -145,10 +145,10 @@ pub async fn list(
     let page = p.page.parse::<u64>().unwrap_or(1).clamp(1, 1_000_000);
     let mut flags = Vec::new();
     for (f, v) in [
-        (F::active, &p.active),
-        (F::vip, &p.vip),
-        (F::onCallDuty, &p.on_call),
-        (F::isReseller, &p.reseller),
+        (Field::active, &p.active),
+        (Field::vip, &p.vip),
+        (Field::onCallDuty, &p.on_call),
+        (Field::isReseller, &p.reseller),
     ] {
         if let Some(b) = tri(v) {
             flags.push((f, b));
@@ -174,14 +174,14 @@ pub async fn list(
         .map(|c| {
             json!({
                 "id": c.id,
-                "account": c.text(F::customerAccount),
-                "name": c.text(F::name),
-                "siret": c.text(F::registrationNumber),
-                "city": c.text(F::mainAddressCity),
-                "phone": c.text(F::phone).or(c.text(F::mobilePhone)),
-                "active": c.flag(F::active),
-                "vip": c.flag(F::vip),
-                "onCall": c.flag(F::onCallDuty),
+                "account": c.text(Field::customerAccount),
+                "name": c.text(Field::name),
+                "siret": c.text(Field::registrationNumber),
+                "city": c.text(Field::mainAddressCity),
+                "phone": c.text(Field::phone).or(c.text(Field::mobilePhone)),
+                "active": c.flag(Field::active),
+                "vip": c.flag(Field::vip),
+                "onCall": c.flag(Field::onCallDuty),
                 "regime": regime_label(c.vat_regime().code(), lang),
             })
         })
@@ -246,7 +246,7 @@ fn fields_of(c: &Customer, lang: Lang) -> Vec<Jv> {
                 .filter(|i| i.field == d.id)
                 .map(|i| i.message(lang))
                 .collect();
-            let note = (d.id == F::activityCode).then(|| c.activity_label()).flatten();
+            let note = (d.id == Field::activityCode).then(|| c.activity_label()).flatten();
             json!({"key": d.api_key, "label": messages::field_label(lang, d), "value": text, "url": d.kind == Kind::Url,
                    "warnings": warn, "note": note})
         })
@@ -290,8 +290,8 @@ pub async fn show(web: Web, State(state): State<ApiContext>, Path(id): Path<Stri
         "customers",
         context! {
             id => c.id,
-            name => c.text(F::name),
-            account => c.text(F::customerAccount),
+            name => c.text(Field::name),
+            account => c.text(Field::customerAccount),
             fields => Value::from_serialize(fields_of(&c, lang)),
             regime => regime_label(regime.code(), lang),
             mention => regime.mention(),
@@ -359,31 +359,31 @@ fn options(kind: Kind, lang: Lang) -> Vec<(&'static str, &'static str)> {
 }
 
 /// The section of the edit form a field belongs to (index into [`GROUPS`]).
-fn group_of(f: F) -> usize {
+fn group_of(f: Field) -> usize {
     match f {
-        F::customerAccount
-        | F::accountsReference
-        | F::name
-        | F::type_
-        | F::capital
-        | F::activityCode
-        | F::sector_id
-        | F::origin_id => 0,
-        F::registrationNumber
-        | F::taxRegistrationNumber
-        | F::chargeVAT
-        | F::applyVATAutoReverseOperators => 1,
-        F::mainAddressLine1
-        | F::mainAddressLine2
-        | F::postalCode
-        | F::mainAddressCity
-        | F::mainAddressCountry
-        | F::website
-        | F::phone
-        | F::mobilePhone
-        | F::fax
-        | F::emailAddress => 2,
-        F::active | F::onCallDuty | F::vip => 3,
+        Field::customerAccount
+        | Field::accountsReference
+        | Field::name
+        | Field::type_
+        | Field::capital
+        | Field::activityCode
+        | Field::sector_id
+        | Field::origin_id => 0,
+        Field::registrationNumber
+        | Field::taxRegistrationNumber
+        | Field::chargeVAT
+        | Field::applyVATAutoReverseOperators => 1,
+        Field::mainAddressLine1
+        | Field::mainAddressLine2
+        | Field::postalCode
+        | Field::mainAddressCity
+        | Field::mainAddressCountry
+        | Field::website
+        | Field::phone
+        | Field::mobilePhone
+        | Field::fax
+        | Field::emailAddress => 2,
+        Field::active | Field::onCallDuty | Field::vip => 3,
         _ => 4,
     }
 }
@@ -440,7 +440,7 @@ pub async fn edit_form(web: Web, State(state): State<ApiContext>, Path(id): Path
         "customers",
         context! {
             id => c.id,
-            name => c.text(F::name),
+            name => c.text(Field::name),
             groups => Value::from_serialize(form_groups(form_fields(&values_of(&c), &Map::new(), &[], web.lang), web.lang).0),
         },
     ))
@@ -481,7 +481,7 @@ pub async fn edit(
                 .db(move |s| s.customer(id))
                 .await
                 .ok()
-                .and_then(|c| c.text(F::name).map(str::to_string));
+                .and_then(|c| c.text(Field::name).map(str::to_string));
             let fields = form_fields(&submitted, inv.errors(), inv.warnings(), web.lang);
             let in_error: Vec<Jv> = fields
                 .iter()

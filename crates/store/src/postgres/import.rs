@@ -10,7 +10,7 @@ use crate::schema::{self, customer_columns, is_int, Dialect};
 use crate::sql::Db;
 use crate::{Result, Settings, StoreError};
 use ::postgres::{Client, Statement};
-use clientele_core::catalogue::{F, FIELDS};
+use clientele_core::catalogue::{Field, FIELDS};
 use clientele_core::contact::Contact;
 use clientele_core::ident::phone;
 use clientele_core::model::{Customer, Value};
@@ -515,7 +515,7 @@ impl ImportTx for PgImport {
             p.int(Some(id));
             p.null();
         }
-        if c.text(F::customerAccount).is_none() {
+        if c.text(Field::customerAccount).is_none() {
             self.unnumbered.push(id);
         }
         // Phones go in batches (each switch of table ends a COPY); customers stream in

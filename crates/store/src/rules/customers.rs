@@ -6,7 +6,7 @@ use crate::rows::{self, customer_select};
 use crate::schema::{self, regime_sql, Dialect};
 use crate::sql::{Arg, Db, Lock, BYTES, FOR_UPDATE};
 use crate::{ListQuery, Result, Settings, SortKey, Stats, Store, StoreError};
-use clientele_core::catalogue::F;
+use clientele_core::catalogue::Field;
 use clientele_core::ident::phone;
 use clientele_core::model::{Customer, Value, VatRegime};
 use std::collections::HashMap;
@@ -91,13 +91,13 @@ fn create(db: &mut dyn Db, cust: &Customer) -> Result<Customer> {
     let now = crate::now();
     cust.created_at.clone_from(&now);
     cust.updated_at = now;
-    let generate = cust.text(F::customerAccount).is_none();
+    let generate = cust.text(Field::customerAccount).is_none();
     if generate {
         // The lock orders generators; each statement then sees every committed account.
         db.lock(Lock::Account)?;
         let s = settings_of(db)?;
         let next = max_account_number(db, &s)? + 1;
-        cust.values[F::customerAccount.idx()] = Some(Value::Text(s.account(next).into()));
+        cust.values[Field::customerAccount.idx()] = Some(Value::Text(s.account(next).into()));
         // An uncommitted import may hold this account: do not wait for it while holding
         // the account lock (its finish needs the lock: that would deadlock); fail and retry.
         db.lock(Lock::BriefWaits)?;
@@ -107,7 +107,7 @@ fn create(db: &mut dyn Db, cust: &Customer) -> Result<Customer> {
         db.lock(Lock::NormalWaits)?;
     }
     write_phones(db, cust.id, &cust, true)?;
-    record_audit(db, "create", cust.id, cust.text(F::customerAccount))?;
+    record_audit(db, "create", cust.id, cust.text(Field::customerAccount))?;
     record_change(db, "customer", cust.id)?;
     Ok(cust)
 }
@@ -120,7 +120,7 @@ fn update(db: &mut dyn Db, cust: &Customer) -> Result<Customer> {
         return Err(StoreError::NotFound);
     }
     write_phones(db, cust.id, &cust, false)?;
-    record_audit(db, "update", cust.id, cust.text(F::customerAccount))?;
+    record_audit(db, "update", cust.id, cust.text(Field::customerAccount))?;
     record_change(db, "customer", cust.id)?;
     Ok(cust)
 }
@@ -388,7 +388,7 @@ impl<B: Backend> Store for B {
         let started = Instant::now();
         // Only a generated account can clash with one an import is bringing: a clash on an
         // account the caller chose is the caller's conflict.
-        let generated = cust.text(F::customerAccount).is_none();
+        let generated = cust.text(Field::customerAccount).is_none();
         loop {
             match self.write(|db| create(db, cust)) {
                 Err(e)

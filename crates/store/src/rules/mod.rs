@@ -70,7 +70,7 @@ mod api_tests {
     use crate::{ApiStore, RoutingScope, Store, StoreError};
     use clientele_core::contact::Contact;
     use clientele_core::model::{Customer, Value};
-    use clientele_core::F;
+    use clientele_core::Field;
 
     fn store() -> (tempfile::TempDir, SqliteStore) {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -82,7 +82,7 @@ mod api_tests {
     fn contacts_round_trip_and_phone_index() {
         let (_d, s) = store();
         let mut cust = Customer::new();
-        cust.values[F::name.idx()] = Some(Value::Text("ACME".into()));
+        cust.values[Field::name.idx()] = Some(Value::Text("ACME".into()));
         let cust = s.create_customer(&cust).expect("customer");
         let mut c = Contact::new(cust.id);
         c.texts[1] = Some("Doe".into());

@@ -9,7 +9,7 @@ use crate::rules::{imports, max_account_number, write_phones};
 use crate::schema::{self, customer_columns, Dialect};
 use crate::sql::{Arg, Db};
 use crate::{Result, Settings};
-use clientele_core::catalogue::{F, FIELDS};
+use clientele_core::catalogue::{Field, FIELDS};
 use clientele_core::contact::Contact;
 use clientele_core::model::{Customer, Value};
 use rusqlite::{params, OptionalExtension};
@@ -275,7 +275,7 @@ impl ImportTx for SqliteImport {
         self.keep = (0..customer_columns().len())
             .filter(|&i| match i {
                 i if i < n => present[i] || crate::schema_default_is_set(FIELDS[i].id),
-                i if i < n + 3 => present[F::PHONES[i - n].idx()],
+                i if i < n + 3 => present[Field::PHONES[i - n].idx()],
                 _ => true,
             })
             .collect();
