@@ -263,9 +263,18 @@ fn list(db: &mut dyn Db, counts: &CountCache, q: &ListQuery) -> Result<(Vec<Cust
         )?,
         None => Vec::new(),
     };
+    // Digits alone may be an account's number, as keyed on a phone pad (`42` → `CL0042`).
+    let numbered = match q.term.as_deref().map(str::trim) {
+        Some(t) if !t.is_empty() && t.len() <= 18 && t.bytes().all(|b| b.is_ascii_digit()) => {
+            let settings = settings_of(db)?;
+            t.parse().ok().map(|n| settings.account(n))
+        }
+        _ => None,
+    };
     let db_dialect = db.dialect();
     let filter = |fts: bool| {
-        let (where_sql, params) = schema::list_filter(q, db_dialect, &phone_ids, fts);
+        let (where_sql, params) =
+            schema::list_filter(q, db_dialect, &phone_ids, numbered.as_deref(), fts);
         let args: Vec<Arg> = params
             .into_iter()
             .map(|v| match v {
