@@ -2,6 +2,7 @@
 
 use super::{count, Backend};
 use crate::rows;
+use crate::schema::Dialect;
 use crate::sql::{Arg, BYTES};
 use crate::{Result, Session, StoreError, Upload, UploadFile, WebStore, UPLOAD_HOURS};
 
@@ -65,14 +66,16 @@ impl<B: Backend> WebStore for B {
     }
 
     fn upload(&self, id: &str, with_bytes: bool) -> Result<Upload> {
-        // An empty value of the same type on both backends when the bytes are not wanted.
-        let bytes = if with_bytes {
-            "bytes"
-        } else {
-            "substr(bytes, 1, 0)"
-        };
-        let sql = format!("SELECT id, user_id, name, CAST(octet_length(bytes) AS BIGINT), {bytes}, report, result, created_at FROM uploads WHERE id = ?1");
         self.read(|db| {
+            // The size and an empty value without reading the file: SQLite's `length` of a
+            // blob reads its header only (its `octet_length` and `substr` read the whole
+            // file, megabytes on every poll of the report page).
+            let (size, empty) = match db.dialect() {
+                Dialect::Sqlite => ("length(bytes)", "x''"),
+                Dialect::Postgres => ("CAST(octet_length(bytes) AS BIGINT)", "''::bytea"),
+            };
+            let bytes = if with_bytes { "bytes" } else { empty };
+            let sql = format!("SELECT id, user_id, name, {size}, {bytes}, report, result, created_at FROM uploads WHERE id = ?1");
             db.query_one(&sql, &[id.into()], |r| {
                 Ok(Upload {
                     id: r.text0(0)?,
