@@ -274,6 +274,8 @@ impl ApiContext {
         let rebuild =
             changes.len() as u64 >= MAX_INCREMENTAL || changes.iter().any(|c| c.kind == "all");
         if rebuild {
+            // An import may have left search indexes to build.
+            self.build_pending_search();
             // Changes after `start` are replayed by the next sync, so writes that land
             // while the index is rebuilt are not lost.
             // The new index is built beside the old one, which answers meanwhile.
@@ -349,8 +351,26 @@ impl ApiContext {
         Ok(())
     }
 
+    /// Build, in the background, the search indexes a first import left for later (see
+    /// the store's `build_pending_search`): lists meanwhile find the same customers, slower.
+    pub fn build_pending_search(&self) {
+        let store = self.0.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            match store.build_pending_search() {
+                Ok(true) => tracing::info!(
+                    ms = started.elapsed().as_millis() as u64,
+                    "search indexes built"
+                ),
+                Ok(false) => {}
+                Err(e) => tracing::warn!("cannot build the search indexes: {e}"),
+            }
+        });
+    }
+
     /// Poll the change feed until the process ends.
     pub async fn poll_forever(self) {
+        self.build_pending_search();
         let mut tick = tokio::time::interval(self.0.opts.poll);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

@@ -672,6 +672,9 @@ pub trait ApiStore: Store + WebStore + TokenStore {
     /// (rows are read in chunks, never all at once): the counts, then the customers and
     /// the contacts in id order, then the phone numbers.
     fn routing_scan(&self, visit: &mut dyn FnMut(RoutingRow)) -> Result<()>;
+    /// Build the search indexes a first import left for later, if any (one transaction;
+    /// lists find the same customers before, only slower); whether there were some.
+    fn build_pending_search(&self) -> Result<bool>;
 }
 
 /// Open a store with the API methods (see [`open`]).

@@ -135,9 +135,13 @@ pub const BULK_SEARCH_INDEXES: [&str; 6] = [
     "customers_vat",
 ];
 
-/// The trigger a first import on SQLite drops, and creates again before rebuilding
-/// [`SQLITE_FTS`].
-pub const SQLITE_FTS_INSERT_TRIGGER: &str = "customers_fts_insert";
+/// The triggers of [`SQLITE_FTS`], which a first import on SQLite drops, and which are
+/// created again before the index is rebuilt (the insert trigger first).
+pub const SQLITE_FTS_TRIGGERS: [&str; 3] = [
+    "customers_fts_insert",
+    "customers_fts_update",
+    "customers_fts_delete",
+];
 
 /// The schema version a database is brought to.
 pub const SCHEMA_VERSION: i64 = 6;
@@ -194,25 +198,35 @@ pub fn search_indexes(d: Dialect) -> Vec<String> {
             st.push("CREATE INDEX customers_name_order ON customers (search, id)".into());
             st.push("CREATE INDEX customers_created ON customers (created_at, id)".into());
             st.push("CREATE INDEX customers_updated ON customers (updated_at, id)".into());
-            st.push("CREATE INDEX customers_account_lower ON customers (lower(\"customerAccount\"))".into());
+            st.push(
+                "CREATE INDEX customers_account_lower ON customers (lower(\"customerAccount\"))"
+                    .into(),
+            );
             st.push("CREATE INDEX customers_vat ON customers (\"taxRegistrationNumber\")".into());
         }
         Dialect::Postgres => {
             // Where the extension cannot be created (no privilege), PostgreSQL's migration
             // goes on without the trigram index: name searches then scan, as before.
             st.push("CREATE EXTENSION IF NOT EXISTS pg_trgm".into());
-            st.push("CREATE INDEX customers_trgm ON customers USING gin (search gin_trgm_ops)".into());
+            st.push(
+                "CREATE INDEX customers_trgm ON customers USING gin (search gin_trgm_ops)".into(),
+            );
             st.push("CREATE INDEX customers_name_order ON customers (search COLLATE \"C\" NULLS FIRST, id)".into());
             st.push("CREATE INDEX customers_created ON customers (created_at COLLATE \"C\" NULLS FIRST, id)".into());
             st.push("CREATE INDEX customers_updated ON customers (updated_at COLLATE \"C\" NULLS FIRST, id)".into());
             // The account column compares byte by byte already (schema version 3).
-            st.push("CREATE INDEX customers_account_lower ON customers (lower(\"customerAccount\"))".into());
-            st.push("CREATE INDEX customers_vat ON customers (\"taxRegistrationNumber\" COLLATE \"C\")".into());
+            st.push(
+                "CREATE INDEX customers_account_lower ON customers (lower(\"customerAccount\"))"
+                    .into(),
+            );
+            st.push(
+                "CREATE INDEX customers_vat ON customers (\"taxRegistrationNumber\" COLLATE \"C\")"
+                    .into(),
+            );
         }
     }
     st
 }
-
 
 /// Statements of schema version 4: the annotated workbook and the rejected rows of an
 /// upload, made at the first download and kept (making them reads the whole file again).

@@ -778,3 +778,78 @@ fn bulk_load_rebuilds_the_customer_indexes() {
         .get(0);
     assert_eq!(collation.as_deref(), Some("C"));
 }
+
+/// A first import leaves the search indexes for later; lists find the same customers
+/// before and after they are built, on both backends, and they are built once.
+fn search_indexes_built_after_a_first_import(s: &dyn clientele_store::ApiStore) -> Vec<String> {
+    let rows: Vec<_> = (1..=40u64)
+        .map(|i| {
+            (
+                format!("CL{i:04}"),
+                format!("Électricité Müller {i}"),
+                siret_vat(i).0,
+                String::new(),
+            )
+        })
+        .collect();
+    import_rows(s, &rows);
+    let queries = [
+        ListQuery {
+            term: Some("muller 1".into()),
+            limit: 100,
+            ..ListQuery::default()
+        },
+        ListQuery {
+            name: Some("ELECTRICITE".into()),
+            sort: Some((SortKey::Name, true)),
+            offset: 30,
+            limit: 5,
+            ..ListQuery::default()
+        },
+        ListQuery {
+            term: Some("cl003".into()),
+            limit: 100,
+            ..ListQuery::default()
+        },
+    ];
+    let read = |s: &dyn clientele_store::ApiStore| -> Vec<String> {
+        queries
+            .iter()
+            .map(|q| format!("{:?}", accounts(&s.list_customers(q).expect("list"))))
+            .collect()
+    };
+    let before = read(s);
+    assert!(
+        s.build_pending_search().expect("build"),
+        "indexes were left for later"
+    );
+    assert_eq!(read(s), before, "same answers through the indexes");
+    assert!(!s.build_pending_search().expect("again"), "built once");
+    // Writes after the build keep the trigram index current.
+    let mut c = s.customer_by_account("CL0012").expect("customer");
+    c.values[Field::name.idx()] = Some(Value::Text("Renamed Garage".into()));
+    s.update_customer(&c).expect("update");
+    let found = s
+        .list_customers(&ListQuery {
+            term: Some("garage".into()),
+            limit: 10,
+            ..ListQuery::default()
+        })
+        .expect("search");
+    assert_eq!(accounts(&found), (vec!["CL0012".to_string()], 1));
+    before
+}
+
+#[test]
+fn search_indexes_after_a_first_import_like_sqlite() {
+    let Some(db) = PgDb::new() else { return };
+    let pg = db.open();
+    let (_d, lite) = sqlite();
+    let on_pg = search_indexes_built_after_a_first_import(&pg);
+    let on_lite = search_indexes_built_after_a_first_import(&lite);
+    assert_eq!(on_pg, on_lite);
+    assert!(
+        on_lite[0].contains("CL0001") && on_lite[0].contains("CL0010"),
+        "{on_lite:?}"
+    );
+}

@@ -5,7 +5,7 @@
 use super::{Conn, PgDb, ACCOUNT_LOCK, IMPORT_LOCK};
 use crate::import::{Counts, CustomerLink, ImportTx};
 use crate::rows;
-use crate::rules::{imports, max_account_number};
+use crate::rules::{imports, max_account_number, search};
 use crate::schema::{self, customer_columns, is_int, Dialect};
 use crate::sql::Db;
 use crate::{Result, Settings, StoreError};
@@ -348,13 +348,20 @@ impl PgImport {
         let Some(statements) = self.rebuild.take() else {
             return Ok(());
         };
+        // The search indexes are built after the import, in a transaction of their own
+        // (see `rules::search`).
+        let (later, now): (Vec<String>, Vec<String>) = statements.into_iter().partition(|st| {
+            schema::BULK_SEARCH_INDEXES
+                .iter()
+                .any(|name| st.contains(&format!("INDEX {name} ON")))
+        });
         self.run(move |c| {
             // The default sort memory (64 MB) spills a million keys to disk.
             c.batch_execute("SET LOCAL maintenance_work_mem = '256MB'")?;
-            for st in &statements {
+            for st in &now {
                 c.batch_execute(st)?;
             }
-            Ok(())
+            search::defer(&mut PgDb::new(c), later)
         })
     }
 

@@ -284,7 +284,9 @@ fn list(db: &mut dyn Db, counts: &CountCache, q: &ListQuery) -> Result<(Vec<Cust
             .collect();
         (where_sql, args)
     };
-    let (where_sql, args) = filter(true);
+    // The trigram index once built (a first import leaves it for later).
+    let indexed = !super::search::pending(db)?;
+    let (where_sql, args) = filter(indexed);
     let total = if q.without_count {
         None
     } else {
@@ -321,7 +323,7 @@ fn list(db: &mut dyn Db, counts: &CountCache, q: &ListQuery) -> Result<(Vec<Cust
     // A name so common that the page is found sooner by reading the name index in order,
     // testing each name, than by the trigram index listing every match (SQLite's planner
     // cannot tell the two apart; PostgreSQL's estimates do).
-    let (mut where_sql, mut args) = if dense_name(db, q, sort)? {
+    let (mut where_sql, mut args) = if indexed && dense_name(db, q, sort)? {
         filter(false)
     } else {
         (where_sql, args)

@@ -187,4 +187,8 @@ impl<B: Backend> ApiStore for B {
     fn routing_scan(&self, visit: &mut dyn FnMut(RoutingRow)) -> Result<()> {
         self.scan(|db| scan(db, visit))
     }
+
+    fn build_pending_search(&self) -> Result<bool> {
+        self.write(super::search::build_pending)
+    }
 }

@@ -8,6 +8,7 @@ mod feed;
 mod history;
 pub(crate) mod imports;
 mod people;
+pub(crate) mod search;
 mod uploads;
 
 pub(crate) use customers::{max_account_number, write_phones, CountCache};

@@ -5,7 +5,7 @@ use super::bulk::{Bind, BulkStatement};
 use super::{enter_rollback_journal, restore_settings, SqliteDb, SqliteStore};
 use crate::import::{Counts, CustomerLink, ImportTx};
 use crate::rows;
-use crate::rules::{imports, max_account_number, write_phones};
+use crate::rules::{imports, max_account_number, search, write_phones};
 use crate::schema::{self, customer_columns, Dialect};
 use crate::sql::{Arg, Db};
 use crate::{Result, Settings};
@@ -171,7 +171,9 @@ fn column_value<'a>(
 /// what creates them again (as the database defines them) and refills the trigram index.
 fn drop_search_indexes(c: &rusqlite::Connection) -> Result<Vec<String>> {
     let mut names: Vec<&str> = schema::BULK_SEARCH_INDEXES.to_vec();
-    names.push(schema::SQLITE_FTS_INSERT_TRIGGER);
+    // Every trigger of the trigram index: until it is rebuilt, an update or a delete must
+    // not remove from it rows it does not hold (that corrupts an FTS5 index).
+    names.extend(schema::SQLITE_FTS_TRIGGERS);
     let mut rebuild = Vec::new();
     for name in names {
         let found: Option<(String, String)> = c
@@ -188,7 +190,7 @@ fn drop_search_indexes(c: &rusqlite::Connection) -> Result<Vec<String>> {
     }
     if rebuild
         .iter()
-        .any(|s| s.contains(schema::SQLITE_FTS_INSERT_TRIGGER))
+        .any(|s| s.contains(schema::SQLITE_FTS_TRIGGERS[0]))
     {
         rebuild.push(format!(
             "INSERT INTO {0} ({0}) VALUES ('rebuild')",
@@ -215,11 +217,10 @@ impl SqliteImport {
         for st in schema::bulk_indexes(Dialect::Sqlite).1 {
             self.conn.execute(&st, [])?;
         }
-        // The search indexes, and the trigram index refilled in one pass.
-        for st in std::mem::take(&mut self.rebuild_search) {
-            self.conn.execute(&st, [])?;
-        }
-        Ok(())
+        // The search indexes (and the trigram index refilled in one pass) are built after
+        // the import, in a transaction of their own (see `rules::search`).
+        let later = std::mem::take(&mut self.rebuild_search);
+        search::defer(&mut SqliteDb(&self.conn), later)
     }
 
     fn flush(&mut self) -> Result<()> {
