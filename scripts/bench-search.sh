@@ -31,6 +31,38 @@ if [ ! -f "$db" ]; then
   t=$(date +%s.%N); "$bin" --db "$db.tmp" import "$pack" --format json > /dev/null; echo "   import: $(secs "$t") s"
   mv "$db.tmp" "$db"; rm -f "$db.tmp-wal" "$db.tmp-shm"
 fi
+pgdb="clientele_bench_search_$N"
+if ! psql "$PG/$pgdb" -qtAc "SELECT 1 FROM customers LIMIT 1" >/dev/null 2>&1; then
+  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $pgdb" -qc "CREATE DATABASE $pgdb"
+  echo "== PostgreSQL: importing $N customers"
+  t=$(date +%s.%N); "$bin" --db "$PG/$pgdb" import "$pack" --format json > /dev/null; echo "   import: $(secs "$t") s"
+  psql "$PG/$pgdb" -qc "VACUUM ANALYZE"
+fi
+run() { # label, database
+  CLIENTELE_LOG=info "$bin" --db "$2" serve --listen "127.0.0.1:$PORT" 2> "$dir/serve-search.log" &
+  server=$!
+  token=$("$bin" --db "$2" token create "bench-$RANDOM" --scope read 2>/dev/null)
+  until curl -sf "http://127.0.0.1:$PORT/ready" > /dev/null; do
+    kill -0 $server 2>/dev/null || { cat "$dir/serve-search.log"; exit 3; }
+    sleep 0.2
+  done
+  # A first import leaves the search indexes to the server, which builds them at start.
+  for _ in $(seq 1 600); do
+    grep -q "search indexes built" "$dir/serve-search.log" && break
+    case "$2" in
+      postgres*) pending=$(psql "$2" -qtAc "SELECT 1 FROM meta WHERE key = 'search_pending'" 2>/dev/null) ;;
+      *) pending=$(sqlite3 "$2" "SELECT 1 FROM meta WHERE key = 'search_pending'" 2>/dev/null) ;;
+    esac
+    [ -n "$pending" ] || break
+    sleep 0.5
+  done
+  grep -h 'search indexes built' "$dir/serve-search.log" | tail -1 || true
+  echo "== $1, $N customers"
+  python3 scripts/bench_search.py "http://127.0.0.1:$PORT" "$token" "$pack" "$REQUESTS" || true
+  kill $server; wait $server 2>/dev/null || true
+}
+run SQLite "$db"
+run PostgreSQL "$PG/$pgdb"
 echo "== SQLite: what the search indexes cost (built alone on a copy of the loaded database)"
 cp "$db" "$dir/search-cost.db"
 sqlite3 "$dir/search-cost.db" "DROP TRIGGER customers_fts_insert; DROP TRIGGER customers_fts_update; DROP TRIGGER customers_fts_delete; DROP TABLE customers_fts; DROP INDEX customers_name_order; DROP INDEX customers_created; DROP INDEX customers_updated; DROP INDEX customers_account_lower; DROP INDEX customers_vat; VACUUM;"
@@ -47,13 +79,6 @@ with=$(stat -c %s "$dir/search-cost.db")
 echo "   trigram index: $fts s, B-tree indexes (sorts, account, VAT): $sorts s; file $((without / 1048576)) MB without them, $((with / 1048576)) MB with"
 rm -f "$dir/search-cost.db"
 
-pgdb="clientele_bench_search_$N"
-if ! psql "$PG/$pgdb" -qtAc "SELECT 1 FROM customers LIMIT 1" >/dev/null 2>&1; then
-  psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $pgdb" -qc "CREATE DATABASE $pgdb"
-  echo "== PostgreSQL: importing $N customers"
-  t=$(date +%s.%N); "$bin" --db "$PG/$pgdb" import "$pack" --format json > /dev/null; echo "   import: $(secs "$t") s"
-  psql "$PG/$pgdb" -qc "VACUUM ANALYZE"
-fi
 echo "== PostgreSQL: what the search indexes cost (built alone)"
 psql "$PG/$pgdb" -qtA <<'SQL'
 \timing on
@@ -69,17 +94,4 @@ CREATE INDEX customers_vat ON customers ("taxRegistrationNumber" COLLATE "C");
 COMMIT;
 SQL
 
-run() { # label, database
-  CLIENTELE_LOG=warn "$bin" --db "$2" serve --listen "127.0.0.1:$PORT" 2> "$dir/serve-search.log" &
-  server=$!
-  token=$("$bin" --db "$2" token create "bench-$RANDOM" --scope read 2>/dev/null)
-  until curl -sf "http://127.0.0.1:$PORT/ready" > /dev/null; do
-    kill -0 $server 2>/dev/null || { cat "$dir/serve-search.log"; exit 3; }
-    sleep 0.2
-  done
-  echo "== $1, $N customers"
-  python3 scripts/bench_search.py "http://127.0.0.1:$PORT" "$token" "$pack" "$REQUESTS" || true
-  kill $server; wait $server 2>/dev/null || true
-}
-run SQLite "$db"
-run PostgreSQL "$PG/$pgdb"
+
