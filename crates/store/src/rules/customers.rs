@@ -295,12 +295,15 @@ fn list(db: &mut dyn Db, counts: &CountCache, q: &ListQuery) -> Result<(Vec<Cust
     // A search puts the customer whose account is the term first, then the others by name.
     let best = match (&q.term, q.sort) {
         (Some(t), None) => {
+            // The filter tested on that one row, not through the trigram index (which
+            // would first list every match of a common name).
+            let (where_one, args_one) = filter(false);
             let sql = format!(
-                "{}{where_sql} AND \"customerAccount\" = ?{}",
+                "{}{where_one} AND \"customerAccount\" = ?{}",
                 customer_select(),
-                args.len() + 1
+                args_one.len() + 1
             );
-            let mut with = args.clone();
+            let mut with = args_one;
             with.push(Arg::from(t.trim().to_string()));
             db.query_opt(&sql, &with, rows::customer)?
         }
@@ -323,11 +326,13 @@ fn list(db: &mut dyn Db, counts: &CountCache, q: &ListQuery) -> Result<(Vec<Cust
     // A name so common that the page is found sooner by reading the name index in order,
     // testing each name, than by the trigram index listing every match (SQLite's planner
     // cannot tell the two apart; PostgreSQL's estimates do).
-    let (mut where_sql, mut args) = if indexed && dense_name(db, q, sort)? {
+    let dense = indexed && dense_name(db, q, sort)?;
+    let (mut where_sql, mut args) = if dense {
         filter(false)
     } else {
         (where_sql, args)
     };
+
     let mut rest_total = total;
     if let Some(b) = &best {
         where_sql = format!("{where_sql} AND id <> ?{}", args.len() + 1);
