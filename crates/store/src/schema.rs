@@ -389,21 +389,31 @@ pub fn list_filter(
             .collect::<String>()
             .to_lowercase();
         let code: String = t.chars().filter(char::is_ascii_alphanumeric).collect();
-        let mut alt = vec![contains(d, fts, &mut p, &search_fold(t))];
+        let mut keys = Vec::new();
         if !account.is_empty() {
-            alt.push(starts_with(&mut p, "lower(\"customerAccount\")", &account));
+            keys.push(starts_with(&mut p, "lower(\"customerAccount\")", &account));
         }
         if let Some(a) = numbered_account {
             p.push(Param::Text(a.to_string()));
-            alt.push(format!("\"customerAccount\" = ?{}", p.len()));
+            keys.push(format!("\"customerAccount\" = ?{}", p.len()));
         }
         if !code.is_empty() && code.bytes().all(|b| b.is_ascii_digit()) {
-            alt.push(starts_with(&mut p, "\"registrationNumber\"", &code));
+            keys.push(starts_with(&mut p, "\"registrationNumber\"", &code));
         }
         if !code.is_empty() {
             let vat = format!("\"taxRegistrationNumber\"{}", crate::sql::BYTES);
-            alt.push(starts_with(&mut p, &vat, &code.to_ascii_uppercase()));
+            keys.push(starts_with(&mut p, &vat, &code.to_ascii_uppercase()));
         }
+        let mut alt = vec![contains(d, fts, &mut p, &search_fold(t))];
+        alt.extend(keys.into_iter().map(|k| match d {
+            // Looked up once, through their indexes, then tested by id: a page read from
+            // the name index in order tests each entry against the ids, from the index
+            // alone, instead of reading every walked row for its identifiers (a common
+            // name: 165 ms → a few ms at a million customers).
+            Dialect::Sqlite => format!("id IN (SELECT id FROM customers WHERE {k})"),
+            // PostgreSQL combines the ranges with the trigram index in one bitmap OR.
+            Dialect::Postgres => k,
+        }));
         if !phone_ids.is_empty() {
             let first = p.len() + 1;
             p.extend(phone_ids.iter().map(|&i| Param::Int(i)));
