@@ -34,7 +34,7 @@ pub(crate) fn customer(r: &dyn SqlRow) -> Result<Customer> {
                 }
             })
         } else {
-            r.text(i + 1)?.map(|t| Value::Text(t.into()))
+            r.value_text(i + 1)?.map(Value::Text)
         };
     }
     let n = FIELDS.len() + 1;

@@ -122,6 +122,9 @@ pub(crate) trait SqlRow {
     fn text(&self, i: usize) -> Result<Option<String>>;
     /// Bytes (NULL is `None`).
     fn blob(&self, i: usize) -> Result<Option<Vec<u8>>>;
+    /// Text as a field value: read in place, without a heap copy for the short texts most
+    /// fields hold (every cell of every customer an export or a re-import reads).
+    fn value_text(&self, i: usize) -> Result<Option<compact_str::CompactString>>;
 
     /// A whole number that cannot be NULL.
     fn int0(&self, i: usize) -> Result<i64> {

@@ -392,4 +392,7 @@ impl SqlRow for Row {
     fn blob(&self, i: usize) -> Result<Option<Vec<u8>>> {
         Ok(self.try_get(i)?)
     }
+    fn value_text(&self, i: usize) -> Result<Option<compact_str::CompactString>> {
+        Ok(self.try_get::<_, Option<&str>>(i)?.map(Into::into))
+    }
 }

@@ -280,4 +280,12 @@ impl SqlRow for rusqlite::Row<'_> {
     fn blob(&self, i: usize) -> Result<Option<Vec<u8>>> {
         Ok(self.get(i)?)
     }
+    fn value_text(&self, i: usize) -> Result<Option<compact_str::CompactString>> {
+        Ok(match self.get_ref(i)? {
+            ValueRef::Null => None,
+            ValueRef::Text(t) | ValueRef::Blob(t) => Some(String::from_utf8_lossy(t).into()),
+            ValueRef::Integer(n) => Some(n.to_string().into()),
+            ValueRef::Real(f) => Some(f.to_string().into()),
+        })
+    }
 }
