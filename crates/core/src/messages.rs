@@ -1025,33 +1025,13 @@ mod ids_in_use {
     fn every_message_id_of_these_crates_exists() {
         let groups = ["cli", "common", "contact", "import", "pack"];
         let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut dirs: Vec<_> = ["core", "pack", "import", "cli"]
+        let dirs: Vec<_> = ["core", "pack", "import", "cli"]
             .iter()
             .map(|c| crates.join(c).join("src"))
             .collect();
-        let mut ids = Vec::new();
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).expect("src readable").flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    dirs.push(path);
-                    continue;
-                }
-                let text = std::fs::read_to_string(&path).unwrap_or_default();
-                for part in text.split('"').skip(1).step_by(2) {
-                    let is_id = part.split_once('.').is_some_and(|(g, rest)| {
-                        groups.contains(&g)
-                            && !rest.is_empty()
-                            && !["rs", "html", "xlsx", "csv", "toml"].contains(&rest)
-                    }) && part.chars().all(|c| {
-                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.'
-                    });
-                    if is_id {
-                        ids.push((path.display().to_string(), part.to_string()));
-                    }
-                }
-            }
-        }
+        let ids = clientele_testkit::message_ids_in(&dirs, |g, rest| {
+            groups.contains(&g) && !["rs", "html", "xlsx", "csv", "toml"].contains(&rest)
+        });
         assert!(
             ids.iter()
                 .filter(|(f, _)| !f.ends_with("messages.rs"))

@@ -10,6 +10,39 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// Every string literal that looks like a message id (`group.rest`, lower-case letters,
+/// digits, `_` and `.`) in the files below `dirs`, kept when `accept(group, rest)` says so,
+/// with the file it stands in: the tests that check every id used names a message.
+pub fn message_ids_in(
+    dirs: &[PathBuf],
+    accept: impl Fn(&str, &str) -> bool,
+) -> Vec<(String, String)> {
+    let mut dirs = dirs.to_vec();
+    let mut ids = Vec::new();
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("src readable").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            for part in text.split('"').skip(1).step_by(2) {
+                let is_id = part
+                    .split_once('.')
+                    .is_some_and(|(g, rest)| !rest.is_empty() && accept(g, rest))
+                    && part.chars().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.'
+                    });
+                if is_id {
+                    ids.push((path.display().to_string(), part.to_string()));
+                }
+            }
+        }
+    }
+    ids
+}
+
 /// The PostgreSQL server the tests use when `CLIENTELE_TEST_PG` is not set.
 pub const DEFAULT_PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/test";
 

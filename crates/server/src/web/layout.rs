@@ -226,30 +226,11 @@ mod tests {
             "upload",
         ];
         let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let mut dirs = vec![src];
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).expect("src readable").flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    dirs.push(path);
-                    continue;
-                }
-                let text = std::fs::read_to_string(&path).unwrap_or_default();
-                for part in text.split('"').skip(1).step_by(2) {
-                    let is_id = part.split_once('.').is_some_and(|(g, rest)| {
-                        groups.contains(&g)
-                            && !rest.is_empty()
-                            && !rest.contains(['.', ' '])
-                            && !["html", "xlsx", "csv", "js", "css"].contains(&rest)
-                    }) && part.chars().all(|c| {
-                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.'
-                    });
-                    if is_id {
-                        ids.push((path.display().to_string(), part.to_string()));
-                    }
-                }
-            }
-        }
+        ids.extend(clientele_testkit::message_ids_in(&[src], |g, rest| {
+            groups.contains(&g)
+                && !rest.contains(['.', ' '])
+                && !["html", "xlsx", "csv", "js", "css"].contains(&rest)
+        }));
         assert!(ids.len() > 200, "{}", ids.len());
         for (file, id) in ids {
             // `error.title.` is completed by the status in error.html.
