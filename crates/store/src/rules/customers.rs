@@ -206,8 +206,7 @@ impl CountCache {
         )?;
         let key = format!("{where_sql} {args:?}");
         let cached = self.0.lock().ok().and_then(|m| m.get(&key).copied());
-        if let Some((at, n)) = cached.filter(|(at, _)| *at == rev) {
-            debug_assert_eq!(at, rev);
+        if let Some((_, n)) = cached.filter(|(at, _)| *at == rev) {
             return Ok(n);
         }
         let n = count(
