@@ -728,6 +728,10 @@ pub enum UploadFile {
     Annotated,
     /// The rows with errors, in the file's format.
     Rejected,
+    /// The fixing grid's edits (JSON, see the server's `web::fixing`).
+    Edits,
+    /// Every change the check found (CSV), beyond the report's first ones.
+    Changes,
 }
 
 impl UploadFile {
@@ -736,6 +740,8 @@ impl UploadFile {
         match self {
             UploadFile::Annotated => "annotated",
             UploadFile::Rejected => "rejected",
+            UploadFile::Edits => "edits",
+            UploadFile::Changes => "changes",
         }
     }
 }

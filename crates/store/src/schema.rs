@@ -144,7 +144,7 @@ pub const SQLITE_FTS_TRIGGERS: [&str; 3] = [
 ];
 
 /// The schema version a database is brought to.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Every migration in order: the version it brings the database to and its statements.
 /// Both backends apply those above the database's version, then record [`SCHEMA_VERSION`].
@@ -156,6 +156,7 @@ pub fn migrations(d: Dialect) -> [(i64, Vec<String>); SCHEMA_VERSION as usize] {
         (4, upload_files(d)),
         (5, token_life_and_audit(d)),
         (6, search_indexes(d)),
+        (7, import_screens(d)),
     ]
 }
 
@@ -226,6 +227,24 @@ pub fn search_indexes(d: Dialect) -> Vec<String> {
         }
     }
     st
+}
+
+/// Statements of schema version 7 (issue 14's import screens): the fixing grid's edits and
+/// the full list of an upload's changes kept with the upload, the upload an import was
+/// made from (the history links to its report), and column mappings remembered by the
+/// file's set of headings.
+pub fn import_screens(d: Dialect) -> Vec<String> {
+    let blob = match d {
+        Dialect::Sqlite => "BLOB",
+        Dialect::Postgres => "BYTEA",
+    };
+    vec![
+        format!("ALTER TABLE uploads ADD COLUMN edits {blob}"),
+        format!("ALTER TABLE uploads ADD COLUMN changes {blob}"),
+        "ALTER TABLE imports ADD COLUMN upload_id TEXT".into(),
+        "CREATE TABLE mappings (headings TEXT PRIMARY KEY, mapping TEXT NOT NULL, used_at TEXT NOT NULL)"
+            .into(),
+    ]
 }
 
 /// Statements of schema version 4: the annotated workbook and the rejected rows of an
