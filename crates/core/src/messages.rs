@@ -551,6 +551,74 @@ messages! {
     "error.title.other" => "Erreur",
         "Error";
     // forms
+    "fix.all_codes" => "Toutes les anomalies",
+        "All issues";
+    "fix.all_columns" => "Toutes les colonnes",
+        "All columns";
+    "fix.back_to_report" => "Revenir au rapport",
+        "Back to the report";
+    "fix.bad_cell" => "Cellule inconnue : indiquez la ligne et la colonne.",
+        "Unknown cell: give its row and column.";
+    "fix.check_corrected" => "Contrôler le fichier corrigé",
+        "Check the corrected file";
+    "fix.check_explained" => "Le fichier corrigé est contrôlé comme un nouvel envoi, avec la même correspondance des colonnes ; vous l'importez ensuite depuis son rapport. Le fichier d'origine reste tel quel.",
+        "The corrected file is checked as a new upload, with the same column mapping; you then import it from its report. The original file stays as it was.";
+    "fix.corrected_suffix" => "corrigé",
+        "corrected";
+    "fix.download_corrected" => "Télécharger le fichier corrigé",
+        "Download the corrected file";
+    "fix.error_rows" => "lignes en erreur",
+        "rows with errors";
+    "fix.failed" => "Échec : la page est rechargée.",
+        "Failed: the page is reloaded.";
+    "fix.find" => "Rechercher",
+        "Find";
+    "fix.find_and_replace" => "Rechercher et remplacer dans une colonne",
+        "Find and replace in a column";
+    "fix.find_empty" => "Indiquez le texte à rechercher.",
+        "Give the text to find.";
+    "fix.intro" => "Corrigez les cellules ici : chaque saisie est vérifiée aussitôt par les règles de l'import. Les lignes en erreur sont affichées d'abord.",
+        "Fix the cells here: each entry is checked at once by the import's rules. Rows with errors are shown first.";
+    "fix.issue" => "Anomalie",
+        "Issue";
+    "fix.keys" => "Clavier : flèches pour se déplacer, Entrée ou F2 pour modifier (ou tapez directement), Entrée pour valider et descendre, Tab pour valider et passer à droite, Échap pour annuler, Ctrl+Z pour défaire.",
+        "Keyboard: arrows to move, Enter or F2 to edit (or just type), Enter to save and go down, Tab to save and go right, Escape to cancel, Ctrl+Z to undo.";
+    "fix.loading" => "Chargement…",
+        "Loading…";
+    "fix.needs_script" => "La grille de correction a besoin de JavaScript. Sans lui, corrigez le classeur annoté puis envoyez-le de nouveau :",
+        "The fixing grid needs JavaScript. Without it, fix the annotated workbook and upload it again:";
+    "fix.no_rows" => "Aucune ligne ne correspond à ce filtre.",
+        "No row matches this filter.";
+    "fix.of" => "sur",
+        "of";
+    "fix.pages" => "Pages de lignes",
+        "Pages of rows";
+    "fix.replace_in_column" => "Remplacer dans la colonne",
+        "Replace in the column";
+    "fix.replace_scope" => "Remplace dans toutes les lignes du fichier, dans cette colonne seulement ; « Défaire » annule le remplacement en une fois.",
+        "Replaces in every row of the file, in this column only; \"Undo\" takes the whole replacement back.";
+    "fix.replace_with" => "Remplacer par",
+        "Replace with";
+    "fix.replaced" => "cellules remplacées",
+        "cells replaced";
+    "fix.rows_shown" => "lignes",
+        "rows";
+    "fix.saved" => "Enregistré.",
+        "Saved.";
+    "fix.saving" => "Vérification…",
+        "Checking…";
+    "fix.show" => "Afficher",
+        "Show";
+    "fix.show_all" => "toutes les lignes",
+        "all rows";
+    "fix.show_errors" => "les lignes en erreur",
+        "rows with errors";
+    "fix.show_issues" => "les lignes avec erreur ou avertissement",
+        "rows with errors or warnings";
+    "fix.title" => "Corriger dans le navigateur",
+        "Fix in the browser";
+    "fix.undo" => "Défaire",
+        "Undo";
     "forms.query_key_twice" => "Adresse mal formée : le paramètre « {key} » est donné plusieurs fois.",
         "Malformed address: the parameter “{key}” is given more than once.";
     "forms.query_malformed" => "Adresse mal formée : {error}.",
@@ -839,6 +907,8 @@ messages! {
         "Fix the errors in your spreadsheet and upload the file again, or import only the valid rows.";
     "upload.has_errors" => "Le fichier contient des erreurs : corrigez-les, ou cochez « ignorer les lignes invalides ».",
         "The file has errors: fix them, or tick “skip invalid rows”.";
+    "upload.fix_in_browser" => "Corriger dans le navigateur",
+        "Fix in the browser";
     "upload.heading_in_the_file" => "Intitulé dans le fichier",
         "Heading in the file";
     "upload.identity_changes" => "{n|1 client existant deviendrait une autre société|{count} clients existants deviendraient d’autres sociétés}",

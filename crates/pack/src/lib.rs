@@ -36,5 +36,6 @@ pub use read::{
 };
 pub use rows::{Column, RawRow, Tab};
 pub use write::{
-    annotate, write_rejected, write_template, CsvExporter, RejectedWriter, XlsxExporter,
+    annotate, corrected, write_rejected, write_template, Corrected, CsvExporter, RejectedWriter,
+    XlsxExporter,
 };

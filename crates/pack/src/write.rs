@@ -579,6 +579,112 @@ pub fn annotate(name: &str, bytes: &[u8], issues: &[Issue]) -> Result<Vec<u8>, P
     Ok(wb.save_to_buffer()?)
 }
 
+/// A corrected copy of a pack: what [`corrected`] made.
+#[derive(Debug)]
+pub struct Corrected {
+    /// The file's bytes.
+    pub bytes: Vec<u8>,
+    /// Its extension: `csv` for a text pack (same delimiter, UTF-8 with a byte-order mark
+    /// so that Excel reads the accents), `xlsx` for any workbook.
+    pub extension: &'static str,
+}
+
+/// The user's file with some cells of its Clients tab replaced (`edits`: (row number as the
+/// spreadsheet shows it, column index) → the new text), for the web's fixing grid. A
+/// workbook comes back as XLSX with its Clients and Contacts tabs (values only, as the
+/// annotated copy); a text pack as CSV with its delimiter. Rows keep their numbers where
+/// the format allows (XLSX); wholly blank rows are dropped from a CSV.
+pub fn corrected(
+    name: &str,
+    bytes: &[u8],
+    edits: &BTreeMap<(u32, usize), String>,
+) -> Result<Corrected, PackError> {
+    let src = Source::Bytes(Shared(Arc::new(bytes.to_vec())));
+    let raw = raw_tab(name, src.clone(), Tab::Clients, Lang::En)?;
+    let cell_of = |row: &RawRow, c: usize, cell: &Cell| -> Cell {
+        match edits.get(&(row.number, c)) {
+            Some(t) if t.trim().is_empty() => Cell::Empty,
+            Some(t) => Cell::Text(t.as_str().into()),
+            None => cell.clone(),
+        }
+    };
+    // Edited cells beyond a row's last cell (a value typed where the file had none).
+    let width = |row: &RawRow| {
+        edits
+            .range((row.number, 0)..(row.number.saturating_add(1), 0))
+            .map(|((_, c), _)| c + 1)
+            .max()
+            .unwrap_or(0)
+            .max(row.cells.len())
+    };
+    if let Some(d) = raw.delimiter {
+        let mut out = UTF8_BOM.to_vec();
+        {
+            let mut w = csv::WriterBuilder::new()
+                .delimiter(d)
+                .flexible(true)
+                .from_writer(&mut out);
+            for row in raw.rows {
+                let row = row?;
+                let texts: Vec<String> = (0..width(&row))
+                    .map(|c| {
+                        let cell = row.cells.get(c).unwrap_or(&Cell::Empty);
+                        cell_of(&row, c, cell).display()
+                    })
+                    .collect();
+                w.write_record(&texts).map_err(io::Error::from)?;
+            }
+            w.flush()?;
+        }
+        return Ok(Corrected {
+            bytes: out,
+            extension: "csv",
+        });
+    }
+    let mut wb = Workbook::new();
+    let mut tabs = vec![(Tab::Clients, raw)];
+    if has_contacts_bytes(name, bytes) {
+        tabs.push((Tab::Contacts, raw_tab(name, src, Tab::Contacts, Lang::En)?));
+    }
+    for (tab, raw) in tabs {
+        let ws = wb.add_worksheet();
+        let fallback = if tab == Tab::Clients {
+            "Clients"
+        } else {
+            "Contacts"
+        };
+        if ws
+            .set_name(raw.sheet.as_deref().unwrap_or(fallback))
+            .is_err()
+        {
+            ws.set_name(fallback)?;
+        }
+        for row in raw.rows {
+            let row = row?;
+            let r = row.number.saturating_sub(1);
+            let n = if tab == Tab::Clients {
+                width(&row)
+            } else {
+                row.cells.len()
+            };
+            for c in 0..n {
+                let Ok(col) = u16::try_from(c) else { break };
+                let cell = row.cells.get(c).unwrap_or(&Cell::Empty);
+                let cell = if tab == Tab::Clients {
+                    cell_of(&row, c, cell)
+                } else {
+                    cell.clone()
+                };
+                write_cell(ws, r, col, &cell, None)?;
+            }
+        }
+    }
+    Ok(Corrected {
+        bytes: wb.save_to_buffer()?,
+        extension: "xlsx",
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1865,6 +1865,361 @@ fn typed_postal_code_is_not_padded() {
     assert_eq!(patched["mainAddressPostalCode"], "06000");
 }
 
+// ---------------------------------------------------------------------------------------
+// The fixing grid (issue 14)
+// ---------------------------------------------------------------------------------------
+
+/// A pack with three rows in error (a SIRET checksum, a postal code, an account twice) and
+/// one valid row; a customer in the database that the first row updates.
+fn grid_setup(s: &TestServer) -> &'static str {
+    let (code, created) = s.json(
+        "POST",
+        "/api/v1/customers",
+        &s.write,
+        &json!({"name": "Alpha ancien", "customerAccount": "FIX001", "mainAddressCountry": "FR"}),
+    );
+    assert_eq!(code, 201, "{created}");
+    "Compte client;Raison sociale;SIRET;Code Postal;Ville\n\
+     FIX001;Alpha;73282932000075;75001;Paris\n\
+     FIX002;Beta;44306184100047;ABCDE;Paris\n\
+     FIX002;Gamma;;69001;Lyon\n\
+     FIX004;Delta;;13001;Marseille\n"
+}
+
+/// The grid's rows of an upload page under a filter.
+fn grid_rows(
+    s: &TestServer,
+    c: &reqwest::blocking::Client,
+    cookie: &str,
+    page: &str,
+    query: &str,
+) -> serde_json::Value {
+    let r = c
+        .get(s.url(&format!("{page}/fix/rows?{query}")))
+        .header("Cookie", cookie)
+        .send()
+        .expect("rows");
+    assert_eq!(r.status(), 200);
+    r.json().expect("json")
+}
+
+/// Over HTTP: each edit is judged again at once (the duplicates within the file too), undo
+/// and find-and-replace work, the corrected file holds the edits and, checked as a new
+/// upload, imports without errors; another user cannot see the grid.
+fn grid_edits_are_judged_then_imported() {
+    let s = TestServer::start();
+    let csv = grid_setup(&s);
+    let c = http();
+    let (session, csrf) = login(&s, &c);
+    let cookie = format!("clientele_session={session}");
+    let page = upload_and_wait(&s, &c, &cookie, &csrf, "grid.csv", csv.as_bytes());
+    let html = c
+        .get(s.url(&page))
+        .header("Cookie", &cookie)
+        .send()
+        .expect("page")
+        .text()
+        .expect("html");
+    assert!(html.contains(&format!("href=\"{page}/fix\"")), "{html}");
+    let grid = c
+        .get(s.url(&format!("{page}/fix")))
+        .header("Cookie", &cookie)
+        .send()
+        .expect("grid page");
+    assert_eq!(grid.status(), 200);
+    assert!(grid.text().expect("html").contains("id=\"fix-grid\""));
+
+    let first = grid_rows(&s, &c, &cookie, &page, "show=errors");
+    assert_eq!(first["total"], 3, "{first}");
+    assert_eq!(first["summary"]["errorRows"], 3, "{first}");
+    let letters: Vec<&str> = first["columns"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .filter_map(|c| c["letter"].as_str())
+        .collect();
+    assert_eq!(letters, ["A", "B", "C", "D", "E"]);
+    let rows: Vec<u64> = first["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["row"].as_u64())
+        .collect();
+    assert_eq!(rows, [2, 3, 4]);
+    let only_c = grid_rows(&s, &c, &cookie, &page, "show=errors&column=C");
+    assert_eq!(only_c["total"], 1, "{only_c}");
+    let dup = grid_rows(
+        &s,
+        &c,
+        &cookie,
+        &page,
+        "show=all&code=customerAccount.duplicate_in_file",
+    );
+    assert_eq!(dup["rows"][0]["row"], 4, "{dup}");
+
+    let post = |path: &str, fields: &[(&str, &str)]| -> serde_json::Value {
+        let mut form = vec![("_csrf", csrf.as_str())];
+        form.extend_from_slice(fields);
+        let r = c
+            .post(s.url(&format!("{page}/fix/{path}")))
+            .header("Cookie", &cookie)
+            .form(&form)
+            .send()
+            .expect("post");
+        assert_eq!(r.status(), 200, "{path}");
+        r.json().expect("json")
+    };
+    let issues_of = |answer: &serde_json::Value, row: u64| -> Vec<String> {
+        answer["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|r| r["row"] == row)
+            .map(|r| {
+                r["issues"]
+                    .as_array()
+                    .expect("issues")
+                    .iter()
+                    .filter_map(|i| i["code"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_else(|| panic!("row {row} not in {answer}"))
+    };
+    // A SIRET fixed: row 2 is clean (it updates FIX001, judged against it).
+    let a = post(
+        "cell",
+        &[("row", "2"), ("column", "C"), ("value", "73282932000074")],
+    );
+    assert!(
+        !issues_of(&a, 2)
+            .iter()
+            .any(|c| c.starts_with("registrationNumber")),
+        "{a}"
+    );
+    assert_eq!(a["summary"]["errorRows"], 2, "{a}");
+    // Wrong again: judged at once.
+    let a = post("cell", &[("row", "2"), ("column", "C"), ("value", "123")]);
+    assert!(
+        issues_of(&a, 2)
+            .iter()
+            .any(|c| c.starts_with("registrationNumber")),
+        "{a}"
+    );
+    let a = post("undo", &[]);
+    assert_eq!(a["summary"]["errorRows"], 2, "{a}");
+    // The second FIX002 renamed: no longer a duplicate, and row 3 is told again too.
+    let a = post(
+        "cell",
+        &[("row", "4"), ("column", "A"), ("value", "FIX003")],
+    );
+    assert!(issues_of(&a, 4).is_empty(), "{a}");
+    assert_eq!(a["summary"]["errorRows"], 1, "{a}");
+    // Undo brings the duplicate back, and the edit is made again.
+    let a = post("undo", &[]);
+    assert!(
+        issues_of(&a, 4).contains(&"customerAccount.duplicate_in_file".to_string()),
+        "{a}"
+    );
+    post(
+        "cell",
+        &[("row", "4"), ("column", "A"), ("value", "FIX003")],
+    );
+    // Find and replace in a column.
+    let a = post(
+        "replace",
+        &[("column", "D"), ("find", "ABCDE"), ("replace", "75002")],
+    );
+    assert_eq!(a["replaced"], 1, "{a}");
+    assert_eq!(a["summary"]["errorRows"], 0, "{a}");
+    let all = grid_rows(&s, &c, &cookie, &page, "show=all");
+    assert_eq!(all["total"], 4, "{all}");
+    assert_eq!(all["rows"][2]["cells"][0], "FIX003", "{all}");
+    assert_eq!(all["rows"][2]["edited"][0], true, "{all}");
+    // A cell that is not in the grid.
+    let r = c
+        .post(s.url(&format!("{page}/fix/cell")))
+        .header("Cookie", &cookie)
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("row", "99"),
+            ("column", "A"),
+            ("value", "x"),
+        ])
+        .send()
+        .expect("post");
+    assert_eq!(r.status(), 409);
+
+    // Another user does not see this upload's grid.
+    let hash = clientele_server::auth::hash_password("other pass").expect("hash");
+    s.store
+        .create_user("Bob", "bob@example.fr", &hash)
+        .expect("user");
+    let c2 = http();
+    let (bob, _) = login_as(&s, &c2, "bob@example.fr", "other pass");
+    let r = c2
+        .get(s.url(&format!("{page}/fix/rows")))
+        .header("Cookie", format!("clientele_session={bob}"))
+        .send()
+        .expect("rows");
+    assert_eq!(r.status(), 404);
+
+    // The corrected file, in the pack's format.
+    let r = c
+        .get(s.url(&format!("{page}/fix/download")))
+        .header("Cookie", &cookie)
+        .send()
+        .expect("download");
+    assert_eq!(r.status(), 200);
+    let disposition = r.headers()["content-disposition"]
+        .to_str()
+        .expect("disposition")
+        .to_string();
+    assert!(
+        disposition.ends_with("UTF-8''grid%20%28corrig%C3%A9%29.csv"),
+        "{disposition}"
+    );
+    let text = r.text().expect("csv");
+    assert!(
+        text.contains("FIX001;Alpha;73282932000074;75001;Paris"),
+        "{text}"
+    );
+    assert!(text.contains("FIX003;Gamma;;69001;Lyon"), "{text}");
+    assert!(
+        text.contains("FIX002;Beta;44306184100047;75002;Paris"),
+        "{text}"
+    );
+
+    // Checked as a new upload, then imported.
+    let r = c
+        .post(s.url(&format!("{page}/fix/check")))
+        .header("Cookie", &cookie)
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .expect("check");
+    assert_eq!(r.status(), 303);
+    let fixed = r.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    assert_ne!(fixed, page);
+    wait_until_done(&s, &c, &cookie, &fixed);
+    let r = c
+        .post(s.url(&format!("{fixed}/import")))
+        .header("Cookie", &cookie)
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .expect("import");
+    assert_eq!(r.status(), 303);
+    wait_until_done(&s, &c, &cookie, &fixed);
+    let (_, list) = s.get("/api/v1/customers?filter[customerAccount]=FIX003", &s.read);
+    assert_eq!(list["data"][0]["name"], "Gamma", "{list}");
+    let (_, list) = s.get("/api/v1/customers?filter[customerAccount]=FIX001", &s.read);
+    assert_eq!(list["data"][0]["name"], "Alpha", "{list}");
+    assert_eq!(list["data"][0]["registrationNumber"], "73282932000074");
+}
+
+/// In the browser, by keyboard: the rows in error, a cell typed and judged at once, then
+/// the corrected file checked and imported without leaving the browser.
+async fn grid_journey(s: &TestServer, b: &Client, file: &Path) {
+    let base = &s.base;
+    browser_login(b, base).await;
+    upload(b, base, file).await;
+    click_when_there(b, "#fix-link").await;
+    wait_ready(b).await;
+    let counts = text_of(b, "#fix-counts").await;
+    assert!(counts.starts_with("3 "), "{counts}");
+    // The SIRET of row 2: focus it, type the right one, Enter.
+    click(b, "#fix-grid tr[data-row='2'] td[data-column='C']").await;
+    let cell = b
+        .find(Locator::Css(
+            "#fix-grid tr[data-row='2'] td[data-column='C']",
+        ))
+        .await
+        .expect("cell");
+    cell.send_keys("73282932000074\u{E007}")
+        .await
+        .expect("type");
+    wait_for(
+        b,
+        "#fix-grid tr[data-row='2'] td[data-column='C']:not(.bad)",
+    )
+    .await;
+    // Focus moved down a row, as in a spreadsheet.
+    let focused = b
+        .execute(
+            "return document.activeElement.parentElement.dataset.row + document.activeElement.dataset.column",
+            vec![],
+        )
+        .await
+        .expect("focus");
+    assert_eq!(focused, "3C");
+    // Row 3's postal code, then row 4's account, by keyboard: arrows, type, Tab.
+    let active = b.active_element().await.expect("active");
+    active
+        .send_keys("\u{E014}75002\u{E004}")
+        .await
+        .expect("type");
+    wait_for(
+        b,
+        "#fix-grid tr[data-row='3'] td[data-column='D']:not(.bad)",
+    )
+    .await;
+    click(b, "#fix-grid tr[data-row='4'] td[data-column='A']").await;
+    b.active_element()
+        .await
+        .expect("active")
+        .send_keys("FIX003\u{E007}")
+        .await
+        .expect("type");
+    wait_for(
+        b,
+        "#fix-grid tr[data-row='4'] td[data-column='A'].edited:not(.bad)",
+    )
+    .await;
+    let counts = text_of(b, "#fix-counts").await;
+    assert!(counts.starts_with("0 "), "{counts}");
+    shot(b, "fixing-grid.png").await;
+    click(b, "#fix-check").await;
+    text_of(b, "#import-form").await;
+    assert_eq!(text_of(b, "#count-errors").await, "0");
+    click(b, "#import-button").await;
+    let done = text_of(b, "#import-done").await;
+    assert!(done.contains("terminé"), "{done}");
+    let stored = blocking(|| s.store.customer_by_account("FIX003").expect("customer"));
+    assert_eq!(stored.text(clientele_core::Field::name), Some("Gamma"));
+}
+
+/// Wait until the grid has loaded its rows.
+async fn wait_ready(b: &Client) {
+    wait_for(b, "#fix[data-ready='1'] #fix-grid tbody tr").await;
+}
+
+/// Wait for an element to be there.
+async fn wait_for(b: &Client, css: &str) {
+    b.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+}
+
+/// Click an element once it is there (pages following a job reload themselves).
+async fn click_when_there(b: &Client, css: &str) {
+    wait_for(b, css).await;
+    click(b, css).await;
+}
+
+fn browser_grid_journey() {
+    let Some((d, chrome)) = driver() else {
+        return;
+    };
+    let s = TestServer::start();
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("grid.csv");
+    std::fs::write(&file, grid_setup(&s)).expect("write pack");
+    in_browser(&d, &chrome, async |b| grid_journey(&s, b, &file).await);
+}
+
 // Every page test runs on SQLite and on PostgreSQL: `on_both!` (tests/common).
 
 on_both!(
@@ -1880,4 +2235,6 @@ on_both!(
     browser_mapping_journey,
     browser_narrow_pages,
     typed_postal_code_is_not_padded,
+    grid_edits_are_judged_then_imported,
+    browser_grid_journey,
 );

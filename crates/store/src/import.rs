@@ -597,6 +597,105 @@ impl FirstRows {
     }
 }
 
+/// Where a row's account and SIRET first appear in its file, for [`judge`] (the import
+/// engine keeps its own tables as it reads the rows in order).
+pub struct InFile<'a> {
+    /// The first earlier row with the same account, if any.
+    pub account: Option<u32>,
+    /// The first earlier row with the same SIRET, if any.
+    pub siret: Option<u32>,
+    /// The first row of the file, other than this one, that carries an account (for a
+    /// customer matched by its SIRET: one file updates a customer once).
+    pub account_row: &'a dyn Fn(&str) -> Option<u32>,
+}
+
+/// Judge one row as [`Importer::row`] does, outside any import (the web's fixing grid
+/// judges a row again after each edit, while an import may be running): the same per-cell
+/// and cross-field rules, the same duplicates (told by the caller, who holds the file), the
+/// same look-up of the customer it would update (by account, else by its SIRET) and the
+/// rules on the merged customer. Reads only.
+pub fn judge(store: &dyn Store, parsed: Parsed, in_file: &InFile<'_>) -> Result<Vec<FieldIssue>> {
+    let Parsed {
+        mut present,
+        mut issues,
+        fresh,
+        cross,
+        ..
+    } = parsed;
+    let carried = |f: Field| {
+        if present[f.idx()] {
+            fresh.text(f).map(str::to_string)
+        } else {
+            None
+        }
+    };
+    let (account, siret) = (
+        carried(Field::customerAccount),
+        carried(Field::registrationNumber),
+    );
+    if let (Some(a), Some(first)) = (&account, in_file.account) {
+        issues.push(FieldIssue::new(
+            Field::customerAccount,
+            Problem::DuplicateInFile,
+            a,
+            first.to_string(),
+        ));
+    }
+    if let (Some(s), Some(first)) = (&siret, in_file.siret) {
+        issues.push(FieldIssue::new(
+            Field::registrationNumber,
+            Problem::Duplicate,
+            s,
+            first.to_string(),
+        ));
+    }
+    let existing = match (&account, &siret) {
+        _ if in_file.account.is_some() => None,
+        (Some(a), _) => match store.customer_by_account(a) {
+            Ok(c) => Some(c),
+            Err(crate::StoreError::NotFound) => None,
+            Err(e) => return Err(e),
+        },
+        (None, Some(s)) => {
+            let mut found = store.customers_by_siret(s)?;
+            match found.as_slice() {
+                [one] => {
+                    let label = one
+                        .text(Field::customerAccount)
+                        .unwrap_or_default()
+                        .to_string();
+                    if let Some(first) = Some(label.as_str())
+                        .filter(|l| !l.is_empty())
+                        .and_then(|l| (in_file.account_row)(l))
+                    {
+                        issues.push(FieldIssue::new(
+                            Field::customerAccount,
+                            Problem::DuplicateInFile,
+                            &label,
+                            first.to_string(),
+                        ));
+                        None
+                    } else {
+                        issues.push(FieldIssue::new(
+                            Field::customerAccount,
+                            Problem::MatchedBySiret,
+                            "",
+                            label,
+                        ));
+                        present[Field::customerAccount.idx()] = false;
+                        found.pop()
+                    }
+                }
+                _ => None,
+            }
+        }
+        (None, None) => None,
+    };
+    merge_row(existing.as_ref(), present, fresh, cross, &mut issues);
+    sort_issues(&mut issues);
+    Ok(issues)
+}
+
 /// The customer as it will be stored: the row's values merged into the stored customer
 /// it updates, then judged again by the cross-field rules (the row's own `cross` issues
 /// were judged as a new customer), or the fresh customer itself.

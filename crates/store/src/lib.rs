@@ -233,6 +233,8 @@ pub trait Store: Send + Sync {
     fn customer(&self, id: i64) -> Result<Customer>;
     /// A customer by account.
     fn customer_by_account(&self, account: &str) -> Result<Customer>;
+    /// The customers with this SIRET (at most two: one, or the proof that it names several).
+    fn customers_by_siret(&self, siret: &str) -> Result<Vec<Customer>>;
     /// A page of customers and the total count.
     fn list_customers(&self, q: &ListQuery) -> Result<(Vec<Customer>, u64)>;
     /// Create a customer (account generated when absent); returns it as stored.

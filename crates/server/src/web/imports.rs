@@ -95,7 +95,7 @@ pub async fn upload(
 }
 
 /// Why a check or import did not start.
-enum NotStarted {
+pub(super) enum NotStarted {
     /// One already runs for this upload.
     Running,
     /// The job queue is full.
@@ -103,17 +103,17 @@ enum NotStarted {
 }
 
 /// What a job does with an upload.
-struct JobSpec {
+pub(super) struct JobSpec {
     /// None: check; Some(skip_invalid): import.
-    import: Option<bool>,
+    pub(super) import: Option<bool>,
     /// The column mapping (kept in the check's report, used again by its import).
-    mapping: clientele_pack::ColumnMap,
+    pub(super) mapping: clientele_pack::ColumnMap,
     /// The staff confirmed the updates that make customers other companies.
-    allow_identity_change: bool,
+    pub(super) allow_identity_change: bool,
 }
 
 impl JobSpec {
-    fn check() -> JobSpec {
+    pub(super) fn check() -> JobSpec {
         JobSpec {
             import: None,
             mapping: clientele_pack::ColumnMap::new(),
@@ -123,7 +123,7 @@ impl JobSpec {
 }
 
 /// Queue a check or an import, recording its report or result on the upload when done.
-fn start_job(
+pub(super) fn start_job(
     state: &ApiContext,
     id: &str,
     name: String,
@@ -218,7 +218,7 @@ impl Drop for JobGuard {
 }
 
 /// The upload of this user, or not found.
-async fn owned(
+pub(super) async fn owned(
     state: &ApiContext,
     web: &Web,
     id: String,
@@ -234,7 +234,7 @@ async fn owned(
     Ok(up)
 }
 
-fn parse_json(s: Option<&str>) -> Option<Jv> {
+pub(super) fn parse_json(s: Option<&str>) -> Option<Jv> {
     s.and_then(|s| serde_json::from_str(s).ok())
 }
 
@@ -641,7 +641,7 @@ pub async fn remap(
     Ok(Redirect::to(&format!("/uploads/{id}")).into_response())
 }
 
-fn attachment(name: &str, content_type: &'static str, bytes: Vec<u8>) -> Response {
+pub(super) fn attachment(name: &str, content_type: &'static str, bytes: Vec<u8>) -> Response {
     // RFC 6266: an ASCII fallback and the UTF-8 name.
     let ascii: String = name
         .chars()
@@ -666,9 +666,9 @@ fn attachment(name: &str, content_type: &'static str, bytes: Vec<u8>) -> Respons
     r
 }
 
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub(super) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-fn stem(name: &str) -> String {
+pub(super) fn stem(name: &str) -> String {
     std::path::Path::new(name)
         .file_stem()
         .map_or_else(|| "pack".into(), |s| s.to_string_lossy().into_owned())

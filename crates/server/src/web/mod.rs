@@ -22,6 +22,7 @@
 mod cookies;
 mod customers;
 mod error;
+mod fixing;
 mod forms;
 mod imports;
 mod layout;
@@ -57,6 +58,7 @@ pub fn router(upload_limit: usize) -> Router<ApiContext> {
         .route("/lang", get(login::set_lang))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
+        .route("/static/fix.js", get(fix_js))
         .route("/import", get(imports::form))
         .route("/uploads/{id}", get(imports::show))
         .route("/uploads/{id}/progress", get(imports::progress))
@@ -64,6 +66,13 @@ pub fn router(upload_limit: usize) -> Router<ApiContext> {
         .route("/uploads/{id}/mapping", post(imports::remap))
         .route("/uploads/{id}/annotated.xlsx", get(imports::annotated))
         .route("/uploads/{id}/rejected", get(imports::rejected))
+        .route("/uploads/{id}/fix", get(fixing::page))
+        .route("/uploads/{id}/fix/rows", get(fixing::rows))
+        .route("/uploads/{id}/fix/cell", post(fixing::edit))
+        .route("/uploads/{id}/fix/replace", post(fixing::replace))
+        .route("/uploads/{id}/fix/undo", post(fixing::undo))
+        .route("/uploads/{id}/fix/check", post(fixing::check))
+        .route("/uploads/{id}/fix/download", get(fixing::download))
         .route("/template.xlsx", get(imports::template))
         .route("/imports", get(imports::history))
         .route("/imports/{id}/undo", post(imports::undo))
@@ -98,6 +107,17 @@ async fn js() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../../static/app.js"),
+    )
+        .into_response()
+}
+
+async fn fix_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/fix.js"),
     )
         .into_response()
 }

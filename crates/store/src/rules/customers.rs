@@ -395,6 +395,14 @@ impl<B: Backend> Store for B {
         self.read(|db| db.query_one(&sql, &[account.into()], rows::customer))
     }
 
+    fn customers_by_siret(&self, siret: &str) -> Result<Vec<Customer>> {
+        let sql = format!(
+            "{} WHERE \"registrationNumber\" = ?1 ORDER BY id LIMIT 2",
+            customer_select()
+        );
+        self.read(|db| db.query_vec(&sql, &[siret.into()], rows::customer))
+    }
+
     fn list_customers(&self, q: &ListQuery) -> Result<(Vec<Customer>, u64)> {
         self.read(|db| list(db, self.counts(), q))
     }
