@@ -719,4 +719,79 @@ mod tests {
         assert_eq!(letter_index("a"), None);
         assert_eq!(letter_index(""), None);
     }
+
+    /// The corrected copy of a workbook keeps both tabs and row numbers, puts the edits in
+    /// (a blank edit empties the cell, an edit may fill a cell the file left empty), and
+    /// leaves the Contacts tab as it was.
+    #[test]
+    fn corrected_workbook_keeps_tabs_and_rows() {
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name("Clients").expect("name");
+        for (c, h) in ["Compte client", "Raison sociale", "SIRET"]
+            .iter()
+            .enumerate()
+        {
+            ws.write_string(0, c as u16, *h).expect("heading");
+        }
+        ws.write_string(1, 0, "CL1").expect("cell");
+        ws.write_string(1, 1, "Alpha").expect("cell");
+        ws.write_number(1, 2, 73282932000075.0).expect("cell");
+        // Row 3 blank, row 4 holds the second customer.
+        ws.write_string(3, 0, "CL2").expect("cell");
+        let contacts = wb.add_worksheet();
+        contacts.set_name("Contacts").expect("name");
+        contacts.write_string(0, 0, "Client").expect("cell");
+        contacts.write_string(1, 0, "CL1").expect("cell");
+        let bytes = wb.save_to_buffer().expect("xlsx");
+        let edits: BTreeMap<(u32, usize), String> = [
+            ((2, 2), "73282932000074".to_string()),
+            ((4, 1), "Beta".to_string()),
+            ((2, 1), " ".to_string()),
+        ]
+        .into_iter()
+        .collect();
+        let out = corrected("pack.xlsx", &bytes, &edits).expect("corrected");
+        assert_eq!(out.extension, "xlsx");
+        let back = |tab| {
+            let raw = raw_tab(
+                "c.xlsx",
+                Source::Bytes(Shared(Arc::new(out.bytes.clone()))),
+                tab,
+                Lang::En,
+            )
+            .expect("read back");
+            raw.rows
+                .map(|r| r.expect("row"))
+                .map(|r| {
+                    (
+                        r.number,
+                        r.cells.iter().map(Cell::display).collect::<Vec<_>>(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let clients = back(Tab::Clients);
+        assert_eq!(
+            clients[1],
+            (2, vec!["CL1".into(), "".into(), "73282932000074".into()])
+        );
+        assert_eq!(clients[2].0, 4);
+        assert_eq!(clients[2].1[..2], ["CL2".to_string(), "Beta".to_string()]);
+        assert_eq!(back(Tab::Contacts)[1].1[0], "CL1");
+    }
+
+    /// A text pack comes back as CSV with its delimiter.
+    #[test]
+    fn corrected_csv_keeps_its_delimiter() {
+        let csv = "Compte client,Raison sociale\nCL1,Alpha\nCL2,Beta\n";
+        let edits = [((3, 1), "Gamma, fils".to_string())].into_iter().collect();
+        let out = corrected("pack.csv", csv.as_bytes(), &edits).expect("corrected");
+        assert_eq!(out.extension, "csv");
+        let text = String::from_utf8(out.bytes).expect("utf-8");
+        assert_eq!(
+            text,
+            "\u{feff}Compte client,Raison sociale\nCL1,Alpha\nCL2,\"Gamma, fils\"\n"
+        );
+    }
 }
