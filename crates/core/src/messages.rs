@@ -569,6 +569,8 @@ messages! {
         "Download the corrected file";
     "fix.error_rows" => "lignes en erreur",
         "rows with errors";
+    "fix.errors" => "erreurs",
+        "errors";
     "fix.failed" => "Échec : la page est rechargée.",
         "Failed: the page is reloaded.";
     "fix.find" => "Rechercher",
@@ -615,6 +617,8 @@ messages! {
         "rows with errors";
     "fix.show_issues" => "les lignes avec erreur ou avertissement",
         "rows with errors or warnings";
+    "fix.warnings" => "avertissements",
+        "warnings";
     "fix.title" => "Corriger dans le navigateur",
         "Fix in the browser";
     "fix.undo" => "Défaire",

@@ -60,7 +60,7 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 
   function summarise(s) {
-    counts.textContent = `${s.errorRows} ${t.tErrorRows} · ${s.errors} / ${s.warnings} · ${t.tRowsShown} ${Math.min(total, offset + 1)}–${Math.min(total, offset + rows.length)} ${t.tOf} ${total}`;
+    counts.textContent = `${s.errorRows} ${t.tErrorRows} · ${s.errors} ${t.tErrors}, ${s.warnings} ${t.tWarnings} · ${t.tRowsShown} ${Math.min(total, offset + 1)}–${Math.min(total, offset + rows.length)} ${t.tOf} ${total}`;
     undoBtn.disabled = s.undo === 0;
     fillSelect(codeSel, s.codes.map((c) => [c.code, `${c.field} — ${c.code} (${c.count})`]), t.tAllCodes);
   }

@@ -2153,6 +2153,7 @@ async fn grid_journey(s: &TestServer, b: &Client, file: &Path) {
         .await
         .expect("focus");
     assert_eq!(focused, "3C");
+    shot(b, "fixing-grid.png").await;
     // Row 3's postal code, then row 4's account, by keyboard: arrows, type, Tab.
     let active = b.active_element().await.expect("active");
     active
@@ -2178,7 +2179,6 @@ async fn grid_journey(s: &TestServer, b: &Client, file: &Path) {
     .await;
     let counts = text_of(b, "#fix-counts").await;
     assert!(counts.starts_with("0 "), "{counts}");
-    shot(b, "fixing-grid.png").await;
     click(b, "#fix-check").await;
     text_of(b, "#import-form").await;
     assert_eq!(text_of(b, "#count-errors").await, "0");
