@@ -621,6 +621,8 @@ messages! {
         "warnings";
     "fix.title" => "Corriger dans le navigateur",
         "Fix in the browser";
+    "fix.too_big" => "Ce fichier est trop grand pour la grille de correction (plus de {cells} cellules) : corrigez le classeur annoté, puis envoyez-le de nouveau.",
+        "This file is too big for the fixing grid (more than {cells} cells): fix the annotated workbook, then upload it again.";
     "fix.undo" => "Défaire",
         "Undo";
     "forms.query_key_twice" => "Adresse mal formée : le paramètre « {key} » est donné plusieurs fois.",

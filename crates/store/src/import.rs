@@ -607,6 +607,10 @@ pub struct InFile<'a> {
     /// The first row of the file, other than this one, that carries an account (for a
     /// customer matched by its SIRET: one file updates a customer once).
     pub account_row: &'a dyn Fn(&str) -> Option<u32>,
+    /// The stored customers of the file's accounts, when read ahead for many rows (see
+    /// [`Store::customers_by_accounts`]): an account not in it is not stored. None: each
+    /// row's account is looked up.
+    pub stored: Option<&'a StdMap<String, Customer>>,
 }
 
 /// Judge one row as [`Importer::row`] does, outside any import (the web's fixing grid
@@ -651,10 +655,13 @@ pub fn judge(store: &dyn Store, parsed: Parsed, in_file: &InFile<'_>) -> Result<
     }
     let existing = match (&account, &siret) {
         _ if in_file.account.is_some() => None,
-        (Some(a), _) => match store.customer_by_account(a) {
-            Ok(c) => Some(c),
-            Err(crate::StoreError::NotFound) => None,
-            Err(e) => return Err(e),
+        (Some(a), _) => match in_file.stored {
+            Some(stored) => stored.get(a.as_str()).cloned(),
+            None => match store.customer_by_account(a) {
+                Ok(c) => Some(c),
+                Err(crate::StoreError::NotFound) => None,
+                Err(e) => return Err(e),
+            },
         },
         (None, Some(s)) => {
             let mut found = store.customers_by_siret(s)?;

@@ -235,6 +235,8 @@ pub trait Store: Send + Sync {
     fn customer_by_account(&self, account: &str) -> Result<Customer>;
     /// The customers with this SIRET (at most two: one, or the proof that it names several).
     fn customers_by_siret(&self, siret: &str) -> Result<Vec<Customer>>;
+    /// The customers with these accounts (those that exist), read in batches.
+    fn customers_by_accounts(&self, accounts: &[&str]) -> Result<Vec<Customer>>;
     /// A page of customers and the total count.
     fn list_customers(&self, q: &ListQuery) -> Result<(Vec<Customer>, u64)>;
     /// Create a customer (account generated when absent); returns it as stored.
@@ -730,8 +732,6 @@ pub enum UploadFile {
     Annotated,
     /// The rows with errors, in the file's format.
     Rejected,
-    /// The fixing grid's edits (JSON, see the server's `web::fixing`).
-    Edits,
     /// Every change the check found (CSV), beyond the report's first ones.
     Changes,
 }
@@ -742,7 +742,6 @@ impl UploadFile {
         match self {
             UploadFile::Annotated => "annotated",
             UploadFile::Rejected => "rejected",
-            UploadFile::Edits => "edits",
             UploadFile::Changes => "changes",
         }
     }
@@ -774,4 +773,8 @@ pub trait WebStore {
     fn upload_file(&self, id: &str, kind: UploadFile) -> Result<Option<Vec<u8>>>;
     /// Keep a file made from an upload.
     fn set_upload_file(&self, id: &str, kind: UploadFile, bytes: &[u8]) -> Result<()>;
+    /// The fixing grid's edits of an upload (JSON, see the server's `web::fixing`), if any.
+    fn upload_edits(&self, id: &str) -> Result<Option<Vec<u8>>>;
+    /// Keep the fixing grid's edits of an upload.
+    fn set_upload_edits(&self, id: &str, edits: &[u8]) -> Result<()>;
 }

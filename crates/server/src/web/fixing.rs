@@ -4,7 +4,7 @@
 //!
 //! The grid of an upload is built once per server (the file read, every row parsed and
 //! judged: about a second for 50,000 rows) and kept in memory, a few at a time. The edits
-//! are the truth and live in the database with the upload (`uploads.edits`), with a version
+//! are the truth and live in the database beside the upload (`upload_edits`), with a version
 //! that every request compares: a server whose grid is older (another server took an edit)
 //! builds it again, so that several servers behind one address answer the same grid.
 //!
@@ -26,7 +26,7 @@ use clientele_core::validate::{Cell, Cells};
 use clientele_core::{messages, Field, Lang, FIELDS};
 use clientele_pack::{ColumnMap, RawRow, Tab};
 use clientele_store::import::InFile;
-use clientele_store::{ApiStore, StoreError, UploadFile};
+use clientele_store::{ApiStore, StoreError};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as Jv};
@@ -41,6 +41,10 @@ type CellChanges = Vec<(u32, usize, Option<String>)>;
 const PAGE_ROWS: usize = 100;
 /// Grids kept in memory per server (each about as big as its file, parsed).
 const KEPT_GRIDS: usize = 4;
+/// Cells a grid holds at most (about 100 MB of memory): a pack of 100,000 rows of 20
+/// columns. A bigger file is fixed in its annotated workbook; the grid refuses it rather
+/// than hold a file that expands to gigabytes.
+const MAX_GRID_CELLS: usize = 2_000_000;
 /// Edits that can be undone, newest first.
 const UNDO_DEPTH: usize = 100;
 /// Rows judged again after one edit at most: an account or SIRET shared by thousands of
@@ -113,6 +117,8 @@ enum GridError {
     NoReport,
     Store(StoreError),
     Pack(String),
+    /// More cells than [`MAX_GRID_CELLS`].
+    TooBig,
 }
 
 impl From<StoreError> for GridError {
@@ -128,6 +134,12 @@ impl GridError {
                 WebError::msg(StatusCode::CONFLICT, "upload.no_usable_report").with_lang(lang)
             }
             GridError::Store(e) => WebError::from(crate::error::Error::from(e)).with_lang(lang),
+            GridError::TooBig => WebError::msg_with(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "fix.too_big",
+                vec![("cells", MAX_GRID_CELLS.to_string().into())],
+            )
+            .with_lang(lang),
             GridError::Pack(e) => WebError::msg_with(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "upload.cannot_produce",
@@ -140,7 +152,7 @@ impl GridError {
 
 fn read_edits(store: &dyn ApiStore, id: &str) -> Result<Edits, StoreError> {
     Ok(store
-        .upload_file(id, UploadFile::Edits)?
+        .upload_edits(id)?
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default())
 }
@@ -178,8 +190,14 @@ impl Grid {
             })
             .collect();
         let mut rows = Vec::new();
+        let mut cells = 0usize;
         for r in opened.rows {
-            rows.push(r.map_err(|e| GridError::Pack(e.to_string()))?);
+            let r = r.map_err(|e| GridError::Pack(e.to_string()))?;
+            cells += r.cells.len().max(1);
+            if cells > MAX_GRID_CELLS {
+                return Err(GridError::TooBig);
+            }
+            rows.push(r);
         }
         let mut grid = Grid {
             version: edits.version,
@@ -208,8 +226,20 @@ impl Grid {
             let keys = grid.parse(i).1;
             grid.set_keys(i, keys);
         }
+        // The stored customers of the file's accounts read in batches, not one query a row
+        // (on PostgreSQL a round trip each made opening a 50,000-row grid take seconds).
+        let accounts: Vec<&str> = grid
+            .keys
+            .iter()
+            .filter_map(|k| k.account.as_deref())
+            .collect();
+        let stored: std::collections::HashMap<String, clientele_core::model::Customer> = store
+            .customers_by_accounts(&accounts)?
+            .into_iter()
+            .filter_map(|c| Some((c.text(Field::customerAccount)?.to_string(), c)))
+            .collect();
         for i in 0..grid.rows.len() {
-            grid.judge(store, i)?;
+            grid.judge(store, i, Some(&stored))?;
         }
         Ok(grid)
     }
@@ -269,7 +299,13 @@ impl Grid {
     }
 
     /// Judge one row again (its keys must be up to date).
-    fn judge(&mut self, store: &dyn ApiStore, i: usize) -> Result<(), StoreError> {
+    /// `stored`: the stored customers of the file's accounts, when read ahead.
+    fn judge(
+        &mut self,
+        store: &dyn ApiStore,
+        i: usize,
+        stored: Option<&std::collections::HashMap<String, clientele_core::model::Customer>>,
+    ) -> Result<(), StoreError> {
         let number = self.rows[i].number;
         let (parsed, keys) = self.parse(i);
         let first_before = |set: Option<&BTreeSet<u32>>| {
@@ -285,6 +321,7 @@ impl Grid {
             account: first_before(keys.account.as_ref().and_then(|a| self.accounts.get(a))),
             siret: first_before(keys.siret.as_ref().and_then(|s| self.sirets.get(s))),
             account_row: &account_row,
+            stored,
         };
         let store: &dyn clientele_store::Store = store;
         self.issues[i] = clientele_store::import::judge(store, parsed, &in_file)?;
@@ -332,7 +369,7 @@ impl Grid {
         }
         for &row in affected.iter().take(MAX_AFFECTED.max(touched.len())) {
             if let Some(&i) = self.by_number.get(&row) {
-                self.judge(store, i)?;
+                self.judge(store, i, None)?;
             }
         }
         Ok((before, affected))
@@ -527,7 +564,7 @@ async fn with_grid<T: Send + 'static>(
             g.version = stored.max(g.version) + 1;
             let bytes = serde_json::to_vec(&g.saved())
                 .map_err(|e| StoreError::described("edits not saved", e))?;
-            store.set_upload_file(&up.id, UploadFile::Edits, &bytes)?;
+            store.set_upload_edits(&up.id, &bytes)?;
         }
         Ok(out)
     })

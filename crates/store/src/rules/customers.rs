@@ -403,6 +403,23 @@ impl<B: Backend> Store for B {
         self.read(|db| db.query_vec(&sql, &[siret.into()], rows::customer))
     }
 
+    fn customers_by_accounts(&self, accounts: &[&str]) -> Result<Vec<Customer>> {
+        // Batches of 500: far below either backend's limit on parameters, and one round
+        // trip per batch instead of one per account (the fixing grid reads a whole pack's).
+        let mut out = Vec::new();
+        for batch in accounts.chunks(500) {
+            let marks: Vec<String> = (1..=batch.len()).map(|i| format!("?{i}")).collect();
+            let sql = format!(
+                "{} WHERE \"customerAccount\" IN ({})",
+                customer_select(),
+                marks.join(", ")
+            );
+            let args: Vec<Arg> = batch.iter().map(|a| (*a).into()).collect();
+            out.extend(self.read(|db| db.query_vec(&sql, &args, rows::customer))?);
+        }
+        Ok(out)
+    }
+
     fn list_customers(&self, q: &ListQuery) -> Result<(Vec<Customer>, u64)> {
         self.read(|db| list(db, self.counts(), q))
     }

@@ -58,6 +58,10 @@ impl<B: Backend> WebStore for B {
                 &[stale.as_str().into()],
             )?;
             db.execute(
+                "DELETE FROM upload_edits WHERE upload_id NOT IN (SELECT id FROM uploads)",
+                &[],
+            )?;
+            db.execute(
                 "INSERT INTO uploads (id, user_id, name, bytes, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 &[id.into(), Arg::Int(user_id), name.into(), Arg::Blob(bytes), crate::now().into()],
             )?;
@@ -125,6 +129,28 @@ impl<B: Backend> WebStore for B {
             if db.execute(&sql, &[id.into(), Arg::Blob(bytes)])? == 0 {
                 return Err(StoreError::NotFound);
             }
+            Ok(())
+        })
+    }
+
+    fn upload_edits(&self, id: &str) -> Result<Option<Vec<u8>>> {
+        self.read(|db| {
+            let found = db.query_opt(
+                "SELECT edits FROM upload_edits WHERE upload_id = ?1",
+                &[id.into()],
+                |r| r.blob(0),
+            )?;
+            Ok(found.flatten())
+        })
+    }
+
+    fn set_upload_edits(&self, id: &str, edits: &[u8]) -> Result<()> {
+        self.read(|db| {
+            db.execute(
+                "INSERT INTO upload_edits (upload_id, edits) VALUES (?1, ?2) \
+                 ON CONFLICT (upload_id) DO UPDATE SET edits = excluded.edits",
+                &[id.into(), Arg::Blob(edits)],
+            )?;
             Ok(())
         })
     }
