@@ -425,6 +425,8 @@ messages! {
         "City";
     "customers.company_name" => "Raison sociale",
         "Company name";
+    "customers.created" => "Créé le",
+        "Created";
     "customers.customer_s" => "client(s)",
         "customer(s)";
     "customers.filter" => "Filtrer",
@@ -441,6 +443,8 @@ messages! {
         "on call";
     "customers.page" => "Page",
         "Page";
+    "customers.page_n" => "Page {n}",
+        "Page {n}";
     "customers.pages" => "Pages",
         "Pages";
     "customers.phone" => "Téléphone",
@@ -463,6 +467,8 @@ messages! {
         "Reseller level";
     "customers.search_account_name_siret_vat" => "Rechercher (compte, nom, SIRET, TVA, téléphone)",
         "Search (account, name, SIRET, VAT, phone)";
+    "customers.updated" => "Modifié le",
+        "Updated";
     // dashboard
     "dashboard.active_n" => "Actifs",
         "Active";
