@@ -646,12 +646,12 @@ messages! {
         "Download a blank pack (XLSX template)";
     "import.drop_the_packs_clients_tab" => "Déposez l’onglet Clients du pack (XLSX, XLS, ODS ou CSV). Rien n’est écrit tant que vous n’avez pas lu le rapport et cliqué sur « Importer ».",
         "Drop the pack’s Clients tab (XLSX, XLS, ODS or CSV). Nothing is written until you have read the report and clicked “Import”.";
-    "import.identity_change" => "« {before_name} » ({label} {before}) deviendrait « {after_name} » ({label} {after})",
-        "\"{before_name}\" ({label} {before}) would become \"{after_name}\" ({label} {after})";
+    "import.identity_change_siret" => "« {before_name} » (SIRET {before}) deviendrait « {after_name} » (SIRET {after})",
+        "\"{before_name}\" (SIRET {before}) would become \"{after_name}\" (SIRET {after})";
+    "import.identity_change_vat" => "« {before_name} » (TVA {before}) deviendrait « {after_name} » (TVA {after})",
+        "\"{before_name}\" (VAT {before}) would become \"{after_name}\" (VAT {after})";
     "import.identity_refused" => "{n|1 client deviendrait une autre société (sa raison sociale et son SIRET ou numéro de TVA changent)|{n} clients deviendraient d'autres sociétés (leur raison sociale et leur SIRET ou numéro de TVA changent)} : rien n'a été importé ; vérifiez les lignes marquées customerAccount.identity_changed et confirmez le changement pour importer",
         "{n|1 customer would become another company (its name and SIRET or VAT number all change)|{n} customers would become other companies (their names and SIRET or VAT numbers all change)}: nothing was imported; check the rows marked customerAccount.identity_changed and confirm the change to import";
-    "import.identity_vat" => "TVA",
-        "VAT";
     "import.import_a_customer_pack" => "Importer un pack client",
         "Import a customer pack";
     "import.or_drop_it_here" => "ou glissez-le ici",

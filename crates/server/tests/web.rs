@@ -2220,6 +2220,67 @@ fn browser_grid_journey() {
     in_browser(&d, &chrome, async |b| grid_journey(&s, b, &file).await);
 }
 
+/// A report made in French reads in English once the reader switches, and in French
+/// again: the issues' messages (a field's, with its detail; a header's; the identity
+/// change naming both companies) are rendered again from what the report keeps.
+fn report_in_the_readers_language() {
+    let s = TestServer::start();
+    clash_setup(&s);
+    let c = http();
+    let (session, csrf) = login(&s, &c);
+    let cookie = format!("clientele_session={session}");
+    let csv = "Compte client;Raison sociale;SIRET;Code Postal;Ville;Client VIP;Commercial\n\
+               MAP001;Alpha Télécom;12345;75001;Paris;peut-être;Jean\n\
+               CLASH1;Hôtel Lefèvre 1;44306184100047;69001;Lyon;1;Paul\n";
+    let upload = upload_and_wait(&s, &c, &cookie, &csrf, "langues.csv", csv.as_bytes());
+    let read = |lang: &str| {
+        let r = c
+            .get(s.url(&upload))
+            .header("Cookie", format!("{cookie}; {lang}"))
+            .send()
+            .expect("page");
+        assert_eq!(r.status(), 200);
+        r.text().expect("html").replace("&quot;", "\"").replace("&#x27;", "'")
+    };
+    let french = [
+        "« 12345 » a 5 chiffres ; un SIRET en a 14",
+        "« peut-être » n'est pas valide (1 ou 0, oui ou non attendu)",
+        "(SIRET 73282932000074) deviendrait « Hôtel Lefèvre 1 » (SIRET 44306184100047)",
+        "Colonne « Commercial » inconnue, ignorée",
+    ];
+    let english = [
+        "\"12345\" has 5 digits; a SIRET has 14",
+        "\"peut-être\" is not valid (expected 1 or 0, oui or non)",
+        "(SIRET 73282932000074) would become \"Hôtel Lefèvre 1\" (SIRET 44306184100047)",
+        "Unknown column \"Commercial\", ignored",
+    ];
+    let html = read("");
+    for m in french {
+        assert!(html.contains(m), "{m}: {html}");
+    }
+    // The switch sets the language cookie; the same report now reads in English.
+    let r = c
+        .get(s.url(&format!("/lang?set=en&next={upload}")))
+        .send()
+        .expect("switch");
+    assert_eq!(r.status(), 303);
+    let lang = r.headers()["set-cookie"].to_str().expect("cookie").to_string();
+    let lang = lang.split(';').next().expect("cookie").to_string();
+    assert_eq!(lang, "clientele_lang=en");
+    let html = read(&lang);
+    for m in english {
+        assert!(html.contains(m), "{m}: {html}");
+    }
+    for m in french {
+        assert!(!html.contains(m), "{m} left in French: {html}");
+    }
+    // And back.
+    let html = read("clientele_lang=fr");
+    for m in french {
+        assert!(html.contains(m), "{m}: {html}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // The customer list: page numbers and column sorting (issue 14), without JavaScript
 // ---------------------------------------------------------------------------------------
@@ -2350,4 +2411,5 @@ on_both!(
     grid_edits_are_judged_then_imported,
     browser_grid_journey,
     customer_list_pages_and_sorting,
+    report_in_the_readers_language,
 );
