@@ -525,6 +525,77 @@ mod tests {
     use super::*;
 
     #[test]
+    fn codes_name_their_problem() {
+        assert_eq!(
+            Issue::problem_of("postalCode.unknown"),
+            Some(Problem::UnknownPostal)
+        );
+        assert_eq!(Issue::problem_of("header.unknown"), Some(Problem::Unknown));
+        assert_eq!(
+            Issue::problem_of("header.duplicate"),
+            Some(Problem::DuplicateHeader)
+        );
+        assert_eq!(
+            Issue::problem_of("registrationNumber.duplicate"),
+            Some(Problem::Duplicate)
+        );
+        assert_eq!(Issue::problem_of("vip.invalid"), Some(Problem::Invalid));
+        assert_eq!(Issue::problem_of("vip.nonsense"), None);
+    }
+
+    #[test]
+    fn stored_issues_render_in_another_language() {
+        // A field's issue, from its detail as the rules gave it.
+        let fi = FieldIssue::new(
+            Field::vip,
+            Problem::Invalid,
+            "x",
+            " (expected 1 or 0, oui or non)",
+        );
+        let fr = Issue::at(&fi, Lang::Fr, None, 2, None, None);
+        let stored = Stored {
+            code: &fr.code,
+            field: fr.field,
+            value: "x",
+            detail: fr.detail.as_deref(),
+            ..Stored::default()
+        };
+        assert_eq!(render_stored(&stored, Lang::En), Some(fi.message(Lang::En)));
+        // A header's suggestion, from its catalogue message.
+        let dm = DetailMessage::new("pack.did_you_mean", &[("heading", "Ville")]);
+        let fr = Issue::file(
+            "header",
+            Problem::Unknown,
+            Lang::Fr,
+            "Vile",
+            &dm.text(Problem::Unknown, Lang::Fr),
+            "",
+        )
+        .with_detail_message(dm.clone());
+        assert!(
+            fr.message.contains("vouliez-vous dire « Ville » ?"),
+            "{}",
+            fr.message
+        );
+        let stored = Stored {
+            code: &fr.code,
+            value: "Vile",
+            detail_message: fr.detail_message.as_ref(),
+            ..Stored::default()
+        };
+        assert_eq!(
+            render_stored(&stored, Lang::En).as_deref(),
+            Some("Unknown column \"Vile\", ignored (did you mean \"Ville\"?)")
+        );
+        // A detail kept in the report's language only: the stored message stands.
+        let stored = Stored {
+            code: "file.unreadable",
+            ..Stored::default()
+        };
+        assert_eq!(render_stored(&stored, Lang::En), None);
+    }
+
+    #[test]
     fn details_are_translated() {
         let m = render(
             Problem::Invalid,

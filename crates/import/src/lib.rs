@@ -964,7 +964,9 @@ fn count_and_drop(issues: &mut Vec<Issue>, report: &mut Report, listed_bytes: &m
         let size = 150
             + i.message.len()
             + i.detail.as_ref().map_or(0, String::len)
-            + i.detail_message.as_ref().map_or(0, |d| 32 + d.args.values().map(String::len).sum::<usize>())
+            + i.detail_message
+                .as_ref()
+                .map_or(0, |d| 32 + d.args.values().map(String::len).sum::<usize>())
             + i.code.len()
             + i.value.as_ref().map_or(0, String::len)
             + i.header.as_ref().map_or(0, String::len)

@@ -134,7 +134,8 @@ pub(crate) fn unknown_header(schema: Schema, lang: Lang, header: &str) -> Issue 
     // Kept as its message, so that the report reads in the language of whoever opens it.
     let suggestion = DetailMessage::new("pack.did_you_mean", &[("heading", s)]);
     let detail = suggestion.text(Problem::Unknown, lang);
-    Issue::file("header", Problem::Unknown, lang, header, &detail, "").with_detail_message(suggestion)
+    Issue::file("header", Problem::Unknown, lang, header, &detail, "")
+        .with_detail_message(suggestion)
 }
 
 /// `header.unmapped`: an unknown column that looks like field `f`, by its heading or (when
@@ -151,7 +152,8 @@ pub(crate) fn unmapped_header(
     }
     let why = DetailMessage::new("pack.by_its_values", &[]);
     let detail = why.text(Problem::Unmapped, lang);
-    Issue::file("header", Problem::Unmapped, lang, header, &detail, heading).with_detail_message(why)
+    Issue::file("header", Problem::Unmapped, lang, header, &detail, heading)
+        .with_detail_message(why)
 }
 
 #[cfg(test)]

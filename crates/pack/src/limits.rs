@@ -43,12 +43,20 @@ pub(crate) fn too_large(lang: Lang, detail: &str) -> PackError {
 /// `what` is the id of a `pack.what.` message.
 pub(crate) fn not_spreadsheet(lang: Lang, what: Option<&str>) -> PackError {
     let Some(id) = what else {
-        return PackError::Unusable(Issue::file("file", Problem::NotSpreadsheet, lang, "", "", ""));
+        return PackError::Unusable(Issue::file(
+            "file",
+            Problem::NotSpreadsheet,
+            lang,
+            "",
+            "",
+            "",
+        ));
     };
     let what = DetailMessage::new(id, &[]);
     let detail = what.text(Problem::NotSpreadsheet, lang);
     PackError::Unusable(
-        Issue::file("file", Problem::NotSpreadsheet, lang, "", &detail, "").with_detail_message(what),
+        Issue::file("file", Problem::NotSpreadsheet, lang, "", &detail, "")
+            .with_detail_message(what),
     )
 }
 

@@ -2240,7 +2240,10 @@ fn report_in_the_readers_language() {
             .send()
             .expect("page");
         assert_eq!(r.status(), 200);
-        r.text().expect("html").replace("&quot;", "\"").replace("&#x27;", "'")
+        r.text()
+            .expect("html")
+            .replace("&quot;", "\"")
+            .replace("&#x27;", "'")
     };
     let french = [
         "« 12345 » a 5 chiffres ; un SIRET en a 14",
@@ -2264,7 +2267,10 @@ fn report_in_the_readers_language() {
         .send()
         .expect("switch");
     assert_eq!(r.status(), 303);
-    let lang = r.headers()["set-cookie"].to_str().expect("cookie").to_string();
+    let lang = r.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_string();
     let lang = lang.split(';').next().expect("cookie").to_string();
     assert_eq!(lang, "clientele_lang=en");
     let html = read(&lang);
