@@ -150,9 +150,58 @@ pub struct Issue {
     pub code: String,
     /// Human message (rendered in the requested language).
     pub message: String,
+    /// The message's `{d}` as the rules gave it, when it reads the same in every language
+    /// (a row number, a SIREN, a rule's expected format, translated by [`render`]): with
+    /// `code`, `value` and the field it renders the message again in another language.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The message's `{d}` when it is a catalogue message of its own (both companies of
+    /// an identity change, the heading a misspelled one resembles): its id and arguments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail_message: Option<DetailMessage>,
     #[serde(skip)]
     /// The problem, for re-rendering.
     pub problem: Problem,
+}
+
+/// A detail of an issue that is a catalogue message ([`crate::messages`]): kept as its id
+/// and arguments so that a stored report reads in the language of whoever opens it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct DetailMessage {
+    /// Message id (`pack.did_you_mean`).
+    pub id: String,
+    /// Its arguments by name, as text.
+    #[serde(default)]
+    pub args: std::collections::BTreeMap<String, String>,
+}
+
+impl DetailMessage {
+    /// Message `id` with these arguments.
+    pub fn new(id: &str, args: &[(&str, &str)]) -> DetailMessage {
+        DetailMessage {
+            id: id.to_string(),
+            args: args
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    /// The message in `lang`, as problem `p`'s template takes it in `{d}` (some templates
+    /// want it in brackets or after a space).
+    pub fn text(&self, p: Problem, lang: Lang) -> String {
+        let args: Vec<(&str, crate::messages::Arg)> = self
+            .args
+            .iter()
+            .map(|(k, v)| (k.as_str(), crate::messages::Arg::Text(v.clone())))
+            .collect();
+        let text = crate::messages::format(lang, &self.id, &args);
+        match p {
+            Problem::Unknown | Problem::Unmapped | Problem::NotSpreadsheet => format!(" ({text})"),
+            Problem::NoHeader => format!(" {text}"),
+            _ => text,
+        }
+    }
 }
 
 /// A problem on one field, before it is placed in a file or a request.
@@ -312,8 +361,25 @@ impl Issue {
             severity: problem.severity(),
             code: format!("{prefix}.{}", problem.suffix()),
             message,
+            // A file's or a header's detail is often already in the message language (a
+            // system error, a catalogue message): kept only when the caller says it is
+            // not ([`Issue::with_detail`], [`Issue::with_detail_message`]).
+            detail: None,
+            detail_message: None,
             problem,
         }
+    }
+
+    /// Keep the detail that made the message, which reads the same in every language.
+    pub fn with_detail(mut self, detail: &str) -> Issue {
+        self.detail = (!detail.is_empty()).then(|| detail.to_string());
+        self
+    }
+
+    /// Keep the catalogue message that made the message's detail.
+    pub fn with_detail_message(mut self, detail: DetailMessage) -> Issue {
+        self.detail_message = Some(detail);
+        self
     }
     /// Place a field issue in a file.
     pub fn at(
@@ -336,9 +402,94 @@ impl Issue {
             severity: fi.severity(),
             code: fi.code(),
             message: fi.message(lang),
+            detail: (!fi.detail.is_empty()).then(|| fi.detail.clone()),
+            detail_message: None,
             problem: fi.problem,
         }
     }
+
+    /// The problem of an issue code (`postalCode.unknown`, `header.duplicate`): a suffix
+    /// that several problems share is told apart by the field or prefix each applies to.
+    pub fn problem_of(code: &str) -> Option<Problem> {
+        let (prefix, suffix) = code.rsplit_once('.')?;
+        let matching: Vec<&(Problem, &str)> = Problem::all()
+            .iter()
+            .filter(|(p, _)| p.suffix() == suffix)
+            .collect();
+        match matching.as_slice() {
+            [(p, _)] => Some(*p),
+            several => several
+                .iter()
+                .find(|(_, scope)| *scope == prefix)
+                .map(|(p, _)| *p),
+        }
+    }
+}
+
+/// What a stored report keeps of an issue, to render its message again in another
+/// language (see [`render_stored`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stored<'a> {
+    /// Its code.
+    pub code: &'a str,
+    /// Its field: a pack key, or a contact column's key on the Contacts tab.
+    pub field: Option<&'a str>,
+    /// Whether it is an issue of the Contacts tab.
+    pub contact: bool,
+    /// Its value.
+    pub value: &'a str,
+    /// Its language-neutral detail ([`Issue::detail`]).
+    pub detail: Option<&'a str>,
+    /// Its detail as a catalogue message ([`Issue::detail_message`]).
+    pub detail_message: Option<&'a DetailMessage>,
+}
+
+/// The message of an issue of a report made with this version, in `lang`; `None` when what
+/// the report kept is not enough (the stored message then stands): the details of
+/// `header.duplicate`, `file.unreadable` and `file.too_large` are kept in the report's
+/// language only.
+pub fn render_stored(issue: &Stored<'_>, lang: Lang) -> Option<String> {
+    let problem = Issue::problem_of(issue.code)?;
+    let prefix = issue.code.rsplit_once('.').map_or("", |(p, _)| p);
+    let whole_file = prefix == "header" || prefix == "file";
+    let detail = match (issue.detail_message, issue.detail) {
+        (Some(m), _) => m.text(problem, lang),
+        (None, Some(d)) => d.to_string(),
+        // A field's issue keeps any detail it has; so do these file and header issues.
+        (None, None)
+            if !whole_file
+                || matches!(
+                    problem,
+                    Problem::Unknown
+                        | Problem::Unmapped
+                        | Problem::NoHeader
+                        | Problem::NotSpreadsheet
+                        | Problem::MissingName
+                ) =>
+        {
+            String::new()
+        }
+        (None, None) => return None,
+    };
+    let heading = if !problem.template(Lang::En).contains("{h}") {
+        String::new()
+    } else if issue.contact && !whole_file {
+        // As [`crate::contact::ContactIssue::message`] names the column.
+        match crate::contact::COLUMNS
+            .iter()
+            .find(|c| Some(c.key) == issue.field)
+        {
+            Some(c) => crate::messages::contact_label(lang, c).to_string(),
+            None => crate::msg!(lang, "contact.customer_column"),
+        }
+    } else {
+        // A field's issue, or `header.unmapped` naming the field the column looks like.
+        let d = crate::catalogue::FIELDS
+            .iter()
+            .find(|d| Some(d.pack_key) == issue.field)?;
+        crate::messages::field_label(lang, d).to_string()
+    };
+    Some(render(problem, lang, &heading, issue.value, &detail))
 }
 
 /// The documentation of every issue code, as Markdown (kept in `docs/issue-codes.md`).
@@ -372,6 +523,77 @@ pub fn codes_markdown() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_name_their_problem() {
+        assert_eq!(
+            Issue::problem_of("postalCode.unknown"),
+            Some(Problem::UnknownPostal)
+        );
+        assert_eq!(Issue::problem_of("header.unknown"), Some(Problem::Unknown));
+        assert_eq!(
+            Issue::problem_of("header.duplicate"),
+            Some(Problem::DuplicateHeader)
+        );
+        assert_eq!(
+            Issue::problem_of("registrationNumber.duplicate"),
+            Some(Problem::Duplicate)
+        );
+        assert_eq!(Issue::problem_of("vip.invalid"), Some(Problem::Invalid));
+        assert_eq!(Issue::problem_of("vip.nonsense"), None);
+    }
+
+    #[test]
+    fn stored_issues_render_in_another_language() {
+        // A field's issue, from its detail as the rules gave it.
+        let fi = FieldIssue::new(
+            Field::vip,
+            Problem::Invalid,
+            "x",
+            " (expected 1 or 0, oui or non)",
+        );
+        let fr = Issue::at(&fi, Lang::Fr, None, 2, None, None);
+        let stored = Stored {
+            code: &fr.code,
+            field: fr.field,
+            value: "x",
+            detail: fr.detail.as_deref(),
+            ..Stored::default()
+        };
+        assert_eq!(render_stored(&stored, Lang::En), Some(fi.message(Lang::En)));
+        // A header's suggestion, from its catalogue message.
+        let dm = DetailMessage::new("pack.did_you_mean", &[("heading", "Ville")]);
+        let fr = Issue::file(
+            "header",
+            Problem::Unknown,
+            Lang::Fr,
+            "Vile",
+            &dm.text(Problem::Unknown, Lang::Fr),
+            "",
+        )
+        .with_detail_message(dm.clone());
+        assert!(
+            fr.message.contains("vouliez-vous dire « Ville » ?"),
+            "{}",
+            fr.message
+        );
+        let stored = Stored {
+            code: &fr.code,
+            value: "Vile",
+            detail_message: fr.detail_message.as_ref(),
+            ..Stored::default()
+        };
+        assert_eq!(
+            render_stored(&stored, Lang::En).as_deref(),
+            Some("Unknown column \"Vile\", ignored (did you mean \"Ville\"?)")
+        );
+        // A detail kept in the report's language only: the stored message stands.
+        let stored = Stored {
+            code: "file.unreadable",
+            ..Stored::default()
+        };
+        assert_eq!(render_stored(&stored, Lang::En), None);
+    }
 
     #[test]
     fn details_are_translated() {

@@ -11,6 +11,6 @@ pub mod model;
 pub mod validate;
 
 pub use catalogue::{Field, Kind, FIELDS, N_FIELDS};
-pub use issue::{FieldIssue, Issue, Lang, Problem, Severity};
+pub use issue::{DetailMessage, FieldIssue, Issue, Lang, Problem, Severity};
 pub use model::{Customer, Record, Value, VatRegime};
 pub use validate::Cell;

@@ -425,6 +425,8 @@ messages! {
         "City";
     "customers.company_name" => "Raison sociale",
         "Company name";
+    "customers.created" => "Créé le",
+        "Created";
     "customers.customer_s" => "client(s)",
         "customer(s)";
     "customers.filter" => "Filtrer",
@@ -441,6 +443,8 @@ messages! {
         "on call";
     "customers.page" => "Page",
         "Page";
+    "customers.page_n" => "Page {n}",
+        "Page {n}";
     "customers.pages" => "Pages",
         "Pages";
     "customers.phone" => "Téléphone",
@@ -463,6 +467,8 @@ messages! {
         "Reseller level";
     "customers.search_account_name_siret_vat" => "Rechercher (compte, nom, SIRET, TVA, téléphone)",
         "Search (account, name, SIRET, VAT, phone)";
+    "customers.updated" => "Modifié le",
+        "Updated";
     // dashboard
     "dashboard.active_n" => "Actifs",
         "Active";
@@ -642,12 +648,12 @@ messages! {
         "Download a blank pack (XLSX template)";
     "import.drop_the_packs_clients_tab" => "Déposez l’onglet Clients du pack (XLSX, XLS, ODS ou CSV). Rien n’est écrit tant que vous n’avez pas lu le rapport et cliqué sur « Importer ».",
         "Drop the pack’s Clients tab (XLSX, XLS, ODS or CSV). Nothing is written until you have read the report and clicked “Import”.";
-    "import.identity_change" => "« {before_name} » ({label} {before}) deviendrait « {after_name} » ({label} {after})",
-        "\"{before_name}\" ({label} {before}) would become \"{after_name}\" ({label} {after})";
+    "import.identity_change_siret" => "« {before_name} » (SIRET {before}) deviendrait « {after_name} » (SIRET {after})",
+        "\"{before_name}\" (SIRET {before}) would become \"{after_name}\" (SIRET {after})";
+    "import.identity_change_vat" => "« {before_name} » (TVA {before}) deviendrait « {after_name} » (TVA {after})",
+        "\"{before_name}\" (VAT {before}) would become \"{after_name}\" (VAT {after})";
     "import.identity_refused" => "{n|1 client deviendrait une autre société (sa raison sociale et son SIRET ou numéro de TVA changent)|{n} clients deviendraient d'autres sociétés (leur raison sociale et leur SIRET ou numéro de TVA changent)} : rien n'a été importé ; vérifiez les lignes marquées customerAccount.identity_changed et confirmez le changement pour importer",
         "{n|1 customer would become another company (its name and SIRET or VAT number all change)|{n} customers would become other companies (their names and SIRET or VAT numbers all change)}: nothing was imported; check the rows marked customerAccount.identity_changed and confirm the change to import";
-    "import.identity_vat" => "TVA",
-        "VAT";
     "import.import_a_customer_pack" => "Importer un pack client",
         "Import a customer pack";
     "import.or_drop_it_here" => "ou glissez-le ici",

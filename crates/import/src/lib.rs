@@ -540,13 +540,20 @@ impl<'a> Tally<'a> {
     ) {
         if let Some(change) = IdentityChange::of(&fields) {
             self.report.identity_changes += 1;
+            let detail = change.detail();
             let fi = clientele_core::FieldIssue::new(
                 clientele_core::Field::customerAccount,
                 clientele_core::Problem::IdentityChanged,
                 account.clone().unwrap_or_default(),
-                change.render(self.lang),
+                detail.text(clientele_core::Problem::IdentityChanged, self.lang),
             );
-            self.push_at(&fi, row);
+            let (col, head) = self.place[fi.field.idx()].clone().unzip();
+            let mut issue = Issue::at(&fi, self.lang, self.sheet.as_deref(), row, col, head);
+            // Both companies as the message's arguments: the text of `detail` is in this
+            // report's language only.
+            issue.detail = None;
+            issue.detail_message = Some(detail);
+            self.issues.push(issue);
         }
         if self.report.changes.len() < MAX_LISTED_CHANGES && self.listed_bytes < MAX_REPORT_BYTES {
             self.listed_bytes += 64
@@ -719,7 +726,7 @@ fn finish_report(
 }
 
 /// Why an import with unconfirmed identity changes wrote nothing.
-fn identity_refusal(n: u64, lang: Lang) -> String {
+pub fn identity_refusal(n: u64, lang: Lang) -> String {
     msg!(lang, "import.identity_refused", n = n)
 }
 
@@ -762,22 +769,22 @@ impl IdentityChange {
         Some(IdentityChange { name, id })
     }
 
-    /// The message detail: both companies.
-    fn render(&self, lang: Lang) -> String {
+    /// The message detail: both companies, as a catalogue message and its arguments (the
+    /// identifier's name is part of the message: "TVA" and "VAT" differ).
+    fn detail(&self) -> clientele_core::DetailMessage {
         let (label, before, after) = &self.id;
-        // "SIRET" reads the same in both languages; the VAT number's name does not.
-        let label = match *label {
-            "VAT" => msg!(lang, "import.identity_vat"),
-            l => l.to_string(),
+        let id = match *label {
+            "VAT" => "import.identity_change_vat",
+            _ => "import.identity_change_siret",
         };
-        msg!(
-            lang,
-            "import.identity_change",
-            before_name = &self.name.0,
-            after_name = &self.name.1,
-            label = label,
-            before = before,
-            after = after
+        clientele_core::DetailMessage::new(
+            id,
+            &[
+                ("before_name", &self.name.0),
+                ("after_name", &self.name.1),
+                ("before", before),
+                ("after", after),
+            ],
         )
     }
 }
@@ -836,6 +843,8 @@ struct ContactIssue {
     code: String,
     value: String,
     message: String,
+    /// The message's language-neutral detail (see [`Issue::detail`]).
+    detail: String,
     problem: clientele_core::Problem,
 }
 
@@ -873,6 +882,7 @@ impl ContactTab<'_> {
                 code: "client.unknown".into(),
                 value: link_text,
                 message,
+                detail: String::new(),
                 problem: p,
             };
             self.push(raw.number, issue);
@@ -890,6 +900,7 @@ impl ContactTab<'_> {
                 code: ci.code(),
                 value: ci.value.clone(),
                 message: ci.message(self.lang),
+                detail: ci.detail.clone(),
                 problem: ci.problem,
             };
             self.push(raw.number, issue);
@@ -921,6 +932,8 @@ impl ContactTab<'_> {
             severity: i.severity,
             code: i.code,
             message: i.message,
+            detail: (!i.detail.is_empty()).then_some(i.detail),
+            detail_message: None,
             problem: i.problem,
         });
     }
@@ -950,6 +963,10 @@ fn count_and_drop(issues: &mut Vec<Issue>, report: &mut Report, listed_bytes: &m
         // The JSON of an issue: its texts and ~150 bytes of keys and numbers.
         let size = 150
             + i.message.len()
+            + i.detail.as_ref().map_or(0, String::len)
+            + i.detail_message
+                .as_ref()
+                .map_or(0, |d| 32 + d.args.values().map(String::len).sum::<usize>())
             + i.code.len()
             + i.value.as_ref().map_or(0, String::len)
             + i.header.as_ref().map_or(0, String::len)
@@ -1066,12 +1083,14 @@ mod tests {
         let vat = change("taxRegistrationNumber", "FR44732829320", "FR40303265045");
         let c = IdentityChange::of(&[name.clone(), siret.clone()]).unwrap();
         assert_eq!(
-            c.render(Lang::En),
+            c.detail()
+                .text(clientele_core::Problem::IdentityChanged, Lang::En),
             "\"Électricité Françoise 1\" (SIRET 73282932000074) would become \"Hôtel Lefèvre 1\" (SIRET 44306184100047)"
         );
         let c = IdentityChange::of(&[name.clone(), vat.clone()]).unwrap();
         assert!(c
-            .render(Lang::Fr)
+            .detail()
+            .text(clientele_core::Problem::IdentityChanged, Lang::Fr)
             .contains("(TVA FR44732829320) deviendrait"));
         // A rename alone, a new SIRET alone, an identifier filled in: not another company.
         assert_eq!(IdentityChange::of(std::slice::from_ref(&name)), None);

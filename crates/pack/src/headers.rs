@@ -1,9 +1,8 @@
 //! Header matching for both tabs, and the issues a header row can raise.
 
 use clientele_core::catalogue::{fold, match_header, suggest_header, FIELDS};
-use clientele_core::issue::{Issue, Lang, Problem};
+use clientele_core::issue::{DetailMessage, Issue, Lang, Problem};
 use clientele_core::messages::field_label;
-use clientele_core::msg;
 
 /// The Contacts tab columns: (French heading, API key), in pack order.
 pub const CONTACT_FIELDS: &[(&str, &str)] = &[
@@ -129,11 +128,14 @@ pub(crate) fn unreadable_io(lang: Lang, e: &std::io::Error) -> crate::error::Pac
 
 /// `header.unknown` for one column, with the closest known heading when there is one.
 pub(crate) fn unknown_header(schema: Schema, lang: Lang, header: &str) -> Issue {
-    let detail = match schema.suggest(header) {
-        Some(s) => format!(" ({})", msg!(lang, "pack.did_you_mean", heading = s)),
-        None => String::new(),
+    let Some(s) = schema.suggest(header) else {
+        return Issue::file("header", Problem::Unknown, lang, header, "", "");
     };
+    // Kept as its message, so that the report reads in the language of whoever opens it.
+    let suggestion = DetailMessage::new("pack.did_you_mean", &[("heading", s)]);
+    let detail = suggestion.text(Problem::Unknown, lang);
     Issue::file("header", Problem::Unknown, lang, header, &detail, "")
+        .with_detail_message(suggestion)
 }
 
 /// `header.unmapped`: an unknown column that looks like field `f`, by its heading or (when
@@ -144,13 +146,14 @@ pub(crate) fn unmapped_header(
     f: clientele_core::Field,
     by_values: bool,
 ) -> Issue {
-    let detail = if by_values {
-        format!(" ({})", msg!(lang, "pack.by_its_values"))
-    } else {
-        String::new()
-    };
     let heading = field_label(lang, f.def());
+    if !by_values {
+        return Issue::file("header", Problem::Unmapped, lang, header, "", heading);
+    }
+    let why = DetailMessage::new("pack.by_its_values", &[]);
+    let detail = why.text(Problem::Unmapped, lang);
     Issue::file("header", Problem::Unmapped, lang, header, &detail, heading)
+        .with_detail_message(why)
 }
 
 #[cfg(test)]

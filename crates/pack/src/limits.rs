@@ -9,8 +9,7 @@
 //! input. A leaf module: the readers and the zip guard use it, it uses none of them.
 
 use crate::error::PackError;
-use clientele_core::issue::{Issue, Lang, Problem};
-use clientele_core::messages;
+use clientele_core::issue::{DetailMessage, Issue, Lang, Problem};
 use clientele_core::msg;
 use clientele_core::Cell;
 
@@ -43,18 +42,22 @@ pub(crate) fn too_large(lang: Lang, detail: &str) -> PackError {
 /// `file.not_spreadsheet`, naming what the file looks like (`" (a PNG image)"`), if known:
 /// `what` is the id of a `pack.what.` message.
 pub(crate) fn not_spreadsheet(lang: Lang, what: Option<&str>) -> PackError {
-    let detail = match what {
-        Some(id) => format!(" ({})", messages::text(lang, id)),
-        None => String::new(),
+    let Some(id) = what else {
+        return PackError::Unusable(Issue::file(
+            "file",
+            Problem::NotSpreadsheet,
+            lang,
+            "",
+            "",
+            "",
+        ));
     };
-    PackError::Unusable(Issue::file(
-        "file",
-        Problem::NotSpreadsheet,
-        lang,
-        "",
-        &detail,
-        "",
-    ))
+    let what = DetailMessage::new(id, &[]);
+    let detail = what.text(Problem::NotSpreadsheet, lang);
+    PackError::Unusable(
+        Issue::file("file", Problem::NotSpreadsheet, lang, "", &detail, "")
+            .with_detail_message(what),
+    )
 }
 
 /// Megabytes, for messages.

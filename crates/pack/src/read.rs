@@ -8,7 +8,7 @@ use crate::rows::{Column, RawRow, Tab, SAMPLES};
 use crate::source::{sniff, Format, RowStream, Shared, Source};
 use crate::workbook::Book;
 use clientele_core::catalogue::fold;
-use clientele_core::issue::{Issue, Lang, Problem};
+use clientele_core::issue::{DetailMessage, Issue, Lang, Problem};
 use clientele_core::msg;
 use clientele_core::validate::{Cell, Cells};
 use std::path::Path;
@@ -347,14 +347,16 @@ impl HeaderRules<'_> {
             }
         }
         // Which sheet was read: the user may expect another one.
-        let detail = match &self.sheet {
-            None => String::new(),
-            Some(s) => format!(" {}", msg!(self.lang, "pack.of_sheet", sheet = s)),
+        let issue = match &self.sheet {
+            None => Issue::file("file", Problem::NoHeader, self.lang, "", "", ""),
+            Some(s) => {
+                let of_sheet = DetailMessage::new("pack.of_sheet", &[("sheet", s)]);
+                let detail = of_sheet.text(Problem::NoHeader, self.lang);
+                Issue::file("file", Problem::NoHeader, self.lang, "", &detail, "")
+                    .with_detail_message(of_sheet)
+            }
         };
-        Err(PackError::Unusable(self.located(
-            Issue::file("file", Problem::NoHeader, self.lang, "", &detail, ""),
-            None,
-        )))
+        Err(PackError::Unusable(self.located(issue, None)))
     }
 
     /// The non-blank header cells as columns, and which of them are unknown (indexes into
@@ -479,7 +481,8 @@ impl HeaderRules<'_> {
             &letter,
             &row.to_string(),
             "",
-        );
+        )
+        .with_detail(&row.to_string());
         issue.column = Some(letter);
         issue.header = Some(String::new());
         issue

@@ -249,6 +249,21 @@ fn parse_whole(input: &Input, key: &str, default: u64, max: u64, inv: &mut Inval
 const FILTERS: &str = "name, customerAccount, term_match, active, vip, onCallDuty, isReseller, resellerLevel, vatRegime";
 const SORTS: &str = "id, name, customerAccount, created_at, updated_at";
 
+/// A sort as the API's `sort` parameter (and the customer list page's) writes it: a key,
+/// `-` before it for descending (`-updated_at`).
+pub(crate) fn parse_sort(text: &str) -> Option<(SortKey, bool)> {
+    let (desc, key) = text.strip_prefix('-').map_or((false, text), |k| (true, k));
+    let k = match key {
+        "id" => SortKey::Id,
+        "name" => SortKey::Name,
+        "customerAccount" | "customer_account" => SortKey::Account,
+        "created_at" | "createdAt" => SortKey::CreatedAt,
+        "updated_at" | "updatedAt" => SortKey::UpdatedAt,
+        _ => return None,
+    };
+    Some((k, desc))
+}
+
 /// Read filters, sort and page of a list request.
 fn list_query(input: &Input) -> ApiResult<(ListQuery, u64, u64)> {
     let mut inv = Invalid::new();
@@ -300,22 +315,12 @@ fn list_query(input: &Input) -> ApiResult<(ListQuery, u64, u64)> {
     }
     if let Some(sort) = input.text("sort").filter(|s| !s.trim().is_empty()) {
         let first = sort.split(',').next().unwrap_or("").trim();
-        let (desc, key) = first
-            .strip_prefix('-')
-            .map_or((false, first), |k| (true, k));
-        let k = match key {
-            "id" => SortKey::Id,
-            "name" => SortKey::Name,
-            "customerAccount" | "customer_account" => SortKey::Account,
-            "created_at" | "createdAt" => SortKey::CreatedAt,
-            "updated_at" | "updatedAt" => SortKey::UpdatedAt,
-            _ => {
-                return Err(Error::BadRequest(format!(
-                    "Requested sort(s) `{first}` is not allowed. Allowed sort(s) are `{SORTS}`."
-                )))
-            }
+        let Some(sort) = parse_sort(first) else {
+            return Err(Error::BadRequest(format!(
+                "Requested sort(s) `{first}` is not allowed. Allowed sort(s) are `{SORTS}`."
+            )));
         };
-        q.sort = Some((k, desc));
+        q.sort = Some(sort);
     }
     inv.check()?;
     q.limit = per_page;

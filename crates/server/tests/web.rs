@@ -2220,6 +2220,185 @@ fn browser_grid_journey() {
     in_browser(&d, &chrome, async |b| grid_journey(&s, b, &file).await);
 }
 
+/// A report made in French reads in English once the reader switches, and in French
+/// again: the issues' messages (a field's, with its detail; a header's; the identity
+/// change naming both companies) are rendered again from what the report keeps.
+fn report_in_the_readers_language() {
+    let s = TestServer::start();
+    clash_setup(&s);
+    let c = http();
+    let (session, csrf) = login(&s, &c);
+    let cookie = format!("clientele_session={session}");
+    let csv = "Compte client;Raison sociale;SIRET;Code Postal;Ville;Client VIP;Commercial\n\
+               MAP001;Alpha Télécom;12345;75001;Paris;peut-être;Jean\n\
+               CLASH1;Hôtel Lefèvre 1;44306184100047;69001;Lyon;1;Paul\n";
+    let upload = upload_and_wait(&s, &c, &cookie, &csrf, "langues.csv", csv.as_bytes());
+    let read = |lang: &str| {
+        let r = c
+            .get(s.url(&upload))
+            .header("Cookie", format!("{cookie}; {lang}"))
+            .send()
+            .expect("page");
+        assert_eq!(r.status(), 200);
+        r.text()
+            .expect("html")
+            .replace("&quot;", "\"")
+            .replace("&#x27;", "'")
+    };
+    let french = [
+        "« 12345 » a 5 chiffres ; un SIRET en a 14",
+        "« peut-être » n'est pas valide (1 ou 0, oui ou non attendu)",
+        "(SIRET 73282932000074) deviendrait « Hôtel Lefèvre 1 » (SIRET 44306184100047)",
+        "Colonne « Commercial » inconnue, ignorée",
+    ];
+    let english = [
+        "\"12345\" has 5 digits; a SIRET has 14",
+        "\"peut-être\" is not valid (expected 1 or 0, oui or non)",
+        "(SIRET 73282932000074) would become \"Hôtel Lefèvre 1\" (SIRET 44306184100047)",
+        "Unknown column \"Commercial\", ignored",
+    ];
+    let html = read("");
+    for m in french {
+        assert!(html.contains(m), "{m}: {html}");
+    }
+    // The switch sets the language cookie; the same report now reads in English.
+    let r = c
+        .get(s.url(&format!("/lang?set=en&next={upload}")))
+        .send()
+        .expect("switch");
+    assert_eq!(r.status(), 303);
+    let lang = r.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_string();
+    let lang = lang.split(';').next().expect("cookie").to_string();
+    assert_eq!(lang, "clientele_lang=en");
+    let html = read(&lang);
+    for m in english {
+        assert!(html.contains(m), "{m}: {html}");
+    }
+    for m in french {
+        assert!(!html.contains(m), "{m} left in French: {html}");
+    }
+    // And back.
+    let html = read("clientele_lang=fr");
+    for m in french {
+        assert!(html.contains(m), "{m}: {html}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The customer list: page numbers and column sorting (issue 14), without JavaScript
+// ---------------------------------------------------------------------------------------
+
+/// The accounts of the list's rows, in order (every test account starts with `L0`).
+fn accounts_in(html: &str) -> Vec<String> {
+    let body = html.split("<tbody>").nth(1).unwrap_or_default();
+    body.split("\">L0")
+        .skip(1)
+        .map(|rest| format!("L0{}", &rest[..3]))
+        .collect()
+}
+
+fn customer_list_pages_and_sorting() {
+    let s = TestServer::start();
+    let c = http();
+    let (session, _) = login(&s, &c);
+    // 120 customers: accounts in creation order, names the other way round, every third
+    // one inactive.
+    for n in 1..=120 {
+        let mut cu = clientele_core::Customer::new();
+        let text = |t: String| Some(clientele_core::Value::Text(t.into()));
+        cu.values[clientele_core::Field::customerAccount.idx()] = text(format!("L0{n:03}"));
+        cu.values[clientele_core::Field::name.idx()] = text(format!("Société {:03}", 121 - n));
+        if n % 3 == 0 {
+            cu.values[clientele_core::Field::active.idx()] =
+                Some(clientele_core::Value::Bool(false));
+        }
+        s.store.create_customer(&cu).expect("customer");
+    }
+    // The page with its links' slashes unescaped, as a browser reads them.
+    let page = |path: &str| {
+        let (st, html) = self::page(&s, &c, &session, path);
+        (st, html.replace("&#x2f;", "/"))
+    };
+    // By name by default: page 1 of 3, numbered links to every page, the current one marked.
+    let (st, html) = page("/customers");
+    assert_eq!(st, 200);
+    assert_eq!(
+        accounts_in(&html).first().map(String::as_str),
+        Some("L0120")
+    );
+    assert!(
+        html.contains("aria-current=\"page\" aria-label=\"Page 1\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("href=\"/customers?page=3\" aria-label=\"Page 3\""),
+        "{html}"
+    );
+    assert!(html.contains("<th scope=\"col\" aria-sort=\"ascending\"><a href=\"/customers?sort=-name&amp;page=1\""), "{html}");
+    // The last page, straight from its number.
+    let (_, html) = page("/customers?page=3");
+    assert_eq!(
+        accounts_in(&html),
+        [
+            "L0020", "L0019", "L0018", "L0017", "L0016", "L0015", "L0014", "L0013", "L0012",
+            "L0011", "L0010", "L0009", "L0008", "L0007", "L0006", "L0005", "L0004", "L0003",
+            "L0002", "L0001"
+        ]
+    );
+    // The account heading sorts by account; again, the other way; the last page of the
+    // reversed order is read too.
+    assert!(
+        html.contains("href=\"/customers?sort=customerAccount&amp;page=1\""),
+        "{html}"
+    );
+    let (_, html) = page("/customers?sort=customerAccount&page=1");
+    assert_eq!(
+        accounts_in(&html).first().map(String::as_str),
+        Some("L0001")
+    );
+    assert!(
+        html.contains(
+            "aria-sort=\"ascending\"><a href=\"/customers?sort=-customerAccount&amp;page=1\""
+        ),
+        "{html}"
+    );
+    let (_, html) = page("/customers?sort=-customerAccount&page=3");
+    assert_eq!(
+        accounts_in(&html).first().map(String::as_str),
+        Some("L0020")
+    );
+    assert!(html.contains("aria-sort=\"descending\""), "{html}");
+    // Filters and sort are kept in the page links; sorting by creation keeps the filter.
+    let (_, html) = page("/customers?active=0&sort=-created_at");
+    let rows = accounts_in(&html);
+    assert_eq!(rows.len(), 40);
+    assert_eq!(rows.first().map(String::as_str), Some("L0120"));
+    assert!(
+        html.contains("href=\"/customers?active=0&amp;sort=created_at&amp;page=1\""),
+        "{html}"
+    );
+    assert!(!html.contains("aria-label=\"Page 2\""), "one page: {html}");
+    let (_, html) = page("/customers?active=1&sort=updated_at&page=2");
+    assert!(
+        html.contains("href=\"/customers?active=1&amp;sort=updated_at&amp;page=1\" rel=\"prev\""),
+        "{html}"
+    );
+    assert_eq!(
+        accounts_in(&html).first().map(String::as_str),
+        Some("L0076")
+    );
+    // An unknown sort is the default order, not an error.
+    let (st, html) = page("/customers?sort=siret");
+    assert_eq!(st, 200);
+    assert_eq!(
+        accounts_in(&html).first().map(String::as_str),
+        Some("L0120")
+    );
+}
+
 // Every page test runs on SQLite and on PostgreSQL: `on_both!` (tests/common).
 
 on_both!(
@@ -2237,4 +2416,6 @@ on_both!(
     typed_postal_code_is_not_padded,
     grid_edits_are_judged_then_imported,
     browser_grid_journey,
+    customer_list_pages_and_sorting,
+    report_in_the_readers_language,
 );

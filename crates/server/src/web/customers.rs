@@ -123,8 +123,68 @@ pub struct ListParams {
     level: String,
     #[serde(default)]
     regime: String,
+    /// A sort as the API writes it (`name`, `-updated_at`); the name, A to Z, by default.
+    #[serde(default)]
+    sort: String,
     #[serde(default)]
     page: String,
+}
+
+/// The list's sortable columns: the `sort` key (as the API's `sort` parameter), the store's
+/// key and the heading's message id. Every one is read in the order of an index.
+const SORTABLE: [(&str, SortKey, &str); 4] = [
+    ("customerAccount", SortKey::Account, "common.account"),
+    ("name", SortKey::Name, "customers.company_name"),
+    ("created_at", SortKey::CreatedAt, "customers.created"),
+    ("updated_at", SortKey::UpdatedAt, "customers.updated"),
+];
+
+/// Page numbers shown either side of the current one (first and last always are).
+const PAGES_AROUND: u64 = 2;
+
+/// The page numbers of the pager: the first, the last, and [`PAGES_AROUND`] either side of
+/// `page`; `None` stands for the pages left out between two of them.
+fn page_numbers(page: u64, pages: u64) -> Vec<Option<u64>> {
+    let around = page.saturating_sub(PAGES_AROUND).max(1)..=(page + PAGES_AROUND).min(pages);
+    let mut shown: Vec<u64> = std::iter::once(1)
+        .chain(around)
+        .chain(std::iter::once(pages))
+        .collect();
+    shown.dedup();
+    let mut out = Vec::new();
+    for n in shown {
+        match out.last() {
+            Some(Some(prev)) if n <= *prev => continue,
+            // A gap of one page shows that page rather than an ellipsis standing for it.
+            Some(Some(prev)) if n == prev + 2 => out.push(Some(prev + 1)),
+            Some(Some(prev)) if n > prev + 2 => out.push(None),
+            _ => {}
+        }
+        out.push(Some(n));
+    }
+    out
+}
+
+/// A link to the list with the same search and filters, another sort and page (the empty
+/// parameters left out, so that the links stay short).
+fn list_link(p: &ListParams, sort: &str, page: u64) -> String {
+    let mut pairs: Vec<(&str, &str)> = [
+        ("q", p.q.as_str()),
+        ("active", &p.active),
+        ("vip", &p.vip),
+        ("onCallDuty", &p.on_call),
+        ("reseller", &p.reseller),
+        ("level", &p.level),
+        ("regime", &p.regime),
+        ("sort", sort),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.is_empty())
+    .collect();
+    let page = page.to_string();
+    pairs.push(("page", &page));
+    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    format!("/customers?{query}")
 }
 
 fn tri(s: &str) -> Option<bool> {
@@ -143,6 +203,10 @@ pub async fn list(
 ) -> Page {
     let lang = web.lang;
     let page = p.page.parse::<u64>().unwrap_or(1).clamp(1, 1_000_000);
+    // An unknown sort (a hand-edited link) is the default rather than an error page.
+    let sort = crate::customers::parse_sort(p.sort.trim())
+        .filter(|(k, _)| SORTABLE.iter().any(|(_, key, _)| key == k))
+        .unwrap_or((SortKey::Name, false));
     let mut flags = Vec::new();
     for (f, v) in [
         (Field::active, &p.active),
@@ -163,7 +227,7 @@ pub async fn list(
             .iter()
             .find(|r| r.code() == p.regime)
             .map(|r| r.code().to_string()),
-        sort: Some((SortKey::Name, false)),
+        sort: Some(sort),
         offset: (page - 1) * PER_PAGE,
         limit: PER_PAGE,
         ..ListQuery::default()
@@ -183,24 +247,48 @@ pub async fn list(
                 "vip": c.flag(Field::vip),
                 "onCall": c.flag(Field::onCallDuty),
                 "regime": regime_label(c.vat_regime().code(), lang),
+                "created": c.created_at,
+                "updated": c.updated_at,
             })
         })
         .collect();
     let pages = total.div_ceil(PER_PAGE).max(1);
-    let link = |n: u64| {
-        let mut params = serde_urlencoded::to_string(&p).unwrap_or_default();
-        // Keep every filter, replace the page.
-        params = params
-            .split('&')
-            .filter(|kv| !kv.starts_with("page=") && !kv.ends_with('='))
-            .collect::<Vec<_>>()
-            .join("&");
-        if params.is_empty() {
-            format!("/customers?page={n}")
-        } else {
-            format!("/customers?{params}&page={n}")
-        }
+    // The sort as the links write it: none for the default, so that the default list's
+    // links stay as they were.
+    let sort_text = match sort {
+        (SortKey::Name, false) => String::new(),
+        (key, desc) => SORTABLE
+            .iter()
+            .find(|(_, k, _)| *k == key)
+            .map(|(name, _, _)| format!("{}{name}", if desc { "-" } else { "" }))
+            .unwrap_or_default(),
     };
+    let link = |n: u64| list_link(&p, &sort_text, n);
+    // Each sortable heading: a link that sorts by it (from page 1), ascending first, then
+    // the other way once it is the sort.
+    let headings: Vec<Jv> = SORTABLE
+        .iter()
+        .map(|(name, key, label)| {
+            let current = (sort.0 == *key).then_some(sort.1);
+            let next = if current == Some(false) {
+                format!("-{name}")
+            } else {
+                (*name).to_string()
+            };
+            json!({
+                "label": messages::text(lang, label),
+                "href": list_link(&p, &next, 1),
+                "sort": current.map(|desc| if desc { "descending" } else { "ascending" }),
+            })
+        })
+        .collect();
+    let numbers: Vec<Jv> = page_numbers(page, pages)
+        .into_iter()
+        .map(|n| match n {
+            Some(n) => json!({"n": n, "href": link(n), "current": n == page}),
+            None => json!({"gap": true}),
+        })
+        .collect();
     let regimes: Vec<Jv> = VatRegime::ALL
         .iter()
         .map(|r| json!({"code": r.code(), "label": regime_label(r.code(), lang)}))
@@ -213,6 +301,8 @@ pub async fn list(
             total => total,
             page => page,
             pages => pages,
+            numbers => Value::from_serialize(&numbers),
+            headings => Value::from_serialize(&headings),
             prev => (page > 1).then(|| link(page - 1)),
             next => (page < pages).then(|| link(page + 1)),
             p => Value::from_serialize(&p),
@@ -505,5 +595,53 @@ pub async fn edit(
             Ok(r)
         }
         Err(e) => Err(WebError::from(e).with_lang(web.lang)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_numbers;
+
+    #[test]
+    fn pager_shows_first_last_and_neighbours() {
+        assert_eq!(page_numbers(1, 1), [Some(1)]);
+        assert_eq!(page_numbers(1, 3), [Some(1), Some(2), Some(3)]);
+        assert_eq!(
+            page_numbers(1, 100),
+            [Some(1), Some(2), Some(3), None, Some(100)]
+        );
+        // A single page left out is shown rather than an ellipsis.
+        assert_eq!(
+            page_numbers(5, 9),
+            [
+                Some(1),
+                Some(2),
+                Some(3),
+                Some(4),
+                Some(5),
+                Some(6),
+                Some(7),
+                Some(8),
+                Some(9)
+            ]
+        );
+        assert_eq!(
+            page_numbers(50, 100),
+            [
+                Some(1),
+                None,
+                Some(48),
+                Some(49),
+                Some(50),
+                Some(51),
+                Some(52),
+                None,
+                Some(100)
+            ]
+        );
+        assert_eq!(
+            page_numbers(100, 100),
+            [Some(1), None, Some(98), Some(99), Some(100)]
+        );
     }
 }

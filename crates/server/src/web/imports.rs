@@ -169,6 +169,7 @@ pub(super) fn start_job(
             Ok(Ok(report)) => {
                 let mut v = serde_json::to_value(&report).unwrap_or(Jv::Null);
                 v["status"] = json!("ok");
+                super::report_lang::record(&mut v, lang);
                 if let Some(m) = mapping_json {
                     // Kept with the report: the import of this upload uses it again.
                     v["mapping"] = m;
@@ -178,6 +179,7 @@ pub(super) fn start_job(
             Ok(Err(RunError::Unusable(report))) => {
                 let mut v = serde_json::to_value(&*report).unwrap_or(Jv::Null);
                 v["status"] = json!("unusable");
+                super::report_lang::record(&mut v, lang);
                 v
             }
             Ok(Err(e)) => json!({"status": "failed", "message": e.to_string()}),
@@ -331,8 +333,12 @@ pub async fn show(web: Web, State(state): State<ApiContext>, Path(id): Path<Stri
     // The job before the upload: a job that ends in between has stored its outcome.
     let job = state.0.jobs.get(&id);
     let up = owned(&state, &web, id, false).await?;
-    let report = parse_json(up.report.as_deref());
+    let mut report = parse_json(up.report.as_deref());
     let mut result = parse_json(up.result.as_deref());
+    // In the reader's language, whoever uploaded the file.
+    for r in report.iter_mut().chain(result.iter_mut()) {
+        super::report_lang::translate(r, web.lang);
+    }
     // Claimed by an import that another server runs (or that was interrupted).
     let claimed = result.as_ref().is_some_and(|r| r["status"] == "running");
     let elsewhere = job.is_none() && claimed;

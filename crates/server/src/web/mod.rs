@@ -27,6 +27,7 @@ mod forms;
 mod imports;
 mod layout;
 mod login;
+mod report_lang;
 mod session;
 mod setup;
 mod tokens;
