@@ -1776,6 +1776,7 @@ async fn narrow_pages(s: &TestServer, b: &Client, pack: &Path, customer: i64) {
         format!("/customers/{customer}/edit"),
         "/import".to_string(),
         "/imports".to_string(),
+        format!("{upload_page}/fix"),
         upload_page,
         "/tokens".to_string(),
     ];
