@@ -179,7 +179,7 @@ fn headings(lang: Lang) -> Vec<String> {
 fn each_line(
     raw: impl Read,
     lang: Lang,
-    mut write: impl FnMut(&[TableCell<'_>]) -> Result<(), clientele_pack::PackError>,
+    mut write: impl FnMut(&[TableCell<'_>]) -> Result<(), String>,
 ) -> Result<(), RunError> {
     let yes = msg!(lang, "common.yes");
     let mut failed = None;
@@ -203,10 +203,7 @@ fn each_line(
             failed = Some(e);
         }
     })?;
-    match failed {
-        Some(e) => Err(RunError::Io(e.to_string())),
-        None => Ok(()),
-    }
+    failed.map_or(Ok(()), |e| Err(RunError::Io(e)))
 }
 
 /// A raw list as CSV for people (UTF-8 with BOM, `;`, formula-safe as the exports), headings
@@ -216,7 +213,7 @@ pub fn to_csv<W: Write>(raw: impl Read, lang: Lang, out: W) -> Result<W, RunErro
     let heads: Vec<&str> = heads.iter().map(String::as_str).collect();
     let io = |e: clientele_pack::PackError| RunError::Io(e.to_string());
     let mut t = CsvTable::new(out, &heads).map_err(io)?;
-    each_line(raw, lang, |cells| t.write(cells))?;
+    each_line(raw, lang, |cells| t.write(cells).map_err(|e| e.to_string()))?;
     t.finish().map_err(io)
 }
 
@@ -227,7 +224,7 @@ pub fn to_xlsx(raw: impl Read, lang: Lang) -> Result<XlsxTable, RunError> {
     let heads: Vec<&str> = heads.iter().map(String::as_str).collect();
     let io = |e: clientele_pack::PackError| RunError::Io(e.to_string());
     let mut t = XlsxTable::new(&msg!(lang, "import.changes_sheet"), &heads).map_err(io)?;
-    each_line(raw, lang, |cells| t.write(cells))?;
+    each_line(raw, lang, |cells| t.write(cells).map_err(|e| e.to_string()))?;
     Ok(t)
 }
 
