@@ -4,7 +4,10 @@
 //!
 //! The file is a compact CSV for programs ([`RAW_HEADINGS`]: comma-separated, values
 //! exactly as stored and as they would be written, no escaping for spreadsheets), kept by
-//! the web pages with the upload and read back by [`scan`]. For people it is turned into a
+//! the web pages with the upload and read back by [`scan`]. The customer's columns (row,
+//! id, account, names, identity) are written on the first line of its update only, the
+//! next lines leaving them empty: for an 8 MB pack of 50,000 rows each changing 11 fields,
+//! the list is then 27 MB rather than about 50. For people it is turned into a
 //! CSV as French Excel opens it ([`to_csv`]) or a workbook ([`to_xlsx`]), with headings and
 //! field names in their language: keeping the raw form lets one list be downloaded in the
 //! language of whoever reads it, and keeps values that start like a formula exact.
@@ -91,19 +94,28 @@ impl ChangeLog {
             .find(|c| c.field == Field::name.key())
             .map_or(name_before, |c| c.after.as_deref().unwrap_or_default());
         let (row, id) = (row.to_string(), id.to_string());
-        for c in fields {
-            self.w
-                .write_record([
+        for (i, c) in fields.iter().enumerate() {
+            // The customer's columns on the update's first line only (see the module).
+            let customer = if i == 0 {
+                [
                     row.as_str(),
                     id.as_str(),
                     account.unwrap_or_default(),
                     name_before,
                     name_after,
-                    c.field,
-                    c.before.as_deref().unwrap_or_default(),
-                    c.after.as_deref().unwrap_or_default(),
-                    if identity { "1" } else { "0" },
-                ])
+                ]
+            } else {
+                [""; 5]
+            };
+            let identity = if i == 0 && identity { "1" } else { "" };
+            let value = [
+                c.field,
+                c.before.as_deref().unwrap_or_default(),
+                c.after.as_deref().unwrap_or_default(),
+                identity,
+            ];
+            self.w
+                .write_record(customer.iter().chain(&value))
                 .map_err(|e| cannot_write(&self.path, e))?;
         }
         Ok(())
@@ -133,19 +145,29 @@ pub fn scan(raw: impl Read, mut each: impl FnMut(&ChangeRef<'_>)) -> Result<(), 
     if heads.iter().ne(RAW_HEADINGS) {
         return Err(bad("unknown headings"));
     }
-    let mut rec = csv::StringRecord::new();
-    while r.read_record(&mut rec).map_err(|e| bad(&e.to_string()))? {
-        let get = |i: usize| rec.get(i).unwrap_or_default();
+    // The first line of the update being read (its customer's columns) and the line read.
+    let mut head = csv::StringRecord::new();
+    let mut line = csv::StringRecord::new();
+    while r.read_record(&mut line).map_err(|e| bad(&e.to_string()))? {
+        let first = !line.get(0).unwrap_or_default().is_empty();
+        if first {
+            std::mem::swap(&mut head, &mut line);
+        } else if head.is_empty() {
+            return Err(bad("a line without its customer"));
+        }
+        let value = if first { &head } else { &line };
+        let customer = |i: usize| head.get(i).unwrap_or_default();
+        let value = |i: usize| value.get(i).unwrap_or_default();
         let c = ChangeRef {
-            row: get(0).parse().map_err(|_| bad("row"))?,
-            id: get(1).parse().map_err(|_| bad("id"))?,
-            account: get(2),
-            name_before: get(3),
-            name_after: get(4),
-            field: get(5),
-            before: get(6),
-            after: get(7),
-            identity: get(8) == "1",
+            row: customer(0).parse().map_err(|_| bad("row"))?,
+            id: customer(1).parse().map_err(|_| bad("id"))?,
+            account: customer(2),
+            name_before: customer(3),
+            name_after: customer(4),
+            field: value(5),
+            before: value(6),
+            after: value(7),
+            identity: customer(8) == "1",
         };
         each(&c);
     }
@@ -295,6 +317,21 @@ mod tests {
                 true
             )
         );
+        // The second line of an update carries its customer's columns.
+        assert_eq!(
+            got[1],
+            (
+                5,
+                42,
+                s("CL01"),
+                s("Alpha"),
+                s("=Beta, \"new\""),
+                s("postalCode"),
+                s(""),
+                s("75001"),
+                true
+            )
+        );
         assert_eq!(got[2].2, "");
         assert_eq!((got[2].3.as_str(), got[2].4.as_str()), ("Gamma", "Gamma"));
         assert!(!got[2].8);
@@ -318,5 +355,7 @@ mod tests {
             .expect("bytes");
         assert!(xlsx.starts_with(b"PK"));
         assert!(scan(&b"a,b\n1,2\n"[..], |_| {}).is_err());
+        let orphan = format!("{}\n,,,,,name,A,B,\n", RAW_HEADINGS.join(","));
+        assert!(scan(orphan.as_bytes(), |_| {}).is_err());
     }
 }
