@@ -68,6 +68,12 @@ pub enum Command {
         file: PathBuf,
         #[command(flatten)]
         mapping: MapArgs,
+        /// Write every change of every update to FILE (CSV for a spreadsheet, or XLSX when
+        /// FILE ends in .xlsx): row, account, company name before and after, field, value
+        /// before and after, and whether the customer becomes another company. The report
+        /// lists only the first changes.
+        #[arg(long, value_name = "FILE")]
+        changes: Option<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value = "human")]
         format: Output,
@@ -89,6 +95,12 @@ pub enum Command {
         /// writes nothing.
         #[arg(long)]
         allow_identity_change: bool,
+        /// Write every change of every update to FILE (CSV for a spreadsheet, or XLSX when
+        /// FILE ends in .xlsx): row, account, company name before and after, field, value
+        /// before and after, and whether the customer becomes another company. The report
+        /// lists only the first changes.
+        #[arg(long, value_name = "FILE")]
+        changes: Option<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value = "human")]
         format: Output,

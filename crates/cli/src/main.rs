@@ -87,6 +87,7 @@ fn run_recorded(cli: &Cli, lang: Lang) -> CliResult {
         Command::Check {
             file,
             mapping,
+            changes,
             format,
         } => {
             let opts = RunOptions {
@@ -95,7 +96,7 @@ fn run_recorded(cli: &Cli, lang: Lang) -> CliResult {
                 mapping: cmd::import::column_map(mapping)?,
                 ..RunOptions::default()
             };
-            cmd::import::run(cli, lang, file, *format, opts)
+            cmd::import::run(cli, lang, file, *format, opts, changes.as_deref())
         }
         Command::Import {
             file,
@@ -103,6 +104,7 @@ fn run_recorded(cli: &Cli, lang: Lang) -> CliResult {
             rejected,
             mapping,
             allow_identity_change,
+            changes,
             format,
         } => {
             let opts = RunOptions {
@@ -112,8 +114,9 @@ fn run_recorded(cli: &Cli, lang: Lang) -> CliResult {
                 lang,
                 mapping: cmd::import::column_map(mapping)?,
                 allow_identity_change: *allow_identity_change,
+                changes: None,
             };
-            cmd::import::run(cli, lang, file, *format, opts)
+            cmd::import::run(cli, lang, file, *format, opts, changes.as_deref())
         }
         Command::Imports { format } => cmd::history::imports(cli, *format),
         Command::Undo {

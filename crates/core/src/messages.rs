@@ -640,6 +640,27 @@ messages! {
     "forms.unreadable" => "Formulaire illisible : rechargez la page et recommencez.",
         "The form cannot be read: reload the page and try again.";
     // import
+    // The list of every change of an update, for people (CSV and XLSX headings).
+    "import.changes_account" => "Compte client",
+        "Customer account";
+    "import.changes_after" => "Après",
+        "After";
+    "import.changes_before" => "Avant",
+        "Before";
+    "import.changes_field" => "Champ",
+        "Field";
+    "import.changes_field_key" => "Clé du champ",
+        "Field key";
+    "import.changes_identity" => "Changement d’identité",
+        "Identity change";
+    "import.changes_name_after" => "Raison sociale après",
+        "Company name after";
+    "import.changes_name_before" => "Raison sociale avant",
+        "Company name before";
+    "import.changes_row" => "Ligne",
+        "Row";
+    "import.changes_sheet" => "Modifications",
+        "Changes";
     "import.check_the_file" => "Contrôler le fichier",
         "Check the file";
     "import.choose_a_file" => "Choisissez un fichier (XLSX, XLS, ODS ou CSV) : le fichier envoyé est vide ou absent.",
@@ -869,6 +890,40 @@ messages! {
         "bytes";
     "upload.cannot_produce" => "Impossible de produire ce fichier : {error}",
         "This file cannot be produced: {error}";
+    "upload.changes_all_fields" => "Tous les champs",
+        "All fields";
+    "upload.changes_company" => "Raison sociale",
+        "Company name";
+    "upload.changes_count" => "{count} {n|champ modifié|champs modifiés} sur {customers_count} {customers|client|clients}",
+        "{count} {n|field change|field changes} on {customers_count} {customers|customer|customers}";
+    "upload.changes_download_csv" => "Télécharger toutes les modifications (CSV)",
+        "Download every change (CSV)";
+    "upload.changes_download_xlsx" => "Télécharger toutes les modifications (XLSX)",
+        "Download every change (XLSX)";
+    "upload.changes_filter" => "Filtrer",
+        "Filter";
+    "upload.changes_identity" => "Changement d’identité",
+        "Identity change";
+    "upload.changes_identity_only" => "Changements d’identité seulement",
+        "Identity changes only";
+    "upload.changes_matching" => "{count} {n|modification correspond|modifications correspondent} au filtre.",
+        "{count} {n|change matches|changes match} the filter.";
+    "upload.changes_next" => "Suivante",
+        "Next";
+    "upload.changes_none_matching" => "Aucune modification ne correspond au filtre.",
+        "No change matches the filter.";
+    "upload.changes_not_kept" => "La liste complète des modifications de ce fichier n’a pas été conservée : déposez-le de nouveau pour la voir.",
+        "The full list of changes of this file was not kept: upload it again to see it.";
+    "upload.changes_page" => "Page {page} sur {pages}",
+        "Page {page} of {pages}";
+    "upload.changes_pages" => "Pages des modifications",
+        "Pages of the changes";
+    "upload.changes_previous" => "Précédente",
+        "Previous";
+    "upload.changes_search" => "Compte ou raison sociale",
+        "Account or company name";
+    "upload.changes_show_all" => "Tout afficher",
+        "Show all";
     "upload.changes_to_existing_customers" => "Modifications des clients existants",
         "Changes to existing customers";
     "upload.check_not_finished" => "Le contrôle de ce fichier n’est pas terminé.",
@@ -947,8 +1002,6 @@ messages! {
         "more issues not listed (see the annotated workbook)";
     "upload.more_see_the_annotated_workbook" => "autres (voir le fichier annoté)",
         "more (see the annotated workbook)";
-    "upload.more_updated_customers" => "autres clients mis à jour",
-        "more updated customers";
     "upload.no_issue_the_file_can" => "Aucun problème : le fichier peut être importé.",
         "No issue: the file can be imported.";
     "upload.no_usable_report" => "Ce fichier n’a pas (encore) de rapport de contrôle utilisable.",

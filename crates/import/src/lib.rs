@@ -14,6 +14,8 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
+pub mod changes;
+
 /// At most this many issues are listed in a report (counts stay exact); a file with an error
 /// on every one of a million rows would otherwise need gigabytes.
 pub const MAX_LISTED_ISSUES: usize = 100_000;
@@ -161,6 +163,9 @@ pub struct RunOptions {
     pub mapping: clientele_pack::ColumnMap,
     /// Write updates that make customers other companies (`customerAccount.identity_changed`).
     pub allow_identity_change: bool,
+    /// Where to write every change of every update (the raw list of [`changes`]), however
+    /// many: the report lists only the first [`MAX_LISTED_CHANGES`].
+    pub changes: Option<PathBuf>,
 }
 
 /// The input: a file on disk, or bytes uploaded over HTTP.
@@ -317,7 +322,11 @@ fn run_opened(
     }
     importer.file_columns(&file_fields(&opened.columns));
     let keep_rejected = opts.skip_invalid && !dry_run;
-    let mut tally = Tally::new(name, &opened, opts);
+    let change_log = match &opts.changes {
+        Some(p) => Some(changes::ChangeLog::create(p)?),
+        None => None,
+    };
+    let mut tally = Tally::new(name, &opened, opts, change_log);
     let (parsed, parser) = spawn_parser(opened.rows, &opened.columns, keep_rejected);
 
     let mut failure: Option<RunError> = None;
@@ -430,11 +439,18 @@ struct Tally<'a> {
     /// Where each field sits in the file (letter, heading), for placing issues.
     place: Vec<Option<(String, String)>>,
     rejected: RejectedRows,
+    /// Every change of every update, when asked for ([`RunOptions::changes`]).
+    changes: Option<changes::ChangeLog>,
 }
 
 impl<'a> Tally<'a> {
     /// The report's file, sheet, format and columns, before any row.
-    fn new(file: &'a str, opened: &Opened, opts: &RunOptions) -> Tally<'a> {
+    fn new(
+        file: &'a str,
+        opened: &Opened,
+        opts: &RunOptions,
+        changes: Option<changes::ChangeLog>,
+    ) -> Tally<'a> {
         let mut report = Report {
             file: file.to_string(),
             sheet: opened.sheet.clone(),
@@ -487,6 +503,7 @@ impl<'a> Tally<'a> {
             sheet: opened.sheet.clone(),
             place,
             rejected,
+            changes,
         }
     }
 
@@ -515,8 +532,9 @@ impl<'a> Tally<'a> {
             RowOutcome::Update {
                 id,
                 account,
+                name,
                 fields,
-            } => self.update(raw.number, id, account, fields),
+            } => self.update(raw.number, id, account, name, fields)?,
             _ => {}
         }
         Ok(())
@@ -530,15 +548,22 @@ impl<'a> Tally<'a> {
     }
 
     /// An updated customer: an identity change is an issue; the changes are listed (the
-    /// first [`MAX_LISTED_CHANGES`], within [`MAX_REPORT_BYTES`]).
+    /// first [`MAX_LISTED_CHANGES`], within [`MAX_REPORT_BYTES`]) and all go to the list
+    /// of every change when there is one.
     fn update(
         &mut self,
         row: u32,
         id: i64,
         account: Option<String>,
+        name: Option<String>,
         fields: Vec<clientele_core::model::FieldChange>,
-    ) {
-        if let Some(change) = IdentityChange::of(&fields) {
+    ) -> Result<(), RunError> {
+        let identity = IdentityChange::of(&fields);
+        if let Some(log) = self.changes.as_mut() {
+            let (account, name) = (account.as_deref(), name.as_deref());
+            log.update(row, id, account, name, &fields, identity.is_some())?;
+        }
+        if let Some(change) = identity {
             self.report.identity_changes += 1;
             let detail = change.detail();
             let fi = clientele_core::FieldIssue::new(
@@ -572,6 +597,7 @@ impl<'a> Tally<'a> {
                 values: fields,
             });
         }
+        Ok(())
     }
 
     /// Count the waiting issues into the report once there are many.
@@ -649,8 +675,17 @@ fn finish_run(
         mut issues,
         listed_bytes,
         rejected,
+        changes,
         ..
     } = tally;
+    // Complete before the commit, as the rejected rows: a list that cannot be written
+    // stops the import rather than leaving it without its list.
+    if let Some(log) = changes {
+        if let Err(e) = log.finish() {
+            rejected.discard();
+            return Err(e);
+        }
+    }
     if let Some(c) = contacts {
         issues.extend(c.warnings.clone());
         if let Err(e) = import_contacts(&mut importer, c, opts.lang, &mut issues) {

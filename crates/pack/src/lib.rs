@@ -13,7 +13,8 @@
 // nothing of the crate but each other in that order; `rows` holds the row and column types
 // every reader shares; `source` (the bytes, the format, the reader thread), then
 // `zipguard`, `csvread` and `workbook` (the readers); `read` opens a pack with them, and
-// `write` reuses `read` for the annotated copy. No module imports one that imports it.
+// `write` reuses `read` for the annotated copy, and `table` (plain lists for people) uses
+// `write`'s formats. No module imports one that imports it.
 mod csvread;
 mod error;
 mod headers;
@@ -22,6 +23,7 @@ pub mod mapping;
 mod read;
 mod rows;
 mod source;
+mod table;
 mod workbook;
 mod write;
 mod zipguard;
@@ -35,6 +37,7 @@ pub use read::{
     open_mapped, Opened,
 };
 pub use rows::{Column, RawRow, Tab};
+pub use table::{CsvTable, TableCell, XlsxTable};
 pub use write::{
     annotate, corrected, write_rejected, write_template, Corrected, CsvExporter, RejectedWriter,
     XlsxExporter,

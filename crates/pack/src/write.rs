@@ -46,14 +46,14 @@ const ERROR_FILL: u32 = 0xFFC7CE;
 const WARNING_FILL: u32 = 0xFFEB9C;
 /// Name of the column added to rejected rows.
 const ERRORS_HEADING: &str = "Erreurs";
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+pub(crate) const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-fn header_format() -> Format {
+pub(crate) fn header_format() -> Format {
     Format::new().set_bold().set_background_color(0xDDEBF7)
 }
 
 /// A heading's column width, in characters.
-fn width_for(heading: &str) -> f64 {
+pub(crate) fn width_for(heading: &str) -> f64 {
     (heading.chars().count() as f64 * 1.1 + 2.0).clamp(10.0, 40.0)
 }
 
@@ -162,7 +162,7 @@ fn value_text(v: Option<&Value>) -> Cow<'_, str> {
     }
 }
 
-fn truncate_for_xlsx(s: &str) -> Cow<'_, str> {
+pub(crate) fn truncate_for_xlsx(s: &str) -> Cow<'_, str> {
     match s.char_indices().nth(XLSX_MAX_CHARS) {
         Some((cut, _)) => Cow::Owned(s[..cut].to_string()),
         None => Cow::Borrowed(s),

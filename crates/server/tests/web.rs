@@ -2400,6 +2400,82 @@ fn customer_list_pages_and_sorting() {
     );
 }
 
+// ---------------------------------------------------------------------------------------
+// Every change of an update (issue 14; paging and downloads: tests/changes.rs)
+// ---------------------------------------------------------------------------------------
+
+/// The list of changes filtered with its form, as a browser sends it (no script involved).
+async fn changes_journey(s: &TestServer, b: &Client, file: &Path) {
+    let base = &s.base;
+    browser_login(b, base).await;
+    upload(b, base, file).await;
+    text_of(b, "#changes-table").await;
+    let rows = |b: &Client| {
+        let b = b.clone();
+        async move {
+            let mut out = Vec::new();
+            for tr in b
+                .find_all(Locator::Css("#changes-table tbody tr"))
+                .await
+                .expect("rows")
+            {
+                let field = tr
+                    .attr("data-field")
+                    .await
+                    .expect("attr")
+                    .unwrap_or_default();
+                let class = tr.attr("class").await.expect("attr").unwrap_or_default();
+                out.push((field, class == "identity"));
+            }
+            out
+        }
+    };
+    let all = rows(b).await;
+    assert_eq!(all.len(), 4, "{all:?}");
+    assert_eq!(all.iter().filter(|(_, identity)| *identity).count(), 3);
+    click(b, "#changes_field option[value='mainAddressCity']").await;
+    click(b, "#changes-filter-button").await;
+    let matching = text_of(b, "#changes-matching").await;
+    assert!(matching.contains('2'), "{matching}");
+    let url = b.current_url().await.expect("url");
+    assert!(
+        url.as_str().contains("changes_field=mainAddressCity"),
+        "{url}"
+    );
+    let city = rows(b).await;
+    assert_eq!(
+        city,
+        vec![
+            ("mainAddressCity".to_string(), true),
+            ("mainAddressCity".to_string(), false)
+        ]
+    );
+}
+
+fn browser_changes_filter() {
+    let Some((d, chrome)) = driver() else {
+        return;
+    };
+    let s = TestServer::start();
+    let (s1, _) = clientele_testkit::siret_vat(31);
+    let (s2, _) = clientele_testkit::siret_vat(32);
+    for c in [
+        json!({"customerAccount": "CHG1", "name": "Alpha", "registrationNumber": s1, "mainAddressCity": "Paris"}),
+        json!({"customerAccount": "CHG2", "name": "Beta", "mainAddressCity": "Paris"}),
+    ] {
+        let (code, created) = s.json("POST", "/api/v1/customers", &s.write, &c);
+        assert_eq!(code, 201, "{created}");
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("changes.csv");
+    // CHG1 becomes another company (name, SIRET) and moves; CHG2 only moves.
+    let csv = format!(
+        "Compte client;Raison sociale;SIRET;Ville\nCHG1;Hôtel Gamma;{s2};Lyon\nCHG2;Beta;;Lyon\n"
+    );
+    std::fs::write(&file, csv).expect("write pack");
+    in_browser(&d, &chrome, async |b| changes_journey(&s, b, &file).await);
+}
+
 // Every page test runs on SQLite and on PostgreSQL: `on_both!` (tests/common).
 
 on_both!(
@@ -2419,4 +2495,5 @@ on_both!(
     browser_grid_journey,
     customer_list_pages_and_sorting,
     report_in_the_readers_language,
+    browser_changes_filter,
 );

@@ -110,6 +110,9 @@ pub enum RowOutcome {
         id: i64,
         /// Its account (as stored before the update).
         account: Option<String>,
+        /// Its company name (as stored before the update): the list of every change names
+        /// the company even when its name does not change.
+        name: Option<String>,
         /// The fields that change, before and after.
         fields: Vec<clientele_core::model::FieldChange>,
     },
@@ -508,6 +511,7 @@ impl<'a> Importer<'a> {
                 RowOutcome::Update {
                     id: before.id,
                     account: before.text(Field::customerAccount).map(str::to_string),
+                    name: before.text(Field::name).map(str::to_string),
                     fields,
                 }
             }

@@ -5,7 +5,7 @@ use crate::args::{Cli, MapArgs, Output};
 use crate::error::{CliError, CliResult, PREFIX};
 use crate::{db, report};
 use clientele_core::{msg, Lang};
-use clientele_import::{Report, RunError, RunOptions, Source};
+use clientele_import::{changes, Report, RunError, RunOptions, Source};
 use clientele_pack::ColumnMap;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};
@@ -32,14 +32,26 @@ pub fn column_map(args: &MapArgs) -> CliResult<ColumnMap> {
 }
 
 /// Check (`opts.dry_run`) or import `file`, print the report in `format`; rows with
-/// errors, or an identity change refused, are the input's errors (exit 1).
-pub fn run(cli: &Cli, lang: Lang, file: &Path, format: Output, opts: RunOptions) -> CliResult {
+/// errors, or an identity change refused, are the input's errors (exit 1). With `changes`,
+/// every change of every update is written there too (`--changes`).
+pub fn run(
+    cli: &Cli,
+    lang: Lang,
+    file: &Path,
+    format: Output,
+    mut opts: RunOptions,
+    changes: Option<&Path>,
+) -> CliResult {
     if !file.exists() {
         return Err(CliError::unusable(format!(
             "{}: no such file",
             file.display()
         )));
     }
+    let list = changes
+        .map(|out| ChangesFile::open(file, out))
+        .transpose()?;
+    opts.changes = list.as_ref().map(|l| l.raw.clone());
     // `check` opens the same way: it writes nothing, and the file is left in WAL.
     let store = db::open_for_import(&cli.db)?;
     let result = with_progress(|progress| {
@@ -48,6 +60,9 @@ pub fn run(cli: &Cli, lang: Lang, file: &Path, format: Output, opts: RunOptions)
     match result {
         Ok(r) => {
             print_report(&r, format, lang);
+            if let Some(l) = list {
+                l.write(lang)?;
+            }
             outcome(&r, opts.dry_run, lang)
         }
         Err(RunError::Unusable(r)) => {
@@ -126,5 +141,71 @@ fn print_report(r: &Report, format: Output, lang: Lang) {
     .and_then(|()| out.flush());
     if let Err(e) = res {
         eprintln!("{PREFIX}cannot print the report: {e}");
+    }
+}
+
+/// The file of `--changes`: the run writes its raw list into a temporary folder, turned
+/// into the requested CSV or XLSX (for a spreadsheet, in the language of the messages) once
+/// the run is over.
+struct ChangesFile {
+    out: std::path::PathBuf,
+    out_file: std::fs::File,
+    raw: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl ChangesFile {
+    /// Refuse the pack itself, and open the file now: an unwritable path is said before a
+    /// long import rather than after it.
+    fn open(pack: &Path, out: &Path) -> CliResult<ChangesFile> {
+        if let (Ok(a), Ok(b)) = (pack.canonicalize(), out.canonicalize()) {
+            if a == b {
+                return Err(CliError::unusable(format!(
+                    "--changes {} is the pack itself: choose another file",
+                    out.display()
+                )));
+            }
+        }
+        let cannot = |e: std::io::Error| {
+            CliError::failure(format!(
+                "cannot write the changes to {}: {e}",
+                out.display()
+            ))
+        };
+        let out_file = std::fs::File::create(out).map_err(cannot)?;
+        let dir = tempfile::tempdir().map_err(cannot)?;
+        Ok(ChangesFile {
+            out: out.to_path_buf(),
+            out_file,
+            raw: dir.path().join("changes.csv"),
+            _dir: dir,
+        })
+    }
+
+    /// Convert the raw list into the requested file.
+    fn write(self, lang: Lang) -> CliResult {
+        let cannot = |e: String| {
+            CliError::failure(format!(
+                "cannot write the changes to {}: {e}",
+                self.out.display()
+            ))
+        };
+        let raw = std::fs::File::open(&self.raw).map_err(|e| cannot(e.to_string()))?;
+        let raw = std::io::BufReader::new(raw);
+        let xlsx = self
+            .out
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+        if xlsx {
+            let table = changes::to_xlsx(raw, lang).map_err(|e| cannot(e.to_string()))?;
+            table.save(&self.out).map_err(|e| cannot(e.to_string()))?;
+        } else {
+            let out = std::io::BufWriter::new(&self.out_file);
+            changes::to_csv(raw, lang, out)
+                .map_err(|e| cannot(e.to_string()))?
+                .flush()
+                .map_err(|e| cannot(e.to_string()))?;
+        }
+        Ok(())
     }
 }

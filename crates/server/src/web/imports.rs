@@ -25,7 +25,7 @@ use std::sync::atomic::Ordering;
 
 /// Issues listed per column and code on the report page (the annotated workbook has all).
 const LISTED_PER_CODE: usize = 200;
-/// Update previews listed on the report page.
+/// Identity changes listed above the import button (all are in the list of changes).
 const LISTED_CHANGES: usize = 200;
 /// The import result of an upload while its import runs.
 const RUNNING: &str = r#"{"status":"running"}"#;
@@ -149,7 +149,10 @@ pub(super) fn start_job(
         lang,
         mapping: spec.mapping,
         allow_identity_change: spec.allow_identity_change,
+        // Every change of every update, kept with the upload for its page and downloads.
+        changes: scratch.as_ref().map(|d| d.path().join("changes.csv")),
     };
+    let changes_file = opts.changes.clone();
     let j = job.clone();
     let ticket = submit_run(state, actor, name, bytes, opts, move |n| {
         j.rows.store(n, Ordering::Relaxed)
@@ -163,6 +166,9 @@ pub(super) fn start_job(
         let _scratch = scratch;
         let started = std::time::Instant::now();
         let outcome = ticket.wait().await;
+        if let (Ok(Ok(_)), Some(path)) = (&outcome, &changes_file) {
+            super::changes::keep(&state, &id, path).await;
+        }
         metrics::histogram!(crate::telemetry::JOB_DURATION, "kind" => if import.is_some() { "import" } else { "check" })
             .record(started.elapsed().as_secs_f64());
         let body = match outcome {
@@ -329,7 +335,12 @@ fn group_issues(issues: &[Jv], clients_sheet: Option<&str>) -> Vec<ColumnGroup> 
 
 /// The page of an upload: progress while its check or import runs, then the report or the
 /// import result.
-pub async fn show(web: Web, State(state): State<ApiContext>, Path(id): Path<String>) -> Page {
+pub async fn show(
+    web: Web,
+    State(state): State<ApiContext>,
+    Path(id): Path<String>,
+    WebQuery(q): WebQuery<HashMap<String, String>>,
+) -> Page {
     // The job before the upload: a job that ends in between has stored its outcome.
     let job = state.0.jobs.get(&id);
     let up = owned(&state, &web, id, false).await?;
@@ -360,26 +371,11 @@ pub async fn show(web: Web, State(state): State<ApiContext>, Path(id): Path<Stri
         .and_then(|r| r["issues"].as_array().map(|a| (a, r["sheet"].as_str())))
         .map(|(a, sheet)| group_issues(a, sheet))
         .unwrap_or_default();
-    let changes: Vec<Jv> = report
-        .as_ref()
-        .and_then(|r| r["changes"].as_array())
-        .map(|a| a.iter().take(LISTED_CHANGES).cloned().collect())
-        .unwrap_or_default();
+    // Every change of the updates, paged and filtered (web::changes).
+    let changes = super::changes::section(&state, &up.id, report.as_ref(), &q, web.lang).await?;
     let headings: HashMap<&str, &str> = clientele_core::FIELDS
         .iter()
         .map(|d| (d.pack_key, messages::field_label(web.lang, d)))
-        .collect();
-    let changes: Vec<Jv> = changes
-        .into_iter()
-        .map(|mut c| {
-            if let Some(vals) = c["values"].as_array_mut() {
-                for v in vals {
-                    let k = v["field"].as_str().unwrap_or_default();
-                    v["label"] = json!(headings.get(k).copied().unwrap_or(k));
-                }
-            }
-            c
-        })
         .collect();
     // The fields a column can be mapped to, in pack order, named in the viewer's language.
     let fields: Vec<(&str, &str)> = clientele_core::FIELDS
@@ -416,7 +412,6 @@ pub async fn show(web: Web, State(state): State<ApiContext>, Path(id): Path<Stri
             result => result.as_ref().map(Value::from_serialize),
             groups => Value::from_serialize(&groups),
             changes => Value::from_serialize(&changes),
-            more_changes => report.as_ref().and_then(|r| r["update"].as_u64()).unwrap_or(0).saturating_sub(LISTED_CHANGES as u64),
             mapping => Value::from_serialize(report.as_ref().map(mapping_rows).unwrap_or_default()),
             mapping_pending => report.as_ref().is_some_and(|r| has_code(r, "header.unmapped")),
             fields => Value::from_serialize(&fields),

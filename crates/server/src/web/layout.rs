@@ -40,7 +40,7 @@ pub fn add_page_headers(r: &mut Response) {
 }
 
 /// The templates' names and sources, compiled into the binary.
-const TEMPLATES: [(&str, &str); 13] = [
+const TEMPLATES: [(&str, &str); 14] = [
     ("base.html", include_str!("../../templates/base.html")),
     ("login.html", include_str!("../../templates/login.html")),
     ("setup.html", include_str!("../../templates/setup.html")),
@@ -52,6 +52,7 @@ const TEMPLATES: [(&str, &str); 13] = [
     ("import.html", include_str!("../../templates/import.html")),
     ("upload.html", include_str!("../../templates/upload.html")),
     ("fix.html", include_str!("../../templates/fix.html")),
+    ("changes.html", include_str!("../../templates/changes.html")),
     ("imports.html", include_str!("../../templates/imports.html")),
     (
         "customers.html",

@@ -16,9 +16,11 @@
 //!
 //! The modules depend one way: `layout` (templates, rendering) and `cookies` are
 //! leaves; `error` renders in the layout; `session` reads the session cookie; `forms`
-//! checks forms against the session; `login` and the pages (customers, imports, setup,
+//! checks forms against the session; `login` and the pages (customers, imports — and
+//! `changes`, its list of every change, which uses its helpers —, setup,
 //! tokens) use them all. The types other crates name are re-exported here.
 
+mod changes;
 mod cookies;
 mod customers;
 mod error;
@@ -74,6 +76,8 @@ pub fn router(upload_limit: usize) -> Router<ApiContext> {
         .route("/uploads/{id}/fix/undo", post(fixing::undo))
         .route("/uploads/{id}/fix/check", post(fixing::check))
         .route("/uploads/{id}/fix/download", get(fixing::download))
+        .route("/uploads/{id}/changes.csv", get(changes::csv))
+        .route("/uploads/{id}/changes.xlsx", get(changes::xlsx))
         .route("/template.xlsx", get(imports::template))
         .route("/imports", get(imports::history))
         .route("/imports/{id}/undo", post(imports::undo))
