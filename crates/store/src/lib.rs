@@ -255,6 +255,9 @@ pub trait Store: Send + Sync {
     /// Undo an import: restore every customer it created or changed. Refused when one of
     /// them changed after the import, unless `force` (those later changes are then lost).
     fn undo_import(&self, id: i64, force: bool) -> Result<ImportRecord>;
+    /// How many customers an import created or changed were changed after it, and the
+    /// first few of their accounts (what a refused undo names).
+    fn changed_after_import(&self, id: i64) -> Result<(u64, Vec<String>)>;
     /// Dashboard counts.
     fn stats(&self) -> Result<Stats>;
 }

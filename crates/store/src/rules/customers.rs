@@ -472,6 +472,17 @@ impl<B: Backend> Store for B {
         self.write(|db| super::history::undo(db, id, force))
     }
 
+    fn changed_after_import(&self, id: i64) -> Result<(u64, Vec<String>)> {
+        self.read(|db| {
+            let at = db.query_one(
+                "SELECT at FROM imports WHERE id = ?1",
+                &[Arg::Int(id)],
+                |r| r.text0(0),
+            )?;
+            super::history::changed_after(db, id, &at)
+        })
+    }
+
     fn stats(&self) -> Result<Stats> {
         self.read(stats)
     }

@@ -15,6 +15,29 @@ pub(crate) fn imports(db: &mut dyn Db) -> Result<Vec<ImportRecord>> {
     )
 }
 
+/// Accounts named at most when an undo is refused.
+pub(crate) const NAMED: usize = 5;
+
+/// How many customers import `id` (made at `at`) created or changed were changed after it,
+/// and the first [`NAMED`] of their accounts.
+pub(crate) fn changed_after(db: &mut dyn Db, id: i64, at: &str) -> Result<(u64, Vec<String>)> {
+    let touched = format!("updated_at{BYTES} > ?2 AND (created_import = ?1 OR id IN (SELECT customer_id FROM import_changes WHERE import_id = ?1))");
+    let args = [Arg::Int(id), at.into()];
+    let n = db.query_one(
+        &format!("SELECT COUNT(*) FROM customers WHERE {touched}"),
+        &args,
+        |r| r.int0(0),
+    )?;
+    let accounts = db.query_vec(
+        &format!(
+            "SELECT \"customerAccount\" FROM customers WHERE {touched} ORDER BY id LIMIT {NAMED}"
+        ),
+        &args,
+        |r| Ok(r.text(0)?.unwrap_or_default()),
+    )?;
+    Ok((u64::try_from(n).unwrap_or(0), accounts))
+}
+
 /// Undo import `id`: put back every customer it changed, delete those it created. Refused
 /// when one of them changed after the import, unless `force`.
 pub(crate) fn undo(db: &mut dyn Db, id: i64, force: bool) -> Result<ImportRecord> {
@@ -30,15 +53,24 @@ pub(crate) fn undo(db: &mut dyn Db, id: i64, force: bool) -> Result<ImportRecord
         )));
     }
     // Refuse when a customer it touched has changed since: undoing would lose that change.
-    let changed = db.query_opt(
-        &format!("SELECT \"customerAccount\" FROM customers WHERE updated_at{BYTES} > ?2 AND (created_import = ?1 OR id IN (SELECT customer_id FROM import_changes WHERE import_id = ?1)) LIMIT 1"),
-        &[Arg::Int(id), rec.at.as_str().into()],
-        |r| r.text(0),
-    )?;
-    if let Some(a) = changed.filter(|_| !force) {
+    let (n, accounts) = changed_after(db, id, &rec.at)?;
+    if n > 0 && !force {
+        let who = if n == 1 {
+            format!("customer {}", accounts.join(", "))
+        } else {
+            format!(
+                "{n} customers ({}{})",
+                accounts.join(", "),
+                if n > accounts.len() as u64 {
+                    ", …"
+                } else {
+                    ""
+                }
+            )
+        };
+        let verb = if n == 1 { "was" } else { "were" };
         return Err(StoreError::Refused(format!(
-            "customer {} was changed after import {id}; undo the later imports (or changes) first, or force the undo (those changes are lost)",
-            a.unwrap_or_default()
+            "{who} {verb} changed after import {id}; undo the later imports (or changes) first, or force the undo (those changes are lost)"
         )));
     }
     let befores = db.query_vec(
