@@ -61,6 +61,12 @@ macro_rules! problems {
             pub fn all() -> &'static [(Problem, &'static str)] {
                 &[ $( (Problem::$p, $scope), )* ]
             }
+            /// The message id of its short title in words (`issue.title.duplicate_in_file`),
+            /// which the report shows above the code.
+            pub fn title_id(self) -> String {
+                let name = match self { $( Problem::$p => stringify!($p), )* };
+                format!("issue.title.{}", crate::catalogue::snake(name))
+            }
         }
     };
 }
@@ -523,6 +529,27 @@ pub fn codes_markdown() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every problem has a title in words in both languages, found from the codes it is
+    /// reported under (the report's captions read them that way).
+    #[test]
+    fn every_problem_has_a_title() {
+        for (p, scope) in Problem::all() {
+            for prefix in scope.split(", ").filter(|s| !s.contains(' ')) {
+                let code = format!("{prefix}.{}", p.suffix());
+                assert_eq!(Issue::problem_of(&code), Some(*p), "{code}");
+            }
+            let id = p.title_id();
+            for lang in [Lang::Fr, Lang::En] {
+                let t = crate::messages::lookup(lang, &id);
+                assert!(t.is_some_and(|t| !t.is_empty()), "no title {id}");
+            }
+        }
+        assert_eq!(
+            Problem::DuplicateInFile.title_id(),
+            "issue.title.duplicate_in_file"
+        );
+    }
 
     #[test]
     fn codes_name_their_problem() {

@@ -120,7 +120,11 @@ fn index() -> &'static HashMap<&'static str, &'static Message> {
 /// `issue.<suffix>` names a problem of [`crate::issue`], `field.<packKey>` a field's name
 /// ([`field_label`]).
 pub fn lookup(lang: Lang, id: &str) -> Option<&'static str> {
-    if let Some(suffix) = id.strip_prefix("issue.") {
+    // `issue.title.*` are the problems' short titles, in the table below.
+    if let Some(suffix) = id
+        .strip_prefix("issue.")
+        .filter(|s| !s.starts_with("title."))
+    {
         return Problem::all()
             .iter()
             .find(|(p, _)| p.suffix() == suffix)
@@ -702,6 +706,84 @@ messages! {
         "undone on";
     "imports.undone_the_database_is_back" => "annulé : la base est revenue à son état d’avant.",
         "undone: the database is back to its previous state.";
+    // issue.title: each problem's short title in words (`Problem::title_id`), shown above
+    // its code in the report
+    "issue.title.ambiguous" => "Montant ambigu",
+        "Ambiguous amount";
+    "issue.title.checksum" => "Clé de contrôle fausse",
+        "Wrong check digits";
+    "issue.title.country" => "Préfixe de pays inconnu",
+        "Unknown country prefix";
+    "issue.title.duplicate" => "SIRET en double",
+        "SIRET twice in the file";
+    "issue.title.duplicate_header" => "Colonne en double",
+        "Duplicate column";
+    "issue.title.duplicate_in_file" => "Compte en double dans le fichier",
+        "Account twice in the file";
+    "issue.title.eu_customer" => "TVA facturée à un client de l’UE",
+        "VAT charged to an EU customer";
+    "issue.title.former_commune" => "Ancienne commune",
+        "Former commune";
+    "issue.title.four_digits" => "Code postal à 4 chiffres",
+        "Four-digit postal code";
+    "issue.title.identity_changed" => "Devient une autre société",
+        "Becomes another company";
+    "issue.title.invalid" => "Valeur non valide",
+        "Invalid value";
+    "issue.title.length" => "Mauvais nombre de chiffres",
+        "Wrong number of digits";
+    "issue.title.matched_by_siret" => "Client trouvé par son SIRET",
+        "Customer found by its SIRET";
+    "issue.title.missing_name" => "Pas de colonne Raison sociale",
+        "No company name column";
+    "issue.title.needs_fr_vat" => "Numéro de TVA français requis",
+        "French VAT number needed";
+    "issue.title.no_header" => "Ligne d’en-tête introuvable",
+        "No header row";
+    "issue.title.no_heading" => "Colonne sans intitulé",
+        "Column without heading";
+    "issue.title.not_reseller" => "Niveau sans revendeur",
+        "Level without reseller";
+    "issue.title.not_spreadsheet" => "Pas un tableur",
+        "Not a spreadsheet";
+    "issue.title.padded" => "Zéro initial rétabli",
+        "Leading zero restored";
+    "issue.title.postal_mismatch" => "Ville hors de ce code postal",
+        "City not of this postal code";
+    "issue.title.redundant" => "Identique au compte client",
+        "Same as the customer account";
+    "issue.title.required" => "Valeur obligatoire manquante",
+        "Required value missing";
+    "issue.title.scientific" => "Notation scientifique",
+        "Scientific notation";
+    "issue.title.short" => "Numéro court",
+        "Short number";
+    "issue.title.siren_mismatch" => "SIREN différent de celui du SIRET",
+        "SIREN differs from the SIRET’s";
+    "issue.title.siren_only" => "SIREN au lieu d’un SIRET",
+        "SIREN instead of a SIRET";
+    "issue.title.spelling" => "Orthographe de la commune",
+        "Spelling of the commune";
+    "issue.title.taken" => "Compte déjà pris",
+        "Account already taken";
+    "issue.title.too_large" => "Fichier trop volumineux",
+        "File too large";
+    "issue.title.too_long" => "Valeur trop longue",
+        "Value too long";
+    "issue.title.unknown" => "Colonne inconnue",
+        "Unknown column";
+    "issue.title.unknown_client" => "Client du contact introuvable",
+        "Contact’s customer not found";
+    "issue.title.unknown_naf" => "Code NAF inconnu",
+        "Unknown NAF code";
+    "issue.title.unknown_postal" => "Code postal inconnu",
+        "Unknown postal code";
+    "issue.title.unmapped" => "Colonne à associer",
+        "Column to map";
+    "issue.title.unreadable" => "Fichier illisible",
+        "Unreadable file";
+    "issue.title.vat_not_charged" => "TVA non facturée",
+        "VAT not charged";
     // login
     "login.accounts_are_created_with_clientele" => "Les comptes se créent avec « clientele user add » sur le serveur.",
         "Accounts are created with “clientele user add” on the server.";
@@ -880,14 +962,20 @@ messages! {
         "and";
     "upload.apply_and_check_again" => "Appliquer et contrôler de nouveau",
         "Apply and check again";
+    "upload.as_last_time" => "comme la dernière fois",
+        "as last time";
     "upload.before" => "Avant",
         "Before";
     "upload.being_checked_on_another_server" => "Contrôle en cours sur un autre serveur…",
         "Being checked on another server…";
     "upload.being_imported_on_another_server" => "Import en cours sur un autre serveur…",
         "Being imported on another server…";
-    "upload.bytes" => "octets",
-        "bytes";
+    "upload.by_column" => "Par colonne",
+        "By column";
+    "upload.by_row" => "Par ligne",
+        "By row";
+    "upload.bytes" => "{n|octet|octets}",
+        "{n|byte|bytes}";
     "upload.cannot_produce" => "Impossible de produire ce fichier : {error}",
         "This file cannot be produced: {error}";
     "upload.changes_all_fields" => "Tous les champs",
@@ -960,10 +1048,10 @@ messages! {
         "Download the rejected rows";
     "upload.encoding" => "Encodage",
         "Encoding";
-    "upload.error_s" => "erreur(s)",
-        "error(s)";
     "upload.errors" => "Erreurs",
         "Errors";
+    "upload.errors_n" => "{n|erreur|erreurs}",
+        "{n|error|errors}";
     "upload.field" => "Champ",
         "Field";
     "upload.file_and_rows" => "Fichier et lignes",
@@ -988,12 +1076,24 @@ messages! {
         "Import";
     "upload.importing" => "Import en cours…",
         "Importing…";
+    "upload.issue" => "Problème",
+        "Issue";
+    "upload.issue_views" => "Vues des problèmes",
+        "Views of the issues";
+    "upload.issues_by_row" => "Problèmes par ligne",
+        "Issues by row";
+    "upload.it_had" => "Avant l’annulation :",
+        "Before the undo:";
     "upload.issues_by_column" => "Problèmes par colonne",
         "Issues by column";
     "upload.kib" => "Kio",
         "KiB";
     "upload.mapped" => "associée par la correspondance",
         "mapped";
+    "upload.mapping_offered_not_applied" => "Ses choix sont présélectionnés ci-dessous, mais ne s’appliquent que lorsque vous cliquez sur « Appliquer et contrôler de nouveau ».",
+        "Its choices are selected below, but apply only when you press \"Apply and check again\".";
+    "upload.mapping_used_last_time" => "Correspondance utilisée la dernière fois pour ces intitulés",
+        "Mapping used last time for these headings";
     "upload.message" => "Message",
         "Message";
     "upload.mib" => "Mio",
@@ -1002,6 +1102,8 @@ messages! {
         "more issues not listed (see the annotated workbook)";
     "upload.more_see_the_annotated_workbook" => "autres (voir le fichier annoté)",
         "more (see the annotated workbook)";
+    "upload.next_rows" => "Lignes suivantes",
+        "Next rows";
     "upload.no_issue_the_file_can" => "Aucun problème : le fichier peut être importé.",
         "No issue: the file can be imported.";
     "upload.no_usable_report" => "Ce fichier n’a pas (encore) de rapport de contrôle utilisable.",
@@ -1010,6 +1112,12 @@ messages! {
         "Nothing was imported: the file has errors.";
     "upload.pack_field" => "Champ du pack",
         "Pack field";
+    "upload.page_of" => "page {page} sur {pages}",
+        "page {page} of {pages}";
+    "upload.pages_of_rows" => "Pages des lignes",
+        "Pages of rows";
+    "upload.previous_rows" => "Lignes précédentes",
+        "Previous rows";
     "upload.recognised_columns" => "Colonnes reconnues",
         "Recognised columns";
     "upload.refresh" => "Actualiser",
@@ -1022,6 +1130,8 @@ messages! {
         "rows read";
     "upload.rows_rejected_n" => "{n|ligne rejetée|lignes rejetées}",
         "{n|row rejected|rows rejected}";
+    "upload.rows_with_issues" => "{n|Une ligne a des problèmes|Lignes {first} à {last} sur {total} ayant des problèmes}",
+        "{n|One row has issues|Rows {first} to {last} of {total} with issues}";
     "upload.see_the_customers" => "Voir les clients",
         "See the customers";
     "upload.sheet" => "Onglet",
@@ -1050,6 +1160,8 @@ messages! {
         "To update";
     "upload.unchanged_n" => "{n|inchangé|inchangés}",
         "unchanged";
+    "upload.undone_on" => "annulé le",
+        "undone on";
     "upload.updated" => "mis à jour",
         "updated";
     "upload.upload_a_file" => "Déposer un fichier",
@@ -1062,10 +1174,10 @@ messages! {
         "Value";
     "upload.waiting_in_the_queue_files" => "En file d’attente : fichiers avant celui-ci",
         "Waiting in the queue: files ahead of this one";
-    "upload.warning_s" => "avertissement(s)",
-        "warning(s)";
     "upload.warnings" => "Avertissements",
         "Warnings";
+    "upload.warnings_n" => "{n|avertissement|avertissements}",
+        "{n|warning|warnings}";
 }
 
 #[cfg(test)]

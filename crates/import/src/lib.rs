@@ -252,7 +252,25 @@ pub fn run(
             (n.to_string(), sha, opened, contacts)
         }
     };
-    run_opened(store, &name, sha, opened, contacts, opts, progress)
+    let report = run_opened(store, &name, sha, opened, contacts, opts, progress)?;
+    if !opts.dry_run && !opts.mapping.is_empty() {
+        // Offered (never applied) by the web mapping step to the next file with the same
+        // headings. A failure here loses only that offer, not the import: not reported.
+        let _ = store.remember_mapping(&heading_set(&report), &opts.mapping.to_json().to_string());
+    }
+    Ok(report)
+}
+
+/// The key of the file's set of headings (`clientele_pack::heading_set`): every column
+/// the report lists, recognised or ignored.
+pub fn heading_set(report: &Report) -> String {
+    clientele_pack::heading_set(
+        report
+            .columns
+            .iter()
+            .chain(&report.ignored_columns)
+            .map(|c| c.header.as_str()),
+    )
 }
 
 /// Refuse a rejected-rows file that is the pack itself: writing it would destroy the pack.

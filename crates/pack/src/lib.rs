@@ -31,7 +31,7 @@ mod zipguard;
 pub use error::{PackError, Result};
 
 pub use headers::{match_contact_header, CONTACT_FIELDS};
-pub use mapping::{ColumnMap, Target};
+pub use mapping::{heading_set, ColumnMap, Target};
 pub use read::{
     column_letter, has_contacts, has_contacts_bytes, open, open_bytes, open_bytes_mapped,
     open_mapped, Opened,

@@ -138,6 +138,39 @@ impl ColumnMap {
     }
 }
 
+/// A key past this many bytes is shortened (PostgreSQL refuses index entries of more than
+/// about 2,700 bytes; files exported from other tools can have a hundred long headings).
+const HEADING_SET_MAX: usize = 1000;
+
+/// The key a mapping is remembered under: the file's headings folded as the reader
+/// compares them (case, accents, spaces and punctuation ignored), blank ones left out,
+/// sorted and joined by commas (a folded heading has none). The same columns in another
+/// order, or spelled with other capitals or accents, give the same key. A very long key
+/// keeps its beginning and a hash of the whole.
+pub fn heading_set<'a>(headings: impl IntoIterator<Item = &'a str>) -> String {
+    let mut folded: Vec<String> = headings
+        .into_iter()
+        .map(fold)
+        .filter(|h| !h.is_empty())
+        .collect();
+    folded.sort();
+    folded.dedup();
+    let key = folded.join(",");
+    if key.len() <= HEADING_SET_MAX {
+        return key;
+    }
+    // FNV-1a: stable across builds and Rust versions, unlike the standard hasher.
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    // Folded text is ASCII or whole characters; cut on a character boundary.
+    let mut cut = HEADING_SET_MAX - 20;
+    while !key.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}#{hash:016x}", &key[..cut])
+}
+
 /// Sampled values must be this share of one field's shape for the column to look like it.
 const VALUES_SHARE: f64 = 0.8;
 /// And there must be at least this many non-blank ones.
@@ -202,6 +235,23 @@ fn looks_like_email(v: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn heading_sets_ignore_order_case_and_accents() {
+        let a = heading_set(["Raison sociale", "Code postale", "Commercial", ""]);
+        assert_eq!(a, "codepostale,commercial,raisonsociale");
+        assert_eq!(
+            heading_set(["COMMERCIAL", "code  postale", "Raison Sociale"]),
+            a
+        );
+        assert_ne!(heading_set(["Raison sociale", "Code postal"]), a);
+        // Long sets stay short enough for an index, and distinct.
+        let many: Vec<String> = (0..200).map(|i| format!("Colonne numéro {i}")).collect();
+        let long = heading_set(many.iter().map(String::as_str));
+        assert!(long.len() <= 1000, "{}", long.len());
+        let fewer = heading_set(many[1..].iter().map(String::as_str));
+        assert_ne!(long, fewer);
+    }
 
     #[test]
     fn targets_by_any_name() {

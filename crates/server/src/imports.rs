@@ -150,17 +150,18 @@ pub(crate) async fn run_bytes(
     opts: RunOptions,
     progress: impl FnMut(u64) + Send + 'static,
 ) -> ApiResult<Result<clientele_import::Report, RunError>> {
-    submit_run(state, actor, name, bytes, opts, progress)?
+    submit_run(state, (actor, None), name, bytes, opts, progress)?
         .wait()
         .await
         .map_err(|_| Error::internal("the check or import stopped unexpectedly"))
 }
 
 /// Queue a check or import of uploaded bytes; the ticket tells the place in the queue and
-/// gives the outcome.
+/// gives the outcome. `origin` is who runs it and, for the web pages, the upload it reads
+/// (recorded on the import, so that the history links to the upload's report).
 pub(crate) fn submit_run(
     state: &ApiContext,
-    actor: String,
+    (actor, upload): (String, Option<String>),
     name: String,
     bytes: Vec<u8>,
     opts: RunOptions,
@@ -173,13 +174,17 @@ pub(crate) fn submit_run(
         .submit(move || {
             // Its writes are recorded as made by `actor` (the audit trail).
             let dry_run = opts.dry_run;
-            let result = clientele_store::audit::as_actor(&actor, || {
+            let run = || {
                 clientele_import::run(
                     store.as_ref() as &dyn Store,
                     Source::Bytes(&name, bytes),
                     &opts,
                     &mut progress,
                 )
+            };
+            let result = clientele_store::audit::as_actor(&actor, || match &upload {
+                Some(id) => clientele_store::audit::from_upload(id, run),
+                None => run(),
             });
             let (outcome, rows) = match &result {
                 Ok(r) if r.imported => ("imported", r.rows),

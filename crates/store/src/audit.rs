@@ -5,26 +5,51 @@
 //! the command line on its main thread, and the writes read it where they record their
 //! change, inside their own transaction. Names: a user's e-mail (web session, login token),
 //! `token:<name>` (a token made with `token create`), `cli:<OS user>` (command line).
+//!
+//! The web upload an import is made from travels the same way ([`from_upload`]): the import
+//! records it on its row in the same transaction, so that the history can link to the
+//! upload's report however the import ends.
 
 use std::cell::RefCell;
+use std::thread::LocalKey;
 
 thread_local! {
     static ACTOR: RefCell<Option<String>> = const { RefCell::new(None) };
+    static UPLOAD: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Run `f` with `slot` set to `value`, then restore what it held.
+fn scoped<T>(
+    slot: &'static LocalKey<RefCell<Option<String>>>,
+    value: &str,
+    f: impl FnOnce() -> T,
+) -> T {
+    let before = slot.with(|a| a.replace(Some(value.to_string())));
+    // Restored even when `f` panics, so a pooled thread never carries a stale value.
+    struct Restore(&'static LocalKey<RefCell<Option<String>>>, Option<String>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let prev = self.1.take();
+            self.0.with(|a| *a.borrow_mut() = prev);
+        }
+    }
+    let _restore = Restore(slot, before);
+    f()
 }
 
 /// Run `f` with `actor` recorded as the author of its writes (then restore the previous one).
 pub fn as_actor<T>(actor: &str, f: impl FnOnce() -> T) -> T {
-    let before = ACTOR.with(|a| a.replace(Some(actor.to_string())));
-    // Restored even when `f` panics, so a pooled thread never carries a stale actor.
-    struct Restore(Option<String>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            let prev = self.0.take();
-            ACTOR.with(|a| *a.borrow_mut() = prev);
-        }
-    }
-    let _restore = Restore(before);
-    f()
+    scoped(&ACTOR, actor, f)
+}
+
+/// Run `f` with `upload` (a web upload's id) recorded as the file its import is made from.
+pub fn from_upload<T>(upload: &str, f: impl FnOnce() -> T) -> T {
+    scoped(&UPLOAD, upload, f)
+}
+
+/// The web upload of the current call's import, if it is one.
+pub fn upload() -> Option<String> {
+    UPLOAD.with(|u| u.borrow().clone())
 }
 
 /// The actor of the current call; `unknown` when none was set (a write the audit cannot
@@ -46,5 +71,17 @@ mod tests {
             assert_eq!(actor(), "a@x.fr");
         });
         assert_eq!(actor(), "unknown");
+    }
+
+    #[test]
+    fn upload_is_scoped() {
+        assert_eq!(upload(), None);
+        as_actor("a@x.fr", || {
+            from_upload("abc", || {
+                assert_eq!(upload().as_deref(), Some("abc"));
+                assert_eq!(actor(), "a@x.fr");
+            })
+        });
+        assert_eq!(upload(), None);
     }
 }

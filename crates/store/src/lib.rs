@@ -202,6 +202,10 @@ pub struct ImportRecord {
     pub actor: Option<String>,
     /// Who undid it.
     pub undone_by: Option<String>,
+    /// The web upload it was made from, while that upload is kept (its report and files
+    /// are at `/uploads/{id}`); none for imports from the API or the command line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload_id: Option<String>,
 }
 
 /// Counts by dimension for the dashboard.
@@ -260,6 +264,20 @@ pub trait Store: Send + Sync {
     fn changed_after_import(&self, id: i64) -> Result<(u64, Vec<String>)>;
     /// Dashboard counts.
     fn stats(&self) -> Result<Stats>;
+    /// Remember the column mapping (a JSON object, heading → field) used for a file whose
+    /// set of headings is `headings` (`clientele_pack::heading_set`), replacing the last one.
+    fn remember_mapping(&self, headings: &str, mapping: &str) -> Result<()>;
+    /// The mapping last remembered for this set of headings, if any.
+    fn remembered_mapping(&self, headings: &str) -> Result<Option<RememberedMapping>>;
+}
+
+/// A column mapping remembered for a set of headings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RememberedMapping {
+    /// The mapping, a JSON object (heading → pack key, `-` for ignored).
+    pub mapping: String,
+    /// When it was last used.
+    pub used_at: String,
 }
 
 /// Open a store from a path or URL: `postgres://…` is PostgreSQL, anything else a SQLite file.
@@ -726,6 +744,8 @@ pub struct Upload {
     pub result: Option<String>,
     /// When.
     pub created_at: String,
+    /// The import made from it, once that import is committed (whether undone since).
+    pub import: Option<ImportRecord>,
 }
 
 /// A file made from an upload and kept with it.
@@ -752,6 +772,9 @@ impl UploadFile {
 
 /// Hours an upload is kept.
 pub const UPLOAD_HOURS: i64 = 24;
+/// Days an upload that was imported is kept: the history links to its report, and the
+/// rejected rows of an import can be downloaded again while it is (see `decisions.md`).
+pub const IMPORTED_UPLOAD_DAYS: i64 = 30;
 
 /// What the web pages store: sessions and uploads.
 pub trait WebStore {
@@ -763,7 +786,8 @@ pub trait WebStore {
     fn delete_session(&self, hash: &str) -> Result<()>;
     /// How many users exist (none: the login page explains how to create one).
     fn count_users(&self) -> Result<u64>;
-    /// Store an upload; uploads older than [`UPLOAD_HOURS`] are removed on the way.
+    /// Store an upload; uploads older than [`UPLOAD_HOURS`] are removed on the way, those
+    /// that were imported after [`IMPORTED_UPLOAD_DAYS`].
     fn create_upload(&self, id: &str, user_id: i64, name: &str, bytes: &[u8]) -> Result<()>;
     /// An upload by id, with its bytes or without (`bytes` empty); `NotFound` when unknown
     /// or removed.

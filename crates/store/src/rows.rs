@@ -205,7 +205,10 @@ pub(crate) fn token(r: &dyn SqlRow) -> Result<TokenRecord> {
 }
 
 /// Every column of an import record.
-pub(crate) const IMPORT_SELECT: &str = "SELECT id, file, sha256, at, created, updated, unchanged, rejected, contacts, undone_at, actor, undone_by FROM imports";
+/// The upload's id is given only while the upload is kept (uploads are removed after a
+/// while; the history links to those that are still there).
+pub(crate) const IMPORT_SELECT: &str = "SELECT id, file, sha256, at, created, updated, unchanged, rejected, contacts, undone_at, actor, undone_by, \
+     CASE WHEN EXISTS (SELECT 1 FROM uploads u WHERE u.id = imports.upload_id) THEN upload_id END FROM imports";
 
 /// A row of [`IMPORT_SELECT`].
 pub(crate) fn import(r: &dyn SqlRow) -> Result<ImportRecord> {
@@ -222,6 +225,7 @@ pub(crate) fn import(r: &dyn SqlRow) -> Result<ImportRecord> {
         undone_at: r.text(9)?,
         actor: r.text(10)?,
         undone_by: r.text(11)?,
+        upload_id: r.text(12)?,
     })
 }
 

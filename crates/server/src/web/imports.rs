@@ -25,6 +25,8 @@ use std::sync::atomic::Ordering;
 
 /// Issues listed per column and code on the report page (the annotated workbook has all).
 const LISTED_PER_CODE: usize = 200;
+/// Rows listed per page in the report's view by row.
+const ROWS_PER_PAGE: usize = 100;
 /// Identity changes listed above the import button (all are in the list of changes).
 const LISTED_CHANGES: usize = 200;
 /// The import result of an upload while its import runs.
@@ -154,7 +156,8 @@ pub(super) fn start_job(
     };
     let changes_file = opts.changes.clone();
     let j = job.clone();
-    let ticket = submit_run(state, actor, name, bytes, opts, move |n| {
+    let origin = (actor, Some(id.to_string()));
+    let ticket = submit_run(state, origin, name, bytes, opts, move |n| {
         j.rows.store(n, Ordering::Relaxed)
     })
     .map_err(NotStarted::Busy)?;
@@ -242,6 +245,26 @@ pub(super) async fn owned(
     Ok(up)
 }
 
+/// An upload this user may read: their own, or any that was imported. The import history
+/// is the whole staff's and links to the report of each import, whose rejected rows a
+/// colleague may have to fix; what is not imported stays its uploader's draft. Acting on
+/// an upload (import, mapping) stays with its owner ([`owned`]).
+async fn readable(
+    state: &ApiContext,
+    web: &Web,
+    id: String,
+    with_bytes: bool,
+) -> Result<Upload, WebError> {
+    let up = state
+        .db(move |s| s.upload(&id, with_bytes))
+        .await
+        .map_err(|e| WebError::from(e).with_lang(web.lang))?;
+    if up.user_id != web.session.user.id && up.import.is_none() {
+        return Err(WebError::not_found().with_lang(web.lang));
+    }
+    Ok(up)
+}
+
 pub(super) fn parse_json(s: Option<&str>) -> Option<Jv> {
     s.and_then(|s| serde_json::from_str(s).ok())
 }
@@ -250,6 +273,8 @@ pub(super) fn parse_json(s: Option<&str>) -> Option<Jv> {
 #[derive(serde::Serialize)]
 struct CodeGroup {
     code: String,
+    /// The problem's short title in words (the code is shown in small print).
+    title: String,
     severity: String,
     count: usize,
     items: Vec<Jv>,
@@ -268,17 +293,31 @@ struct ColumnGroup {
     codes: Vec<CodeGroup>,
 }
 
+/// The short title in words of an issue code, in the viewer's language (the code itself
+/// when it names no known problem: a report stored by another version).
+fn issue_title(lang: Lang, code: &str) -> String {
+    match clientele_core::Issue::problem_of(code) {
+        Some(p) => messages::text(lang, &p.title_id()),
+        None => code.to_string(),
+    }
+}
+
+/// The sheet of an issue, None for the Clients tab.
+fn other_sheet(issue: &Jv, clients_sheet: Option<&str>) -> Option<String> {
+    issue["sheet"]
+        .as_str()
+        .filter(|s| Some(*s) != clients_sheet)
+        .map(str::to_string)
+}
+
 /// Issues grouped by sheet (the Clients tab first) and column (in column order, file-wide
 /// issues first), then by code.
-fn group_issues(issues: &[Jv], clients_sheet: Option<&str>) -> Vec<ColumnGroup> {
+fn group_issues(issues: &[Jv], clients_sheet: Option<&str>, lang: Lang) -> Vec<ColumnGroup> {
     // Column letters sort by length then text (B < AA).
     type Key = (Option<String>, usize, String);
     let mut by_col: BTreeMap<Key, (String, BTreeMap<String, CodeGroup>)> = BTreeMap::new();
     for i in issues {
-        let sheet = i["sheet"]
-            .as_str()
-            .filter(|s| Some(*s) != clients_sheet)
-            .map(str::to_string);
+        let sheet = other_sheet(i, clients_sheet);
         let col = i["column"].as_str().unwrap_or_default().to_string();
         let header = i["header"].as_str().unwrap_or_default().to_string();
         let code = i["code"].as_str().unwrap_or_default().to_string();
@@ -286,6 +325,7 @@ fn group_issues(issues: &[Jv], clients_sheet: Option<&str>) -> Vec<ColumnGroup> 
             .entry((sheet, col.len(), col.clone()))
             .or_insert_with(|| (header, BTreeMap::new()));
         let g = entry.1.entry(code.clone()).or_insert_with(|| CodeGroup {
+            title: issue_title(lang, &code),
             code,
             severity: i["severity"].as_str().unwrap_or("error").to_string(),
             count: 0,
@@ -333,17 +373,82 @@ fn group_issues(issues: &[Jv], clients_sheet: Option<&str>) -> Vec<ColumnGroup> 
         .collect()
 }
 
+/// The issues of one row, for the view by row.
+#[derive(serde::Serialize)]
+struct RowGroup {
+    /// The Contacts tab, or None for the Clients tab.
+    sheet: Option<String>,
+    /// None for the issues of the file or its headings.
+    row: Option<u64>,
+    items: Vec<Jv>,
+}
+
+/// Issues grouped by sheet (the Clients tab first) and row (file-wide issues first), each
+/// row's in column order.
+fn group_by_row(issues: &[Jv], clients_sheet: Option<&str>, lang: Lang) -> Vec<RowGroup> {
+    let mut by_row: BTreeMap<(Option<String>, Option<u64>), Vec<Jv>> = BTreeMap::new();
+    for i in issues {
+        let code = i["code"].as_str().unwrap_or_default();
+        by_row
+            .entry((other_sheet(i, clients_sheet), i["row"].as_u64()))
+            .or_default()
+            .push(json!({
+                "column": i["column"], "header": i["header"], "code": code,
+                "title": issue_title(lang, code), "severity": i["severity"],
+                "value": i["value"], "message": i["message"],
+            }));
+    }
+    by_row
+        .into_iter()
+        .map(|((sheet, row), mut items)| {
+            // Column letters sort by length then text (B < AA); file-wide issues first.
+            items.sort_by_key(|i| {
+                let c = i["column"].as_str().unwrap_or_default().to_string();
+                (c.len(), c)
+            });
+            RowGroup { sheet, row, items }
+        })
+        .collect()
+}
+
+/// One page of the view by row (`page` counts from 1 and is kept within the pages), and
+/// where it stands: `{page, pages, first, last, total}` (rows).
+fn rows_page(mut rows: Vec<RowGroup>, page: usize) -> (Vec<RowGroup>, Jv) {
+    let total = rows.len();
+    let pages = total.div_ceil(ROWS_PER_PAGE).max(1);
+    let page = page.clamp(1, pages);
+    let start = (page - 1) * ROWS_PER_PAGE;
+    let shown: Vec<RowGroup> = rows.drain(start.min(total)..).take(ROWS_PER_PAGE).collect();
+    let at = json!({
+        "page": page, "pages": pages, "total": total,
+        "first": start + 1, "last": start + shown.len(),
+    });
+    (shown, at)
+}
+
+/// The report's two views of its issues: by column (the default) or by row (`?view=rows`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum View {
+    Columns,
+    Rows,
+}
+
 /// The page of an upload: progress while its check or import runs, then the report or the
-/// import result.
+/// import result. `?view=rows&page=n` lists the issues by row.
 pub async fn show(
     web: Web,
     State(state): State<ApiContext>,
     Path(id): Path<String>,
     WebQuery(q): WebQuery<HashMap<String, String>>,
 ) -> Page {
+    let view = match q.get("view").map(String::as_str) {
+        Some("rows") => View::Rows,
+        _ => View::Columns,
+    };
+    let page: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
     // The job before the upload: a job that ends in between has stored its outcome.
     let job = state.0.jobs.get(&id);
-    let up = owned(&state, &web, id, false).await?;
+    let up = readable(&state, &web, id, false).await?;
     let mut report = parse_json(up.report.as_deref());
     let mut result = parse_json(up.result.as_deref());
     // In the reader's language, whoever uploaded the file.
@@ -367,10 +472,19 @@ pub async fn show(
         && (report.is_none() || elsewhere)
         && up.created_at < clientele_store::now_plus(-STALE_MINUTES * 60);
     let shown = result.as_ref().or(report.as_ref());
-    let groups = shown
-        .and_then(|r| r["issues"].as_array().map(|a| (a, r["sheet"].as_str())))
-        .map(|(a, sheet)| group_issues(a, sheet))
-        .unwrap_or_default();
+    let issues = shown.and_then(|r| r["issues"].as_array().map(|a| (a, r["sheet"].as_str())));
+    let (groups, (rows, rows_at)) = match (issues, view) {
+        (Some((a, sheet)), View::Columns) => (group_issues(a, sheet, web.lang), (vec![], Jv::Null)),
+        (Some((a, sheet)), View::Rows) => {
+            (vec![], rows_page(group_by_row(a, sheet, web.lang), page))
+        }
+        (None, _) => (vec![], (vec![], Jv::Null)),
+    };
+    let any_issue = issues.is_some_and(|(a, _)| !a.is_empty());
+    let offer = match (&report, &result) {
+        (Some(r), None) => offered_mapping(&state, r).await?,
+        _ => None,
+    };
     // Every change of the updates, paged and filtered (web::changes).
     let changes = super::changes::section(&state, &up.id, report.as_ref(), &q, web.lang).await?;
     let headings: HashMap<&str, &str> = clientele_core::FIELDS
@@ -403,6 +517,7 @@ pub async fn show(
         "import",
         context! {
             upload => context! { id => up.id.clone(), name => up.name.clone(), size => up.size, created_at => up.created_at.clone() },
+            import => up.import.as_ref().map(Value::from_serialize),
             running => running,
             queued => queued,
             elsewhere => elsewhere,
@@ -411,8 +526,13 @@ pub async fn show(
             report => report.as_ref().map(Value::from_serialize),
             result => result.as_ref().map(Value::from_serialize),
             groups => Value::from_serialize(&groups),
+            view => if view == View::Rows { "rows" } else { "columns" },
+            rows => Value::from_serialize(&rows),
+            rows_at => Value::from_serialize(&rows_at),
+            any_issue => any_issue,
+            remembered_at => offer.as_ref().map(|(_, at)| at.clone()),
             changes => Value::from_serialize(&changes),
-            mapping => Value::from_serialize(report.as_ref().map(mapping_rows).unwrap_or_default()),
+            mapping => Value::from_serialize(report.as_ref().map(|r| mapping_rows(r, offer.as_ref().map(|(m, _)| m))).unwrap_or_default()),
             mapping_pending => report.as_ref().is_some_and(|r| has_code(r, "header.unmapped")),
             fields => Value::from_serialize(&fields),
             identity => Value::from_serialize(&identity),
@@ -429,8 +549,8 @@ pub async fn progress(
     State(state): State<ApiContext>,
     Path(id): Path<String>,
 ) -> Result<Json<Jv>, WebError> {
-    // Only the owner may watch; checked against the stored upload.
-    let up = owned(&state, &web, id, false).await?;
+    // Only who may read the upload may watch; checked against the stored upload.
+    let up = readable(&state, &web, id, false).await?;
     let job = state.0.jobs.get(&up.id);
     let ahead = job
         .as_ref()
@@ -539,10 +659,45 @@ struct MappingRow {
     unmapped: bool,
     /// Its first values.
     samples: Vec<String>,
+    /// Pre-selected from the mapping remembered for these headings (not applied yet).
+    remembered: bool,
 }
 
-/// The mapping step's lines, from a stored check report.
-fn mapping_rows(report: &Jv) -> Vec<MappingRow> {
+/// The key of a stored report's set of headings (`clientele_pack::heading_set`), as the
+/// import library computes it: every column listed, recognised or ignored.
+fn heading_set(report: &Jv) -> String {
+    let columns = report["columns"].as_array().into_iter().flatten();
+    let ignored = report["ignoredColumns"].as_array().into_iter().flatten();
+    clientele_pack::heading_set(columns.chain(ignored).filter_map(|c| c["header"].as_str()))
+}
+
+/// The mapping remembered for this file's headings and when it was used, to offer in the
+/// mapping step: only while no mapping was applied to this check and some column is not
+/// placed by its heading. It only pre-selects the choices; nothing changes until the staff
+/// apply them ("Apply and check again").
+async fn offered_mapping(
+    state: &ApiContext,
+    report: &Jv,
+) -> Result<Option<(clientele_pack::ColumnMap, String)>, WebError> {
+    let unplaced = report["ignoredColumns"]
+        .as_array()
+        .is_some_and(|a| !a.is_empty())
+        || has_code(report, "header.unmapped");
+    if report["status"] != "ok" || report.get("mapping").is_some() || !unplaced {
+        return Ok(None);
+    }
+    let key = heading_set(report);
+    let found = state.db(move |s| s.remembered_mapping(&key)).await?;
+    // A stored mapping that no longer parses (a field renamed since) is not offered.
+    Ok(found.and_then(|m| {
+        let map = clientele_pack::ColumnMap::parse(&m.mapping).ok()?;
+        Some((map, m.used_at))
+    }))
+}
+
+/// The mapping step's lines, from a stored check report; `offer` pre-selects the fields of
+/// a remembered mapping.
+fn mapping_rows(report: &Jv, offer: Option<&clientele_pack::ColumnMap>) -> Vec<MappingRow> {
     let mut suggested: HashMap<&str, &str> = HashMap::new();
     for i in report["issues"].as_array().into_iter().flatten() {
         if i["code"] == "header.unmapped" {
@@ -558,12 +713,17 @@ fn mapping_rows(report: &Jv) -> Vec<MappingRow> {
         .map(|c| {
             let column = c["column"].as_str().unwrap_or_default().to_string();
             let proposal = suggested.get(column.as_str()).map(|f| f.to_string());
+            let header = c["header"].as_str().unwrap_or_default();
+            let remembered = offer
+                .and_then(|m| m.get(header))
+                .map(|t| t.key().to_string());
             MappingRow {
-                selected: c["field"]
-                    .as_str()
-                    .map(str::to_string)
+                selected: remembered
+                    .clone()
+                    .or_else(|| c["field"].as_str().map(str::to_string))
                     .or_else(|| proposal.clone())
                     .unwrap_or_else(|| "-".into()),
+                remembered: remembered.is_some(),
                 unmapped: proposal.is_some(),
                 suggested: proposal,
                 mapped: c["mapped"] == true,
@@ -575,7 +735,7 @@ fn mapping_rows(report: &Jv) -> Vec<MappingRow> {
                             .collect()
                     })
                     .unwrap_or_default(),
-                header: c["header"].as_str().unwrap_or_default().to_string(),
+                header: header.to_string(),
                 column,
             }
         })
@@ -598,7 +758,7 @@ pub async fn remap(
     };
     let f = form_map(&form);
     let mut mapping = clientele_pack::ColumnMap::new();
-    for row in mapping_rows(&report) {
+    for row in mapping_rows(&report, None) {
         let Some(choice) = f.get(format!("map_{}", row.column).as_str()) else {
             continue;
         };
@@ -624,6 +784,11 @@ pub async fn remap(
                 WebError::plain(StatusCode::UNPROCESSABLE_ENTITY, e).with_lang(lang)
             })?;
         }
+    }
+    if !mapping.is_empty() {
+        // Offered again to the next file with the same headings (never applied by itself).
+        let (key, json) = (heading_set(&report), mapping.to_json().to_string());
+        state.db(move |s| s.remember_mapping(&key, &json)).await?;
     }
     let id = random_hex(16);
     let uid = web.session.user.id;
@@ -685,7 +850,7 @@ async fn made_once(
     make: impl FnOnce(Upload, Jv) -> Result<Vec<u8>, String> + Send + 'static,
 ) -> Result<(Upload, Jv, Vec<u8>), WebError> {
     let lang = web.lang;
-    let up = owned(state, web, id, false).await?;
+    let up = readable(state, web, id, false).await?;
     let report = parse_json(up.report.as_deref());
     let Some(report) = report else {
         return Err(
@@ -696,7 +861,7 @@ async fn made_once(
     if let Some(kept) = state.db(move |s| s.upload_file(&i2, kind)).await? {
         return Ok((up, report, kept));
     }
-    let up = owned(state, web, up.id, true).await?;
+    let up = readable(state, web, up.id, true).await?;
     let (up2, r2) = (up.clone(), report.clone());
     // Made on the job threads like checks (lowest priority, bounded queue).
     let bytes = state
@@ -895,7 +1060,7 @@ mod tests {
             issue("Clients", 2, "B", "b.bad", "error"),
             issue("Clients", 5, "B", "b.warn", "warning"),
         ];
-        let g = group_issues(&issues, Some("Clients"));
+        let g = group_issues(&issues, Some("Clients"), Lang::En);
         let cols: Vec<(Option<&str>, &str)> = g
             .iter()
             .map(|c| (c.sheet.as_deref(), c.column.as_str()))

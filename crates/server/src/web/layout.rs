@@ -82,6 +82,7 @@ fn env() -> &'static Environment<'static> {
         env.add_function("t", message);
         env.add_filter("num", |n: i64| group_digits(n));
         env.add_filter("when", when);
+        env.add_filter("size", size);
         env
     })
 }
@@ -90,10 +91,7 @@ fn env() -> &'static Environment<'static> {
 /// language of the page being rendered, its keyword arguments filling the placeholders
 /// (numbers as numbers, so that they choose plurals).
 fn message(state: &minijinja::State, id: &str, kwargs: Kwargs) -> Result<String, minijinja::Error> {
-    let lang = match state.lookup("lang").as_ref().and_then(Value::as_str) {
-        Some("en") => Lang::En,
-        _ => Lang::Fr,
-    };
+    let lang = page_lang(state);
     let mut args = Vec::new();
     for key in kwargs.args() {
         let v: Value = kwargs.get(key)?;
@@ -104,6 +102,45 @@ fn message(state: &minijinja::State, id: &str, kwargs: Kwargs) -> Result<String,
         args.push((key, arg));
     }
     Ok(messages::format(lang, id, &args))
+}
+
+/// The language of the page being rendered.
+fn page_lang(state: &minijinja::State) -> Lang {
+    match state.lookup("lang").as_ref().and_then(Value::as_str) {
+        Some("en") => Lang::En,
+        _ => Lang::Fr,
+    }
+}
+
+/// The template filter `size`: a file size for people, in bytes under a kibibyte, else in
+/// KiB or MiB with one decimal and the page language's decimal mark (`20,5 Kio`, `20.5 KiB`).
+fn size(state: &minijinja::State, bytes: u64) -> String {
+    file_size(page_lang(state), bytes)
+}
+
+fn file_size(lang: Lang, bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    let (unit, div) = match bytes {
+        b if b >= KIB * KIB => ("upload.mib", KIB * KIB),
+        b if b >= KIB => ("upload.kib", KIB),
+        b => {
+            let n = i64::try_from(b).unwrap_or(i64::MAX);
+            return format!(
+                "{} {}",
+                group_digits(n),
+                messages::format(lang, "upload.bytes", &[("n", Arg::Num(n))])
+            );
+        }
+    };
+    // Tenths, rounded, in integers: no float formatting to localise.
+    let tenths = (bytes * 10 + div / 2) / div;
+    let whole = group_digits(i64::try_from(tenths / 10).unwrap_or(i64::MAX));
+    let mark = if lang == Lang::Fr { ',' } else { '.' };
+    format!(
+        "{whole}{mark}{} {}",
+        tenths % 10,
+        messages::text(lang, unit)
+    )
 }
 
 /// A stored UTC time as `<time>`: the page's script shows it in the viewer's time zone; without
@@ -176,6 +213,17 @@ mod tests {
         assert_eq!(group_digits(999), "999");
         assert_eq!(group_digits(1000), "1\u{202f}000");
         assert_eq!(group_digits(-1234567), "-1\u{202f}234\u{202f}567");
+    }
+
+    #[test]
+    fn sizes_in_words() {
+        assert_eq!(file_size(Lang::Fr, 1), "1 octet");
+        assert_eq!(file_size(Lang::Fr, 1023), "1\u{202f}023 octets");
+        assert_eq!(file_size(Lang::Fr, 1024), "1,0 Kio");
+        assert_eq!(file_size(Lang::En, 20_996_813), "20.0 MiB");
+        assert_eq!(file_size(Lang::Fr, 20_996_813), "20,0 Mio");
+        assert_eq!(file_size(Lang::En, 1_048_575), "1\u{202f}024.0 KiB");
+        assert_eq!(file_size(Lang::En, 1536), "1.5 KiB");
     }
 
     #[test]

@@ -230,8 +230,8 @@ impl PgImport {
             .and_then(|_| {
                 conn.query_one(
                     // The SHA-256 is written at finish (it may still be being computed).
-                    "INSERT INTO imports (file, sha256, at, actor) VALUES ($1, '', $2, $3) RETURNING id",
-                    &[&file, &crate::now(), &crate::audit::actor()],
+                    "INSERT INTO imports (file, sha256, at, actor, upload_id) VALUES ($1, '', $2, $3, $4) RETURNING id",
+                    &[&file, &crate::now(), &crate::audit::actor(), &crate::audit::upload()],
                 )
             });
         let import_id: i64 = match started.and_then(|r| r.try_get(0)) {

@@ -486,4 +486,12 @@ impl<B: Backend> Store for B {
     fn stats(&self) -> Result<Stats> {
         self.read(stats)
     }
+
+    fn remember_mapping(&self, headings: &str, mapping: &str) -> Result<()> {
+        self.read(|db| super::mappings::remember(db, headings, mapping))
+    }
+
+    fn remembered_mapping(&self, headings: &str) -> Result<Option<crate::RememberedMapping>> {
+        self.read(|db| super::mappings::remembered(db, headings))
+    }
 }

@@ -7,6 +7,7 @@ mod customers;
 mod feed;
 mod history;
 pub(crate) mod imports;
+mod mappings;
 mod people;
 pub(crate) mod search;
 mod uploads;

@@ -2,9 +2,12 @@
 
 use super::{count, Backend};
 use crate::rows;
+use crate::rows::IMPORT_SELECT;
 use crate::schema::Dialect;
 use crate::sql::{Arg, BYTES};
-use crate::{Result, Session, StoreError, Upload, UploadFile, WebStore, UPLOAD_HOURS};
+use crate::{
+    Result, Session, StoreError, Upload, UploadFile, WebStore, IMPORTED_UPLOAD_DAYS, UPLOAD_HOURS,
+};
 
 impl<B: Backend> WebStore for B {
     fn create_session(&self, hash: &str, user_id: i64, csrf: &str, expires_at: &str) -> Result<()> {
@@ -52,10 +55,16 @@ impl<B: Backend> WebStore for B {
 
     fn create_upload(&self, id: &str, user_id: i64, name: &str, bytes: &[u8]) -> Result<()> {
         let stale = crate::now_plus(-UPLOAD_HOURS * 3600);
+        let stale_imported = crate::now_plus(-IMPORTED_UPLOAD_DAYS * 24 * 3600);
         self.write(|db| {
+            // An imported upload stays longer: the history links to its report and its
+            // rejected rows can be downloaded again.
             db.execute(
-                &format!("DELETE FROM uploads WHERE created_at{BYTES} < ?1"),
-                &[stale.as_str().into()],
+                &format!(
+                    "DELETE FROM uploads WHERE created_at{BYTES} < ?1 AND (created_at{BYTES} < ?2 \
+                     OR id NOT IN (SELECT upload_id FROM imports WHERE upload_id IS NOT NULL))"
+                ),
+                &[stale.as_str().into(), stale_imported.as_str().into()],
             )?;
             db.execute(
                 "DELETE FROM upload_edits WHERE upload_id NOT IN (SELECT id FROM uploads)",
@@ -80,7 +89,7 @@ impl<B: Backend> WebStore for B {
             };
             let bytes = if with_bytes { "bytes" } else { empty };
             let sql = format!("SELECT id, user_id, name, {size}, {bytes}, report, result, created_at FROM uploads WHERE id = ?1");
-            db.query_one(&sql, &[id.into()], |r| {
+            let mut up = db.query_one(&sql, &[id.into()], |r| {
                 Ok(Upload {
                     id: r.text0(0)?,
                     user_id: r.int0(1)?,
@@ -90,8 +99,16 @@ impl<B: Backend> WebStore for B {
                     report: r.text(5)?,
                     result: r.text(6)?,
                     created_at: r.text0(7)?,
+                    import: None,
                 })
-            })
+            })?;
+            // At most one import is made from an upload (it is claimed first).
+            up.import = db.query_opt(
+                &format!("{IMPORT_SELECT} WHERE upload_id = ?1 ORDER BY id DESC LIMIT 1"),
+                &[id.into()],
+                rows::import,
+            )?;
+            Ok(up)
         })
     }
 

@@ -58,8 +58,13 @@ pub(super) fn begin<'s>(store: &'s SqliteStore, file: &str) -> Result<Box<dyn Im
     conn.execute_batch("PRAGMA temp_store = FILE; BEGIN IMMEDIATE")?;
     let result = conn.execute(
         // The SHA-256 is written at finish (it may still be being computed).
-        "INSERT INTO imports (file, sha256, at, actor) VALUES (?1, '', ?2, ?3)",
-        params![file, crate::now(), crate::audit::actor()],
+        "INSERT INTO imports (file, sha256, at, actor, upload_id) VALUES (?1, '', ?2, ?3, ?4)",
+        params![
+            file,
+            crate::now(),
+            crate::audit::actor(),
+            crate::audit::upload()
+        ],
     );
     if let Err(e) = result {
         let _ = conn.execute_batch("ROLLBACK");
