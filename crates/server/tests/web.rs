@@ -1755,6 +1755,286 @@ fn browser_mapping_journey() {
 }
 
 // ---------------------------------------------------------------------------------------
+// History links, remembered mappings, report views (issue 14)
+// ---------------------------------------------------------------------------------------
+
+/// The `<select>` of a mapping-step column, as the page sends it.
+fn select_of<'a>(html: &'a str, column: &str) -> &'a str {
+    let start = html
+        .find(&format!("<select id=\"map_{column}\""))
+        .unwrap_or_else(|| panic!("no select for column {column}: {html}"));
+    let end = html[start..].find("</select>").expect("select end");
+    &html[start..start + end]
+}
+
+/// The history links each web import to its report, which any staff member may read
+/// (and download its rejected rows from) once imported; an undone import's report says
+/// when and by whom instead of "done".
+fn history_links_to_reports() {
+    let s = TestServer::start();
+    let c = http();
+    let (session, csrf) = login(&s, &c);
+    let cookie = format!("clientele_session={session}");
+    let csv = "Compte client;Raison sociale;SIRET\nHI001;Alpha;73282932000074\nHI002;Beta;73282932000075\n";
+    let report = upload_and_wait(&s, &c, &cookie, &csrf, "history.csv", csv.as_bytes());
+    let (_, html) = page(&s, &c, &session, &report);
+    // Shown in the viewer's time zone by the page's script.
+    assert!(html.contains("déposé le <time datetime=\""), "{html}");
+    let r = c
+        .post(s.url(&format!("{report}/import")))
+        .header("Cookie", &cookie)
+        .form(&[("_csrf", csrf.as_str()), ("skip_invalid", "1")])
+        .send()
+        .expect("import");
+    assert_eq!(r.status(), 303);
+    wait_until_done(&s, &c, &cookie, &report);
+    // An import through the API names no upload: its file name is not a link.
+    let form = reqwest::blocking::multipart::Form::new().part(
+        "file",
+        reqwest::blocking::multipart::Part::bytes(
+            b"Compte client;Raison sociale\nAPI01;Gamma\n".to_vec(),
+        )
+        .file_name("api.csv"),
+    );
+    let r = http()
+        .post(s.url("/api/v1/imports"))
+        .bearer_auth(&s.write)
+        .multipart(form)
+        .send()
+        .expect("api import");
+    assert_eq!(r.status(), 200);
+
+    let (_, history) = page(&s, &c, &session, "/imports");
+    assert!(
+        history.contains(&format!("<a href=\"{report}\">history.csv</a>")),
+        "{history}"
+    );
+    assert!(history.contains("<td>api.csv</td>"), "{history}");
+    let imports = s.store.imports().expect("imports");
+    let web_import = imports
+        .iter()
+        .find(|i| i.file == "history.csv")
+        .expect("web import");
+    assert_eq!(
+        web_import.upload_id.as_deref(),
+        report.strip_prefix("/uploads/")
+    );
+
+    // A colleague reads the report and downloads its rejected rows again.
+    let hash = clientele_server::auth::hash_password("other pass").expect("hash");
+    s.store
+        .create_user("Bob", "bob@example.fr", &hash)
+        .expect("user");
+    let (bob, _) = login_as(&s, &c, "bob@example.fr", "other pass");
+    let (code, html) = page(&s, &c, &bob, &report);
+    assert_eq!(code, 200);
+    assert!(html.contains("id=\"import-done\""), "{html}");
+    let (code, rejected) = page(&s, &c, &bob, &format!("{report}/rejected"));
+    assert_eq!(code, 200);
+    assert!(rejected.contains("HI002;Beta"), "{rejected}");
+
+    // Undone: the report says so, when and by whom, and no longer "done".
+    let r = c
+        .post(s.url(&format!("/imports/{}/undo", web_import.id)))
+        .header("Cookie", &cookie)
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .expect("undo");
+    assert_eq!(r.status(), 303);
+    let (_, html) = page(&s, &c, &bob, &report);
+    assert!(html.contains("id=\"import-undone\""), "{html}");
+    assert!(
+        html.contains(&format!(
+            "Import n°{} annulé le <time datetime=\"",
+            web_import.id
+        )),
+        "{html}"
+    );
+    assert!(
+        html.contains("par <span class=\"actor\">ann@example.fr</span>"),
+        "{html}"
+    );
+    assert!(!html.contains("terminé"), "{html}");
+    let r = c
+        .get(s.url(&report))
+        .header(
+            "Cookie",
+            format!("clientele_session={bob}; clientele_lang=en"),
+        )
+        .send()
+        .expect("english");
+    let html = r.text().expect("html");
+    assert!(
+        html.contains(&format!("Import #{} undone on <time", web_import.id)),
+        "{html}"
+    );
+}
+
+/// A mapping the staff apply is remembered under the file's set of headings and offered
+/// (pre-selected, with its date) to the next upload of those headings, whatever their
+/// order, case or accents; it is not applied until the staff apply it. An API import's
+/// mapping is remembered too.
+fn remembered_mapping_offered() {
+    let s = TestServer::start();
+    let c = http();
+    let (session, csrf) = login(&s, &c);
+    let cookie = format!("clientele_session={session}");
+    let first =
+        "Compte client;Raison sociale;Zone;Commercial\nZO1;Alpha;75001;Jean\nZO2;Beta;69001;Paul\n";
+    let report = upload_and_wait(&s, &c, &cookie, &csrf, "zone.csv", first.as_bytes());
+    let (_, html) = page(&s, &c, &session, &report);
+    assert!(
+        select_of(&html, "C").contains("value=\"-\" selected"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("id=\"mapping-remembered\""),
+        "nothing remembered yet"
+    );
+    let r = c
+        .post(s.url(&format!("{report}/mapping")))
+        .header("Cookie", &cookie)
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("map_A", "customerAccount"),
+            ("map_B", "name"),
+            ("map_C", "postalCode"),
+            ("map_D", "-"),
+        ])
+        .send()
+        .expect("mapping");
+    assert_eq!(r.status(), 303);
+
+    // The same headings in another order and spelling.
+    let second = "ZONE;commercial;Raison  Sociale;COMPTE CLIENT\n13001;Luc;Gamma;ZO3\n";
+    let report = upload_and_wait(&s, &c, &cookie, &csrf, "zone-2.csv", second.as_bytes());
+    let (_, html) = page(&s, &c, &session, &report);
+    assert!(html.contains("id=\"mapping-remembered\""), "{html}");
+    assert!(
+        html.contains("Correspondance utilisée la dernière fois pour ces intitulés (<time"),
+        "{html}"
+    );
+    let selected = |col: &str, field: &str| {
+        assert!(
+            select_of(&html, col).contains(&format!("value=\"{field}\" selected")),
+            "{col} should be {field}: {html}"
+        )
+    };
+    selected("A", "postalCode");
+    selected("B", "-");
+    selected("C", "name");
+    selected("D", "customerAccount");
+    // Offered only: importing this check as it is leaves the postal code out.
+    let r = c
+        .post(s.url(&format!("{report}/import")))
+        .header("Cookie", &cookie)
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .expect("import");
+    assert_eq!(r.status(), 303);
+    wait_until_done(&s, &c, &cookie, &report);
+    let gamma = s.store.customer_by_account("ZO3").expect("imported");
+    assert_eq!(gamma.text(clientele_core::Field::postalCode), None);
+
+    // Other headings: nothing offered.
+    let other = "Compte client;Raison sociale;Zone;Vendeur\nZO4;Delta;75002;Eve\n";
+    let report = upload_and_wait(&s, &c, &cookie, &csrf, "other.csv", other.as_bytes());
+    let (_, html) = page(&s, &c, &session, &report);
+    assert!(!html.contains("id=\"mapping-remembered\""), "{html}");
+
+    // An API import with a mapping remembers it for its headings.
+    let form = reqwest::blocking::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::blocking::multipart::Part::bytes(other.as_bytes().to_vec())
+                .file_name("other.csv"),
+        )
+        .text("mapping", "{\"Zone\": \"postalCode\", \"Vendeur\": \"-\"}");
+    let r = http()
+        .post(s.url("/api/v1/imports"))
+        .bearer_auth(&s.write)
+        .multipart(form)
+        .send()
+        .expect("api import");
+    assert_eq!(r.status(), 200);
+    let report = upload_and_wait(&s, &c, &cookie, &csrf, "other.csv", other.as_bytes());
+    let (_, html) = page(&s, &c, &session, &report);
+    assert!(html.contains("id=\"mapping-remembered\""), "{html}");
+    assert!(
+        select_of(&html, "C").contains("value=\"postalCode\" selected"),
+        "{html}"
+    );
+}
+
+/// The report's tables are titled in words, the code in small print, and a view by row
+/// lists each row's issues, paged.
+fn report_titles_and_view_by_row() {
+    let s = TestServer::start();
+    let c = http();
+    let (session, csrf) = login(&s, &c);
+    let cookie = format!("clientele_session={session}");
+    // 150 rows, each with a wrong SIRET and a duplicated account after the first.
+    let mut csv = String::from("Compte client;Raison sociale;SIRET\n");
+    for i in 0..150 {
+        csv.push_str(&format!("DUP1;Société {i};73282932000075\n"));
+    }
+    let report = upload_and_wait(&s, &c, &cookie, &csrf, "rows.csv", csv.as_bytes());
+    let (_, html) = page(&s, &c, &session, &report);
+    assert!(
+        html.contains("<caption><span class=\"title\">Clé de contrôle fausse</span> · 150 erreurs <small><code>registrationNumber.checksum</code></small></caption>"),
+        "{html}"
+    );
+    assert!(html.contains("Compte en double dans le fichier"), "{html}");
+    assert!(
+        html.contains("id=\"view-columns\" aria-current=\"page\""),
+        "{html}"
+    );
+    assert!(!html.contains("id=\"issues-by-row\""), "{html}");
+
+    let (_, rows) = page(&s, &c, &session, &format!("{report}?view=rows"));
+    assert!(
+        rows.contains("id=\"view-rows\" aria-current=\"page\""),
+        "{rows}"
+    );
+    assert!(
+        rows.contains("Lignes 1 à 100 sur 150 ayant des problèmes"),
+        "{rows}"
+    );
+    assert_eq!(rows.matches("<tbody data-row=").count(), 100);
+    // Row 3: its two issues, in column order, each with its column, title and code.
+    let at = rows.find("<tbody data-row=\"3\">").expect("row 3");
+    let row3 = &rows[at..at + rows[at..].find("</tbody>").expect("end")];
+    let dup = row3.find("Compte en double").expect("duplicate account");
+    let checksum = row3.find("Clé de contrôle fausse").expect("checksum");
+    assert!(dup < checksum, "{row3}");
+    assert!(row3.contains("<b>C</b> SIRET"), "{row3}");
+    assert!(
+        row3.contains("<code>customerAccount.duplicate_in_file</code>"),
+        "{row3}"
+    );
+    assert!(rows.contains("page 1 sur 2"), "{rows}");
+    assert!(rows.contains("?view=rows&amp;page=2#issues"), "{rows}");
+
+    let (_, last) = page(&s, &c, &session, &format!("{report}?view=rows&page=2"));
+    assert!(last.contains("Lignes 101 à 150 sur 150"), "{last}");
+    assert_eq!(last.matches("<tbody data-row=").count(), 50);
+    assert!(last.contains("<tbody data-row=\"151\">"), "{last}");
+    // Past the last page: the last page.
+    let (code, far) = page(&s, &c, &session, &format!("{report}?view=rows&page=99"));
+    assert_eq!(code, 200);
+    assert!(far.contains("page 2 sur 2"), "{far}");
+
+    let r = c
+        .get(s.url(&format!("{report}?view=rows")))
+        .header("Cookie", format!("{cookie}; clientele_lang=en"))
+        .send()
+        .expect("english");
+    let en = r.text().expect("html");
+    assert!(en.contains("Rows 1 to 100 of 150 with issues"), "{en}");
+    assert!(en.contains("Wrong check digits"), "{en}");
+}
+
+// ---------------------------------------------------------------------------------------
 // Phone-width screens (issue 14)
 // ---------------------------------------------------------------------------------------
 
@@ -2496,4 +2776,7 @@ on_both!(
     customer_list_pages_and_sorting,
     report_in_the_readers_language,
     browser_changes_filter,
+    history_links_to_reports,
+    remembered_mapping_offered,
+    report_titles_and_view_by_row,
 );

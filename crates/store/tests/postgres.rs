@@ -853,3 +853,123 @@ fn search_indexes_after_a_first_import_like_sqlite() {
         "{on_lite:?}"
     );
 }
+
+/// Imports made from a web upload name it, and an imported upload outlives the others:
+/// kept [`clientele_store::IMPORTED_UPLOAD_DAYS`] instead of a day (its report and rejected
+/// rows stay reachable from the history). `age` backdates an upload by that many seconds.
+/// Mappings are remembered by heading set, the last one replacing the earlier.
+fn uploads_and_mappings(s: &dyn ApiStore, age: &dyn Fn(&str, i64)) -> Vec<String> {
+    use clientele_store::audit::{as_actor, from_upload};
+    let mut seen = Vec::new();
+    let user = s
+        .create_user("Ann", "ann@example.fr", "hash")
+        .expect("user");
+    for id in ["kept", "draft", "old", "undone"] {
+        s.create_upload(id, user.id, &format!("{id}.csv"), b"x")
+            .expect("upload");
+    }
+    let import_from = |upload: &str, account: &str| {
+        let rows = [(
+            account.to_string(),
+            "ACME".to_string(),
+            String::new(),
+            String::new(),
+        )];
+        as_actor("ann@example.fr", || {
+            from_upload(upload, || import_rows(s, &rows))
+        })
+        .1
+        .expect("import id")
+    };
+    let kept = import_from("kept", "UP1");
+    import_from("old", "UP2");
+    let undone = import_from("undone", "UP3");
+    as_actor("bob@example.fr", || s.undo_import(undone, false)).expect("undo");
+    // An import outside a web upload names none.
+    import_rows(
+        s,
+        &[("UP4".into(), "CLI".into(), String::new(), String::new())],
+    );
+    let up = s.upload("kept", false).expect("kept");
+    assert_eq!(up.import.as_ref().map(|i| i.id), Some(kept));
+    assert!(s.upload("draft", false).expect("draft").import.is_none());
+    let undone_up = s.upload("undone", false).expect("undone");
+    let rec = undone_up.import.expect("undone import");
+    assert!(rec.undone_at.is_some() && rec.undone_by.as_deref() == Some("bob@example.fr"));
+
+    // A day and a half later the draft goes, the imported ones stay; past 30 days they go.
+    for id in ["kept", "draft", "undone"] {
+        age(id, 36 * 3600);
+    }
+    age("old", 31 * 24 * 3600);
+    s.create_upload("new", user.id, "new.csv", b"y")
+        .expect("upload");
+    for id in ["kept", "draft", "old", "undone", "new"] {
+        let there = match s.upload(id, false) {
+            Ok(_) => "kept",
+            Err(StoreError::NotFound) => "removed",
+            Err(e) => panic!("{id}: {e}"),
+        };
+        seen.push(format!("{id}: {there}"));
+    }
+    // The history names the upload while it is kept.
+    for i in s.imports().expect("imports") {
+        seen.push(format!("import {} from {:?}", i.file, i.upload_id));
+    }
+
+    assert_eq!(s.remembered_mapping("a,b").expect("none yet"), None);
+    s.remember_mapping("a,b", r#"{"A":"postalCode"}"#)
+        .expect("remember");
+    s.remember_mapping("a,b", r#"{"A":"-"}"#)
+        .expect("remember again");
+    s.remember_mapping("a,c", r#"{"C":"name"}"#)
+        .expect("remember other");
+    let m = s
+        .remembered_mapping("a,b")
+        .expect("remembered")
+        .expect("one");
+    assert!(m.used_at.ends_with('Z'), "{m:?}");
+    seen.push(m.mapping);
+    seen
+}
+
+#[test]
+fn uploads_of_imports_and_remembered_mappings_like_sqlite() {
+    let (dir, lite) = sqlite();
+    let path = sqlite_path(dir.path());
+    let on_lite = uploads_and_mappings(&lite, &|id, secs| {
+        let c = rusqlite::Connection::open(&path).expect("open");
+        c.execute(
+            "UPDATE uploads SET created_at = ?1 WHERE id = ?2",
+            rusqlite::params![clientele_store::now_plus(-secs), id],
+        )
+        .expect("backdate");
+    });
+    assert_eq!(
+        on_lite,
+        vec![
+            "kept: kept",
+            "draft: removed",
+            "old: removed",
+            "undone: kept",
+            "new: kept",
+            "import t.csv from None",
+            "import t.csv from Some(\"undone\")",
+            "import t.csv from None",
+            "import t.csv from Some(\"kept\")",
+            r#"{"A":"-"}"#,
+        ]
+    );
+    let Some(db) = PgDb::new() else { return };
+    let pg = db.open();
+    let url = db.url.clone();
+    let on_pg = uploads_and_mappings(&pg, &|id, secs| {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        c.execute(
+            "UPDATE uploads SET created_at = $1 WHERE id = $2",
+            &[&clientele_store::now_plus(-secs), &id],
+        )
+        .expect("backdate");
+    });
+    assert_eq!(on_pg, on_lite);
+}
