@@ -1740,6 +1740,36 @@ async fn mapping_journey(s: &TestServer, b: &Client, file: &Path) {
         stored.text(clientele_core::Field::name),
         Some("Hôtel Lefèvre 1")
     );
+    let report = b.current_url().await.expect("url").path().to_string();
+
+    // The history links the file to its report; times are shown in local time.
+    b.goto(&format!("{base}/imports")).await.expect("goto");
+    click(b, &format!("#imports a[href='{report}']")).await;
+    text_of(b, "#import-done").await;
+    assert_eq!(b.current_url().await.expect("url").path(), report);
+    let local = b
+        .find(Locator::Css("p.muted time[data-local='1']"))
+        .await
+        .expect("the upload time in local time");
+    let title = local
+        .attr("title")
+        .await
+        .expect("title")
+        .unwrap_or_default();
+    assert!(title.ends_with("UTC"), "{title}");
+
+    // The same file again: the mapping applied above is offered, not applied.
+    upload(b, base, file).await;
+    let offered = text_of(b, "#mapping-remembered").await;
+    assert!(offered.contains("dernière fois"), "{offered}");
+    assert_eq!(value_of(b, "#map_D").await, "postalCode");
+    // Not applied: the column still waits for its mapping.
+    assert!(text_of(b, "#mapping-pending").await.contains("ressemblent"));
+    // The issues by row, a link away (no script needed).
+    click(b, "#view-rows").await;
+    let row = text_of(b, "#issues-by-row").await;
+    assert!(row.contains("Colonne à associer"), "{row}");
+    assert!(b.current_url().await.expect("url").query() == Some("view=rows"));
 }
 
 fn browser_mapping_journey() {
