@@ -698,6 +698,10 @@ messages! {
         "Undo anyway (changes made since are lost)";
     "imports.undo_import" => "Annuler l’import n°",
         "Undo import #";
+    "imports.already_undone" => "l'import n°{id} a déjà été annulé ({at} UTC).",
+        "import #{id} was already undone ({at} UTC).";
+    "imports.undo_refused_changed" => "{n|le client {accounts} a été modifié|{n} clients ont été modifiés ({accounts})} après l'import n°{id} : annulez d'abord les imports ou modifications plus récents, ou forcez l'annulation (ces modifications seront perdues).",
+        "{n|customer {accounts} was changed|{n} customers were changed ({accounts})} after import #{id}: undo the later imports or changes first, or force the undo (those changes are lost).";
     "imports.undo_refused" => "Annulation refusée :",
         "Undo refused:";
     "imports.undo_this_import_customers_it" => "Annuler cet import ? Les clients créés seront supprimés et les clients modifiés restaurés.",

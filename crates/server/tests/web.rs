@@ -428,6 +428,8 @@ fn upload_import_and_ownership() {
         .send()
         .expect("undo again");
     assert_eq!(again.status(), 409, "already undone");
+    let text = again.text().expect("html");
+    assert!(text.contains("a déjà été annulé"), "{text}");
     // Pages carry the protective headers.
     let r = c
         .get(s.url("/imports"))
@@ -1083,6 +1085,11 @@ async fn journey(s: &TestServer, b: &Client, dir: &Path) {
     b.accept_alert().await.expect("confirm");
     let refused = text_of(b, "#undo-refused").await;
     assert!(refused.contains("WEB002"), "{refused}");
+    // In the page's language, not the store's English.
+    assert!(
+        refused.contains("le client WEB002 a été modifié après l'import n°"),
+        "{refused}"
+    );
     assert_eq!(
         blocking(|| s.store.stats().expect("stats").total),
         3,

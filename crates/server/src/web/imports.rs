@@ -1033,6 +1033,48 @@ pub async fn undo(
         Err(e) => return Err(WebError::from(e).with_lang(web.lang)),
     };
     let rows = state.db(|s| s.imports()).await?;
+    // The store's refusal is English (the CLI's and the API's words): said again in the
+    // page's language from what it is about.
+    let lang = web.lang;
+    let msg = match rows.iter().find(|r| r.id == id) {
+        Some(r) if r.undone_at.is_some() => messages::format(
+            lang,
+            "imports.already_undone",
+            &[
+                ("id", messages::Arg::Num(id)),
+                (
+                    "at",
+                    messages::Arg::Text(r.undone_at.clone().unwrap_or_default()),
+                ),
+            ],
+        ),
+        Some(_) => match state.db(move |s| s.changed_after_import(id)).await? {
+            (0, _) => msg,
+            (n, accounts) => {
+                let more = if n > accounts.len() as u64 {
+                    ", …"
+                } else {
+                    ""
+                };
+                messages::format(
+                    lang,
+                    "imports.undo_refused_changed",
+                    &[
+                        ("id", messages::Arg::Num(id)),
+                        (
+                            "n",
+                            messages::Arg::Num(i64::try_from(n).unwrap_or(i64::MAX)),
+                        ),
+                        (
+                            "accounts",
+                            messages::Arg::Text(format!("{}{more}", accounts.join(", "))),
+                        ),
+                    ],
+                )
+            }
+        },
+        None => msg,
+    };
     let mut r = web.page(
         "imports.html",
         "imports",
