@@ -2446,6 +2446,22 @@ async fn grid_journey(s: &TestServer, b: &Client, file: &Path) {
     wait_ready(b).await;
     let counts = text_of(b, "#fix-counts").await;
     assert!(counts.starts_with("3 "), "{counts}");
+    // The same grid in English, then back to French.
+    click(b, "a[lang='en']").await;
+    wait_ready(b).await;
+    assert_eq!(text_of(b, "h1").await, "Fix in the browser grid.csv");
+    let counts = text_of(b, "#fix-counts").await;
+    assert!(counts.starts_with("3 rows with errors"), "{counts}");
+    let cell = b
+        .find(Locator::Css(
+            "#fix-grid tr[data-row='3'] td[data-column='D']",
+        ))
+        .await
+        .expect("cell");
+    let title = cell.attr("title").await.expect("title").unwrap_or_default();
+    assert!(title.contains("is not valid"), "{title}");
+    click(b, "a[lang='fr']").await;
+    wait_ready(b).await;
     // The SIRET of row 2: focus it, type the right one, Enter.
     click(b, "#fix-grid tr[data-row='2'] td[data-column='C']").await;
     let cell = b
