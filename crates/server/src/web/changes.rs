@@ -12,7 +12,7 @@
 //! fields each), and uploads live a day.
 
 use super::error::{Page, WebError};
-use super::imports::{attachment, owned, stem, XLSX};
+use super::imports::{attachment, on_job_threads, owned, stem, XLSX};
 use super::layout::url_encode;
 use super::session::Web;
 use crate::state::ApiContext;
@@ -369,37 +369,18 @@ async fn download(web: Web, state: ApiContext, id: String, as_xlsx: bool) -> Pag
             WebError::msg(StatusCode::NOT_FOUND, "upload.changes_not_kept").with_lang(lang),
         );
     };
-    let bytes = state
-        .0
-        .work
-        .submit(move || {
-            if as_xlsx {
-                changes::to_xlsx(raw.as_slice(), lang).and_then(|t| {
-                    t.save_to_buffer()
-                        .map_err(|e| clientele_import::RunError::Io(e.to_string()))
-                })
-            } else {
-                changes::to_csv(raw.as_slice(), lang, Vec::new())
-            }
-            .map_err(|e| e.to_string())
-        })
-        .map_err(|full| {
-            WebError::from(crate::error::Error::Busy {
-                waiting: full.waiting,
+    let bytes = on_job_threads(&state, lang, move || {
+        if as_xlsx {
+            changes::to_xlsx(raw.as_slice(), lang).and_then(|t| {
+                t.save_to_buffer()
+                    .map_err(|e| clientele_import::RunError::Io(e.to_string()))
             })
-            .with_lang(lang)
-        })?
-        .wait()
-        .await
-        .map_err(|_| WebError::from(crate::error::Error::internal("list of changes lost")))?
-        .map_err(|e| {
-            WebError::msg_with(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "upload.cannot_produce",
-                vec![("error", e.into())],
-            )
-            .with_lang(lang)
-        })?;
+        } else {
+            changes::to_csv(raw.as_slice(), lang, Vec::new())
+        }
+        .map_err(|e| e.to_string())
+    })
+    .await?;
     let name = format!("{}.modifications", stem(&up.name));
     Ok(if as_xlsx {
         attachment(&format!("{name}.xlsx"), XLSX, bytes)

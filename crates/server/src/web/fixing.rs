@@ -14,7 +14,9 @@
 
 use super::error::{Page, WebError};
 use super::forms::{form_map, Posted, WebQuery};
-use super::imports::{attachment, owned, parse_json, start_job, stem, JobSpec, NotStarted, XLSX};
+use super::imports::{
+    attachment, on_job_threads, owned, parse_json, start_job, stem, JobSpec, NotStarted, XLSX,
+};
 use super::session::Web;
 use crate::state::ApiContext;
 use axum::extract::{Path, State};
@@ -250,6 +252,20 @@ impl Grid {
             .into_iter()
             .filter_map(|c| Some((c.text(Field::customerAccount)?.to_string(), c)))
             .collect())
+    }
+
+    /// The edit a typed text makes of a cell: none when it is the file's value again.
+    fn edit_of(&self, i: usize, col: usize, typed: String) -> Option<String> {
+        let original = self.rows[i].cells.get(col).map(Cell::display);
+        (typed != original.unwrap_or_default()).then_some(typed)
+    }
+
+    /// Keep an undo step (the oldest goes past [`UNDO_DEPTH`]).
+    fn push_undo(&mut self, step: CellChanges) {
+        self.undo.push(step);
+        if self.undo.len() > UNDO_DEPTH {
+            self.undo.remove(0);
+        }
     }
 
     /// The text of a cell as shown and edited: the edit, else the file's value.
@@ -673,18 +689,9 @@ pub async fn edit(
         let (Some(col), Some(&i)) = (column_index(g, &letter), g.by_number.get(&row)) else {
             return Err(StoreError::Conflict("no such cell".into()));
         };
-        // Typing the file's value back is no edit.
-        let original = g.rows[i]
-            .cells
-            .get(col)
-            .map(Cell::display)
-            .unwrap_or_default();
-        let text = (value != original).then_some(value);
+        let text = g.edit_of(i, col, value);
         let (before, affected) = g.set(store, vec![(row, col, text)])?;
-        g.undo.push(before);
-        if g.undo.len() > UNDO_DEPTH {
-            g.undo.remove(0);
-        }
+        g.push_undo(before);
         Ok(changed(g, &affected, lang))
     })
     .await?;
@@ -728,22 +735,14 @@ pub async fn replace(
         for i in (0..g.rows.len()).filter(|&i| g.shown(i, &filter)) {
             let text = g.text(i, col);
             if text.contains(&find) {
-                let new = text.replace(&find, &with);
-                let original = g.rows[i]
-                    .cells
-                    .get(col)
-                    .map(Cell::display)
-                    .unwrap_or_default();
-                changes.push((g.rows[i].number, col, (new != original).then_some(new)));
+                let new = g.edit_of(i, col, text.replace(&find, &with));
+                changes.push((g.rows[i].number, col, new));
             }
         }
         let n = changes.len();
         if n > 0 {
             let (before, _) = g.set(store, changes)?;
-            g.undo.push(before);
-            if g.undo.len() > UNDO_DEPTH {
-                g.undo.remove(0);
-            }
+            g.push_undo(before);
         }
         Ok(json!({ "replaced": n, "summary": g.summary(lang) }))
     })
@@ -794,22 +793,10 @@ async fn corrected(
         .map(|(r, c, t)| ((r, c), t))
         .collect();
     let name = up.name.clone();
-    let made = state
-        .0
-        .work
-        .submit(move || {
-            clientele_pack::corrected(&up.name, &up.bytes, &cells).map_err(|e| e.to_string())
-        })
-        .map_err(|full| {
-            WebError::from(crate::error::Error::Busy {
-                waiting: full.waiting,
-            })
-            .with_lang(lang)
-        })?
-        .wait()
-        .await
-        .map_err(|_| WebError::from(crate::error::Error::internal("corrected file lost")))?
-        .map_err(|e| GridError::Pack(e).web(lang))?;
+    let made = on_job_threads(state, lang, move || {
+        clientele_pack::corrected(&up.name, &up.bytes, &cells).map_err(|e| e.to_string())
+    })
+    .await?;
     let file = format!(
         "{} ({}).{}",
         stem(&name),

@@ -235,11 +235,24 @@ pub(super) async fn owned(
     id: String,
     with_bytes: bool,
 ) -> Result<Upload, WebError> {
+    upload_for(state, web, id, with_bytes, false).await
+}
+
+/// An upload by id, or not found unless it is this user's (or, with `imported_too`, was
+/// imported).
+async fn upload_for(
+    state: &ApiContext,
+    web: &Web,
+    id: String,
+    with_bytes: bool,
+    imported_too: bool,
+) -> Result<Upload, WebError> {
     let up = state
         .db(move |s| s.upload(&id, with_bytes))
         .await
         .map_err(|e| WebError::from(e).with_lang(web.lang))?;
-    if up.user_id != web.session.user.id {
+    let shared = imported_too && up.import.is_some();
+    if up.user_id != web.session.user.id && !shared {
         return Err(WebError::not_found().with_lang(web.lang));
     }
     Ok(up)
@@ -255,14 +268,7 @@ async fn readable(
     id: String,
     with_bytes: bool,
 ) -> Result<Upload, WebError> {
-    let up = state
-        .db(move |s| s.upload(&id, with_bytes))
-        .await
-        .map_err(|e| WebError::from(e).with_lang(web.lang))?;
-    if up.user_id != web.session.user.id && up.import.is_none() {
-        return Err(WebError::not_found().with_lang(web.lang));
-    }
-    Ok(up)
+    upload_for(state, web, id, with_bytes, true).await
 }
 
 pub(super) fn parse_json(s: Option<&str>) -> Option<Jv> {
@@ -840,6 +846,36 @@ pub(super) fn stem(name: &str) -> String {
         .map_or_else(|| "pack".into(), |s| s.to_string_lossy().into_owned())
 }
 
+/// Make a file for people on the job threads, like checks (lowest priority, bounded
+/// queue): a full queue is a "busy" answer, a failure says what could not be made.
+pub(super) async fn on_job_threads<T: Send + 'static>(
+    state: &ApiContext,
+    lang: Lang,
+    make: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, WebError> {
+    state
+        .0
+        .work
+        .submit(make)
+        .map_err(|full| {
+            WebError::from(crate::error::Error::Busy {
+                waiting: full.waiting,
+            })
+            .with_lang(lang)
+        })?
+        .wait()
+        .await
+        .map_err(|_| WebError::from(crate::error::Error::internal("file build lost")))?
+        .map_err(|e| {
+            WebError::msg_with(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "upload.cannot_produce",
+                vec![("error", e.into())],
+            )
+            .with_lang(lang)
+        })
+}
+
 /// A file made from an upload, kept with it: made at the first download (from the stored
 /// report: the check is not run again), then served as kept.
 async fn made_once(
@@ -863,28 +899,7 @@ async fn made_once(
     }
     let up = readable(state, web, up.id, true).await?;
     let (up2, r2) = (up.clone(), report.clone());
-    // Made on the job threads like checks (lowest priority, bounded queue).
-    let bytes = state
-        .0
-        .work
-        .submit(move || make(up2, r2))
-        .map_err(|full| {
-            WebError::from(crate::error::Error::Busy {
-                waiting: full.waiting,
-            })
-            .with_lang(lang)
-        })?
-        .wait()
-        .await
-        .map_err(|_| WebError::from(crate::error::Error::internal("workbook build lost")))?
-        .map_err(|e| {
-            WebError::msg_with(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "upload.cannot_produce",
-                vec![("error", e.into())],
-            )
-            .with_lang(lang)
-        })?;
+    let bytes = on_job_threads(state, lang, move || make(up2, r2)).await?;
     let (i2, b2) = (up.id.clone(), bytes.clone());
     state.db(move |s| s.set_upload_file(&i2, kind, &b2)).await?;
     Ok((up, report, bytes))
