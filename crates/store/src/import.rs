@@ -385,24 +385,14 @@ impl<'a> Importer<'a> {
         let mut duplicate = false;
         if let Some(a) = account {
             if let Some(first) = self.accounts.first_or_insert(a, row) {
-                issues.push(FieldIssue::new(
-                    Field::customerAccount,
-                    Problem::DuplicateInFile,
-                    a,
-                    first.to_string(),
-                ));
+                issues.push(duplicate_account(a, first));
                 duplicate = true;
             }
         }
         if let Some(siret) = siret {
             if let Ok(key) = siret.parse::<u64>() {
                 match self.sirets.get(&key) {
-                    Some(first) => issues.push(FieldIssue::new(
-                        Field::registrationNumber,
-                        Problem::Duplicate,
-                        siret,
-                        first.to_string(),
-                    )),
+                    Some(&first) => issues.push(duplicate_siret(siret, first)),
                     None => {
                         self.sirets.insert(key, row);
                     }
@@ -430,38 +420,16 @@ impl<'a> Importer<'a> {
             return Ok(None);
         };
         let found = self.tx.find_by_siret(siret)?;
-        let [one] = found.as_slice() else {
-            return Ok(None);
-        };
-        let label = one
-            .text(Field::customerAccount)
-            .unwrap_or_default()
-            .to_string();
-        // The customer found may already be another row's (by its account or an earlier
-        // SIRET match): one file updates a customer once, or the later row would silently
+        // One file updates a customer once: the customer found may already be another
+        // row's (by its account or an earlier SIRET match), or the later row would silently
         // overwrite the earlier one (and undo could only restore the state between the two).
-        let first = match label.as_str() {
-            "" => None,
-            a => self.accounts.first_or_insert(a, row),
-        };
-        if let Some(first) = first {
-            issues.push(FieldIssue::new(
-                Field::customerAccount,
-                Problem::DuplicateInFile,
-                &label,
-                first.to_string(),
-            ));
-            return Ok(None);
-        }
-        issues.push(FieldIssue::new(
-            Field::customerAccount,
-            Problem::MatchedBySiret,
-            "",
-            label,
-        ));
-        // The blank account cell must not erase the account of the customer found.
-        present[Field::customerAccount.idx()] = false;
-        Ok(found.into_iter().next())
+        let accounts = &mut self.accounts;
+        Ok(matched_by_siret(
+            found,
+            |a| accounts.first_or_insert(a, row),
+            present,
+            issues,
+        ))
     }
 
     /// Count a row without error and write it (unless no longer writing): a new customer,
@@ -642,20 +610,10 @@ pub fn judge(store: &dyn Store, parsed: Parsed, in_file: &InFile<'_>) -> Result<
         carried(Field::registrationNumber),
     );
     if let (Some(a), Some(first)) = (&account, in_file.account) {
-        issues.push(FieldIssue::new(
-            Field::customerAccount,
-            Problem::DuplicateInFile,
-            a,
-            first.to_string(),
-        ));
+        issues.push(duplicate_account(a, first));
     }
     if let (Some(s), Some(first)) = (&siret, in_file.siret) {
-        issues.push(FieldIssue::new(
-            Field::registrationNumber,
-            Problem::Duplicate,
-            s,
-            first.to_string(),
-        ));
+        issues.push(duplicate_siret(s, first));
     }
     let existing = match (&account, &siret) {
         _ if in_file.account.is_some() => None,
@@ -667,44 +625,71 @@ pub fn judge(store: &dyn Store, parsed: Parsed, in_file: &InFile<'_>) -> Result<
                 Err(e) => return Err(e),
             },
         },
-        (None, Some(s)) => {
-            let mut found = store.customers_by_siret(s)?;
-            match found.as_slice() {
-                [one] => {
-                    let label = one
-                        .text(Field::customerAccount)
-                        .unwrap_or_default()
-                        .to_string();
-                    if let Some(first) = Some(label.as_str())
-                        .filter(|l| !l.is_empty())
-                        .and_then(|l| (in_file.account_row)(l))
-                    {
-                        issues.push(FieldIssue::new(
-                            Field::customerAccount,
-                            Problem::DuplicateInFile,
-                            &label,
-                            first.to_string(),
-                        ));
-                        None
-                    } else {
-                        issues.push(FieldIssue::new(
-                            Field::customerAccount,
-                            Problem::MatchedBySiret,
-                            "",
-                            label,
-                        ));
-                        present[Field::customerAccount.idx()] = false;
-                        found.pop()
-                    }
-                }
-                _ => None,
-            }
-        }
+        (None, Some(s)) => matched_by_siret(
+            store.customers_by_siret(s)?,
+            in_file.account_row,
+            &mut present,
+            &mut issues,
+        ),
         (None, None) => None,
     };
     merge_row(existing.as_ref(), present, fresh, cross, &mut issues);
     sort_issues(&mut issues);
     Ok(issues)
+}
+
+/// The error of an account an earlier row of the file (`first`) already has.
+fn duplicate_account(account: &str, first: u32) -> FieldIssue {
+    FieldIssue::new(
+        Field::customerAccount,
+        Problem::DuplicateInFile,
+        account,
+        first.to_string(),
+    )
+}
+
+/// The warning of a SIRET an earlier row of the file (`first`) already has.
+fn duplicate_siret(siret: &str, first: u32) -> FieldIssue {
+    FieldIssue::new(
+        Field::registrationNumber,
+        Problem::Duplicate,
+        siret,
+        first.to_string(),
+    )
+}
+
+/// The stored customer a row without account updates: the one its SIRET names, when it
+/// names exactly one (`found`) and no other row of the file has it already (`first_row_of`
+/// its account). A match leaves the customer's account alone: `present` no longer carries
+/// the row's blank account cell.
+fn matched_by_siret(
+    mut found: Vec<Customer>,
+    first_row_of: impl FnOnce(&str) -> Option<u32>,
+    present: &mut [bool; clientele_core::N_FIELDS],
+    issues: &mut Vec<FieldIssue>,
+) -> Option<Customer> {
+    let [one] = found.as_slice() else {
+        return None;
+    };
+    let label = one
+        .text(Field::customerAccount)
+        .unwrap_or_default()
+        .to_string();
+    let first = Some(label.as_str())
+        .filter(|l| !l.is_empty())
+        .and_then(first_row_of);
+    if let Some(first) = first {
+        issues.push(duplicate_account(&label, first));
+        return None;
+    }
+    issues.push(FieldIssue::new(
+        Field::customerAccount,
+        Problem::MatchedBySiret,
+        "",
+        label,
+    ));
+    present[Field::customerAccount.idx()] = false;
+    found.pop()
 }
 
 /// The customer as it will be stored: the row's values merged into the stored customer
