@@ -5,108 +5,15 @@
 #[macro_use]
 mod common;
 
-use clientele_testkit::{hidden, siret_vat};
-use common::TestServer;
+use clientele_testkit::siret_vat;
+use common::{http, login, upload_and_wait, TestServer};
 use std::collections::BTreeSet;
 use std::io::Read;
-use std::time::{Duration, Instant};
 
 on_both!(every_change_is_listed_paged_and_downloadable);
 
 /// Customers of the first import; the second pack updates each of them.
 const CUSTOMERS: u32 = 260;
-
-fn http() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(60))
-        .build()
-        .expect("client")
-}
-
-/// Log in as Ann through the form; the session cookie and a CSRF token of the session.
-fn login(s: &TestServer, c: &reqwest::blocking::Client) -> (String, String) {
-    let page = c.get(s.url("/login")).send().expect("login page");
-    let pre = page
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("clientele_login="))
-        .and_then(|v| v.split(';').next())
-        .expect("login cookie")
-        .to_string();
-    let token = hidden(&page.text().expect("html"), "_csrf");
-    let r = c
-        .post(s.url("/login"))
-        .header("Cookie", format!("clientele_login={pre}"))
-        .form(&[
-            ("_csrf", token.as_str()),
-            ("email", "ann@example.fr"),
-            ("password", "correct horse"),
-            ("next", "/import"),
-        ])
-        .send()
-        .expect("login");
-    assert_eq!(r.status(), 303);
-    let cookie = r.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("session cookie")
-        .to_string();
-    let home = c
-        .get(s.url("/import"))
-        .header("Cookie", &cookie)
-        .send()
-        .expect("import page")
-        .text()
-        .expect("html");
-    (cookie, hidden(&home, "_csrf"))
-}
-
-/// Upload a pack through the form and wait for its check; the upload's path.
-fn upload_and_wait(
-    s: &TestServer,
-    c: &reqwest::blocking::Client,
-    cookie: &str,
-    csrf: &str,
-    bytes: &[u8],
-) -> String {
-    let form = reqwest::blocking::multipart::Form::new()
-        .text("_csrf", csrf.to_string())
-        .part(
-            "file",
-            reqwest::blocking::multipart::Part::bytes(bytes.to_vec()).file_name("second.csv"),
-        );
-    let r = c
-        .post(s.url("/import"))
-        .header("Cookie", cookie)
-        .multipart(form)
-        .send()
-        .expect("upload");
-    assert_eq!(r.status(), 303);
-    let page = r.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_string();
-    let start = Instant::now();
-    loop {
-        let p: serde_json::Value = c
-            .get(s.url(&format!("{page}/progress")))
-            .header("Cookie", cookie)
-            .send()
-            .expect("progress")
-            .json()
-            .expect("json");
-        if p["running"] == false {
-            return page;
-        }
-        assert!(start.elapsed() < Duration::from_secs(60), "job never ended");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 fn account(i: u32) -> String {
     format!("CL{i:04}")
@@ -179,8 +86,9 @@ fn every_change_is_listed_paged_and_downloadable() {
     let lines = CUSTOMERS as usize + 3 * 2 + 1;
 
     let c = http();
-    let (cookie, csrf) = login(&s, &c);
-    let page = upload_and_wait(&s, &c, &cookie, &csrf, second.as_bytes());
+    let (session, csrf) = login(&s, &c);
+    let cookie = format!("clientele_session={session}");
+    let page = upload_and_wait(&s, &c, &cookie, &csrf, "second.csv", second.as_bytes());
     let get = |query: &str| {
         let r = c
             .get(s.url(&format!("{page}{query}")))

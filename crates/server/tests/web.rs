@@ -11,7 +11,9 @@
 mod common;
 
 use clientele_testkit::hidden;
-use common::{with_backend, Backend, TestServer};
+use common::{
+    http, login, login_as, upload_and_wait, wait_until_done, with_backend, Backend, TestServer,
+};
 use fantoccini::{Client, ClientBuilder, Locator};
 use rust_xlsxwriter::Workbook;
 use serde_json::json;
@@ -24,74 +26,6 @@ use std::time::{Duration, Instant};
 // ---------------------------------------------------------------------------------------
 // Sessions and CSRF over plain HTTP (no browser needed)
 // ---------------------------------------------------------------------------------------
-
-fn http() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client")
-}
-
-/// Log in through the form as Ann; returns the session cookie and a CSRF token of the session.
-fn login(s: &TestServer, c: &reqwest::blocking::Client) -> (String, String) {
-    login_as(s, c, "ann@example.fr", "correct horse")
-}
-
-fn login_as(
-    s: &TestServer,
-    c: &reqwest::blocking::Client,
-    email: &str,
-    password: &str,
-) -> (String, String) {
-    let page = c.get(s.url("/login")).send().expect("login page");
-    let pre = page
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("clientele_login="))
-        .and_then(|v| v.split(';').next())
-        .expect("login cookie")
-        .to_string();
-    let html = page.text().expect("html");
-    let token = hidden(&html, "_csrf");
-    assert_eq!(token, pre, "double-submit token in form and cookie");
-    let r = c
-        .post(s.url("/login"))
-        .header("Cookie", format!("clientele_login={pre}"))
-        .form(&[
-            ("_csrf", token.as_str()),
-            ("email", email),
-            ("password", password),
-            ("next", "/customers"),
-        ])
-        .send()
-        .expect("login");
-    assert_eq!(r.status(), 303);
-    assert_eq!(r.headers()["location"], "/customers");
-    let set = r.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .to_string();
-    assert!(
-        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
-        "{set}"
-    );
-    let session = set
-        .strip_prefix("clientele_session=")
-        .and_then(|v| v.split(';').next())
-        .expect("session cookie")
-        .to_string();
-    let home = c
-        .get(s.url("/"))
-        .header("Cookie", format!("clientele_session={session}"))
-        .send()
-        .expect("home")
-        .text()
-        .expect("html");
-    (session, hidden(&home, "_csrf"))
-}
 
 fn sessions_and_csrf() {
     let s = TestServer::start();
@@ -260,55 +194,6 @@ fn sessions_and_csrf() {
         .send()
         .expect("get");
     assert_eq!(r.status(), 303, "the old cookie no longer works");
-}
-
-/// Upload a pack through the form and wait for its report; returns the upload's path.
-fn upload_and_wait(
-    s: &TestServer,
-    c: &reqwest::blocking::Client,
-    cookie: &str,
-    csrf: &str,
-    name: &str,
-    bytes: &[u8],
-) -> String {
-    let form = reqwest::blocking::multipart::Form::new()
-        .text("_csrf", csrf.to_string())
-        .part(
-            "file",
-            reqwest::blocking::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()),
-        );
-    let r = c
-        .post(s.url("/import"))
-        .header("Cookie", cookie)
-        .multipart(form)
-        .send()
-        .expect("upload");
-    assert_eq!(r.status(), 303);
-    let page = r.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_string();
-    wait_until_done(s, c, cookie, &page);
-    page
-}
-
-/// Poll an upload's progress until its job is over.
-fn wait_until_done(s: &TestServer, c: &reqwest::blocking::Client, cookie: &str, page: &str) {
-    let start = Instant::now();
-    loop {
-        let p: serde_json::Value = c
-            .get(s.url(&format!("{page}/progress")))
-            .header("Cookie", cookie)
-            .send()
-            .expect("progress")
-            .json()
-            .expect("json");
-        if p["running"] == false {
-            return;
-        }
-        assert!(start.elapsed() < Duration::from_secs(60), "job never ended");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn upload_import_and_ownership() {
