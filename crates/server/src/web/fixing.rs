@@ -15,13 +15,12 @@
 use super::error::{Page, WebError};
 use super::forms::{form_map, Posted, WebQuery};
 use super::imports::{
-    attachment, on_job_threads, owned, parse_json, start_job, stem, JobSpec, NotStarted, XLSX,
+    attachment, check_new_upload, on_job_threads, owned, parse_json, stem, stored_mapping, XLSX,
 };
 use super::session::Web;
 use crate::state::ApiContext;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect};
 use axum::Json;
 use clientele_core::issue::{FieldIssue, Issue, Severity};
 use clientele_core::validate::{Cell, Cells};
@@ -164,10 +163,7 @@ fn read_edits(store: &dyn ApiStore, id: &str) -> Result<Edits, StoreError> {
 
 /// The mapping an upload was checked with.
 fn mapping_of(report: &Jv) -> Result<ColumnMap, GridError> {
-    match report.get("mapping") {
-        Some(m) => ColumnMap::parse(&m.to_string()).map_err(GridError::Pack),
-        None => Ok(ColumnMap::new()),
-    }
+    stored_mapping(report).map_err(GridError::Pack)
 }
 
 impl Grid {
@@ -827,21 +823,5 @@ pub async fn check(
     let lang = web.lang;
     let (file, made, report) = corrected(&state, &web, id).await?;
     let mapping = mapping_of(&report).map_err(|e| e.web(lang))?;
-    let new_id = super::cookies::random_hex(16);
-    let uid = web.session.user.id;
-    let (i2, n2, b2) = (new_id.clone(), file.clone(), made.bytes.clone());
-    state
-        .db(move |s| s.create_upload(&i2, uid, &n2, &b2))
-        .await?;
-    let spec = JobSpec {
-        mapping,
-        ..JobSpec::check()
-    };
-    let actor = web.session.user.email.clone();
-    if let Err(NotStarted::Busy(e)) =
-        start_job(&state, &new_id, file, made.bytes, spec, lang, actor)
-    {
-        return Err(WebError::from(e).with_lang(lang));
-    }
-    Ok(Redirect::to(&format!("/uploads/{new_id}")).into_response())
+    check_new_upload(&state, &web, file, made.bytes, mapping).await
 }

@@ -81,23 +81,45 @@ pub async fn upload(
     let Some((name, bytes)) = file.filter(|(n, b)| !n.is_empty() && !b.is_empty()) else {
         return Ok(upload_error(&web, "import.choose_a_file"));
     };
+    check_new_upload(&state, &web, name, bytes, clientele_pack::ColumnMap::new()).await
+}
+
+/// Store a file as a new upload of this user and start its check with a column mapping;
+/// then to its page (an upload, a mapping applied, a corrected file from the grid).
+pub(super) async fn check_new_upload(
+    state: &ApiContext,
+    web: &Web,
+    name: String,
+    bytes: Vec<u8>,
+    mapping: clientele_pack::ColumnMap,
+) -> Page {
     let id = random_hex(16);
     let uid = web.session.user.id;
     let (i2, n2, b2) = (id.clone(), name.clone(), bytes.clone());
     state
         .db(move |s| s.create_upload(&i2, uid, &n2, &b2))
         .await?;
+    let spec = JobSpec {
+        mapping,
+        ..JobSpec::check()
+    };
     let actor = web.session.user.email.clone();
-    if let Err(NotStarted::Busy(e)) =
-        start_job(&state, &id, name, bytes, JobSpec::check(), web.lang, actor)
-    {
+    if let Err(NotStarted::Busy(e)) = start_job(state, &id, name, bytes, spec, web.lang, actor) {
         return Err(WebError::from(e).with_lang(web.lang));
     }
     Ok(Redirect::to(&format!("/uploads/{id}")).into_response())
 }
 
+/// The column mapping a report was checked with (kept in it; none: the headings alone).
+pub(super) fn stored_mapping(report: &Jv) -> Result<clientele_pack::ColumnMap, String> {
+    match report.get("mapping") {
+        Some(m) => clientele_pack::ColumnMap::parse(&m.to_string()),
+        None => Ok(clientele_pack::ColumnMap::new()),
+    }
+}
+
 /// Why a check or import did not start.
-pub(super) enum NotStarted {
+enum NotStarted {
     /// One already runs for this upload.
     Running,
     /// The job queue is full.
@@ -105,17 +127,17 @@ pub(super) enum NotStarted {
 }
 
 /// What a job does with an upload.
-pub(super) struct JobSpec {
+struct JobSpec {
     /// None: check; Some(skip_invalid): import.
-    pub(super) import: Option<bool>,
+    import: Option<bool>,
     /// The column mapping (kept in the check's report, used again by its import).
-    pub(super) mapping: clientele_pack::ColumnMap,
+    mapping: clientele_pack::ColumnMap,
     /// The staff confirmed the updates that make customers other companies.
-    pub(super) allow_identity_change: bool,
+    allow_identity_change: bool,
 }
 
 impl JobSpec {
-    pub(super) fn check() -> JobSpec {
+    fn check() -> JobSpec {
         JobSpec {
             import: None,
             mapping: clientele_pack::ColumnMap::new(),
@@ -125,7 +147,7 @@ impl JobSpec {
 }
 
 /// Queue a check or an import, recording its report or result on the upload when done.
-pub(super) fn start_job(
+fn start_job(
     state: &ApiContext,
     id: &str,
     name: String,
@@ -591,15 +613,12 @@ pub async fn import(
     if identity_changes > 0 && !confirmed {
         return refuse("upload.confirm_identity_first");
     }
-    let mapping = match report.get("mapping") {
-        Some(m) => clientele_pack::ColumnMap::parse(&m.to_string()).map_err(|e| {
-            WebError::from(crate::error::Error::internal(format!(
-                "stored mapping: {e}"
-            )))
-            .with_lang(web.lang)
-        })?,
-        None => clientele_pack::ColumnMap::new(),
-    };
+    let mapping = stored_mapping(&report).map_err(|e| {
+        WebError::from(crate::error::Error::internal(format!(
+            "stored mapping: {e}"
+        )))
+        .with_lang(web.lang)
+    })?;
     if report["errors"].as_u64().unwrap_or(0) > 0 && !skip {
         return refuse("upload.has_errors");
     }
@@ -796,21 +815,7 @@ pub async fn remap(
         let (key, json) = (heading_set(&report), mapping.to_json().to_string());
         state.db(move |s| s.remember_mapping(&key, &json)).await?;
     }
-    let id = random_hex(16);
-    let uid = web.session.user.id;
-    let (i2, n2, b2) = (id.clone(), up.name.clone(), up.bytes.clone());
-    state
-        .db(move |s| s.create_upload(&i2, uid, &n2, &b2))
-        .await?;
-    let spec = JobSpec {
-        mapping,
-        ..JobSpec::check()
-    };
-    let actor = web.session.user.email.clone();
-    if let Err(NotStarted::Busy(e)) = start_job(&state, &id, up.name, up.bytes, spec, lang, actor) {
-        return Err(WebError::from(e).with_lang(lang));
-    }
-    Ok(Redirect::to(&format!("/uploads/{id}")).into_response())
+    check_new_upload(&state, &web, up.name, up.bytes, mapping).await
 }
 
 pub(super) fn attachment(name: &str, content_type: &'static str, bytes: Vec<u8>) -> Response {
