@@ -69,7 +69,7 @@ sqlite3 "$dir/search-cost.db" "DROP TRIGGER customers_fts_insert; DROP TRIGGER c
 without=$(stat -c %s "$dir/search-cost.db")
 t=$(date +%s.%N)
 sqlite3 "$dir/search-cost.db" <<'SQL'
-CREATE VIRTUAL TABLE customers_fts USING fts5(search, content='customers', content_rowid='id', tokenize='trigram', detail='none');
+CREATE VIRTUAL TABLE customers_fts USING fts5(search, content='customers', content_rowid='id', tokenize='trigram', detail='full');
 INSERT INTO customers_fts (customers_fts) VALUES ('rebuild');
 SQL
 fts=$(secs "$t"); t=$(date +%s.%N)

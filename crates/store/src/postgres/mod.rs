@@ -10,7 +10,7 @@ mod import;
 
 use crate::import::ImportTx;
 use crate::ops::PoolState;
-use crate::rules::{Backend, CountCache};
+use crate::rules::{Backend, ListCache};
 use crate::schema::{self, Dialect};
 use crate::sql::{Arg, Db, Lock, SqlRow};
 use crate::{redact, Result, StoreError};
@@ -64,7 +64,7 @@ impl From<postgres::Error> for StoreError {
 /// A PostgreSQL database.
 pub struct PgStore {
     pool: Pool<Manager>,
-    counts: CountCache,
+    lists: ListCache,
 }
 
 impl PgStore {
@@ -102,7 +102,7 @@ impl PgStore {
             .map_err(|e| StoreError::db(format!("cannot connect to {}: {e}", redact(url))))?;
         let store = PgStore {
             pool,
-            counts: CountCache::default(),
+            lists: ListCache::default(),
         };
         store.migrate()?;
         Ok(store)
@@ -226,8 +226,8 @@ impl Backend for PgStore {
         Ok(v.flatten().and_then(|v| v.parse().ok()).unwrap_or(0))
     }
 
-    fn counts(&self) -> &CountCache {
-        &self.counts
+    fn lists(&self) -> &ListCache {
+        &self.lists
     }
 
     fn pool_state(&self) -> PoolState {

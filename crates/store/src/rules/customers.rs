@@ -188,72 +188,292 @@ fn list_order(sort: Option<(SortKey, bool)>, reversed: bool) -> String {
     }
 }
 
-/// Counts of lists by filter, kept while the data does not change (the change feed's last
-/// revision says when it does): the pages after the first of a list, and the same list
-/// asked again, do not count a million rows again.
+/// What lists keep while the data does not change (the change feed's last revision says
+/// when it does): counts by filter, so that the pages after the first of a list, and the
+/// same list asked again, do not count a million rows again; and the keys of every
+/// [`ANCHOR_EVERY`]th row of an order (see [`Anchor`]).
 #[derive(Default)]
-pub(crate) struct CountCache(std::sync::Mutex<HashMap<String, (i64, u64)>>);
+pub(crate) struct ListCache {
+    counts: std::sync::Mutex<HashMap<String, (i64, u64)>>,
+    anchors: std::sync::Mutex<HashMap<String, (i64, std::sync::Arc<Vec<Anchor>>)>>,
+}
 
-/// Filters whose counts are kept (the oldest are forgotten all at once beyond this).
+/// Filters whose counts or anchors are kept (the oldest are forgotten all at once beyond
+/// this).
 const COUNTS_KEPT: usize = 512;
 
-impl CountCache {
-    fn count(&self, db: &mut dyn Db, where_sql: &str, args: &[Arg]) -> Result<u64> {
-        let rev = db.query_one(
-            "SELECT CAST(COALESCE(MAX(rev), 0) AS BIGINT) FROM changes",
-            &[],
-            |r| r.int0(0),
-        )?;
-        let key = format!("{where_sql} {args:?}");
-        let cached = self.0.lock().ok().and_then(|m| m.get(&key).copied());
-        if let Some((_, n)) = cached.filter(|(at, _)| *at == rev) {
-            return Ok(n);
+/// Rows between two anchors: a deep page walks at most this many index entries from the
+/// anchor before it (PostgreSQL walked up to half a million, 50–100 ms a page).
+const ANCHOR_EVERY: u64 = 10_000;
+
+/// The sort key and id of the row at a position of an ascending order (a multiple of
+/// [`ANCHOR_EVERY`]): a page starts at the anchor before it, through the order's index,
+/// instead of counting every entry from the first (`OFFSET`).
+#[derive(Debug)]
+struct Anchor {
+    key: Option<String>,
+    id: i64,
+}
+
+/// The data's revision: the change feed's last.
+fn revision(db: &mut dyn Db) -> Result<i64> {
+    db.query_one(
+        "SELECT CAST(COALESCE(MAX(rev), 0) AS BIGINT) FROM changes",
+        &[],
+        |r| r.int0(0),
+    )
+}
+
+/// Keep `value` under `key` at revision `rev` in `map` (emptied when full).
+fn keep<T: Clone>(
+    map: &std::sync::Mutex<HashMap<String, (i64, T)>>,
+    key: String,
+    rev: i64,
+    value: &T,
+) {
+    if let Ok(mut m) = map.lock() {
+        if m.len() >= COUNTS_KEPT {
+            m.clear();
         }
-        let n = count(
-            db,
-            &format!("SELECT COUNT(*) FROM customers{where_sql}"),
-            args,
-        )?;
-        if let Ok(mut m) = self.0.lock() {
-            if m.len() >= COUNTS_KEPT {
-                m.clear();
-            }
-            m.insert(key, (rev, n));
-        }
-        Ok(n)
+        m.insert(key, (rev, value.clone()));
     }
 }
 
-/// Matches of a name fragment beyond which a page ordered by name is read from the name
-/// index rather than through the trigram index (about 1 in 500 names at a million
-/// customers: the index walk then meets 50 matches within some 25,000 names).
+/// What `map` keeps under `key` at revision `rev`.
+fn kept<T: Clone>(
+    map: &std::sync::Mutex<HashMap<String, (i64, T)>>,
+    key: &str,
+    rev: i64,
+) -> Option<T> {
+    let m = map.lock().ok()?;
+    m.get(key)
+        .filter(|(at, _)| *at == rev)
+        .map(|(_, v)| v.clone())
+}
+
+impl ListCache {
+    /// The number `count_sql` (a `SELECT COUNT(*) …`) gives, kept by its text and arguments.
+    fn count(&self, db: &mut dyn Db, count_sql: &str, args: &[Arg]) -> Result<u64> {
+        let rev = revision(db)?;
+        let key = format!("{count_sql} {args:?}");
+        if let Some(n) = kept(&self.counts, &key, rev) {
+            return Ok(n);
+        }
+        let n = count(db, count_sql, args)?;
+        keep(&self.counts, key, rev, &n);
+        Ok(n)
+    }
+
+    /// The anchors of the list `where_sql` in the ascending order of `key`, made by one
+    /// walk of the order's index (a million customers: some 300 ms on PostgreSQL, once per
+    /// revision of the data). None when accounts may be missing: a NULL account sorts first
+    /// on SQLite and last on PostgreSQL, and no anchor could stand for it.
+    fn anchors(
+        &self,
+        db: &mut dyn Db,
+        key: SortKey,
+        where_sql: &str,
+        args: &[Arg],
+    ) -> Result<Option<std::sync::Arc<Vec<Anchor>>>> {
+        let rev = revision(db)?;
+        let cache_key = format!("{key:?} {where_sql} {args:?}");
+        if let Some(a) = kept(&self.anchors, &cache_key, rev) {
+            return Ok(Some(a));
+        }
+        if key == SortKey::Account
+            && db
+                .query_opt(
+                    "SELECT 1 FROM customers WHERE \"customerAccount\" IS NULL LIMIT 1",
+                    &[],
+                    |r| r.int(0),
+                )?
+                .is_some()
+        {
+            return Ok(None);
+        }
+        let sql = format!(
+            "SELECT k, i FROM (SELECT {} AS k, id AS i, row_number() OVER (ORDER BY {}) AS n FROM customers{where_sql}) s \
+             WHERE n % {ANCHOR_EVERY} = 1 ORDER BY n",
+            anchor_column(key),
+            list_order(Some((key, false)), false),
+        );
+        let anchors = std::sync::Arc::new(db.query_vec(&sql, args, |r| {
+            Ok(Anchor {
+                key: r.text(0)?,
+                id: r.int0(1)?,
+            })
+        })?);
+        keep(&self.anchors, cache_key, rev, &anchors);
+        Ok(Some(anchors))
+    }
+}
+
+/// The column an order's anchors keep beside the id (the id alone orders by id).
+fn anchor_column(key: SortKey) -> &'static str {
+    match key {
+        SortKey::Id => "CAST(NULL AS TEXT)",
+        SortKey::Name => "search",
+        SortKey::Account => "\"customerAccount\"",
+        SortKey::CreatedAt => "created_at",
+        SortKey::UpdatedAt => "updated_at",
+    }
+}
+
+/// The condition "at or after `a` in the ascending order of `key`", binding its values:
+/// a range of the order's index. None for an anchor without its key.
+fn after_anchor<'a>(key: SortKey, a: &Anchor, args: &mut Vec<Arg<'a>>) -> Option<String> {
+    let n = args.len();
+    match (key, &a.key) {
+        (SortKey::Id, _) => {
+            args.push(Arg::Int(a.id));
+            Some(format!("id >= ?{}", n + 1))
+        }
+        // Accounts are unique: the account alone places the row.
+        (SortKey::Account, Some(k)) => {
+            args.push(Arg::from(k.clone()));
+            Some(format!("\"customerAccount\"{BYTES} >= ?{}", n + 1))
+        }
+        (_, Some(k)) => {
+            args.push(Arg::from(k.clone()));
+            args.push(Arg::Int(a.id));
+            Some(format!(
+                "({}{BYTES}, id) >= (?{}, ?{})",
+                anchor_column(key),
+                n + 1,
+                n + 2
+            ))
+        }
+        (_, None) => None,
+    }
+}
+
+/// Matches of a name fragment beyond which a page is read from the order's index rather
+/// than through the trigram index (about 1 in 500 names at a million customers: the index
+/// walk then meets 15 matches within some 7,500 rows; listing the 62,000 matches of a
+/// common word took 23 ms).
 const DENSE_NAME: i64 = 2_000;
 
-/// Whether the list is ordered by name and its name fragment is common (SQLite only).
-fn dense_name(db: &mut dyn Db, q: &ListQuery, sort: Option<(SortKey, bool)>) -> Result<bool> {
-    let by_name = matches!(sort, Some((SortKey::Name, _)));
-    let Some(text) = q.term.as_deref().or(q.name.as_deref()) else {
+/// The name fragment a list looks for, folded, when a trigram index can serve it (three
+/// characters or more).
+fn fragment(q: &ListQuery) -> Option<String> {
+    let folded = schema::search_fold(q.term.as_deref().or(q.name.as_deref())?);
+    (folded.chars().count() >= 3).then_some(folded)
+}
+
+/// Whether the list's name fragment is common (SQLite: on PostgreSQL, see
+/// [`trigram_page`]).
+fn dense_name(db: &mut dyn Db, q: &ListQuery) -> Result<bool> {
+    let Some(folded) = fragment(q) else {
         return Ok(false);
     };
-    let folded = schema::search_fold(text);
-    if db.dialect() != Dialect::Sqlite || !by_name || folded.chars().count() < 3 {
-        return Ok(false);
-    }
-    if schema::like_escape(&folded) != folded {
+    if db.dialect() != Dialect::Sqlite {
         return Ok(false);
     }
     let n = db.query_one(
         &format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM {} WHERE search LIKE ?1 LIMIT ?2)",
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {0} WHERE {0} MATCH ?1 LIMIT ?2)",
             schema::SQLITE_FTS
         ),
-        &[format!("%{folded}%").into(), Arg::Int(DENSE_NAME)],
+        &[schema::fts_phrase(&folded).into(), Arg::Int(DENSE_NAME)],
         |r| r.int0(0),
     )?;
     Ok(n >= DENSE_NAME)
 }
 
-fn list(db: &mut dyn Db, counts: &CountCache, q: &ListQuery) -> Result<(Vec<Customer>, u64)> {
+/// The count of a list, and its arguments: a name fragment alone on SQLite is counted in
+/// the trigram index without reading a customer (62,000 matches of a million: 10 ms
+/// against 80 ms through the customers table).
+fn count_query<'a>(
+    q: &ListQuery,
+    db: Dialect,
+    fts: bool,
+    where_sql: &str,
+    args: &[Arg<'a>],
+) -> (String, Vec<Arg<'a>>) {
+    let name_alone = q.term.is_none()
+        && q.account.is_none()
+        && q.flags.is_empty()
+        && q.reseller_level.is_none()
+        && q.vat_regime.is_none();
+    match fragment(q) {
+        Some(folded) if db == Dialect::Sqlite && fts && name_alone => (
+            format!(
+                "SELECT COUNT(*) FROM {0} WHERE {0} MATCH ?1",
+                schema::SQLITE_FTS
+            ),
+            vec![schema::fts_phrase(&folded).into()],
+        ),
+        _ => (
+            format!("SELECT COUNT(*) FROM customers{where_sql}"),
+            args.to_vec(),
+        ),
+    }
+}
+
+/// Matches at most kept by [`trigram_page`]: beyond, the fragment is common and its page is
+/// found sooner by reading the order's index.
+const TRIGRAM_CAP: i64 = 300;
+
+/// On PostgreSQL, a list with a name fragment first asks the trigram index for at most
+/// [`TRIGRAM_CAP`] + 1 matches, then orders them and cuts the page from them, in one
+/// statement fenced by a materialized CTE. PostgreSQL's estimates for a fragment are
+/// guesses (a fragment with one match, ORed with the identifier ranges, was taken for 5,100
+/// rows: the planner read the name index in order, all of it, 2.1 s a search at a million
+/// customers); the cap makes the answer right whatever it estimates. Returns the page's
+/// ids and the number of matches, or None when there are more than the cap.
+fn trigram_page(
+    db: &mut dyn Db,
+    where_sql: &str,
+    args: &[Arg],
+    sort: Option<(SortKey, bool)>,
+    offset: u64,
+    limit: u64,
+) -> Result<Option<(Vec<i64>, u64)>> {
+    let mut args = args.to_vec();
+    let n = args.len();
+    args.push(Arg::Int(TRIGRAM_CAP + 1));
+    args.push(Arg::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
+    args.push(Arg::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
+    let sql = format!(
+        "WITH m AS MATERIALIZED (SELECT id, search, \"customerAccount\", created_at, updated_at FROM customers{where_sql} LIMIT ?{}) \
+         SELECT c.n, p.id FROM (SELECT COUNT(*) AS n FROM m) c \
+         LEFT JOIN LATERAL (SELECT id FROM m ORDER BY {} LIMIT ?{} OFFSET ?{}) p ON true",
+        n + 1,
+        list_order(sort, false),
+        n + 2,
+        n + 3,
+    );
+    let rows = db.query_vec(&sql, &args, |r| Ok((r.count(0)?, r.int(1)?)))?;
+    let matches = rows.first().map_or(0, |(n, _)| *n);
+    if matches > TRIGRAM_CAP as u64 {
+        return Ok(None);
+    }
+    Ok(Some((
+        rows.into_iter().filter_map(|(_, id)| id).collect(),
+        matches,
+    )))
+}
+
+/// The customers of `ids`, in the list's order.
+fn customers_in_order(
+    db: &mut dyn Db,
+    ids: &[i64],
+    sort: Option<(SortKey, bool)>,
+) -> Result<Vec<Customer>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let args: Vec<Arg> = ids.iter().map(|&i| Arg::Int(i)).collect();
+    let sql = format!(
+        "{} WHERE id IN ({}) ORDER BY {}",
+        customer_select(),
+        crate::sql::marks(1, ids.len()),
+        list_order(sort, false)
+    );
+    db.query_vec(&sql, &args, rows::customer)
+}
+
+fn list(db: &mut dyn Db, cache: &ListCache, q: &ListQuery) -> Result<(Vec<Customer>, u64)> {
     let phone_ids = match q.term.as_deref().and_then(phone::fast_key) {
         Some(e) => db.query_vec(
             "SELECT DISTINCT customer_id FROM phones WHERE last9 = ?1",
@@ -270,10 +490,10 @@ fn list(db: &mut dyn Db, counts: &CountCache, q: &ListQuery) -> Result<(Vec<Cust
         }
         _ => None,
     };
-    let db_dialect = db.dialect();
+    let dialect = db.dialect();
     let filter = |fts: bool| {
         let (where_sql, params) =
-            schema::list_filter(q, db_dialect, &phone_ids, numbered.as_deref(), fts);
+            schema::list_filter(q, dialect, &phone_ids, numbered.as_deref(), fts);
         let args: Vec<Arg> = params
             .into_iter()
             .map(|v| match v {
@@ -286,11 +506,6 @@ fn list(db: &mut dyn Db, counts: &CountCache, q: &ListQuery) -> Result<(Vec<Cust
     // The trigram index once built (a first import leaves it for later).
     let indexed = !super::search::pending(db)?;
     let (where_sql, args) = filter(indexed);
-    let total = if q.without_count {
-        None
-    } else {
-        Some(counts.count(db, &where_sql, &args)?)
-    };
     // A search puts the customer whose account is the term first, then the others by name.
     let best = match (&q.term, q.sort) {
         (Some(t), None) => {
@@ -322,21 +537,87 @@ fn list(db: &mut dyn Db, counts: &CountCache, q: &ListQuery) -> Result<(Vec<Cust
             offset = offset.saturating_sub(1);
         }
     }
-    // A name so common that the page is found sooner by reading the name index in order,
-    // testing each name, than by the trigram index listing every match (SQLite's planner
-    // cannot tell the two apart; PostgreSQL's estimates do).
-    let dense = indexed && dense_name(db, q, sort)?;
-    let (mut where_sql, mut args) = if dense {
-        filter(false)
-    } else {
+    // The rest of the list leaves the best match out.
+    fn without_best<'a>(
+        best: Option<i64>,
+        filter: (String, Vec<Arg<'a>>),
+    ) -> (String, Vec<Arg<'a>>) {
+        let (mut where_sql, mut args) = filter;
+        if let Some(id) = best {
+            where_sql = format!("{where_sql} AND id <> ?{}", args.len() + 1);
+            args.push(Arg::Int(id));
+        }
         (where_sql, args)
+    }
+    let best_id = best.as_ref().map(|b| b.id);
+    if dialect == Dialect::Postgres && indexed && fragment(q).is_some() {
+        let (where_rest, args_rest) = without_best(best_id, (where_sql.clone(), args.clone()));
+        if let Some((ids, matches)) =
+            trigram_page(db, &where_rest, &args_rest, sort, offset, limit)?
+        {
+            page.extend(customers_in_order(db, &ids, sort)?);
+            return Ok((page, matches + u64::from(best.is_some())));
+        }
+    }
+    let total = if q.without_count {
+        None
+    } else {
+        let (sql, count_args) = count_query(q, dialect, indexed, &where_sql, &args);
+        Some(cache.count(db, &sql, &count_args)?)
     };
-
-    let mut rest_total = total;
-    if let Some(b) = &best {
-        where_sql = format!("{where_sql} AND id <> ?{}", args.len() + 1);
-        args.push(Arg::Int(b.id));
-        rest_total = total.map(|t| t.saturating_sub(1));
+    // A fragment so common that the page is found sooner by reading the order's index,
+    // testing each row, than by the trigram index listing every match (SQLite's planner
+    // cannot tell the two apart; on PostgreSQL [`trigram_page`] found more than its cap).
+    let dense =
+        indexed && fragment(q).is_some() && (dialect == Dialect::Postgres || dense_name(db, q)?);
+    let (where_sql, args) = without_best(
+        best_id,
+        if dense {
+            filter(false)
+        } else {
+            (where_sql, args)
+        },
+    );
+    let rest_total = total.map(|t| t.saturating_sub(u64::from(best.is_some())));
+    // A deep page of a whole list (no name fragment: those are few, or found by the
+    // trigram index) starts from the anchor before it.
+    let anchored = q.term.is_none() && q.name.is_none();
+    if let (true, Some(t)) = (anchored, rest_total) {
+        let end = (offset + limit).min(t);
+        if offset < t && offset.min(t - end) > ANCHOR_EVERY {
+            let key = sort.map_or(SortKey::Id, |(k, _)| k);
+            // Where the page starts in the ascending order.
+            let start = if sort.is_some_and(|(_, desc)| desc) {
+                t - end
+            } else {
+                offset
+            };
+            let j = start / ANCHOR_EVERY;
+            let anchors = cache.anchors(db, key, &where_sql, &args)?;
+            let anchor = anchors
+                .as_ref()
+                .and_then(|a| a.get(usize::try_from(j).ok()?));
+            let mut with = args.clone();
+            if let Some(cond) = anchor.and_then(|a| after_anchor(key, a, &mut with)) {
+                let where_from = if where_sql.is_empty() {
+                    format!(" WHERE {cond}")
+                } else {
+                    format!("{where_sql} AND {cond}")
+                };
+                let ascending = Some((key, false));
+                let from_anchor = start - j * ANCHOR_EVERY;
+                page.extend(read_page(
+                    db,
+                    &where_from,
+                    with,
+                    ascending,
+                    sort,
+                    end - offset,
+                    from_anchor,
+                )?);
+                return Ok((page, total.unwrap_or(0)));
+            }
+        }
     }
     // A page past the middle is read from the other end: an index is walked from one end
     // to the page, so no page walks more than half of it.
@@ -347,21 +628,40 @@ fn list(db: &mut dyn Db, counts: &CountCache, q: &ListQuery) -> Result<(Vec<Cust
         limit = end - offset;
         offset = t - end;
     }
-    if limit > 0 {
-        args.push(Arg::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
-        args.push(Arg::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
-        // Ids first, read from the order's index alone; then the page's rows by id.
-        let sql = format!(
-            "{} WHERE id IN (SELECT id FROM customers{where_sql} ORDER BY {} LIMIT ?{} OFFSET ?{}) ORDER BY {}",
-            customer_select(),
-            list_order(sort, reversed),
-            args.len() - 1,
-            args.len(),
-            list_order(sort, false),
-        );
-        page.extend(db.query_vec(&sql, &args, rows::customer)?);
-    }
+    let (key, desc) = sort.unwrap_or((SortKey::Id, false));
+    let walked = Some((key, desc != reversed));
+    page.extend(read_page(
+        db, &where_sql, args, walked, sort, limit, offset,
+    )?);
     Ok((page, total.unwrap_or(0)))
+}
+
+/// The `limit` rows after `offset` of the list `where_sql` walked in the order `walked`,
+/// returned in the order `sort`: ids first, read from the order's index alone; then the
+/// page's rows by id.
+fn read_page(
+    db: &mut dyn Db,
+    where_sql: &str,
+    mut args: Vec<Arg>,
+    walked: Option<(SortKey, bool)>,
+    sort: Option<(SortKey, bool)>,
+    limit: u64,
+    offset: u64,
+) -> Result<Vec<Customer>> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    args.push(Arg::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
+    args.push(Arg::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
+    let sql = format!(
+        "{} WHERE id IN (SELECT id FROM customers{where_sql} ORDER BY {} LIMIT ?{} OFFSET ?{}) ORDER BY {}",
+        customer_select(),
+        list_order(walked, false),
+        args.len() - 1,
+        args.len(),
+        list_order(sort, false),
+    );
+    db.query_vec(&sql, &args, rows::customer)
 }
 
 impl<B: Backend> Store for B {
@@ -421,7 +721,7 @@ impl<B: Backend> Store for B {
     }
 
     fn list_customers(&self, q: &ListQuery) -> Result<(Vec<Customer>, u64)> {
-        self.read(|db| list(db, self.counts(), q))
+        self.read(|db| list(db, self.lists(), q))
     }
 
     fn create_customer(&self, cust: &Customer) -> Result<Customer> {

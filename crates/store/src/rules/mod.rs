@@ -12,7 +12,7 @@ mod people;
 pub(crate) mod search;
 mod uploads;
 
-pub(crate) use customers::{max_account_number, write_phones, CountCache};
+pub(crate) use customers::{max_account_number, write_phones, ListCache};
 
 use crate::import::ImportTx;
 use crate::sql::{Arg, Db};
@@ -37,8 +37,8 @@ pub(crate) trait Backend: Send + Sync {
     fn ping(&self, timeout: std::time::Duration) -> Result<i64>;
     /// The connection pool's figures.
     fn pool_state(&self) -> crate::ops::PoolState;
-    /// The counts of customer lists this store keeps.
-    fn counts(&self) -> &CountCache;
+    /// The counts and page keys of customer lists this store keeps.
+    fn lists(&self) -> &ListCache;
 }
 
 /// Append to the audit trail, in the write's transaction, with the actor of the current call.

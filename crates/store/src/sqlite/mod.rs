@@ -5,7 +5,7 @@ mod import;
 
 use crate::import::ImportTx;
 use crate::ops::PoolState;
-use crate::rules::{Backend, CountCache};
+use crate::rules::{Backend, ListCache};
 use crate::schema::{self, Dialect};
 use crate::sql::{Arg, Db, Lock, SqlRow};
 use crate::{Result, StoreError};
@@ -21,7 +21,7 @@ use crate::schema::SCHEMA_VERSION;
 /// A SQLite database.
 pub struct SqliteStore {
     pool: Pool<SqliteConnectionManager>,
-    counts: CountCache,
+    lists: ListCache,
     /// Imports may leave WAL for a rollback journal when nobody else has the file open
     /// (see [`SqliteStore::open_for_import`]).
     exclusive_imports: bool,
@@ -76,7 +76,7 @@ impl SqliteStore {
             .map_err(|e| StoreError::db(format!("cannot open {path}: {e}")))?;
         let store = SqliteStore {
             pool,
-            counts: CountCache::default(),
+            lists: ListCache::default(),
             exclusive_imports,
             path: path.to_string(),
         };
@@ -200,8 +200,8 @@ impl Backend for SqliteStore {
         Ok(c.query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
-    fn counts(&self) -> &CountCache {
-        &self.counts
+    fn lists(&self) -> &ListCache {
+        &self.lists
     }
 
     fn pool_state(&self) -> PoolState {
