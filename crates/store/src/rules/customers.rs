@@ -194,9 +194,12 @@ fn list_order(sort: Option<(SortKey, bool)>, reversed: bool) -> String {
 /// [`ANCHOR_EVERY`]th row of an order (see [`Anchor`]).
 #[derive(Default)]
 pub(crate) struct ListCache {
-    counts: std::sync::Mutex<HashMap<String, (i64, u64)>>,
-    anchors: std::sync::Mutex<HashMap<String, (i64, std::sync::Arc<Vec<Anchor>>)>>,
+    counts: Kept<u64>,
+    anchors: Kept<std::sync::Arc<Vec<Anchor>>>,
 }
+
+/// Values kept by filter, with the revision of the data they were read at.
+type Kept<T> = std::sync::Mutex<HashMap<String, (i64, T)>>;
 
 /// Filters whose counts or anchors are kept (the oldest are forgotten all at once beyond
 /// this).
@@ -225,12 +228,7 @@ fn revision(db: &mut dyn Db) -> Result<i64> {
 }
 
 /// Keep `value` under `key` at revision `rev` in `map` (emptied when full).
-fn keep<T: Clone>(
-    map: &std::sync::Mutex<HashMap<String, (i64, T)>>,
-    key: String,
-    rev: i64,
-    value: &T,
-) {
+fn keep<T: Clone>(map: &Kept<T>, key: String, rev: i64, value: &T) {
     if let Ok(mut m) = map.lock() {
         if m.len() >= COUNTS_KEPT {
             m.clear();
@@ -240,11 +238,7 @@ fn keep<T: Clone>(
 }
 
 /// What `map` keeps under `key` at revision `rev`.
-fn kept<T: Clone>(
-    map: &std::sync::Mutex<HashMap<String, (i64, T)>>,
-    key: &str,
-    rev: i64,
-) -> Option<T> {
+fn kept<T: Clone>(map: &Kept<T>, key: &str, rev: i64) -> Option<T> {
     let m = map.lock().ok()?;
     m.get(key)
         .filter(|(at, _)| *at == rev)
