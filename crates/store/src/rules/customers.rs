@@ -313,31 +313,93 @@ fn anchor_column(key: SortKey) -> &'static str {
     }
 }
 
-/// The condition "at or after `a` in the ascending order of `key`", binding its values:
-/// a range of the order's index. None for an anchor without its key.
-fn after_anchor<'a>(key: SortKey, a: &Anchor, args: &mut Vec<Arg<'a>>) -> Option<String> {
+/// `where_sql` (a list's ` WHERE …`, or nothing) and one more condition.
+fn and(where_sql: &str, cond: &str) -> String {
+    if where_sql.is_empty() {
+        format!(" WHERE {cond}")
+    } else {
+        format!("{where_sql} AND {cond}")
+    }
+}
+
+/// The ids of the `limit` rows `offset` rows after anchor `a` in the ascending order of
+/// `key`, through ranges of the order's index; None for an anchor without its key.
+///
+/// Rows that share the anchor's key (a whole import shares its creation time) are walked
+/// by id within their key first, then those of greater keys: SQLite reads a row value
+/// `(key, id) >= (?, ?)` as `key >= ?` alone, and walked every row of the anchor's key
+/// (a million customers of one import: 20–45 ms a page).
+fn ids_from_anchor(
+    db: &mut dyn Db,
+    key: SortKey,
+    a: &Anchor,
+    where_sql: &str,
+    args: &[Arg],
+    offset: u64,
+    limit: u64,
+) -> Result<Option<Vec<i64>>> {
+    let ids_of =
+        |db: &mut dyn Db, cond: &str, with: Vec<Arg>, order: &str, offset: u64, limit: u64| {
+            let mut with = with;
+            let n = with.len();
+            with.push(Arg::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
+            with.push(Arg::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
+            let sql = format!(
+                "SELECT id FROM customers{} ORDER BY {order} LIMIT ?{} OFFSET ?{}",
+                and(where_sql, cond),
+                n + 1,
+                n + 2
+            );
+            db.query_vec(&sql, &with, |r| r.int0(0))
+        };
+    let ascending = list_order(Some((key, false)), false);
+    let column = anchor_column(key);
     let n = args.len();
+    let mut with = args.to_vec();
     match (key, &a.key) {
         (SortKey::Id, _) => {
-            args.push(Arg::Int(a.id));
-            Some(format!("id >= ?{}", n + 1))
+            with.push(Arg::Int(a.id));
+            let cond = format!("id >= ?{}", n + 1);
+            Ok(Some(ids_of(db, &cond, with, &ascending, offset, limit)?))
         }
         // Accounts are unique: the account alone places the row.
         (SortKey::Account, Some(k)) => {
-            args.push(Arg::from(k.clone()));
-            Some(format!("\"customerAccount\"{BYTES} >= ?{}", n + 1))
+            with.push(Arg::from(k.clone()));
+            let cond = format!("{column}{BYTES} >= ?{}", n + 1);
+            Ok(Some(ids_of(db, &cond, with, &ascending, offset, limit)?))
         }
         (_, Some(k)) => {
-            args.push(Arg::from(k.clone()));
-            args.push(Arg::Int(a.id));
-            Some(format!(
-                "({}{BYTES}, id) >= (?{}, ?{})",
-                anchor_column(key),
-                n + 1,
-                n + 2
-            ))
+            // The rest of the anchor's key, by id.
+            let mut group = with.clone();
+            group.push(Arg::from(k.clone()));
+            group.push(Arg::Int(a.id));
+            let same = format!("{column}{BYTES} = ?{} AND id >= ?{}", n + 1, n + 2);
+            let mut ids = ids_of(db, &same, group.clone(), "id", offset, limit)?;
+            // Then the greater keys, after what the anchor's key held of the offset.
+            let after = if ids.is_empty() {
+                group.push(Arg::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
+                let held = db.query_one(
+                    &format!(
+                        "SELECT COUNT(*) FROM (SELECT 1 FROM customers{} LIMIT ?{}) s",
+                        and(where_sql, &same),
+                        n + 3
+                    ),
+                    &group,
+                    |r| r.count(0),
+                )?;
+                offset - held
+            } else {
+                0
+            };
+            let rest = limit - ids.len() as u64;
+            if rest > 0 {
+                with.push(Arg::from(k.clone()));
+                let greater = format!("{column}{BYTES} > ?{}", n + 1);
+                ids.extend(ids_of(db, &greater, with, &ascending, after, rest)?);
+            }
+            Ok(Some(ids))
         }
-        (_, None) => None,
+        (_, None) => Ok(None),
     }
 }
 
@@ -591,25 +653,14 @@ fn list(db: &mut dyn Db, cache: &ListCache, q: &ListQuery) -> Result<(Vec<Custom
             let anchor = anchors
                 .as_ref()
                 .and_then(|a| a.get(usize::try_from(j).ok()?));
-            let mut with = args.clone();
-            if let Some(cond) = anchor.and_then(|a| after_anchor(key, a, &mut with)) {
-                let where_from = if where_sql.is_empty() {
-                    format!(" WHERE {cond}")
-                } else {
-                    format!("{where_sql} AND {cond}")
-                };
-                let ascending = Some((key, false));
+            if let Some(a) = anchor {
                 let from_anchor = start - j * ANCHOR_EVERY;
-                page.extend(read_page(
-                    db,
-                    &where_from,
-                    with,
-                    ascending,
-                    sort,
-                    end - offset,
-                    from_anchor,
-                )?);
-                return Ok((page, total.unwrap_or(0)));
+                let ids =
+                    ids_from_anchor(db, key, a, &where_sql, &args, from_anchor, end - offset)?;
+                if let Some(ids) = ids {
+                    page.extend(customers_in_order(db, &ids, sort)?);
+                    return Ok((page, total.unwrap_or(0)));
+                }
             }
         }
     }
