@@ -8,6 +8,7 @@ mod feed;
 mod history;
 pub(crate) mod imports;
 mod mappings;
+mod names;
 mod people;
 pub(crate) mod search;
 mod uploads;
