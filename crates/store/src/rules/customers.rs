@@ -535,6 +535,68 @@ fn customers_in_order(
     db.query_vec(&sql, &args, rows::customer)
 }
 
+/// Where a page lies in a list of `total` rows ordered by `sort`.
+#[derive(Clone, Copy)]
+struct Walk {
+    sort: Option<(SortKey, bool)>,
+    total: u64,
+    offset: u64,
+    limit: u64,
+}
+
+/// A page more than [`ANCHOR_EVERY`] rows from either end of the list `where_sql`, read
+/// from the anchor before it; None for a page near an end (the plain walk is short) or
+/// without a usable anchor.
+fn deep_page(
+    db: &mut dyn Db,
+    cache: &ListCache,
+    where_sql: &str,
+    args: &[Arg],
+    w: Walk,
+) -> Result<Option<Vec<Customer>>> {
+    let end = (w.offset + w.limit).min(w.total);
+    if w.offset >= w.total || w.offset.min(w.total - end) <= ANCHOR_EVERY {
+        return Ok(None);
+    }
+    let key = w.sort.map_or(SortKey::Id, |(k, _)| k);
+    // Where the page starts in the ascending order.
+    let start = if w.sort.is_some_and(|(_, desc)| desc) {
+        w.total - end
+    } else {
+        w.offset
+    };
+    let j = start / ANCHOR_EVERY;
+    let Some(anchors) = cache.anchors(db, key, where_sql, args)? else {
+        return Ok(None);
+    };
+    let Some(anchor) = usize::try_from(j).ok().and_then(|j| anchors.get(j)) else {
+        return Ok(None);
+    };
+    let from_anchor = start - j * ANCHOR_EVERY;
+    match ids_from_anchor(
+        db,
+        key,
+        anchor,
+        where_sql,
+        args,
+        from_anchor,
+        end - w.offset,
+    )? {
+        Some(ids) => Ok(Some(customers_in_order(db, &ids, w.sort)?)),
+        None => Ok(None),
+    }
+}
+
+/// The list's filter, leaving the best match (a search's first customer) out.
+fn without_best<'a>(best: Option<i64>, filter: (String, Vec<Arg<'a>>)) -> (String, Vec<Arg<'a>>) {
+    let (mut where_sql, mut args) = filter;
+    if let Some(id) = best {
+        where_sql = format!("{where_sql} AND id <> ?{}", args.len() + 1);
+        args.push(Arg::Int(id));
+    }
+    (where_sql, args)
+}
+
 fn list(db: &mut dyn Db, cache: &ListCache, q: &ListQuery) -> Result<(Vec<Customer>, u64)> {
     let phone_ids = match q.term.as_deref().and_then(phone::fast_key) {
         Some(e) => db.query_vec(
@@ -599,18 +661,6 @@ fn list(db: &mut dyn Db, cache: &ListCache, q: &ListQuery) -> Result<(Vec<Custom
             offset = offset.saturating_sub(1);
         }
     }
-    // The rest of the list leaves the best match out.
-    fn without_best<'a>(
-        best: Option<i64>,
-        filter: (String, Vec<Arg<'a>>),
-    ) -> (String, Vec<Arg<'a>>) {
-        let (mut where_sql, mut args) = filter;
-        if let Some(id) = best {
-            where_sql = format!("{where_sql} AND id <> ?{}", args.len() + 1);
-            args.push(Arg::Int(id));
-        }
-        (where_sql, args)
-    }
     let best_id = best.as_ref().map(|b| b.id);
     let folded = fragment(q);
     // A fragment the names in memory show to be common (one name in a thousand) goes
@@ -658,31 +708,16 @@ fn list(db: &mut dyn Db, cache: &ListCache, q: &ListQuery) -> Result<(Vec<Custom
     let rest_total = total.map(|t| t.saturating_sub(u64::from(best.is_some())));
     // A deep page of a whole list (no name fragment: those are few, or found by the
     // trigram index) starts from the anchor before it.
-    let anchored = q.term.is_none() && q.name.is_none();
-    if let (true, Some(t)) = (anchored, rest_total) {
-        let end = (offset + limit).min(t);
-        if offset < t && offset.min(t - end) > ANCHOR_EVERY {
-            let key = sort.map_or(SortKey::Id, |(k, _)| k);
-            // Where the page starts in the ascending order.
-            let start = if sort.is_some_and(|(_, desc)| desc) {
-                t - end
-            } else {
-                offset
-            };
-            let j = start / ANCHOR_EVERY;
-            let anchors = cache.anchors(db, key, &where_sql, &args)?;
-            let anchor = anchors
-                .as_ref()
-                .and_then(|a| a.get(usize::try_from(j).ok()?));
-            if let Some(a) = anchor {
-                let from_anchor = start - j * ANCHOR_EVERY;
-                let ids =
-                    ids_from_anchor(db, key, a, &where_sql, &args, from_anchor, end - offset)?;
-                if let Some(ids) = ids {
-                    page.extend(customers_in_order(db, &ids, sort)?);
-                    return Ok((page, total.unwrap_or(0)));
-                }
-            }
+    if let (true, Some(t)) = (q.term.is_none() && q.name.is_none(), rest_total) {
+        let walk = Walk {
+            sort,
+            total: t,
+            offset,
+            limit,
+        };
+        if let Some(rows) = deep_page(db, cache, &where_sql, &args, walk)? {
+            page.extend(rows);
+            return Ok((page, total.unwrap_or(0)));
         }
     }
     // A page past the middle is read from the other end: an index is walked from one end
