@@ -235,4 +235,51 @@ mod web_tests {
         SqliteStore::open(&path.to_string_lossy()).expect("reopen");
         let _: &dyn ApiStore = &SqliteStore::open(&path.to_string_lossy()).expect("again");
     }
+
+    /// A schema 7 database (trigram index without positions) gets its trigram index made
+    /// again with them, holding the names already there, and name searches find them.
+    #[test]
+    fn version_7_trigram_index_gains_positions() {
+        use crate::{ListQuery, Store};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("v7.db");
+        let path = path.to_string_lossy();
+        let s = SqliteStore::open(&path).expect("open");
+        let mut c = clientele_core::model::Customer::new();
+        c.values[clientele_core::Field::name.idx()] = Some(clientele_core::model::Value::Text(
+            "Boulangerie Éclair".into(),
+        ));
+        s.create_customer(&c).expect("create");
+        drop(s);
+        {
+            let c = rusqlite::Connection::open(&*path).expect("open");
+            c.execute_batch(&format!(
+                "DROP TABLE {0}; \
+                 CREATE VIRTUAL TABLE {0} USING fts5(search, content='customers', content_rowid='id', tokenize='trigram', detail='none'); \
+                 INSERT INTO {0} ({0}) VALUES ('rebuild'); PRAGMA user_version = 7",
+                schema::SQLITE_FTS
+            ))
+            .expect("schema 7");
+        }
+        let s = SqliteStore::open(&path).expect("upgrade");
+        let sql: String = s
+            .pool()
+            .get()
+            .expect("conn")
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = ?1",
+                [schema::SQLITE_FTS],
+                |r| r.get(0),
+            )
+            .expect("fts table");
+        assert!(sql.contains("detail='full'"), "{sql}");
+        let (found, n) = s
+            .list_customers(&ListQuery {
+                name: Some("eclair".into()),
+                limit: 5,
+                ..ListQuery::default()
+            })
+            .expect("search");
+        assert_eq!((found.len(), n), (1, 1));
+    }
 }
