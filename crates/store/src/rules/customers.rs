@@ -437,6 +437,16 @@ fn dense_name(db: &mut dyn Db, q: &ListQuery) -> Result<bool> {
     Ok(n >= DENSE_NAME)
 }
 
+/// Whether the list filters by a name fragment or a term and nothing else: with another
+/// filter, a rare one (a reseller level) would have the order's index read whole to fill a
+/// page, where the trigram index stops at its matches.
+fn fragment_only(q: &ListQuery) -> bool {
+    q.account.is_none()
+        && q.flags.is_empty()
+        && q.reseller_level.is_none()
+        && q.vat_regime.is_none()
+}
+
 /// Whether the list's only filter is a name fragment.
 fn name_alone(q: &ListQuery) -> bool {
     q.name.is_some()
@@ -666,7 +676,9 @@ fn list(db: &mut dyn Db, cache: &ListCache, q: &ListQuery) -> Result<(Vec<Custom
     // A fragment the names in memory show to be common (one name in a thousand) goes
     // straight to the order's index.
     let common = match (&folded, dialect) {
-        (Some(f), Dialect::Postgres) if indexed => cache.names.common(db, f, 1_000)?,
+        (Some(f), Dialect::Postgres) if indexed && fragment_only(q) => {
+            cache.names.common(db, f, 1_000)?
+        }
         _ => None,
     };
     if dialect == Dialect::Postgres && indexed && folded.is_some() && common != Some(true) {
@@ -675,7 +687,8 @@ fn list(db: &mut dyn Db, cache: &ListCache, q: &ListQuery) -> Result<(Vec<Custom
             trigram_page(db, &where_rest, &args_rest, sort, offset, limit)?
         {
             page.extend(customers_in_order(db, &ids, sort)?);
-            return Ok((page, matches + u64::from(best.is_some())));
+            let total = matches + u64::from(best.is_some());
+            return Ok((page, if q.without_count { 0 } else { total }));
         }
     }
     let total = if q.without_count {
@@ -695,8 +708,10 @@ fn list(db: &mut dyn Db, cache: &ListCache, q: &ListQuery) -> Result<(Vec<Custom
     // A fragment so common that the page is found sooner by reading the order's index,
     // testing each row, than by the trigram index listing every match (SQLite's planner
     // cannot tell the two apart; on PostgreSQL [`trigram_page`] found more than its cap).
-    let dense =
-        indexed && fragment(q).is_some() && (dialect == Dialect::Postgres || dense_name(db, q)?);
+    let dense = indexed
+        && fragment(q).is_some()
+        && fragment_only(q)
+        && (dialect == Dialect::Postgres || dense_name(db, q)?);
     let (where_sql, args) = without_best(
         best_id,
         if dense {

@@ -51,10 +51,22 @@ impl Names {
         f: impl FnOnce(&Loaded) -> R,
     ) -> Result<Option<R>> {
         let rev = revision(db)?;
+        // Searches that only ask whether a fragment is common do not wait for a load or a
+        // catch-up under way: they take the trigram index's way meanwhile.
+        let guard = if load {
+            self.0.lock()
+        } else {
+            match self.0.try_lock() {
+                Ok(g) => Ok(g),
+                Err(std::sync::TryLockError::WouldBlock) => return Ok(None),
+                Err(std::sync::TryLockError::Poisoned(p)) => Err(p),
+            }
+        };
         // A panic while catching up left the names half changed: load them again.
-        let mut names = self.0.lock().unwrap_or_else(|poisoned| {
+        let mut names = guard.unwrap_or_else(|poisoned| {
             let mut names = poisoned.into_inner();
             *names = None;
+            self.0.clear_poison();
             names
         });
         let current = match names.as_mut() {
