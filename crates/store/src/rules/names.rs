@@ -5,7 +5,9 @@
 //! 75–280 ms, for every new fragment. The folded names end to end take some 25 MB at a
 //! million customers, and one pass of `memmem` over them counts any fragment exactly in a
 //! few milliseconds. They follow the change feed: the customers a single write changed are
-//! read again, an import (or undo) or a long gap loads them all again.
+//! read again, an import (or undo) or a long gap loads them all again. The first name
+//! search after a start or an import loads them (about a second at a million customers);
+//! searches meanwhile do not wait for it.
 
 use super::customers::revision;
 use crate::sql::{marks, Arg, Db};
@@ -42,18 +44,17 @@ struct Loaded {
 }
 
 impl Names {
-    /// Run `f` on the names brought to the data's current revision; None when they are not
-    /// in memory (or must be loaded again) and `load` is false.
+    /// Run `f` on the names brought to the data's current revision (loaded when missing);
+    /// None, without waiting, when another request is loading or catching them up and
+    /// `wait` is false.
     fn with<R>(
         &self,
         db: &mut dyn Db,
-        load: bool,
+        wait: bool,
         f: impl FnOnce(&Loaded) -> R,
     ) -> Result<Option<R>> {
         let rev = revision(db)?;
-        // Searches that only ask whether a fragment is common do not wait for a load or a
-        // catch-up under way: they take the trigram index's way meanwhile.
-        let guard = if load {
+        let guard = if wait {
             self.0.lock()
         } else {
             match self.0.try_lock() {
@@ -77,23 +78,19 @@ impl Names {
         if !current {
             // Dropped first: two copies never live at once.
             *names = None;
-            if !load {
-                return Ok(None);
-            }
             *names = Some(Loaded::load(db, rev)?);
         }
         Ok(names.as_ref().map(f))
     }
 
-    /// How many customers' folded names hold `fragment` (folded); the names are loaded at
-    /// the first count (a second at a million customers on PostgreSQL).
+    /// How many customers' folded names hold `fragment` (folded).
     pub(crate) fn count(&self, db: &mut dyn Db, fragment: &str) -> Result<u64> {
         let n = self.with(db, true, |n| n.count(fragment, n.text.len()))?;
         n.ok_or_else(|| StoreError::db("the names could not be loaded"))
     }
 
     /// Whether `fragment` is held by at least one name in `per` among the first names;
-    /// None when the names are not in memory.
+    /// None while another request loads the names (the caller then asks the trigram index).
     pub(crate) fn common(&self, db: &mut dyn Db, fragment: &str, per: u64) -> Result<Option<bool>> {
         self.with(db, false, |n| {
             let probe = n.text.len().min(PROBE_BYTES);
