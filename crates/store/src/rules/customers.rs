@@ -220,7 +220,7 @@ struct Anchor {
 }
 
 /// The data's revision: the change feed's last.
-pub(crate) fn revision(db: &mut dyn Db) -> Result<i64> {
+fn revision(db: &mut dyn Db) -> Result<i64> {
     db.query_one(
         "SELECT CAST(COALESCE(MAX(rev), 0) AS BIGINT) FROM changes",
         &[],
@@ -248,8 +248,7 @@ fn kept<T: Clone>(map: &Kept<T>, key: &str, rev: i64) -> Option<T> {
 
 impl ListCache {
     /// The number `count_sql` (a `SELECT COUNT(*) …`) gives, kept by its text and arguments.
-    fn count(&self, db: &mut dyn Db, count_sql: &str, args: &[Arg]) -> Result<u64> {
-        let rev = revision(db)?;
+    fn count(&self, db: &mut dyn Db, rev: i64, count_sql: &str, args: &[Arg]) -> Result<u64> {
         let key = format!("{count_sql} {args:?}");
         if let Some(n) = kept(&self.counts, &key, rev) {
             return Ok(n);
@@ -266,11 +265,11 @@ impl ListCache {
     fn anchors(
         &self,
         db: &mut dyn Db,
+        rev: i64,
         key: SortKey,
         where_sql: &str,
         args: &[Arg],
     ) -> Result<Option<std::sync::Arc<Vec<Anchor>>>> {
-        let rev = revision(db)?;
         let cache_key = format!("{key:?} {where_sql} {args:?}");
         if let Some(a) = kept(&self.anchors, &cache_key, rev) {
             return Ok(Some(a));
@@ -417,12 +416,9 @@ fn fragment(q: &ListQuery) -> Option<String> {
     (folded.chars().count() >= 3).then_some(folded)
 }
 
-/// Whether the list's name fragment is common (SQLite: on PostgreSQL, see
+/// Whether the list's name fragment (`folded`) is common (SQLite: on PostgreSQL, see
 /// [`trigram_page`]).
-fn dense_name(db: &mut dyn Db, q: &ListQuery) -> Result<bool> {
-    let Some(folded) = fragment(q) else {
-        return Ok(false);
-    };
+fn dense_name(db: &mut dyn Db, folded: &str) -> Result<bool> {
     if db.dialect() != Dialect::Sqlite {
         return Ok(false);
     }
@@ -431,7 +427,7 @@ fn dense_name(db: &mut dyn Db, q: &ListQuery) -> Result<bool> {
             "SELECT COUNT(*) FROM (SELECT 1 FROM {0} WHERE {0} MATCH ?1 LIMIT ?2)",
             schema::SQLITE_FTS
         ),
-        &[schema::fts_phrase(&folded).into(), Arg::Int(DENSE_NAME)],
+        &[schema::fts_phrase(folded).into(), Arg::Int(DENSE_NAME)],
         |r| r.int0(0),
     )?;
     Ok(n >= DENSE_NAME)
@@ -449,12 +445,7 @@ fn fragment_only(q: &ListQuery) -> bool {
 
 /// Whether the list's only filter is a name fragment.
 fn name_alone(q: &ListQuery) -> bool {
-    q.name.is_some()
-        && q.term.is_none()
-        && q.account.is_none()
-        && q.flags.is_empty()
-        && q.reseller_level.is_none()
-        && q.vat_regime.is_none()
+    q.name.is_some() && q.term.is_none() && fragment_only(q)
 }
 
 /// The count of a list, and its arguments: a name fragment alone on SQLite is counted in
@@ -462,18 +453,19 @@ fn name_alone(q: &ListQuery) -> bool {
 /// against 80 ms through the customers table).
 fn count_query<'a>(
     q: &ListQuery,
+    folded: Option<&str>,
     db: Dialect,
     fts: bool,
     where_sql: &str,
     args: &[Arg<'a>],
 ) -> (String, Vec<Arg<'a>>) {
-    match fragment(q) {
+    match folded {
         Some(folded) if db == Dialect::Sqlite && fts && name_alone(q) => (
             format!(
                 "SELECT COUNT(*) FROM {0} WHERE {0} MATCH ?1",
                 schema::SQLITE_FTS
             ),
-            vec![schema::fts_phrase(&folded).into()],
+            vec![schema::fts_phrase(folded).into()],
         ),
         _ => (
             format!("SELECT COUNT(*) FROM customers{where_sql}"),
@@ -560,6 +552,7 @@ struct Walk {
 fn deep_page(
     db: &mut dyn Db,
     cache: &ListCache,
+    rev: i64,
     where_sql: &str,
     args: &[Arg],
     w: Walk,
@@ -576,7 +569,7 @@ fn deep_page(
         w.offset
     };
     let j = start / ANCHOR_EVERY;
-    let Some(anchors) = cache.anchors(db, key, where_sql, args)? else {
+    let Some(anchors) = cache.anchors(db, rev, key, where_sql, args)? else {
         return Ok(None);
     };
     let Some(anchor) = usize::try_from(j).ok().and_then(|j| anchors.get(j)) else {
@@ -639,6 +632,8 @@ fn list(db: &mut dyn Db, cache: &ListCache, q: &ListQuery) -> Result<(Vec<Custom
     };
     // The trigram index once built (a first import leaves it for later).
     let indexed = !super::search::pending(db)?;
+    // The data's revision, read once: what the caches keep is valid at it.
+    let rev = revision(db)?;
     let (where_sql, args) = filter(indexed);
     // A search puts the customer whose account is the term first, then the others by name.
     let best = match (&q.term, q.sort) {
@@ -677,7 +672,7 @@ fn list(db: &mut dyn Db, cache: &ListCache, q: &ListQuery) -> Result<(Vec<Custom
     // straight to the order's index.
     let common = match (&folded, dialect) {
         (Some(f), Dialect::Postgres) if indexed && fragment_only(q) => {
-            cache.names.common(db, f, 1_000)?
+            cache.names.common(db, rev, f, 1_000)?
         }
         _ => None,
     };
@@ -697,21 +692,24 @@ fn list(db: &mut dyn Db, cache: &ListCache, q: &ListQuery) -> Result<(Vec<Custom
         match (&folded, dialect) {
             // A common fragment alone, on PostgreSQL: counted in the names in memory.
             (Some(f), Dialect::Postgres) if indexed && name_alone(q) => {
-                Some(cache.names.count(db, f)?)
+                Some(cache.names.count(db, rev, f)?)
             }
             _ => {
-                let (sql, count_args) = count_query(q, dialect, indexed, &where_sql, &args);
-                Some(cache.count(db, &sql, &count_args)?)
+                let (sql, count_args) =
+                    count_query(q, folded.as_deref(), dialect, indexed, &where_sql, &args);
+                Some(cache.count(db, rev, &sql, &count_args)?)
             }
         }
     };
     // A fragment so common that the page is found sooner by reading the order's index,
     // testing each row, than by the trigram index listing every match (SQLite's planner
     // cannot tell the two apart; on PostgreSQL [`trigram_page`] found more than its cap).
-    let dense = indexed
-        && fragment(q).is_some()
-        && fragment_only(q)
-        && (dialect == Dialect::Postgres || dense_name(db, q)?);
+    let dense = match &folded {
+        Some(f) if indexed && fragment_only(q) => {
+            dialect == Dialect::Postgres || dense_name(db, f)?
+        }
+        _ => false,
+    };
     let (where_sql, args) = without_best(
         best_id,
         if dense {
@@ -730,7 +728,7 @@ fn list(db: &mut dyn Db, cache: &ListCache, q: &ListQuery) -> Result<(Vec<Custom
             offset,
             limit,
         };
-        if let Some(rows) = deep_page(db, cache, &where_sql, &args, walk)? {
+        if let Some(rows) = deep_page(db, cache, rev, &where_sql, &args, walk)? {
             page.extend(rows);
             return Ok((page, total.unwrap_or(0)));
         }

@@ -9,7 +9,6 @@
 //! search after a start or an import loads them (about a second at a million customers);
 //! searches meanwhile do not wait for it.
 
-use super::customers::revision;
 use crate::sql::{marks, Arg, Db};
 use crate::{Result, StoreError};
 use std::collections::HashMap;
@@ -44,16 +43,16 @@ struct Loaded {
 }
 
 impl Names {
-    /// Run `f` on the names brought to the data's current revision (loaded when missing);
+    /// Run `f` on the names brought to revision `rev` of the data (loaded when missing);
     /// None, without waiting, when another request is loading or catching them up and
     /// `wait` is false.
     fn with<R>(
         &self,
         db: &mut dyn Db,
+        rev: i64,
         wait: bool,
         f: impl FnOnce(&Loaded) -> R,
     ) -> Result<Option<R>> {
-        let rev = revision(db)?;
         let guard = if wait {
             self.0.lock()
         } else {
@@ -84,15 +83,21 @@ impl Names {
     }
 
     /// How many customers' folded names hold `fragment` (folded).
-    pub(crate) fn count(&self, db: &mut dyn Db, fragment: &str) -> Result<u64> {
-        let n = self.with(db, true, |n| n.count(fragment, n.text.len()))?;
+    pub(crate) fn count(&self, db: &mut dyn Db, rev: i64, fragment: &str) -> Result<u64> {
+        let n = self.with(db, rev, true, |n| n.count(fragment, n.text.len()))?;
         n.ok_or_else(|| StoreError::db("the names could not be loaded"))
     }
 
     /// Whether `fragment` is held by at least one name in `per` among the first names;
     /// None while another request loads the names (the caller then asks the trigram index).
-    pub(crate) fn common(&self, db: &mut dyn Db, fragment: &str, per: u64) -> Result<Option<bool>> {
-        self.with(db, false, |n| {
+    pub(crate) fn common(
+        &self,
+        db: &mut dyn Db,
+        rev: i64,
+        fragment: &str,
+        per: u64,
+    ) -> Result<Option<bool>> {
+        self.with(db, rev, false, |n| {
             let probe = n.text.len().min(PROBE_BYTES);
             let names = n.starts.partition_point(|&s| s < probe) as u64;
             n.count(fragment, probe) * per >= names.max(1)
