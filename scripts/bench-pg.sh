@@ -3,7 +3,7 @@
 #   baseline: psql \copy of the N-row CSV pack into an untyped table (all text columns)
 #             + one unique index on the account column, in a fresh database;
 #   ours:     clientele import of the same file into a fresh database, full validation.
-# Goal: ours <= 1.3x the baseline.
+# Goal (issue 13): ours <= 1.5x the baseline.
 # Usage: scripts/bench-pg.sh [N]
 #   PG_ADMIN   admin URL used to create the databases (default postgres://postgres@127.0.0.1:5432/test)
 #   CARGO_TARGET_DIR  where the release binary is built (default target)
@@ -50,4 +50,4 @@ bt=$(echo "$t1 - $t0" | bc)
 ot=$(echo "$t2 - $t1" | bc)
 printf 'baseline psql \\copy + unique index:  %6.2fs (%s rows)\n' "$bt" "$base_rows"
 printf 'clientele import (full validation): %6.2fs (%s customers)\n' "$ot" "$rows"
-awk -v o="$ot" -v b="$bt" 'BEGIN{printf "ratio: %.2fx the baseline (goal <= 1.3x)\n", o/b}'
+awk -v o="$ot" -v b="$bt" 'BEGIN{printf "ratio: %.2fx the baseline (goal <= 1.5x)\n", o/b}'
