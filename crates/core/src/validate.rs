@@ -539,18 +539,25 @@ fn parse_siret(cell: &Cell, text: &str) -> Result<String, (Problem, String)> {
     Ok(t.to_string())
 }
 
-fn parse_url(t: &str) -> Option<String> {
+fn parse_url(t: &str) -> Option<std::borrow::Cow<'_, str>> {
+    use std::borrow::Cow;
     if t.contains(char::is_whitespace) {
         return None;
     }
-    let lower = t.to_ascii_lowercase();
-    let url = if lower.starts_with("http://") || lower.starts_with("https://") {
+    // Compared in place, case-blind: a lower-cased copy of every address showed in the
+    // import's profile, and most addresses are already as they will be stored.
+    let has_scheme = |s: &str| t.get(..s.len()).is_some_and(|p| p.eq_ignore_ascii_case(s));
+    let url: Cow<'_, str> = if has_scheme("http://") || has_scheme("https://") {
         let (scheme, rest) = t.split_once("://")?;
-        format!("{}://{rest}", scheme.to_ascii_lowercase())
-    } else if lower.contains("://") {
+        if scheme.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(format!("{}://{rest}", scheme.to_ascii_lowercase()))
+        } else {
+            Cow::Borrowed(t)
+        }
+    } else if t.contains("://") {
         return None;
     } else {
-        format!("https://{t}")
+        Cow::Owned(format!("https://{t}"))
     };
     let host = url.split_once("://")?.1.split(['/', '?', '#']).next()?;
     let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
@@ -1368,6 +1375,33 @@ mod tests {
             (Field::emailAddress, t("a b@c.fr")),
         ]);
         assert_eq!(codes(&i), vec!["website.invalid", "emailAddress.invalid"]);
+    }
+
+    #[test]
+    fn web_addresses_keep_their_text_and_get_a_lower_case_scheme() {
+        for (cell, stored) in [
+            ("https://www.example.fr", Some("https://www.example.fr")),
+            (
+                "http://example.fr/Tarifs?x=1",
+                Some("http://example.fr/Tarifs?x=1"),
+            ),
+            ("HTTPS://Www.Example.fr/A", Some("https://Www.Example.fr/A")),
+            ("Http://café.fr", Some("http://café.fr")),
+            ("example.fr:8080/a", Some("https://example.fr:8080/a")),
+            ("user@example.fr", Some("https://user@example.fr")),
+            ("ftp://example.fr", None),
+            ("HTTP:/example.fr", None),
+            ("https://localhost", None),
+            ("https://.example.fr", None),
+            ("https://exa mple.fr", None),
+            ("https://ex_ample.fr", None),
+            ("é", None),
+        ] {
+            let (c, i) = run(&[(Field::name, t("A")), (Field::website, t(cell))]);
+            assert_eq!(c.text(Field::website), stored, "{cell}");
+            let invalid = codes(&i) == vec!["website.invalid"];
+            assert_eq!(invalid, stored.is_none(), "{cell}: {i:?}");
+        }
     }
 
     fn place(pc: &str, city: &str) -> Vec<FieldIssue> {
