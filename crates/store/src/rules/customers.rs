@@ -600,7 +600,9 @@ fn without_best<'a>(best: Option<i64>, filter: (String, Vec<Arg<'a>>)) -> (Strin
     (where_sql, args)
 }
 
-fn list(db: &mut dyn Db, cache: &ListCache, q: &ListQuery) -> Result<(Vec<Customer>, u64)> {
+/// What a search term names besides text: the customers of the phone number it may be, and
+/// the account of the number it may be.
+fn term_keys(db: &mut dyn Db, q: &ListQuery) -> Result<(Vec<i64>, Option<String>)> {
     let phone_ids = match q.term.as_deref().and_then(phone::fast_key) {
         Some(e) => db.query_vec(
             "SELECT DISTINCT customer_id FROM phones WHERE last9 = ?1",
@@ -617,6 +619,58 @@ fn list(db: &mut dyn Db, cache: &ListCache, q: &ListQuery) -> Result<(Vec<Custom
         }
         _ => None,
     };
+    Ok((phone_ids, numbered))
+}
+
+/// A search's best match: the customer whose account is the term, if the list's filter
+/// keeps it (`filter(false)`: tested on that one row, not through the trigram index, which
+/// would first list every match of a common name). None for a list that is not a search.
+fn best_match<'a>(
+    db: &mut dyn Db,
+    q: &ListQuery,
+    filter: impl Fn(bool) -> (String, Vec<Arg<'a>>),
+) -> Result<Option<Customer>> {
+    let (Some(t), None) = (&q.term, q.sort) else {
+        return Ok(None);
+    };
+    let (where_one, mut args) = filter(false);
+    let sql = format!(
+        "{}{where_one} AND \"customerAccount\" = ?{}",
+        customer_select(),
+        args.len() + 1
+    );
+    args.push(Arg::from(t.trim().to_string()));
+    db.query_opt(&sql, &args, rows::customer)
+}
+
+/// The list's total (None when the caller asks for no count), kept by `cache` at the data's
+/// revision `rev`. `folded`: the list's name fragment; `indexed`: the trigram index is built.
+fn list_total(
+    db: &mut dyn Db,
+    (cache, rev): (&ListCache, i64),
+    q: &ListQuery,
+    (folded, indexed): (Option<&str>, bool),
+    (where_sql, args): (&str, &[Arg]),
+) -> Result<Option<u64>> {
+    if q.without_count {
+        return Ok(None);
+    }
+    let dialect = db.dialect();
+    let n = match folded {
+        // A common fragment alone, on PostgreSQL: counted in the names in memory.
+        Some(f) if dialect == Dialect::Postgres && indexed && name_alone(q) => {
+            cache.names.count(db, rev, f)?
+        }
+        _ => {
+            let (sql, count_args) = count_query(q, folded, dialect, indexed, where_sql, args);
+            cache.count(db, rev, &sql, &count_args)?
+        }
+    };
+    Ok(Some(n))
+}
+
+fn list(db: &mut dyn Db, cache: &ListCache, q: &ListQuery) -> Result<(Vec<Customer>, u64)> {
+    let (phone_ids, numbered) = term_keys(db, q)?;
     let dialect = db.dialect();
     let filter = |fts: bool| {
         let (where_sql, params) =
@@ -636,22 +690,7 @@ fn list(db: &mut dyn Db, cache: &ListCache, q: &ListQuery) -> Result<(Vec<Custom
     let rev = revision(db)?;
     let (where_sql, args) = filter(indexed);
     // A search puts the customer whose account is the term first, then the others by name.
-    let best = match (&q.term, q.sort) {
-        (Some(t), None) => {
-            // The filter tested on that one row, not through the trigram index (which
-            // would first list every match of a common name).
-            let (where_one, args_one) = filter(false);
-            let sql = format!(
-                "{}{where_one} AND \"customerAccount\" = ?{}",
-                customer_select(),
-                args_one.len() + 1
-            );
-            let mut with = args_one;
-            with.push(Arg::from(t.trim().to_string()));
-            db.query_opt(&sql, &with, rows::customer)?
-        }
-        _ => None,
-    };
+    let best = best_match(db, q, filter)?;
     let sort = match (&q.term, q.sort) {
         (Some(_), None) => Some((SortKey::Name, false)),
         (_, sort) => sort,
@@ -686,21 +725,13 @@ fn list(db: &mut dyn Db, cache: &ListCache, q: &ListQuery) -> Result<(Vec<Custom
             return Ok((page, if q.without_count { 0 } else { total }));
         }
     }
-    let total = if q.without_count {
-        None
-    } else {
-        match (&folded, dialect) {
-            // A common fragment alone, on PostgreSQL: counted in the names in memory.
-            (Some(f), Dialect::Postgres) if indexed && name_alone(q) => {
-                Some(cache.names.count(db, rev, f)?)
-            }
-            _ => {
-                let (sql, count_args) =
-                    count_query(q, folded.as_deref(), dialect, indexed, &where_sql, &args);
-                Some(cache.count(db, rev, &sql, &count_args)?)
-            }
-        }
-    };
+    let total = list_total(
+        db,
+        (cache, rev),
+        q,
+        (folded.as_deref(), indexed),
+        (&where_sql, &args),
+    )?;
     // A fragment so common that the page is found sooner by reading the order's index,
     // testing each row, than by the trigram index listing every match (SQLite's planner
     // cannot tell the two apart; on PostgreSQL [`trigram_page`] found more than its cap).
