@@ -39,6 +39,33 @@ ratio_median() { paste -d' ' "$1" "$2" | awk '{print $1/$2}' | median | awk '{pr
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+# rounds KIND PACK BASELINE-LABEL BASELINE-COMMAND...: ROUNDS rounds of the baseline then
+# ours (then CLIENTELE_BENCH_OTHER) importing PACK into a fresh SQLite file; each round's
+# figures go to $tmp/KIND.{bt,bm,ot,om,pt}, one line per round.
+rounds() {
+  local kind=$1 pack=$2 label=$3 r bt bm ot om pt pm
+  shift 3
+  for r in $(seq "$ROUNDS"); do
+    rm -f "$dir/$kind.db"* "$dir/$kind-other.db"*
+    read -r bt bm < <(measure "$@")
+    read -r ot om < <(measure "$bin" --db "$dir/$kind.db" import "$pack" --format json)
+    echo "$bt" >>"$tmp/$kind.bt"; echo "$bm" >>"$tmp/$kind.bm"
+    echo "$ot" >>"$tmp/$kind.ot"; echo "$om" >>"$tmp/$kind.om"
+    echo "round $r: $label ${bt}s, peak ${bm} MB; clientele ${ot}s, peak ${om} MB," \
+      "$(sqlite3 "$dir/$kind.db" "SELECT COUNT(*) FROM customers") customers"
+    if [ -n "${CLIENTELE_BENCH_OTHER:-}" ]; then
+      read -r pt pm < <(measure "$CLIENTELE_BENCH_OTHER" --db "$dir/$kind-other.db" import "$pack" --format json)
+      echo "$pt" >>"$tmp/$kind.pt"
+      echo "         other binary ($CLIENTELE_BENCH_OTHER): ${pt}s, peak ${pm} MB"
+    fi
+  done
+  printf '%-40s %ss (median), peak %s MB\n' "baseline $label:" "$(median <"$tmp/$kind.bt")" "$(sort -n "$tmp/$kind.bm" | tail -1)"
+  printf '%-40s %ss (median), peak %s MB (highest)\n' "clientele import (full validation):" "$(median <"$tmp/$kind.ot")" "$(sort -n "$tmp/$kind.om" | tail -1)"
+  if [ -n "${CLIENTELE_BENCH_OTHER:-}" ]; then
+    echo "this build / other: $(ratio_median "$tmp/$kind.ot" "$tmp/$kind.pt") (median)"
+  fi
+}
+
 echo "== CSV: $N rows into a fresh SQLite file ($ROUNDS rounds)"
 cat > "$dir/import.sql" <<SQL
 .mode csv
@@ -46,44 +73,12 @@ cat > "$dir/import.sql" <<SQL
 .import $dir/pack-$N.csv clients
 CREATE UNIQUE INDEX clients_account ON clients ("Compte client");
 SQL
-for r in $(seq "$ROUNDS"); do
-  rm -f "$dir/base.db" "$dir/ours.db"*
-  read -r bt bm < <(measure sh -c "sqlite3 $dir/base.db < $dir/import.sql")
-  read -r ot om < <(measure "$bin" --db "$dir/ours.db" import "$dir/pack-$N.csv" --format json)
-  rows=$(sqlite3 "$dir/ours.db" "SELECT COUNT(*) FROM customers")
-  echo "$bt" >>"$tmp/bt"; echo "$ot" >>"$tmp/ot"; echo "$om" >>"$tmp/om"
-  echo "round $r: sqlite3 .import + unique index ${bt}s; clientele ${ot}s, peak ${om} MB, $rows customers"
-  if [ -n "${CLIENTELE_BENCH_OTHER:-}" ]; then
-    rm -f "$dir/other.db"*
-    read -r pt pm < <(measure "$CLIENTELE_BENCH_OTHER" --db "$dir/other.db" import "$dir/pack-$N.csv" --format json)
-    echo "$pt" >>"$tmp/pt"
-    echo "         other binary ($CLIENTELE_BENCH_OTHER): ${pt}s, peak ${pm} MB"
-  fi
-done
-echo "baseline sqlite3 .import + unique index: $(median <"$tmp/bt")s (median)"
-echo "clientele import (full validation):     $(median <"$tmp/ot")s (median), peak $(sort -n "$tmp/om" | tail -1) MB (highest)"
-echo "ratio: $(ratio_median "$tmp/ot" "$tmp/bt")x the baseline, median of the rounds' ratios (goal <= 1.0x, peak <= 200 MB)"
-if [ -n "${CLIENTELE_BENCH_OTHER:-}" ]; then
-  echo "this build / other: $(ratio_median "$tmp/ot" "$tmp/pt") (median)"
-fi
+rounds csv "$dir/pack-$N.csv" "sqlite3 .import + unique index" \
+  sh -c "rm -f $dir/base.db && sqlite3 $dir/base.db < $dir/import.sql"
+echo "ratio: $(ratio_median "$tmp/csv.ot" "$tmp/csv.bt")x the baseline, median of the rounds' ratios (goal <= 1.0x, peak <= 200 MB)"
 
 echo "== XLSX: $M rows ($ROUNDS rounds)"
-for r in $(seq "$ROUNDS"); do
-  rm -f "$dir/ours-x.db"*
-  read -r ct cm < <(measure "$target/release/examples/calamine_read" "$dir/pack-$M.xlsx")
-  read -r xt xm < <(measure "$bin" --db "$dir/ours-x.db" import "$dir/pack-$M.xlsx" --format json)
-  echo "$ct" >>"$tmp/ct"; echo "$xt" >>"$tmp/xt"; echo "$xm" >>"$tmp/xm"
-  echo "round $r: bare calamine read ${ct}s, peak ${cm} MB; clientele ${xt}s, peak ${xm} MB"
-  if [ -n "${CLIENTELE_BENCH_OTHER:-}" ]; then
-    rm -f "$dir/other-x.db"*
-    read -r pt pm < <(measure "$CLIENTELE_BENCH_OTHER" --db "$dir/other-x.db" import "$dir/pack-$M.xlsx" --format json)
-    echo "$pt" >>"$tmp/px"
-    echo "         other binary ($CLIENTELE_BENCH_OTHER): ${pt}s, peak ${pm} MB"
-  fi
-done
-echo "baseline bare calamine read:            $(median <"$tmp/ct")s (median), peak ${cm} MB"
-echo "clientele import (full validation):     $(median <"$tmp/xt")s (median), peak $(sort -n "$tmp/xm" | tail -1) MB (highest)"
-echo "ratio: $(ratio_median "$tmp/xt" "$tmp/ct")x the baseline time, median of the rounds' ratios (goal <= 0.6x); memory $(awk -v o="$(sort -n "$tmp/xm" | tail -1)" -v b="$cm" 'BEGIN{printf "%.2f", o/b}')x (goal < 1x)"
-if [ -n "${CLIENTELE_BENCH_OTHER:-}" ]; then
-  echo "this build / other: $(ratio_median "$tmp/xt" "$tmp/px") (median)"
-fi
+rounds xlsx "$dir/pack-$M.xlsx" "bare calamine read" "$target/release/examples/calamine_read" "$dir/pack-$M.xlsx"
+om=$(sort -n "$tmp/xlsx.om" | tail -1)
+bm=$(sort -n "$tmp/xlsx.bm" | tail -1)
+echo "ratio: $(ratio_median "$tmp/xlsx.ot" "$tmp/xlsx.bt")x the baseline time, median of the rounds' ratios (goal <= 0.6x); memory $(awk -v o="$om" -v b="$bm" 'BEGIN{printf "%.2f", o/b}')x (goal < 1x)"
