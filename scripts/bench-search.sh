@@ -42,6 +42,7 @@ run() { # label, database
   CLIENTELE_LOG=info "$bin" --db "$2" serve --listen "127.0.0.1:$PORT" 2> "$dir/serve-search.log" &
   server=$!
   token=$("$bin" --db "$2" token create "bench-$RANDOM" --scope read 2>/dev/null)
+  writer=$("$bin" --db "$2" token create "bench-$RANDOM" --scope write 2>/dev/null)
   until curl -sf "http://127.0.0.1:$PORT/ready" > /dev/null; do
     kill -0 $server 2>/dev/null || { cat "$dir/serve-search.log"; exit 3; }
     sleep 0.2
@@ -58,7 +59,7 @@ run() { # label, database
   done
   grep -h 'search indexes built' "$dir/serve-search.log" | tail -1 || true
   echo "== $1, $N customers"
-  python3 scripts/bench_search.py "http://127.0.0.1:$PORT" "$token" "$pack" "$REQUESTS" || true
+  python3 scripts/bench_search.py "http://127.0.0.1:$PORT" "$token" "$pack" "$REQUESTS" "$writer" || true
   kill $server; wait $server 2>/dev/null || true
 }
 run SQLite "$db"

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Search and list latencies of a running Clientèle server (issue 13's search benchmark).
 
-Usage: bench_search.py BASE_URL TOKEN PACK.csv [REQUESTS_PER_KIND]
+Usage: bench_search.py BASE_URL TOKEN PACK.csv [REQUESTS_PER_KIND] [WRITE_TOKEN]
 
 Terms are drawn from the pack the database was loaded from (so that every kind finds what a
 staff member would look for), each request on one kept-alive connection, one at a time; the
 first request of each kind is a warm-up and is not counted. Prints p50/p95/max per kind,
-in milliseconds, with the goal of the issue beside it.
+in milliseconds, with the goal of the issue beside it. With a write token, also pages asked
+right after a write (one customer renamed, so that it moves in the name order): the write
+is not timed, the page is.
 """
 
 import csv
@@ -28,6 +30,7 @@ def fold(s):
 def main():
     base, token, pack = sys.argv[1], sys.argv[2], sys.argv[3]
     n = int(sys.argv[4]) if len(sys.argv) > 4 else 100
+    writer = sys.argv[5] if len(sys.argv) > 5 else None
     rng = random.Random(42)
     with open(pack, encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f, delimiter=";"))
@@ -64,15 +67,33 @@ def main():
         ("page 5000, sort=name", 50, lambda r: ("/api/v1/customers", {"sort": "name", "page": 5000})),
         ("middle page, sort=name", 50, lambda r: ("/api/v1/customers", {"sort": "name", "page": last_page // 2})),
     ]
+    if writer:
+        kinds += [
+            (f"after a write: {label}", 50, lambda r, params=params: ("/api/v1/customers", dict(params, page=rng.randint(1, last_page)), True))
+            for label, params in [
+                ("any page, sort=name", {"sort": "name"}),
+                ("any page, sort=-updated_at", {"sort": "-updated_at"}),
+                ("any page, sort=customerAccount", {"sort": "customerAccount"}),
+            ]
+        ]
     u = urllib.parse.urlsplit(base)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=120)
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-    print(f"{'query kind':34} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  goal   hits(first)")
+    print(f"{'query kind':46} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  goal   hits(first)")
     for label, goal, make in kinds:
         times = []
         first_hits = None
         for i, r in enumerate(sample):
-            path, params = make(r)
+            path, params, *write = make(r)
+            if write:
+                body = json.dumps({"name": f"{name(r)} {rng.randint(0, 10**6)}"})
+                conn.request("PATCH", f"/api/v1/customers/{rng.randint(1, total)}", body=body,
+                             headers={"Authorization": f"Bearer {writer}", "Content-Type": "application/json"})
+                resp = conn.getresponse()
+                resp.read()
+                if resp.status != 200:
+                    print(f"{label}: write answered HTTP {resp.status}", file=sys.stderr)
+                    sys.exit(2)
             url = path + "?" + urllib.parse.urlencode(params)
             t0 = time.perf_counter()
             conn.request("GET", url, headers=headers)
@@ -90,7 +111,7 @@ def main():
         times.sort()
         p50 = statistics.median(times)
         p95 = times[int(len(times) * 0.95) - 1]
-        print(f"{label:34} {p50:8.1f} {p95:8.1f} {times[-1]:8.1f}  ≤{goal:<4}  {first_hits}")
+        print(f"{label:46} {p50:8.1f} {p95:8.1f} {times[-1]:8.1f}  ≤{goal:<4}  {first_hits}")
 
 
 def phone_of(r, col):

@@ -976,7 +976,10 @@ fn uploads_of_imports_and_remembered_mappings_like_sqlite() {
 
 /// Deep pages of every order, read from the anchors a list keeps (every 10,000th row's
 /// key): the same customers as the order computed here from the whole table, on both
-/// backends, before and after a write moves a row across an anchor.
+/// backends, before and after writes the anchors follow without being taken again: a
+/// rename that moves a row across anchors, a create in the middle of the name order, a
+/// delete (of an anchor's own row, whose place in the order stays), a flag that takes a row
+/// out of a filtered list, and several writes between two pages.
 fn deep_pages(s: &dyn Store) -> Vec<String> {
     const N: u64 = 25_000;
     // Names in another order than the accounts, with ties (one name per 7 customers).
@@ -992,13 +995,14 @@ fn deep_pages(s: &dyn Store) -> Vec<String> {
         .collect();
     import_rows(s, &rows);
     let mut out = Vec::new();
-    for round in 0..2 {
+    for round in 0..6 {
         let mut all = Vec::new();
         s.for_each_customer(&mut |c| {
             all.push(c.clone());
             Ok(())
         })
         .expect("export");
+        let total = all.len() as u64;
         let account = |c: &Customer| {
             c.text(Field::customerAccount)
                 .unwrap_or_default()
@@ -1029,6 +1033,10 @@ fn deep_pages(s: &dyn Store) -> Vec<String> {
             }
             for (offset, limit) in [(10_001, 15), (12_345, 100), (14_980, 15), (20_000, 15)] {
                 for vip_filter in [false, true] {
+                    let listed: Vec<&Customer> = expected
+                        .iter()
+                        .filter(|c| !vip_filter || !c.flag(Field::vip))
+                        .collect();
                     let q = ListQuery {
                         sort: Some((sort, desc)),
                         offset,
@@ -1041,26 +1049,54 @@ fn deep_pages(s: &dyn Store) -> Vec<String> {
                         ..ListQuery::default()
                     };
                     let got = accounts(&s.list_customers(&q).expect("list"));
-                    let want: Vec<String> = expected
+                    let want: Vec<String> = listed
                         .iter()
                         .skip(offset as usize)
                         .take(limit as usize)
-                        .map(account)
+                        .map(|c| account(c))
                         .collect();
                     assert_eq!(
                         got,
-                        (want, N),
+                        (want, listed.len() as u64),
                         "round {round}, {sort:?} desc={desc} offset {offset}"
                     );
                     out.push(format!("{got:?}"));
                 }
             }
         }
-        // Move a row from the middle of the name order to its start, and from the middle
-        // of the update order to its end.
-        let mut c = s.customer_by_account("CL012000").expect("customer");
-        c.values[Field::name.idx()] = Some(Value::Text("Aaa moved".into()));
-        s.update_customer(&c).expect("update");
+        assert!(total >= N - 1, "round {round}: {total} customers");
+        let rename = |account: &str, name: &str| {
+            let mut c = s.customer_by_account(account).expect("customer");
+            c.values[Field::name.idx()] = Some(Value::Text(name.into()));
+            s.update_customer(&c).expect("update");
+        };
+        match round {
+            // Move a row from the middle of the name order to its start, and from the
+            // middle of the update order to its end.
+            0 => rename("CL012000", "Aaa moved"),
+            // A new row in the middle of the name order, last of the creation order.
+            1 => {
+                s.create_customer(&cust(Some("CL012500x"), "Société 01785 bis"))
+                    .expect("create");
+            }
+            // The row an anchor of the account order starts at (the 10,001st account).
+            2 => s
+                .delete_customer(s.customer_by_account("CL010001").expect("customer").id)
+                .expect("delete"),
+            // Out of the list of customers who are not VIP.
+            3 => {
+                let mut c = s.customer_by_account("CL003000").expect("customer");
+                c.values[Field::vip.idx()] = Some(Value::Bool(true));
+                s.update_customer(&c).expect("update");
+            }
+            // Several writes between two pages, one of them back and forth.
+            4 => {
+                rename("CL020000", "Zzz last");
+                rename("CL000002", "Société 02000");
+                rename("CL020000", "Société 00001");
+            }
+            _ => {}
+        }
     }
     out
 }

@@ -1,10 +1,11 @@
 //! Customers: settings, single writes, lists, export and the dashboard counts.
 
+use super::pages::{self, list_order, Walk};
 use super::{count, feed::record_change, record_audit, Backend};
 use crate::import::ImportTx;
 use crate::rows::{self, customer_select};
 use crate::schema::{self, regime_sql, Dialect};
-use crate::sql::{Arg, Db, Lock, BYTES, FOR_UPDATE};
+use crate::sql::{Arg, Db, Lock, FOR_UPDATE};
 use crate::{ListQuery, Result, Settings, SortKey, Stats, Store, StoreError};
 use clientele_core::catalogue::Field;
 use clientele_core::ident::phone;
@@ -167,57 +168,23 @@ fn stats(db: &mut dyn Db) -> Result<Stats> {
     })
 }
 
-/// The `ORDER BY` of a list, ascending or not. Every order is that of an index (see
-/// [`schema::search_indexes`]), so a page is read in order, never sorted: NULLs first when
-/// ascending.
-fn list_order(sort: Option<(SortKey, bool)>, reversed: bool) -> String {
-    let (key, desc) = sort.unwrap_or((SortKey::Id, false));
-    let desc = desc != reversed;
-    let dir = if desc { "DESC" } else { "ASC" };
-    let nulls = if desc { "NULLS LAST" } else { "NULLS FIRST" };
-    match key {
-        SortKey::Id => format!("id {dir}"),
-        // The folded name: French order ("Électricité" among the E, not after
-        // "Transports"); names that fold alike in creation order. (The written name as a
-        // second key kept PostgreSQL from reading the page from the index alone.)
-        SortKey::Name => format!("search{BYTES} {dir} {nulls}, id {dir}"),
-        // Accounts are unique: no tie to break (and the unique index is the order).
-        SortKey::Account => format!("\"customerAccount\"{BYTES} {dir}"),
-        SortKey::CreatedAt => format!("created_at{BYTES} {dir} {nulls}, id {dir}"),
-        SortKey::UpdatedAt => format!("updated_at{BYTES} {dir} {nulls}, id {dir}"),
-    }
-}
-
 /// What lists keep while the data does not change (the change feed's last revision says
 /// when it does): counts by filter, so that the pages after the first of a list, and the
-/// same list asked again, do not count a million rows again; and the keys of every
-/// [`ANCHOR_EVERY`]th row of an order (see [`Anchor`]).
+/// same list asked again, do not count a million rows again; and the anchors deep pages
+/// start from (see [`pages`]).
 #[derive(Default)]
 pub(crate) struct ListCache {
     counts: Kept<u64>,
-    anchors: Kept<std::sync::Arc<Vec<Anchor>>>,
+    anchors: pages::Anchors,
     names: super::names::Names,
 }
 
 /// Values kept by filter, with the revision of the data they were read at.
 type Kept<T> = std::sync::Mutex<HashMap<String, (i64, T)>>;
 
-/// Filters whose counts or anchors are kept (the oldest are forgotten all at once beyond
+/// Filters whose counts are kept (the oldest are forgotten all at once beyond
 /// this).
 const COUNTS_KEPT: usize = 512;
-
-/// Rows between two anchors: a deep page walks at most this many index entries from the
-/// anchor before it (PostgreSQL walked up to half a million, 50–100 ms a page).
-const ANCHOR_EVERY: u64 = 10_000;
-
-/// The sort key and id of the row at a position of an ascending order (a multiple of
-/// [`ANCHOR_EVERY`]): a page starts at the anchor before it, through the order's index,
-/// instead of counting every entry from the first (`OFFSET`).
-#[derive(Debug)]
-struct Anchor {
-    key: Option<String>,
-    id: i64,
-}
 
 /// The data's revision: the change feed's last.
 fn revision(db: &mut dyn Db) -> Result<i64> {
@@ -256,150 +223,6 @@ impl ListCache {
         let n = count(db, count_sql, args)?;
         keep(&self.counts, key, rev, &n);
         Ok(n)
-    }
-
-    /// The anchors of the list `where_sql` in the ascending order of `key`, made by one
-    /// walk of the order's index (a million customers: some 300 ms on PostgreSQL, once per
-    /// revision of the data). None when accounts may be missing: a NULL account sorts first
-    /// on SQLite and last on PostgreSQL, and no anchor could stand for it.
-    fn anchors(
-        &self,
-        db: &mut dyn Db,
-        rev: i64,
-        key: SortKey,
-        where_sql: &str,
-        args: &[Arg],
-    ) -> Result<Option<std::sync::Arc<Vec<Anchor>>>> {
-        let cache_key = format!("{key:?} {where_sql} {args:?}");
-        if let Some(a) = kept(&self.anchors, &cache_key, rev) {
-            return Ok(Some(a));
-        }
-        if key == SortKey::Account
-            && db
-                .query_opt(
-                    "SELECT 1 FROM customers WHERE \"customerAccount\" IS NULL LIMIT 1",
-                    &[],
-                    |r| r.int(0),
-                )?
-                .is_some()
-        {
-            return Ok(None);
-        }
-        let sql = format!(
-            "SELECT k, i FROM (SELECT {} AS k, id AS i, row_number() OVER (ORDER BY {}) AS n FROM customers{where_sql}) s \
-             WHERE n % {ANCHOR_EVERY} = 1 ORDER BY n",
-            anchor_column(key),
-            list_order(Some((key, false)), false),
-        );
-        let anchors = std::sync::Arc::new(db.query_vec(&sql, args, |r| {
-            Ok(Anchor {
-                key: r.text(0)?,
-                id: r.int0(1)?,
-            })
-        })?);
-        keep(&self.anchors, cache_key, rev, &anchors);
-        Ok(Some(anchors))
-    }
-}
-
-/// The column an order's anchors keep beside the id (the id alone orders by id).
-fn anchor_column(key: SortKey) -> &'static str {
-    match key {
-        SortKey::Id => "CAST(NULL AS TEXT)",
-        SortKey::Name => "search",
-        SortKey::Account => "\"customerAccount\"",
-        SortKey::CreatedAt => "created_at",
-        SortKey::UpdatedAt => "updated_at",
-    }
-}
-
-/// `where_sql` (a list's ` WHERE …`, or nothing) and one more condition.
-fn and(where_sql: &str, cond: &str) -> String {
-    if where_sql.is_empty() {
-        format!(" WHERE {cond}")
-    } else {
-        format!("{where_sql} AND {cond}")
-    }
-}
-
-/// The ids of the `limit` rows `offset` rows after anchor `a` in the ascending order of
-/// `key`, through ranges of the order's index; None for an anchor without its key.
-///
-/// Rows that share the anchor's key (a whole import shares its creation time) are walked
-/// by id within their key first, then those of greater keys: SQLite reads a row value
-/// `(key, id) >= (?, ?)` as `key >= ?` alone, and walked every row of the anchor's key
-/// (a million customers of one import: 20–45 ms a page).
-fn ids_from_anchor(
-    db: &mut dyn Db,
-    key: SortKey,
-    a: &Anchor,
-    where_sql: &str,
-    args: &[Arg],
-    offset: u64,
-    limit: u64,
-) -> Result<Option<Vec<i64>>> {
-    let ids_of =
-        |db: &mut dyn Db, cond: &str, with: Vec<Arg>, order: &str, offset: u64, limit: u64| {
-            let mut with = with;
-            let n = with.len();
-            with.push(Arg::Int(i64::try_from(limit).unwrap_or(i64::MAX)));
-            with.push(Arg::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
-            let sql = format!(
-                "SELECT id FROM customers{} ORDER BY {order} LIMIT ?{} OFFSET ?{}",
-                and(where_sql, cond),
-                n + 1,
-                n + 2
-            );
-            db.query_vec(&sql, &with, |r| r.int0(0))
-        };
-    let ascending = list_order(Some((key, false)), false);
-    let column = anchor_column(key);
-    let n = args.len();
-    let mut with = args.to_vec();
-    match (key, &a.key) {
-        (SortKey::Id, _) => {
-            with.push(Arg::Int(a.id));
-            let cond = format!("id >= ?{}", n + 1);
-            Ok(Some(ids_of(db, &cond, with, &ascending, offset, limit)?))
-        }
-        // Accounts are unique: the account alone places the row.
-        (SortKey::Account, Some(k)) => {
-            with.push(Arg::from(k.clone()));
-            let cond = format!("{column}{BYTES} >= ?{}", n + 1);
-            Ok(Some(ids_of(db, &cond, with, &ascending, offset, limit)?))
-        }
-        (_, Some(k)) => {
-            // The rest of the anchor's key, by id.
-            let mut group = with.clone();
-            group.push(Arg::from(k.clone()));
-            group.push(Arg::Int(a.id));
-            let same = format!("{column}{BYTES} = ?{} AND id >= ?{}", n + 1, n + 2);
-            let mut ids = ids_of(db, &same, group.clone(), "id", offset, limit)?;
-            // Then the greater keys, after what the anchor's key held of the offset.
-            let after = if ids.is_empty() {
-                group.push(Arg::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
-                let held = db.query_one(
-                    &format!(
-                        "SELECT COUNT(*) FROM (SELECT 1 FROM customers{} LIMIT ?{}) s",
-                        and(where_sql, &same),
-                        n + 3
-                    ),
-                    &group,
-                    |r| r.count(0),
-                )?;
-                offset - held
-            } else {
-                0
-            };
-            let rest = limit - ids.len() as u64;
-            if rest > 0 {
-                with.push(Arg::from(k.clone()));
-                let greater = format!("{column}{BYTES} > ?{}", n + 1);
-                ids.extend(ids_of(db, &greater, with, &ascending, after, rest)?);
-            }
-            Ok(Some(ids))
-        }
-        (_, None) => Ok(None),
     }
 }
 
@@ -535,59 +358,6 @@ fn customers_in_order(
         list_order(sort, false)
     );
     db.query_vec(&sql, &args, rows::customer)
-}
-
-/// Where a page lies in a list of `total` rows ordered by `sort`.
-#[derive(Clone, Copy)]
-struct Walk {
-    sort: Option<(SortKey, bool)>,
-    total: u64,
-    offset: u64,
-    limit: u64,
-}
-
-/// A page more than [`ANCHOR_EVERY`] rows from either end of the list `where_sql`, read
-/// from the anchor before it; None for a page near an end (the plain walk is short) or
-/// without a usable anchor.
-fn deep_page(
-    db: &mut dyn Db,
-    cache: &ListCache,
-    rev: i64,
-    where_sql: &str,
-    args: &[Arg],
-    w: Walk,
-) -> Result<Option<Vec<Customer>>> {
-    let end = (w.offset + w.limit).min(w.total);
-    if w.offset >= w.total || w.offset.min(w.total - end) <= ANCHOR_EVERY {
-        return Ok(None);
-    }
-    let key = w.sort.map_or(SortKey::Id, |(k, _)| k);
-    // Where the page starts in the ascending order.
-    let start = if w.sort.is_some_and(|(_, desc)| desc) {
-        w.total - end
-    } else {
-        w.offset
-    };
-    let j = start / ANCHOR_EVERY;
-    let Some(anchors) = cache.anchors(db, rev, key, where_sql, args)? else {
-        return Ok(None);
-    };
-    let Some(anchor) = usize::try_from(j).ok().and_then(|j| anchors.get(j)) else {
-        return Ok(None);
-    };
-    let from_anchor = start - j * ANCHOR_EVERY;
-    match ids_from_anchor(
-        db,
-        key,
-        anchor,
-        where_sql,
-        args,
-        from_anchor,
-        end - w.offset,
-    )? {
-        Some(ids) => Ok(Some(customers_in_order(db, &ids, w.sort)?)),
-        None => Ok(None),
-    }
 }
 
 /// The list's filter, leaving the best match (a search's first customer) out.
@@ -759,8 +529,8 @@ fn list(db: &mut dyn Db, cache: &ListCache, q: &ListQuery) -> Result<(Vec<Custom
             offset,
             limit,
         };
-        if let Some(rows) = deep_page(db, cache, rev, &where_sql, &args, walk)? {
-            page.extend(rows);
+        if let Some(ids) = cache.anchors.page_ids(db, rev, &where_sql, &args, walk)? {
+            page.extend(customers_in_order(db, &ids, sort)?);
             return Ok((page, total.unwrap_or(0)));
         }
     }

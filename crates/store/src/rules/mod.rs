@@ -9,6 +9,7 @@ mod history;
 pub(crate) mod imports;
 mod mappings;
 mod names;
+mod pages;
 mod people;
 pub(crate) mod search;
 mod uploads;
