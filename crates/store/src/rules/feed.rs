@@ -19,6 +19,34 @@ pub(crate) fn record_change(db: &mut dyn Db, kind: &str, item: i64) -> Result<()
     Ok(())
 }
 
+/// The customers changed after revision `from` up to `to`, sorted, each once; None when
+/// one of the changes stands for many rows (an import, an undo) or there are more than
+/// `at_most` (what is kept of the customers had better be read again whole).
+pub(crate) fn customers_changed(
+    db: &mut dyn Db,
+    from: i64,
+    to: i64,
+    at_most: i64,
+) -> Result<Option<Vec<i64>>> {
+    let changes = db.query_vec(
+        "SELECT kind, item FROM changes WHERE rev > ?1 AND rev <= ?2 ORDER BY rev LIMIT ?3",
+        &[Arg::Int(from), Arg::Int(to), Arg::Int(at_most + 1)],
+        |r| Ok((r.text0(0)?, r.int0(1)?)),
+    )?;
+    if changes.len() as i64 > at_most || changes.iter().any(|(k, _)| k == "all") {
+        return Ok(None);
+    }
+    // Contacts and tokens change no customer's own columns.
+    let mut ids: Vec<i64> = changes
+        .into_iter()
+        .filter(|(k, _)| k == "customer")
+        .map(|(_, id)| id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(Some(ids))
+}
+
 /// Every routing row, counts first, streamed (never all in memory).
 fn scan(db: &mut dyn Db, visit: &mut dyn FnMut(RoutingRow)) -> Result<()> {
     let (customers, contacts, phones) = db.query_one(

@@ -151,25 +151,9 @@ impl Loaded {
     /// Read again the customers changed since the names' revision; false when they had
     /// better be loaded again (an import, an undo, many changes).
     fn catch_up(&mut self, db: &mut dyn Db, rev: i64) -> Result<bool> {
-        let changes = db.query_vec(
-            "SELECT kind, item FROM changes WHERE rev > ?1 AND rev <= ?2 ORDER BY rev LIMIT ?3",
-            &[
-                Arg::Int(self.rev),
-                Arg::Int(rev),
-                Arg::Int(CATCH_UP_AT_MOST + 1),
-            ],
-            |r| Ok((r.text0(0)?, r.int0(1)?)),
-        )?;
-        if changes.len() as i64 > CATCH_UP_AT_MOST || changes.iter().any(|(k, _)| k == "all") {
+        let Some(ids) = super::feed::customers_changed(db, self.rev, rev, CATCH_UP_AT_MOST)? else {
             return Ok(false);
-        }
-        let mut ids: Vec<i64> = changes
-            .into_iter()
-            .filter(|(k, _)| k == "customer")
-            .map(|(_, id)| id)
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
+        };
         for chunk in ids.chunks(500) {
             let args: Vec<Arg> = chunk.iter().map(|&i| Arg::Int(i)).collect();
             let now = db.query_vec(

@@ -10,6 +10,7 @@
 //! changed is moved from the stretch it was in (remembered by id) to the one its key now
 //! falls in, so a write costs the next deep page a look-up of the changed rows, not a walk.
 
+use super::feed::customers_changed;
 use crate::sql::{marks, Arg, Db, BYTES};
 use crate::{Result, SortKey};
 use std::collections::HashMap;
@@ -283,27 +284,10 @@ impl Stretches {
         if self.stretch_of.is_none() {
             return Ok(false);
         }
-        let changes = db.query_vec(
-            "SELECT kind, item FROM changes WHERE rev > ?1 AND rev <= ?2 ORDER BY rev LIMIT ?3",
-            &[
-                Arg::Int(self.rev),
-                Arg::Int(rev),
-                Arg::Int(CATCH_UP_AT_MOST + 1),
-            ],
-            |r| Ok((r.text0(0)?, r.int0(1)?)),
-        )?;
-        if changes.len() as i64 > CATCH_UP_AT_MOST || changes.iter().any(|(k, _)| k == "all") {
+        // Lists with deep pages filter on the customers' own columns alone.
+        let Some(ids) = customers_changed(db, self.rev, rev, CATCH_UP_AT_MOST)? else {
             return Ok(false);
-        }
-        // Lists with deep pages filter on the customers' own columns: contacts and tokens
-        // do not move them.
-        let mut ids: Vec<i64> = changes
-            .into_iter()
-            .filter(|(k, _)| k == "customer")
-            .map(|(_, id)| id)
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
+        };
         let most_ids = self.stretch_of.as_ref().map_or(0, Vec::len);
         let most_ids = most_ids.saturating_mul(2).max(1 << 20);
         for chunk in ids.chunks(500) {
