@@ -3,12 +3,13 @@
 //!
 //! Neither SQLite nor PostgreSQL can find the 500,000th row of an order without walking
 //! the 499,999 before it (`OFFSET`: 1.6–3.8 s a page at a million customers). A list's
-//! anchors cut its order into stretches of about [`ANCHOR_EVERY`] rows, each known by the
-//! key and id it starts at and by how many rows it holds: a page then walks at most one
-//! stretch from the start of its own. Taking them walks the whole order once (some 300 ms
-//! at a million customers); they then follow the change feed: each customer a write
-//! changed is moved from the stretch it was in (remembered by id) to the one its key now
-//! falls in, so a write costs the next deep page a look-up of the changed rows, not a walk.
+//! anchors cut its order into stretches of about [`ANCHOR_EVERY`] rows, each known by
+//! the key and id it starts at and by how many rows it holds: a page then walks at most
+//! one stretch from the start of its own. Taking them walks the whole order once (a
+//! million customers: some 80 ms on SQLite, 450 ms on PostgreSQL); they then follow the
+//! change feed: each customer a write changed is moved from the stretch it was in
+//! (remembered by id) to the one its key now falls in, so a write costs the next deep
+//! page a look-up of the changed rows, not a walk.
 
 use super::feed::customers_changed;
 use crate::sql::{marks, Arg, Db, BYTES};
@@ -238,6 +239,7 @@ impl Stretches {
                 }
                 s.sizes.push(0);
             }
+            // At least one stretch: the first row made it.
             let j = s.sizes.len() - 1;
             s.sizes[j] += 1;
             n += 1;
