@@ -11,6 +11,7 @@ mod common;
 use common::{Backend, TestDb};
 use serde_json::{json, Value};
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -52,6 +53,20 @@ struct Proc(Child);
 impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A process started in a process group of its own ([`CommandExt::process_group`]), killed
+/// with every process it forked: Kamailio's workers outlived the main process killed alone.
+struct Group(Child);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        // The group's id is its leader's pid. SAFETY: kill(2) on a pid has no memory effect.
+        if let Ok(pid) = i32::try_from(self.0.id()) {
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
+        }
         let _ = self.0.wait();
     }
 }
@@ -1217,8 +1232,9 @@ fn kamailio_routes_calls(db: &TestDb) {
         "{}",
         String::from_utf8_lossy(&check.stderr)
     );
-    let _kamailio = Proc(
+    let _kamailio = Group(
         Command::new("kamailio")
+            .process_group(0)
             .args(["-DD", "-E", "-f"])
             .arg(&cfg)
             .arg("-Y")

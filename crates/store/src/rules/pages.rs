@@ -29,9 +29,19 @@ const STRETCH_AT_MOST: u32 = 2 * ANCHOR_EVERY as u32;
 /// Changes beyond which anchors are taken again rather than caught up.
 const CATCH_UP_AT_MOST: i64 = 10_000;
 
-/// Lists (order and filter) whose anchors are kept (each keeps two bytes per customer id:
-/// 32 MB at most for a million customers); beyond, the least recently used is forgotten.
+/// Lists (order and filter) whose anchors are kept; beyond, the least recently used is
+/// forgotten. Each keeps two bytes per customer id up to [`ids_followed`]: 2 MB for a
+/// million customers whose ids follow each other, 8 MB at most.
 const LISTS_KEPT: usize = 16;
+
+/// The customer ids whose stretch a list of `rows` rows remembers: ids are given in
+/// sequence, so beyond four per listed customer (or four million) they are too spread out
+/// to be worth a table, and the stretches are taken again at every change instead.
+fn ids_followed(rows: u64) -> usize {
+    usize::try_from(rows.saturating_mul(4))
+        .unwrap_or(usize::MAX)
+        .max(1 << 22)
+}
 
 /// The stretch of a customer not in the list.
 const NOT_LISTED: u16 = u16::MAX;
@@ -146,9 +156,8 @@ impl Anchors {
             w.offset
         };
         let list = {
-            let Ok(mut lists) = self.0.lock() else {
-                return Ok(None);
-            };
+            // What the map holds stays whole whatever panicked while it was locked.
+            let mut lists = self.0.lock().unwrap_or_else(|p| p.into_inner());
             let name = format!("{key:?} {where_sql} {args:?}");
             if lists.kept.len() >= LISTS_KEPT && !lists.kept.contains_key(&name) {
                 let oldest = lists.kept.iter().min_by_key(|(_, (asked, _))| *asked);
@@ -164,9 +173,13 @@ impl Anchors {
         };
         // Requests for the same list wait for one of them to take or catch up its anchors.
         let (anchor, from) = {
-            let Ok(mut kept) = list.lock() else {
-                return Ok(None);
-            };
+            let mut kept = list.lock().unwrap_or_else(|poisoned| {
+                // A request that panicked may have left the stretches half caught up.
+                list.clear_poison();
+                let mut kept = poisoned.into_inner();
+                *kept = None;
+                kept
+            });
             let caught_up = match kept.as_mut() {
                 Some(s) => s.catch_up(db, rev, key, where_sql, args)?,
                 None => false,
@@ -216,9 +229,7 @@ impl Stretches {
         {
             return Ok(None);
         }
-        // Ids are given in sequence: beyond four per listed customer, they are not
-        // remembered (a table of 2 bytes a customer id).
-        let most_ids = usize::try_from(total.saturating_mul(4)).unwrap_or(usize::MAX);
+        let most_ids = ids_followed(total);
         let mut s = Stretches {
             rev,
             starts: Vec::new(),
@@ -226,16 +237,22 @@ impl Stretches {
             stretch_of: Some(Vec::new()),
         };
         let mut n = 0u64;
-        let mut start_ids = Vec::new();
+        // Each start's key is read in the same walk as its place (a key read afterwards
+        // may have changed since, and the start would no longer stand where it was cut);
+        // the order's index holds it, and only the starts' keys are copied out.
         let sql = format!(
-            "SELECT id FROM customers{where_sql} ORDER BY {}",
+            "SELECT id, {} FROM customers{where_sql} ORDER BY {}",
+            anchor_column(key),
             list_order(Some((key, false)), false)
         );
         db.query_each(&sql, args, &mut |r| {
             let id = r.int0(0)?;
             if n.is_multiple_of(ANCHOR_EVERY) {
                 if n > 0 {
-                    start_ids.push(id);
+                    s.starts.push(Anchor {
+                        key: r.text(1)?,
+                        id,
+                    });
                 }
                 s.sizes.push(0);
             }
@@ -245,7 +262,7 @@ impl Stretches {
             n += 1;
             if let Some(of) = s.stretch_of.as_mut() {
                 match (usize::try_from(id), u16::try_from(j)) {
-                    (Ok(i), Ok(j)) if i < most_ids.max(1 << 20) && j < NOT_LISTED => {
+                    (Ok(i), Ok(j)) if i < most_ids && j < NOT_LISTED => {
                         if i >= of.len() {
                             of.resize(i + 1, NOT_LISTED);
                         }
@@ -256,14 +273,6 @@ impl Stretches {
             }
             Ok(())
         })?;
-        let keys = keys_of(db, key, "", &[], &start_ids)?;
-        s.starts = start_ids
-            .into_iter()
-            .map(|id| Anchor {
-                key: keys.get(&id).cloned().flatten(),
-                id,
-            })
-            .collect();
         Ok(Some(s))
     }
 
@@ -290,8 +299,7 @@ impl Stretches {
         let Some(ids) = customers_changed(db, self.rev, rev, CATCH_UP_AT_MOST)? else {
             return Ok(false);
         };
-        let most_ids = self.stretch_of.as_ref().map_or(0, Vec::len);
-        let most_ids = most_ids.saturating_mul(2).max(1 << 20);
+        let most_ids = ids_followed(self.sizes.iter().map(|&n| u64::from(n)).sum());
         for chunk in ids.chunks(500) {
             let now = keys_of(db, key, where_sql, args, chunk)?;
             for &id in chunk {
