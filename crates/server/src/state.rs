@@ -110,7 +110,13 @@ pub struct Inner {
     synced: std::sync::Mutex<std::time::Instant>,
     /// Whether the routing index holds the whole database (routing answers 503 until then).
     loaded: AtomicBool,
+    /// Customers changed one by one since the search indexes were last tidied (see
+    /// [`ApiContext::tidy_search`]).
+    edits: std::sync::atomic::AtomicU64,
 }
+
+/// Single customer changes after which the search indexes are tidied.
+const TIDY_AFTER: u64 = 1_000;
 
 /// Changes read in one poll before giving up on incremental updates and rebuilding.
 const MAX_INCREMENTAL: u64 = 5_000;
@@ -147,6 +153,7 @@ impl ApiContext {
             rev: tokio::sync::Mutex::new(rev),
             synced: std::sync::Mutex::new(std::time::Instant::now()),
             loaded: AtomicBool::new(false),
+            edits: std::sync::atomic::AtomicU64::new(0),
         }));
         tokio::spawn(ctx.clone().load_index());
         Ok(ctx)
@@ -308,6 +315,7 @@ impl ApiContext {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
+        self.tidy_search(customers.len() as u64);
         let tokens = changes.iter().any(|c| c.kind == "token");
         let (cu, ct, tk) = self
             .db(move |s| {
@@ -364,6 +372,30 @@ impl ApiContext {
                 ),
                 Ok(false) => {}
                 Err(e) => tracing::warn!("cannot build the search indexes: {e}"),
+            }
+        });
+    }
+
+    /// Count `edited` customers changed one by one; past [`TIDY_AFTER`], merge the search
+    /// indexes in the background (see the store's `tidy_search`). With several servers on
+    /// one PostgreSQL database each counts the changes it reads, and tidying is a no-op there.
+    fn tidy_search(&self, edited: u64) {
+        use std::sync::atomic::Ordering;
+        let edits = self.0.edits.fetch_add(edited, Ordering::Relaxed) + edited;
+        if edits < TIDY_AFTER {
+            return;
+        }
+        self.0.edits.store(0, Ordering::Relaxed);
+        let store = self.0.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            match store.tidy_search() {
+                Ok(true) => tracing::info!(
+                    ms = started.elapsed().as_millis() as u64,
+                    "search indexes tidied"
+                ),
+                Ok(false) => {}
+                Err(e) => tracing::warn!("cannot tidy the search indexes: {e}"),
             }
         });
     }

@@ -854,6 +854,64 @@ fn search_indexes_after_a_first_import_like_sqlite() {
     );
 }
 
+/// Single writes scatter SQLite's trigram index over many small segments; tidying merges
+/// them into one and every search finds the same customers. On PostgreSQL there is nothing
+/// to tidy. `segments` counts the trigram index's segments (None on PostgreSQL).
+fn tidied_search(
+    s: &dyn clientele_store::ApiStore,
+    segments: &dyn Fn() -> Option<i64>,
+) -> Vec<String> {
+    for i in 0..30 {
+        s.create_customer(&cust(None, &format!("Boulangerie Tidy {i}")))
+            .expect("create");
+    }
+    let search = || {
+        ["boulangerie", "tidy 1", "gerie tidy 2"]
+            .iter()
+            .map(|t| {
+                let q = ListQuery {
+                    term: Some(t.to_string()),
+                    limit: 100,
+                    ..ListQuery::default()
+                };
+                format!("{:?}", accounts(&s.list_customers(&q).expect("search")))
+            })
+            .collect::<Vec<_>>()
+    };
+    let before = search();
+    if let Some(n) = segments() {
+        assert!(n > 1, "{n} segment(s) after single writes");
+    }
+    let tidied = s.tidy_search().expect("tidy");
+    assert_eq!(tidied, segments().is_some());
+    if let Some(n) = segments() {
+        assert_eq!(n, 1, "one segment once tidied");
+    }
+    assert_eq!(search(), before);
+    assert!(before[0].contains("30)"), "{before:?}");
+    before
+}
+
+#[test]
+fn search_tidied_like_sqlite() {
+    let (d, lite) = sqlite();
+    let path = sqlite_path(d.path());
+    let on_lite = tidied_search(&lite, &|| {
+        let c = rusqlite::Connection::open(&path).expect("open");
+        Some(
+            c.query_row(
+                "SELECT COUNT(DISTINCT segid) FROM customers_fts_idx",
+                [],
+                |r| r.get(0),
+            )
+            .expect("segments"),
+        )
+    });
+    let Some(db) = PgDb::new() else { return };
+    let pg = db.open();
+    assert_eq!(tidied_search(&pg, &|| None), on_lite);
+}
+
 /// Imports made from a web upload name it, and an imported upload outlives the others:
 /// kept [`clientele_store::IMPORTED_UPLOAD_DAYS`] instead of a day (its report and rejected
 /// rows stay reachable from the history). `age` backdates an upload by that many seconds.

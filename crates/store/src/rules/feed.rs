@@ -219,4 +219,8 @@ impl<B: Backend> ApiStore for B {
     fn build_pending_search(&self) -> Result<bool> {
         self.write(super::search::build_pending)
     }
+
+    fn tidy_search(&self) -> Result<bool> {
+        self.write(super::search::tidy)
+    }
 }
