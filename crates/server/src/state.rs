@@ -110,7 +110,7 @@ pub struct Inner {
     synced: std::sync::Mutex<std::time::Instant>,
     /// Whether the routing index holds the whole database (routing answers 503 until then).
     loaded: AtomicBool,
-    /// Customers changed one by one since the search indexes were last tidied (see
+    /// Single customer changes since the search indexes were last tidied (see
     /// [`ApiContext::tidy_search`]).
     edits: std::sync::atomic::AtomicU64,
 }
@@ -315,7 +315,8 @@ impl ApiContext {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        self.tidy_search(customers.len() as u64);
+        // Each single write adds to the trigram index: counted as written, not by customer.
+        self.tidy_search(changes.iter().filter(|c| c.kind == "customer").count() as u64);
         let tokens = changes.iter().any(|c| c.kind == "token");
         let (cu, ct, tk) = self
             .db(move |s| {
@@ -376,7 +377,7 @@ impl ApiContext {
         });
     }
 
-    /// Count `edited` customers changed one by one; past [`TIDY_AFTER`], merge the search
+    /// Count `edited` single customer changes; past [`TIDY_AFTER`], merge the search
     /// indexes in the background (see the store's `tidy_search`). With several servers on
     /// one PostgreSQL database each counts the changes it reads, and tidying is a no-op there.
     fn tidy_search(&self, edited: u64) {

@@ -329,3 +329,43 @@ on_both!(
 fn postgres_loading_index_answers_503() {
     common::with_backend(common::Backend::Postgres, loading_index_answers_503);
 }
+
+/// A server tidies SQLite's trigram index once the change feed has reported 1,000 single
+/// customer changes: the writes had scattered it over many segments, one is left.
+#[test]
+fn sqlite_search_index_tidied_after_a_thousand_changes() {
+    let s = TestServer::start();
+    let segments = || -> i64 {
+        rusqlite::Connection::open(&s.url_db)
+            .expect("open")
+            .query_row(
+                "SELECT COUNT(DISTINCT segid) FROM customers_fts_idx",
+                [],
+                |r| r.get(0),
+            )
+            .expect("segments")
+    };
+    let mut c = clientele_core::model::Customer::new();
+    c.values[clientele_core::catalogue::Field::name.idx()] =
+        Some(clientele_core::model::Value::Text("Atelier 0".into()));
+    let mut c = s.store.create_customer(&c).expect("create");
+    // Behind the server's back, through the same database: only the change feed tells it.
+    for i in 1..1_000 {
+        c.values[clientele_core::catalogue::Field::name.idx()] = Some(
+            clientele_core::model::Value::Text(format!("Atelier {i}").into()),
+        );
+        c = s.store.update_customer(&c).expect("update");
+        if i == 500 {
+            assert!(segments() > 1, "single writes add segments");
+        }
+    }
+    let mut left = segments();
+    for _ in 0..200 {
+        if left == 1 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        left = segments();
+    }
+    assert_eq!(left, 1, "the server tidied the trigram index");
+}

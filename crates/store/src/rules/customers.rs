@@ -176,6 +176,7 @@ fn stats(db: &mut dyn Db) -> Result<Stats> {
 pub(crate) struct ListCache {
     counts: Kept<u64>,
     anchors: pages::Anchors,
+    members: super::counts::Members,
     names: super::names::Names,
 }
 
@@ -219,6 +220,19 @@ impl ListCache {
         let key = format!("{count_sql} {args:?}");
         if let Some(n) = kept(&self.counts, &key, rev) {
             return Ok(n);
+        }
+        // A list of customers asked again after writes: its members follow them.
+        // (Not the SQLite trigram index's own count, `FROM customers_fts`.)
+        let plain = count_sql
+            .strip_prefix("SELECT COUNT(*) FROM customers")
+            .filter(|w| w.is_empty() || w.starts_with(" WHERE "));
+        if let Some(where_sql) = plain {
+            let counted_before = self.counts.lock().is_ok_and(|m| m.contains_key(&key));
+            let list = (key.as_str(), where_sql, args);
+            if let Some(n) = self.members.count(db, rev, list, counted_before)? {
+                keep(&self.counts, key, rev, &n);
+                return Ok(n);
+            }
         }
         let n = count(db, count_sql, args)?;
         keep(&self.counts, key, rev, &n);

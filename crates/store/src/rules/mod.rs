@@ -3,6 +3,7 @@
 //! imports its own way.
 
 mod contacts;
+mod counts;
 mod customers;
 mod feed;
 mod history;
