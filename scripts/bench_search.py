@@ -31,6 +31,7 @@ def main():
     base, token, pack = sys.argv[1], sys.argv[2], sys.argv[3]
     n = int(sys.argv[4]) if len(sys.argv) > 4 else 100
     writer = sys.argv[5] if len(sys.argv) > 5 else None
+    run = time.time_ns()
     rng = random.Random(42)
     with open(pack, encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f, delimiter=";"))
@@ -86,7 +87,9 @@ def main():
         for i, r in enumerate(sample):
             path, params, *write = make(r)
             if write:
-                body = json.dumps({"name": f"{name(r)} {rng.randint(0, 10**6)}"})
+                # A name this run has not written before: a write of the same value changes
+                # nothing, and the page after it would not follow any write.
+                body = json.dumps({"name": f"{name(r)} {run}-{i}"})
                 conn.request("PATCH", f"/api/v1/customers/{rng.randint(1, total)}", body=body,
                              headers={"Authorization": f"Bearer {writer}", "Content-Type": "application/json"})
                 resp = conn.getresponse()
