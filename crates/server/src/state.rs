@@ -110,13 +110,9 @@ pub struct Inner {
     synced: std::sync::Mutex<std::time::Instant>,
     /// Whether the routing index holds the whole database (routing answers 503 until then).
     loaded: AtomicBool,
-    /// Single customer changes since the search indexes were last tidied (see
-    /// [`ApiContext::tidy_search`]).
-    edits: std::sync::atomic::AtomicU64,
+    /// Whether the search indexes are being tidied (see [`ApiContext::tidy_search`]).
+    tidying: AtomicBool,
 }
-
-/// Single customer changes after which the search indexes are tidied.
-const TIDY_AFTER: u64 = 1_000;
 
 /// Changes read in one poll before giving up on incremental updates and rebuilding.
 const MAX_INCREMENTAL: u64 = 5_000;
@@ -153,7 +149,7 @@ impl ApiContext {
             rev: tokio::sync::Mutex::new(rev),
             synced: std::sync::Mutex::new(std::time::Instant::now()),
             loaded: AtomicBool::new(false),
-            edits: std::sync::atomic::AtomicU64::new(0),
+            tidying: AtomicBool::new(false),
         }));
         tokio::spawn(ctx.clone().load_index());
         Ok(ctx)
@@ -315,8 +311,9 @@ impl ApiContext {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        // Each single write adds to the trigram index: counted as written, not by customer.
-        self.tidy_search(changes.iter().filter(|c| c.kind == "customer").count() as u64);
+        if !customers.is_empty() {
+            self.tidy_search();
+        }
         let tokens = changes.iter().any(|c| c.kind == "token");
         let (cu, ct, tk) = self
             .db(move |s| {
@@ -377,20 +374,18 @@ impl ApiContext {
         });
     }
 
-    /// Count `edited` single customer changes; past [`TIDY_AFTER`], merge the search
-    /// indexes in the background (see the store's `tidy_search`). With several servers on
-    /// one PostgreSQL database each counts the changes it reads, and tidying is a no-op there.
-    fn tidy_search(&self, edited: u64) {
+    /// Tidy the search indexes in the background if they need it (see the store's
+    /// `tidy_search`: SQLite's trigram index past eight segments), one tidying at a time.
+    /// Called at start and after every poll that saw single customer changes.
+    fn tidy_search(&self) {
         use std::sync::atomic::Ordering;
-        let edits = self.0.edits.fetch_add(edited, Ordering::Relaxed) + edited;
-        if edits < TIDY_AFTER {
+        if self.0.tidying.swap(true, Ordering::AcqRel) {
             return;
         }
-        self.0.edits.store(0, Ordering::Relaxed);
-        let store = self.0.store.clone();
+        let state = self.clone();
         tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
-            match store.tidy_search() {
+            match state.0.store.tidy_search() {
                 Ok(true) => tracing::info!(
                     ms = started.elapsed().as_millis() as u64,
                     "search indexes tidied"
@@ -398,12 +393,14 @@ impl ApiContext {
                 Ok(false) => {}
                 Err(e) => tracing::warn!("cannot tidy the search indexes: {e}"),
             }
+            state.0.tidying.store(false, Ordering::Release);
         });
     }
 
     /// Poll the change feed until the process ends.
     pub async fn poll_forever(self) {
         self.build_pending_search();
+        self.tidy_search();
         let mut tick = tokio::time::interval(self.0.opts.poll);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

@@ -701,8 +701,8 @@ pub trait ApiStore: Store + WebStore + TokenStore {
     /// lists find the same customers before, only slower); whether there were some.
     fn build_pending_search(&self) -> Result<bool>;
     /// Merge what many single writes left scattered in the search indexes (SQLite's
-    /// trigram index: one transaction, some 1.3 s at a million customers); whether there
-    /// was anything to do.
+    /// trigram index, past eight segments: one transaction, some 1.3 s at a million
+    /// customers); whether there was anything to do.
     fn tidy_search(&self) -> Result<bool>;
 }
 

@@ -221,6 +221,10 @@ impl<B: Backend> ApiStore for B {
     }
 
     fn tidy_search(&self) -> Result<bool> {
+        // Looked at in a read first: the write lock only when there is work.
+        if !self.read(super::search::scattered)? {
+            return Ok(false);
+        }
         self.write(super::search::tidy)
     }
 }

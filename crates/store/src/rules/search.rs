@@ -54,15 +54,20 @@ pub(crate) fn pending(db: &mut dyn Db) -> Result<bool> {
         .is_some())
 }
 
-/// Merge the SQLite trigram index's segments into one; whether there was one to merge
-/// (PostgreSQL: nothing to do, its GIN index's pending list is merged by autovacuum).
+/// Segments of the SQLite trigram index beyond which it is merged into one.
+const SEGMENTS_AT_MOST: i64 = 8;
+
+/// Merge the SQLite trigram index's segments into one when there are more than
+/// [`SEGMENTS_AT_MOST`]; whether it did (PostgreSQL: nothing to do, its GIN index's
+/// pending list is merged by autovacuum).
 ///
-/// Every write adds a small segment to the FTS5 index and FTS5 merges them only by levels:
-/// after a thousand renames at a million customers a name fragment was looked up in some
-/// fifteen segments, and `filter[name]` took 9.9/15.4 ms p50/p95 instead of 2.2/3.4. One
-/// `optimize` (1.3 s at a million, in one write transaction) brings it back.
+/// Every write adds a small segment to the FTS5 index and FTS5 merges them only level by
+/// level: after a thousand renames at a million customers a name fragment was looked up in
+/// some fifteen segments, and `filter[name]` took 9.9/15.4 ms p50/p95 instead of 2.2/3.4.
+/// One `optimize` (1.3 s at a million, in one write transaction) brings it back. Counted in
+/// the index itself, so that a restart loses nothing of what is due.
 pub(crate) fn tidy(db: &mut dyn Db) -> Result<bool> {
-    if db.dialect() != crate::schema::Dialect::Sqlite || pending(db)? {
+    if !scattered(db)? {
         return Ok(false);
     }
     let fts = crate::schema::SQLITE_FTS;
@@ -71,6 +76,21 @@ pub(crate) fn tidy(db: &mut dyn Db) -> Result<bool> {
         &[],
     )?;
     Ok(true)
+}
+
+/// Whether the SQLite trigram index is in more than [`SEGMENTS_AT_MOST`] segments (a
+/// look-up in its small segment table, cheap enough for every poll that saw writes).
+pub(crate) fn scattered(db: &mut dyn Db) -> Result<bool> {
+    if db.dialect() != crate::schema::Dialect::Sqlite || pending(db)? {
+        return Ok(false);
+    }
+    let fts = crate::schema::SQLITE_FTS;
+    let segments = db.query_one(
+        &format!("SELECT COUNT(DISTINCT segid) FROM {fts}_idx"),
+        &[],
+        |r| r.int0(0),
+    )?;
+    Ok(segments > SEGMENTS_AT_MOST)
 }
 
 /// Build the search indexes left by a first import, if any; whether there were some.
