@@ -362,15 +362,11 @@ impl ApiContext {
     pub fn build_pending_search(&self) {
         let store = self.0.store.clone();
         tokio::task::spawn_blocking(move || {
-            let started = std::time::Instant::now();
-            match store.build_pending_search() {
-                Ok(true) => tracing::info!(
-                    ms = started.elapsed().as_millis() as u64,
-                    "search indexes built"
-                ),
-                Ok(false) => {}
-                Err(e) => tracing::warn!("cannot build the search indexes: {e}"),
-            }
+            maintain(
+                || store.build_pending_search(),
+                "search indexes built",
+                "cannot build the search indexes",
+            )
         });
     }
 
@@ -384,15 +380,11 @@ impl ApiContext {
         }
         let state = self.clone();
         tokio::task::spawn_blocking(move || {
-            let started = std::time::Instant::now();
-            match state.0.store.tidy_search() {
-                Ok(true) => tracing::info!(
-                    ms = started.elapsed().as_millis() as u64,
-                    "search indexes tidied"
-                ),
-                Ok(false) => {}
-                Err(e) => tracing::warn!("cannot tidy the search indexes: {e}"),
-            }
+            maintain(
+                || state.0.store.tidy_search(),
+                "search indexes tidied",
+                "cannot tidy the search indexes",
+            );
             state.0.tidying.store(false, Ordering::Release);
         });
     }
@@ -417,5 +409,16 @@ impl ApiContext {
                 tracing::warn!("cannot record token uses or expiries: {e}");
             }
         }
+    }
+}
+
+/// Run one piece of store maintenance (on a blocking thread), logging how long it took when
+/// it had work to do (`done`), or why it failed (`failed`).
+fn maintain(work: impl FnOnce() -> Result<bool, StoreError>, done: &str, failed: &str) {
+    let started = std::time::Instant::now();
+    match work() {
+        Ok(true) => tracing::info!(ms = started.elapsed().as_millis() as u64, "{done}"),
+        Ok(false) => {}
+        Err(e) => tracing::warn!("{failed}: {e}"),
     }
 }

@@ -9,8 +9,8 @@
 //! customers it changed.
 
 use super::feed::customers_changed;
-use crate::sql::{marks, Arg, Db};
-use crate::Result;
+use crate::sql::{Arg, Db};
+use crate::{Result, SortKey};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -131,26 +131,14 @@ fn catch_up(s: &mut Set, db: &mut dyn Db, rev: i64, where_sql: &str, args: &[Arg
     let Some(ids) = customers_changed(db, s.rev, rev, CATCH_UP_AT_MOST)? else {
         return Ok(false);
     };
-    for chunk in ids.chunks(500) {
-        let mut with = args.to_vec();
-        with.extend(chunk.iter().map(|&i| Arg::Int(i)));
-        let cond = format!("id IN ({})", marks(args.len() + 1, chunk.len()));
-        let sql = if where_sql.is_empty() {
-            format!("SELECT id FROM customers WHERE {cond}")
-        } else {
-            format!("SELECT id FROM customers{where_sql} AND {cond}")
+    // The changed customers the list keeps now (the id order's key is the id alone).
+    let now = super::pages::keys_of(db, SortKey::Id, where_sql, args, &ids)?;
+    for id in ids {
+        let Ok(i) = usize::try_from(id) else {
+            return Ok(false);
         };
-        let now: std::collections::HashSet<i64> = db
-            .query_vec(&sql, &with, |r| r.int0(0))?
-            .into_iter()
-            .collect();
-        for &id in chunk {
-            let Ok(i) = usize::try_from(id) else {
-                return Ok(false);
-            };
-            if !s.set(i, now.contains(&id)) {
-                return Ok(false);
-            }
+        if !s.set(i, now.contains_key(&id)) {
+            return Ok(false);
         }
     }
     s.rev = rev;

@@ -216,17 +216,21 @@ fn kept<T: Clone>(map: &Kept<T>, key: &str, rev: i64) -> Option<T> {
 
 impl ListCache {
     /// The number `count_sql` (a `SELECT COUNT(*) …`) gives, kept by its text and arguments.
-    fn count(&self, db: &mut dyn Db, rev: i64, count_sql: &str, args: &[Arg]) -> Result<u64> {
+    /// `members_of`: the list's ` WHERE …` when it counts rows of `customers` (whose members
+    /// can follow writes, see [`super::counts`]).
+    fn count(
+        &self,
+        db: &mut dyn Db,
+        rev: i64,
+        (count_sql, args): (&str, &[Arg]),
+        members_of: Option<&str>,
+    ) -> Result<u64> {
         let key = format!("{count_sql} {args:?}");
         if let Some(n) = kept(&self.counts, &key, rev) {
             return Ok(n);
         }
         // A list of customers asked again after writes: its members follow them.
-        // (Not the SQLite trigram index's own count, `FROM customers_fts`.)
-        let plain = count_sql
-            .strip_prefix("SELECT COUNT(*) FROM customers")
-            .filter(|w| w.is_empty() || w.starts_with(" WHERE "));
-        if let Some(where_sql) = plain {
+        if let Some(where_sql) = members_of {
             let counted_before = self.counts.lock().is_ok_and(|m| m.contains_key(&key));
             let list = (key.as_str(), where_sql, args);
             if let Some(n) = self.members.count(db, rev, list, counted_before)? {
@@ -285,9 +289,10 @@ fn name_alone(q: &ListQuery) -> bool {
     q.name.is_some() && q.term.is_none() && fragment_only(q)
 }
 
-/// The count of a list, and its arguments: a name fragment alone on SQLite is counted in
-/// the trigram index without reading a customer (62,000 matches of a million: 10 ms
-/// against 80 ms through the customers table).
+/// The count of a list, its arguments, and whether it counts the rows of `customers` the
+/// list's filter keeps (then its members can follow writes, see [`super::counts`]): a name
+/// fragment alone on SQLite is counted in the trigram index without reading a customer
+/// (62,000 matches of a million: 10 ms against 80 ms through the customers table).
 fn count_query<'a>(
     q: &ListQuery,
     folded: Option<&str>,
@@ -295,7 +300,7 @@ fn count_query<'a>(
     fts: bool,
     where_sql: &str,
     args: &[Arg<'a>],
-) -> (String, Vec<Arg<'a>>) {
+) -> (String, Vec<Arg<'a>>, bool) {
     match folded {
         Some(folded) if db == Dialect::Sqlite && fts && name_alone(q) => (
             format!(
@@ -303,10 +308,12 @@ fn count_query<'a>(
                 schema::SQLITE_FTS
             ),
             vec![schema::fts_phrase(folded).into()],
+            false,
         ),
         _ => (
             format!("SELECT COUNT(*) FROM customers{where_sql}"),
             args.to_vec(),
+            true,
         ),
     }
 }
@@ -446,8 +453,9 @@ fn list_total(
             cache.names.count(db, rev, f)?
         }
         _ => {
-            let (sql, count_args) = count_query(q, folded, dialect, indexed, where_sql, args);
-            cache.count(db, rev, &sql, &count_args)?
+            let (sql, count_args, plain) =
+                count_query(q, folded, dialect, indexed, where_sql, args);
+            cache.count(db, rev, (&sql, &count_args), plain.then_some(where_sql))?
         }
     };
     Ok(Some(n))

@@ -362,7 +362,7 @@ impl Stretches {
 
 /// The order's key of the customers `ids` that are in the list `where_sql` (an id missing
 /// from the map is not in the list).
-fn keys_of(
+pub(super) fn keys_of(
     db: &mut dyn Db,
     key: SortKey,
     where_sql: &str,
